@@ -1,0 +1,245 @@
+//! The request and response types of the one API, the list of commands, and the dispatcher.
+//!
+//! Every command is declared once in the `commands!` list at the bottom of this file. From that
+//! list come [`COMMANDS`] (the Tauri shell declares exactly these in its app manifest, checked by
+//! a test), [`dispatch`] (the HTTP host), and the `Commands` map of the TypeScript bindings.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{ApiError, Studio};
+
+/// A command that takes no arguments still takes `{}`, so every host passes one `args` value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(type = "Record<string, never>")]
+pub struct NoArgs {}
+
+/// The open school, as the studio shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SchoolInfo {
+    /// The school's display name.
+    pub name: String,
+    /// True for the generated demo school (the UI marks it).
+    pub is_demo: bool,
+    /// Where the school's SQLite file lives.
+    pub db_path: String,
+    /// When the school file was created (Unix ms).
+    pub created_at_ms: i64,
+}
+
+/// How much the school holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Courses in the catalog.
+    pub courses: u64,
+    /// Learners (pseudonymous).
+    pub learners: u64,
+    /// Purchases and enrollments.
+    pub purchases: u64,
+    /// Live sessions, past and present.
+    pub sessions: u64,
+    /// Events in the event log.
+    pub events: u64,
+}
+
+/// Whether the instructor is on air.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum LiveStatus {
+    /// Nobody is broadcasting.
+    Offline,
+    /// A live session is running.
+    Live {
+        /// The running session.
+        session_id: i64,
+        /// Its title.
+        title: String,
+        /// When it started (Unix ms).
+        started_at_ms: i64,
+    },
+}
+
+/// Who can reach the studio's server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkAccess {
+    /// True when the server listens on all interfaces, so students and TAs on the local network can join.
+    pub lan_open: bool,
+    /// The socket address the server is bound to (`127.0.0.1:7878`), or empty before it starts.
+    pub bind: String,
+    /// Base URLs at which the server can be reached (loopback first).
+    pub urls: Vec<String>,
+}
+
+/// A past or present live session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// Session id.
+    pub id: i64,
+    /// Title of the class.
+    pub title: String,
+    /// The course being taught, if any.
+    pub course_title: Option<String>,
+    /// Start (Unix ms).
+    pub started_at_ms: i64,
+    /// End (Unix ms), or null while it runs.
+    pub ended_at_ms: Option<i64>,
+    /// Distinct viewers who joined.
+    pub viewers: u64,
+    /// Events logged.
+    pub events: u64,
+}
+
+/// Everything the home screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    /// The open school, or null on first run.
+    pub school: Option<SchoolInfo>,
+    /// What it holds, or null on first run.
+    pub counts: Option<Counts>,
+    /// On air or not.
+    pub live: LiveStatus,
+    /// Who can connect.
+    pub network: NetworkAccess,
+    /// The latest sessions, newest first.
+    pub recent_sessions: Vec<SessionSummary>,
+    /// Lectern's version.
+    pub app_version: String,
+}
+
+/// What a student's browser may know without credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicInfo {
+    /// The school's name, or null when none is open.
+    pub school_name: Option<String>,
+    /// Whether a class is on air.
+    pub live: bool,
+}
+
+/// Create a new, empty school (first run).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSchool {
+    /// Its name, 1-120 characters.
+    pub name: String,
+}
+
+/// Open the server to the local network, or back to this computer only.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetNetworkAccess {
+    /// True to listen on all interfaces.
+    pub lan_open: bool,
+}
+
+/// A finished backup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupDone {
+    /// Where the copy was written.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// What the engine tells every open screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum StudioEvent {
+    /// A different school was opened, or its contents changed: refetch.
+    SchoolChanged,
+    /// The server was rebound.
+    NetworkChanged {
+        /// The new state.
+        network: NetworkAccess,
+    },
+    /// A backup is under way.
+    BackupProgress {
+        /// Pages copied.
+        done: u64,
+        /// Pages in all.
+        total: u64,
+    },
+}
+
+macro_rules! commands {
+    ($($name:ident($args:ty) -> $result:ty;)*) => {
+        /// Every command of the API, by wire name.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// Run a command by name with JSON arguments: how the HTTP host reaches the API.
+        pub async fn dispatch(
+            studio: &Studio,
+            command: &str,
+            args: serde_json::Value,
+        ) -> Result<serde_json::Value, ApiError> {
+            match command {
+                $(stringify!($name) => {
+                    let args: $args = serde_json::from_value(args)
+                        .map_err(|e| ApiError::invalid(format!("bad arguments for {}: {e}", stringify!($name))))?;
+                    let result = studio.$name(args).await?;
+                    serde_json::to_value(result)
+                        .map_err(|e| ApiError::internal(format!("encoding the result of {}: {e}", stringify!($name))))
+                })*
+                other => Err(ApiError::new(crate::ErrorCode::NotFound, format!("no such command: {other}"))),
+            }
+        }
+
+        fn commands_map(cfg: &ts_rs::Config) -> String {
+            let mut out = String::from("export type Commands = {\n");
+            $(out.push_str(&format!(
+                "  {}: {{ args: {}, result: {} }},\n",
+                stringify!($name),
+                <$args as TS>::name(cfg),
+                <$result as TS>::name(cfg),
+            ));)*
+            out.push_str("};\n");
+            out
+        }
+    };
+}
+
+commands! {
+    overview(NoArgs) -> Overview;
+    open_demo_school(NoArgs) -> Overview;
+    create_school(CreateSchool) -> Overview;
+    set_network_access(SetNetworkAccess) -> NetworkAccess;
+    backup_school(NoArgs) -> BackupDone;
+}
+
+/// The TypeScript bindings of the API, as committed in `ui/src/lib/bindings/api.ts`.
+pub fn typescript_bindings() -> String {
+    let cfg = ts_rs::Config::new().with_large_int("number");
+    let decls = [
+        crate::ErrorCode::decl(&cfg),
+        ApiError::decl(&cfg),
+        SchoolInfo::decl(&cfg),
+        Counts::decl(&cfg),
+        LiveStatus::decl(&cfg),
+        NetworkAccess::decl(&cfg),
+        SessionSummary::decl(&cfg),
+        Overview::decl(&cfg),
+        PublicInfo::decl(&cfg),
+        NoArgs::decl(&cfg),
+        CreateSchool::decl(&cfg),
+        SetNetworkAccess::decl(&cfg),
+        BackupDone::decl(&cfg),
+        StudioEvent::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// This file is generated by `cargo xtask codegen` from the Rust API types. Do not edit.\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out.push_str(&commands_map(&cfg));
+    out
+}

@@ -1,0 +1,383 @@
+//! The `Studio` handle: one open school, its events, and the host's network switch.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lectern_store::Store;
+use tokio::sync::{RwLock, broadcast};
+
+use crate::api::{
+    BackupDone, Counts, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, PublicInfo,
+    SchoolInfo, SessionSummary, SetNetworkAccess, StudioEvent,
+};
+use crate::{ApiError, ErrorCode};
+
+/// The seed of the demo school: fixed, so every install shows the same demo.
+const DEMO_SEED: u64 = 2026;
+/// How many sessions the home screen lists.
+const RECENT_SESSIONS: u32 = 8;
+/// Longest school name, in characters.
+const MAX_SCHOOL_NAME: usize = 120;
+
+/// Which school to open at start.
+#[derive(Debug, Clone)]
+pub enum SchoolSource {
+    /// The school in the data folder if there is one; otherwise the demo if it was opened before;
+    /// otherwise none (first run: the studio offers the demo).
+    Default,
+    /// This file, created empty if missing (`--db PATH`).
+    Path(PathBuf),
+    /// The demo school in the data folder, generated on first use (`--demo`).
+    Demo,
+    /// The demo school in this file, generated there if missing (`--demo --db PATH`).
+    DemoAt(PathBuf),
+}
+
+/// How to start a [`Studio`].
+#[derive(Debug, Clone)]
+pub struct StudioOptions {
+    /// Where schools, demo and backups live (the OS data folder for the desktop app).
+    pub data_dir: PathBuf,
+    /// Which school to open.
+    pub school: SchoolSource,
+}
+
+impl StudioOptions {
+    /// Options with a data folder and a school source.
+    pub fn new(data_dir: impl Into<PathBuf>, school: SchoolSource) -> Self {
+        StudioOptions { data_dir: data_dir.into(), school }
+    }
+}
+
+/// A boxed future, so [`NetworkControl`] stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The host's side of "open to the local network": the server, which the engine cannot see,
+/// rebinds itself and reports where it now listens.
+pub trait NetworkControl: Send + Sync + 'static {
+    /// Listen on all interfaces (`true`) or on loopback only (`false`).
+    fn set_lan_open(&self, open: bool) -> BoxFuture<'_, Result<NetworkAccess, ApiError>>;
+}
+
+struct Inner {
+    options: StudioOptions,
+    school: RwLock<Option<Store>>,
+    events: broadcast::Sender<StudioEvent>,
+    network: Mutex<NetworkAccess>,
+    network_control: Mutex<Option<Arc<dyn NetworkControl>>>,
+    backup_running: tokio::sync::Mutex<()>,
+}
+
+/// The running studio. Cheap to clone; every clone is the same studio.
+#[derive(Clone)]
+pub struct Studio {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Studio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Studio").field("data_dir", &self.inner.options.data_dir).finish()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn io_error(doing: &str, path: &Path, err: std::io::Error) -> ApiError {
+    let code = if err.kind() == std::io::ErrorKind::StorageFull {
+        ErrorCode::DiskFull
+    } else {
+        ErrorCode::Storage
+    };
+    ApiError::new(code, format!("{doing} {}: {err}", path.display()))
+}
+
+impl Studio {
+    /// Start the studio: create the data folder and open the school the options name.
+    pub async fn open(options: StudioOptions) -> Result<Studio, ApiError> {
+        tokio::fs::create_dir_all(&options.data_dir)
+            .await
+            .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
+        let school = match &options.school {
+            SchoolSource::Path(path) => Some(open_store(path.clone(), true).await?),
+            SchoolSource::Demo => Some(open_demo(demo_path(&options.data_dir)).await?),
+            SchoolSource::DemoAt(path) => Some(open_demo(path.clone()).await?),
+            SchoolSource::Default => {
+                let own = school_path(&options.data_dir);
+                let demo = demo_path(&options.data_dir);
+                if own.exists() {
+                    Some(open_store(own, false).await?)
+                } else if demo.exists() {
+                    Some(open_store(demo, false).await?)
+                } else {
+                    None
+                }
+            }
+        };
+        let (events, _) = broadcast::channel(256);
+        Ok(Studio {
+            inner: Arc::new(Inner {
+                options,
+                school: RwLock::new(school),
+                events,
+                network: Mutex::new(NetworkAccess { lan_open: false, bind: String::new(), urls: vec![] }),
+                network_control: Mutex::new(None),
+                backup_running: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Events for every open screen. A receiver that lags gets `Lagged`: refetch then.
+    pub fn subscribe(&self) -> broadcast::Receiver<StudioEvent> {
+        self.inner.events.subscribe()
+    }
+
+    fn emit(&self, event: StudioEvent) {
+        // No receiver is fine: nobody is looking.
+        let _ = self.inner.events.send(event);
+    }
+
+    /// The data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.options.data_dir
+    }
+
+    /// The open school's store, for hosts and tests that need the storage layer itself.
+    pub async fn store(&self) -> Result<Store, ApiError> {
+        self.inner.school.read().await.clone().ok_or_else(no_school)
+    }
+
+    /// Let the host's server be switched between loopback and the local network.
+    pub fn attach_network_control(&self, control: Arc<dyn NetworkControl>) {
+        if let Ok(mut slot) = self.inner.network_control.lock() {
+            *slot = Some(control);
+        }
+    }
+
+    /// The host reports where its server listens (at start and after every rebind).
+    pub fn report_network(&self, network: NetworkAccess) {
+        if let Ok(mut current) = self.inner.network.lock() {
+            *current = network.clone();
+        }
+        self.emit(StudioEvent::NetworkChanged { network });
+    }
+
+    fn network(&self) -> NetworkAccess {
+        self.inner.network.lock().map(|n| n.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// What the home screen shows.
+    pub async fn overview(&self, _args: NoArgs) -> Result<Overview, ApiError> {
+        let store = self.inner.school.read().await.clone();
+        let (school, counts, recent_sessions) = match store {
+            None => (None, None, vec![]),
+            Some(store) => {
+                let profile = store.school().await?;
+                let counts = store.counts().await?;
+                let sessions = store.recent_sessions(RECENT_SESSIONS).await?;
+                (
+                    Some(SchoolInfo {
+                        name: profile.name,
+                        is_demo: profile.is_demo,
+                        db_path: store.path().display().to_string(),
+                        created_at_ms: profile.created_at_ms,
+                    }),
+                    Some(Counts {
+                        courses: counts.courses,
+                        learners: counts.learners,
+                        purchases: counts.purchases,
+                        sessions: counts.sessions,
+                        events: counts.events,
+                    }),
+                    sessions
+                        .into_iter()
+                        .map(|s| SessionSummary {
+                            id: s.id,
+                            title: s.title,
+                            course_title: s.course_title,
+                            started_at_ms: s.started_at_ms,
+                            ended_at_ms: s.ended_at_ms,
+                            viewers: s.viewers,
+                            events: s.events,
+                        })
+                        .collect(),
+                )
+            }
+        };
+        Ok(Overview {
+            school,
+            counts,
+            // Broadcasting arrives with the media engine; until then nobody can be live.
+            live: LiveStatus::Offline,
+            network: self.network(),
+            recent_sessions,
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        })
+    }
+
+    /// What a student's browser may see without credentials.
+    pub async fn public_info(&self) -> Result<PublicInfo, ApiError> {
+        let store = self.inner.school.read().await.clone();
+        let school_name = match store {
+            Some(store) => Some(store.school().await?.name),
+            None => None,
+        };
+        Ok(PublicInfo { school_name, live: false })
+    }
+
+    /// Open the demo school (generating it on first use) in place of the current one.
+    pub async fn open_demo_school(&self, _args: NoArgs) -> Result<Overview, ApiError> {
+        let store = open_demo(demo_path(&self.inner.options.data_dir)).await?;
+        self.switch_school(store).await;
+        self.overview(NoArgs {}).await
+    }
+
+    /// Create the instructor's own school in the data folder and open it.
+    pub async fn create_school(&self, args: CreateSchool) -> Result<Overview, ApiError> {
+        let name = args.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_SCHOOL_NAME {
+            return Err(ApiError::invalid(format!(
+                "a school's name has 1 to {MAX_SCHOOL_NAME} characters"
+            )));
+        }
+        let path = school_path(&self.inner.options.data_dir);
+        if path.exists() {
+            return Err(ApiError::invalid(format!(
+                "a school already exists at {}; open it instead of creating another",
+                path.display()
+            )));
+        }
+        let store = open_store(path, true).await?;
+        store.set_school_name(name).await?;
+        self.switch_school(store).await;
+        self.overview(NoArgs {}).await
+    }
+
+    async fn switch_school(&self, store: Store) {
+        let old = self.inner.school.write().await.replace(store);
+        if let Some(old) = old {
+            if let Err(err) = old.close().await {
+                tracing::warn!(error = %err, "closing the previous school");
+            }
+        }
+        self.emit(StudioEvent::SchoolChanged);
+    }
+
+    /// Open the server to the local network or close it back to this computer.
+    pub async fn set_network_access(&self, args: SetNetworkAccess) -> Result<NetworkAccess, ApiError> {
+        let control = self.inner.network_control.lock().ok().and_then(|c| c.clone());
+        let Some(control) = control else {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "this host has no server to open to the network",
+            ));
+        };
+        let network = control.set_lan_open(args.lan_open).await?;
+        self.report_network(network.clone());
+        Ok(network)
+    }
+
+    /// Copy the open school to `backups/` in the data folder while the class goes on.
+    pub async fn backup_school(&self, _args: NoArgs) -> Result<BackupDone, ApiError> {
+        let store = self.store().await?;
+        let dir = self.inner.options.data_dir.join("backups");
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| io_error("creating", &dir, e))?;
+        let stem = store.path().file_stem().and_then(|s| s.to_str()).unwrap_or("school").to_owned();
+        let dest = dir.join(format!("{stem}-{}.sqlite", utc_stamp(now_ms())));
+        self.backup_to(&dest).await
+    }
+
+    /// Copy the open school to `dest` (an online backup: writes may go on meanwhile).
+    pub async fn backup_to(&self, dest: &Path) -> Result<BackupDone, ApiError> {
+        let _one_at_a_time = self.inner.backup_running.lock().await;
+        let store = self.store().await?;
+        let events = self.inner.events.clone();
+        let bytes = store
+            .backup_to(dest, move |done, total| {
+                let _ = events.send(StudioEvent::BackupProgress { done, total });
+            })
+            .await?;
+        Ok(BackupDone { path: dest.display().to_string(), bytes })
+    }
+
+    /// Finish pending writes and close the school.
+    pub async fn close(&self) -> Result<(), ApiError> {
+        if let Some(store) = self.inner.school.write().await.take() {
+            store.close().await?;
+        }
+        Ok(())
+    }
+}
+
+fn no_school() -> ApiError {
+    ApiError::new(ErrorCode::NoSchool, "no school is open: open the demo school or create yours")
+}
+
+fn school_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("school.sqlite")
+}
+
+fn demo_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo.sqlite")
+}
+
+async fn open_store(path: PathBuf, create: bool) -> Result<Store, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        if create { Store::open(&path) } else { Store::open_existing(&path) }
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("opening the school: {e}")))?
+    .map_err(ApiError::from)
+}
+
+async fn open_demo(path: PathBuf) -> Result<Store, ApiError> {
+    if !path.exists() {
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || lectern_store::demo::generate(&target, DEMO_SEED))
+            .await
+            .map_err(|e| ApiError::internal(format!("generating the demo school: {e}")))??;
+    }
+    open_store(path, false).await
+}
+
+/// `20261128-012455` for a Unix time in ms (UTC), for file names.
+fn utc_stamp(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_stamp_formats_known_instants() {
+        assert_eq!(super::utc_stamp(0), "19700101-000000");
+        // 2026-11-28T01:24:57Z
+        assert_eq!(super::utc_stamp(1_795_829_097_000), "20261128-012457");
+        // A leap day.
+        assert_eq!(super::utc_stamp(1_709_164_800_000), "20240229-000000");
+    }
+}

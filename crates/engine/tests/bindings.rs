@@ -1,0 +1,19 @@
+//! The committed TypeScript bindings are what the Rust types generate (run `cargo xtask codegen`).
+
+use std::path::PathBuf;
+
+#[test]
+fn bindings_are_fresh() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings/api.ts");
+    let generated = lectern_engine::api::typescript_bindings();
+    if std::env::var_os("LECTERN_UPDATE_BINDINGS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "ui/src/lib/bindings/api.ts is stale: run `cargo xtask codegen`\n--- generated ---\n{generated}"
+    );
+}

@@ -1,0 +1,185 @@
+//! The studio API over HTTP: `POST /api/v1/<command>`, the event WebSocket, and `/api/v1/public`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lectern_engine::api::{self, StudioEvent};
+use lectern_engine::{ApiError, ErrorCode, Studio};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Largest request body, in bytes.
+pub(crate) const MAX_BODY: usize = 64 * 1024;
+/// Largest message a browser may send on the event socket.
+const MAX_WS_MESSAGE: usize = 4 * 1024;
+/// How long a new event socket may take to authenticate.
+const AUTH_DEADLINE: Duration = Duration::from_secs(5);
+
+/// What every handler needs.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) studio: Studio,
+    pub(crate) key: std::sync::Arc<str>,
+}
+
+/// The HTTP status for an error code (WHIP-style statuses where they apply).
+pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::NoSchool => StatusCode::CONFLICT,
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::DatabaseLocked => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `{ "code": ..., "message": ... }` with the matching status.
+pub(crate) fn error_response(err: ApiError) -> (StatusCode, Json<ApiError>) {
+    (status_of(err.code), Json(err))
+}
+
+/// Constant-time comparison, so the key cannot be guessed byte by byte from timings.
+fn same_key(given: &str, key: &str) -> bool {
+    let (a, b) = (given.as_bytes(), key.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorize(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "the studio key is required (Authorization: Bearer)"))?;
+    if same_key(given.trim(), key) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Unauthorized, "the studio key is not valid"))
+    }
+}
+
+/// `POST /api/v1/<command>`: the same commands the desktop window invokes.
+pub(crate) async fn call(
+    State(state): State<AppState>,
+    Path(command): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match call_inner(&state, &command, &headers, body).await {
+        Ok(value) => Json(value).into_response(),
+        Err((status, err)) => (status, Json(err)).into_response(),
+    }
+}
+
+async fn call_inner(
+    state: &AppState,
+    command: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<serde_json::Value, (StatusCode, ApiError)> {
+    let plain = |err: ApiError| (status_of(err.code), err);
+    authorize(headers, &state.key).map_err(plain)?;
+    if !api::COMMANDS.contains(&command) {
+        return Err(plain(ApiError::new(ErrorCode::NotFound, format!("no such command: {command}"))));
+    }
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json_type {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::invalid("the body must be application/json"),
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            plain(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is over {MAX_BODY} bytes"),
+            ))
+        } else {
+            plain(ApiError::invalid(format!("reading the body: {rejection}")))
+        }
+    })?;
+    let args = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| plain(ApiError::invalid(format!("the body is not JSON: {e}"))))?
+    };
+    api::dispatch(&state.studio, command, args).await.map_err(plain)
+}
+
+/// `GET /api/v1/public`: what a student's page may know.
+pub(crate) async fn public(State(state): State<AppState>) -> Response {
+    match state.studio.public_info().await {
+        Ok(info) => Json(info).into_response(),
+        Err(err) => error_response(err).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientHello {
+    Auth { key: String },
+}
+
+/// `GET /api/v1/events`: a WebSocket of [`StudioEvent`]s after an auth message.
+pub(crate) async fn events(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
+        .max_write_buffer_size(1 << 20)
+        .on_upgrade(move |socket| event_session(socket, state))
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+async fn event_session(mut socket: WebSocket, state: AppState) {
+    let first = tokio::time::timeout(AUTH_DEADLINE, socket.recv()).await;
+    let authorized = match first {
+        Ok(Some(Ok(Message::Text(text)))) => matches!(
+            serde_json::from_str::<ClientHello>(&text),
+            Ok(ClientHello::Auth { key }) if same_key(&key, &state.key)
+        ),
+        _ => false,
+    };
+    if !authorized {
+        return close(socket, 4401, "unauthorized").await;
+    }
+    // Subscribe before saying ready, so nothing between the two is missed.
+    let mut events = state.studio.subscribe();
+    if socket.send(Message::Text(r#"{"type":"ready"}"#.into())).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let event = match event {
+                    Ok(event) => event,
+                    // A slow screen missed events: tell it to refetch rather than pretend.
+                    Err(RecvError::Lagged(_)) => StudioEvent::SchoolChanged,
+                    Err(RecvError::Closed) => break,
+                };
+                let Ok(text) = serde_json::to_string(&event) else { continue };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}

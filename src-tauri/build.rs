@@ -1,0 +1,34 @@
+//! Tauri's build step: the app's config, its capabilities under `src-tauri/capabilities/`, and
+//! the app manifest that makes every command subject to the capabilities.
+
+/// Every command the shell exposes. A test checks this list against `lectern_engine::api::COMMANDS`.
+const COMMANDS: &[&str] =
+    &["overview", "open_demo_school", "create_school", "set_network_access", "backup_school"];
+
+fn main() {
+    ensure_ui_dist();
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(err) = tauri_build::try_build(attributes) {
+        eprintln!("tauri build step failed: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Tauri embeds `ui/dist` at compile time and refuses to build without it. A bare `cargo build`
+/// on a fresh clone (no npm yet) gets a page that says how to build the UI instead of a failure.
+fn ensure_ui_dist() {
+    let dist = std::path::Path::new("ui/dist");
+    println!("cargo:rerun-if-changed=ui/dist");
+    if dist.join("studio.html").exists() {
+        return;
+    }
+    let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Lectern Studio</title></head>\
+        <body><h1>Lectern Studio</h1><p>The user interface is not built yet. \
+        Run <code>cargo xtask run</code>, which builds it and starts the studio.</p></body></html>\n";
+    let written = std::fs::create_dir_all(dist).and_then(|()| std::fs::write(dist.join("studio.html"), page));
+    if let Err(err) = written {
+        println!("cargo:warning=could not write a placeholder UI: {err}");
+    }
+}

@@ -1,0 +1,35 @@
+//! The IPC commands: one-line adapters to the `Studio` API, nothing else.
+
+use lectern_engine::api::{
+    BackupDone, CreateSchool, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
+};
+use lectern_engine::{ApiError, Studio};
+use tauri::State;
+
+#[tauri::command]
+pub async fn overview(studio: State<'_, Studio>, args: NoArgs) -> Result<Overview, ApiError> {
+    studio.overview(args).await
+}
+
+#[tauri::command]
+pub async fn open_demo_school(studio: State<'_, Studio>, args: NoArgs) -> Result<Overview, ApiError> {
+    studio.open_demo_school(args).await
+}
+
+#[tauri::command]
+pub async fn create_school(studio: State<'_, Studio>, args: CreateSchool) -> Result<Overview, ApiError> {
+    studio.create_school(args).await
+}
+
+#[tauri::command]
+pub async fn set_network_access(
+    studio: State<'_, Studio>,
+    args: SetNetworkAccess,
+) -> Result<NetworkAccess, ApiError> {
+    studio.set_network_access(args).await
+}
+
+#[tauri::command]
+pub async fn backup_school(studio: State<'_, Studio>, args: NoArgs) -> Result<BackupDone, ApiError> {
+    studio.backup_school(args).await
+}

@@ -1,0 +1,134 @@
+//! Lectern Studio, the desktop shell: a Tauri window over the engine, and the browser host
+//! started in-process so students and TAs can connect.
+//!
+//! Everything here adapts; nothing decides. The studio's behaviour lives in `lectern-engine`.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod events;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use lectern_engine::{SchoolSource, Studio, StudioOptions};
+use lectern_server::{Server, ServerOptions};
+use tauri::Manager;
+
+/// The port students' links use when it is free (a stable link matters to them).
+const PREFERRED_PORT: u16 = 7878;
+
+/// What the command line may choose: the same flags as `lectern serve`.
+#[derive(Debug, Default)]
+struct Args {
+    db: Option<PathBuf>,
+    demo: bool,
+    data_dir: Option<PathBuf>,
+    port: Option<u16>,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--db" => args.db = Some(it.next().context("--db needs a path")?.into()),
+            "--data-dir" => args.data_dir = Some(it.next().context("--data-dir needs a path")?.into()),
+            "--port" => args.port = Some(it.next().context("--port needs a number")?.parse().context("--port")?),
+            "--demo" => args.demo = true,
+            other => anyhow::bail!("unknown argument {other:?} (known: --db PATH, --demo, --data-dir DIR, --port N)"),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,lectern_server=info,lectern_engine=info,lectern_studio=info".into()),
+        )
+        .init();
+    let args = parse_args()?;
+    let started = std::time::Instant::now();
+    tauri::Builder::default()
+        .setup(move |app| {
+            let data_dir = match args.data_dir.clone() {
+                Some(dir) => dir,
+                None => app.path().app_data_dir().context("finding the data folder")?,
+            };
+            let school = match (args.db.clone(), args.demo) {
+                (Some(path), true) => SchoolSource::DemoAt(path),
+                (Some(path), false) => SchoolSource::Path(path),
+                (None, true) => SchoolSource::Demo,
+                (None, false) => SchoolSource::Default,
+            };
+            let (studio, server) = tauri::async_runtime::block_on(async {
+                let studio = Studio::open(StudioOptions::new(data_dir, school)).await?;
+                let server = start_server(&studio, args.port).await?;
+                anyhow::Ok((studio, server))
+            })?;
+            tracing::info!(url = %server.base_url(), elapsed = ?started.elapsed(), "studio ready");
+            events::forward(app.handle().clone(), &studio);
+            app.manage(studio);
+            app.manage(server);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::overview,
+            commands::open_demo_school,
+            commands::create_school,
+            commands::set_network_access,
+            commands::backup_school,
+        ])
+        .build(tauri::generate_context!())
+        .context("building the studio window")?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                let studio = app.state::<Studio>().inner().clone();
+                let server = app.state::<Server>().inner().clone();
+                tauri::async_runtime::block_on(async move {
+                    server.shutdown().await;
+                    if let Err(err) = studio.close().await {
+                        tracing::error!(error = %err, "closing the school");
+                    }
+                });
+            }
+        });
+    Ok(())
+}
+
+/// The browser host on loopback: the preferred port if free, any port otherwise.
+async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Server> {
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let options = |port| ServerOptions { bind: loopback, port, key: lectern_server::new_key(), allowed_hosts: vec![] };
+    let wanted = port.unwrap_or(PREFERRED_PORT);
+    match Server::start(studio.clone(), options(wanted)).await {
+        Ok(server) => Ok(server),
+        Err(err) if port.is_none() => {
+            tracing::warn!(error = %err, "port {wanted} is taken; using another");
+            Ok(Server::start(studio.clone(), options(0)).await?)
+        }
+        Err(err) => Err(err).with_context(|| format!("binding port {wanted}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The shell declares exactly the engine's commands in its app manifest and capability.
+    #[test]
+    fn shell_exposes_exactly_the_engine_commands() {
+        let build_rs = include_str!("build.rs");
+        let capability = include_str!("capabilities/studio-window.json");
+        let main_rs = include_str!("main.rs");
+        for command in lectern_engine::api::COMMANDS {
+            assert!(build_rs.contains(&format!("\"{command}\"")), "{command} missing from the app manifest");
+            let permission = format!("\"allow-{}\"", command.replace('_', "-"));
+            assert!(capability.contains(&permission), "{permission} missing from the capability");
+            assert!(main_rs.contains(&format!("commands::{command},")), "{command} missing from the handler");
+        }
+        let declared = build_rs.matches("\", \"").count() + 1;
+        assert_eq!(declared, lectern_engine::api::COMMANDS.len(), "the manifest declares extra commands");
+    }
+}

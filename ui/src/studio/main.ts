@@ -1,0 +1,28 @@
+import '../lib/ui/base.css';
+import { mount } from 'svelte';
+import { getPlatform, toApiError } from '../lib/platform';
+import { theme } from '../lib/theme.svelte';
+import App from './App.svelte';
+import { OverviewStore } from './home/overview.svelte';
+import { Router } from './router.svelte';
+import { BackupStore } from './settings/backup.svelte';
+
+theme.init();
+
+const target = document.getElementById('app');
+if (!target) throw new Error('studio.html has no #app element');
+
+try {
+  // Choosing the platform also takes the key out of `#key=...`, before the router reads the fragment.
+  const platform = await getPlatform();
+  const router = new Router();
+  router.start(window);
+  const overview = new OverviewStore(platform);
+  const backup = new BackupStore(platform);
+  overview.start();
+  backup.start();
+  mount(App, { target, props: { overview, backup, router } });
+} catch (err) {
+  target.className = 'fatal';
+  target.textContent = `Lectern could not start: ${toApiError(err).message}`;
+}

@@ -1,0 +1,29 @@
+/** The screens of the studio console. */
+export const ROUTES = ['home', 'broadcast', 'chat', 'polls', 'offers', 'insights', 'settings'] as const;
+export type Route = (typeof ROUTES)[number];
+
+/** The screen for a fragment such as `#/settings`; anything else (including `#key=...`) is home. */
+export function routeFromHash(hash: string): Route {
+  const match = /^#\/([a-z]+)\/?$/.exec(hash);
+  const name = match?.[1];
+  return (ROUTES as readonly string[]).includes(name ?? '') ? (name as Route) : 'home';
+}
+
+export function hrefFor(route: Route): string {
+  return route === 'home' ? '#/' : `#/${route}`;
+}
+
+/** The current screen, following the fragment of the address (client-side only). */
+export class Router {
+  current = $state<Route>('home');
+
+  /** Starts following `hashchange`; returns the function that stops. */
+  start(win: Window): () => void {
+    const follow = () => {
+      this.current = routeFromHash(win.location.hash);
+    };
+    follow();
+    win.addEventListener('hashchange', follow);
+    return () => win.removeEventListener('hashchange', follow);
+  }
+}

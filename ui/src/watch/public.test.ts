@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { fetchPublicInfo, PublicInfoUnavailable } from './public';
+
+describe('fetchPublicInfo', () => {
+  it('GETs /api/v1/public without a key and returns the school and live state', async () => {
+    const urls: string[] = [];
+    const info = await fetchPublicInfo(async (url, init) => {
+      urls.push(String(url));
+      expect(init?.method ?? 'GET').toBe('GET');
+      expect(JSON.stringify(init?.headers ?? {})).not.toContain('authorization');
+      return new Response(JSON.stringify({ schoolName: 'Demo School', live: true }));
+    });
+    expect(urls).toEqual(['/api/v1/public']);
+    expect(info).toEqual({ schoolName: 'Demo School', live: true });
+  });
+
+  it('refuses an answer of the wrong shape or status', async () => {
+    await expect(fetchPublicInfo(async () => new Response('{"live":"yes"}'))).rejects.toBeInstanceOf(
+      PublicInfoUnavailable,
+    );
+    await expect(fetchPublicInfo(async () => new Response('oops', { status: 503 }))).rejects.toThrow('HTTP 503');
+  });
+});
