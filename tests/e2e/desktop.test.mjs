@@ -38,10 +38,14 @@ async function waitFor(what, fn, timeoutMs = 30_000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
+/** The rendered text of the first element matching `selector` (throws when there is none). */
 async function textOf(selector) {
-  const element = await wd('POST', `/session/${session}/element`, { using: 'css selector', value: selector });
-  const id = Object.values(element)[0];
-  return wd('GET', `/session/${session}/element/${id}/text`);
+  const text = await wd('POST', `/session/${session}/execute/sync`, {
+    script: 'const el = document.querySelector(arguments[0]); return el ? el.innerText : null;',
+    args: [selector],
+  });
+  if (text === null) throw new Error(`no element matches ${selector}`);
+  return text;
 }
 
 /** Resident memory of the app and its WebKit children, in MiB. */
