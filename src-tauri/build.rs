@@ -2,8 +2,13 @@
 //! the app manifest that makes every command subject to the capabilities.
 
 /// Every command the shell exposes. A test checks this list against `lectern_engine::api::COMMANDS`.
-const COMMANDS: &[&str] =
-    &["overview", "open_demo_school", "create_school", "set_network_access", "backup_school"];
+const COMMANDS: &[&str] = &[
+    "overview",
+    "open_demo_school",
+    "create_school",
+    "set_network_access",
+    "backup_school",
+];
 
 fn main() {
     ensure_ui_dist();
@@ -27,7 +32,8 @@ fn ensure_ui_dist() {
     let page = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Lectern Studio</title></head>\
         <body><h1>Lectern Studio</h1><p>The user interface is not built yet. \
         Run <code>cargo xtask run</code>, which builds it and starts the studio.</p></body></html>\n";
-    let written = std::fs::create_dir_all(dist).and_then(|()| std::fs::write(dist.join("studio.html"), page));
+    let written =
+        std::fs::create_dir_all(dist).and_then(|()| std::fs::write(dist.join("studio.html"), page));
     if let Err(err) = written {
         println!("cargo:warning=could not write a placeholder UI: {err}");
     }

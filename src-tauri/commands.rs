@@ -12,12 +12,18 @@ pub async fn overview(studio: State<'_, Studio>, args: NoArgs) -> Result<Overvie
 }
 
 #[tauri::command]
-pub async fn open_demo_school(studio: State<'_, Studio>, args: NoArgs) -> Result<Overview, ApiError> {
+pub async fn open_demo_school(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<Overview, ApiError> {
     studio.open_demo_school(args).await
 }
 
 #[tauri::command]
-pub async fn create_school(studio: State<'_, Studio>, args: CreateSchool) -> Result<Overview, ApiError> {
+pub async fn create_school(
+    studio: State<'_, Studio>,
+    args: CreateSchool,
+) -> Result<Overview, ApiError> {
     studio.create_school(args).await
 }
 
@@ -30,6 +36,9 @@ pub async fn set_network_access(
 }
 
 #[tauri::command]
-pub async fn backup_school(studio: State<'_, Studio>, args: NoArgs) -> Result<BackupDone, ApiError> {
+pub async fn backup_school(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<BackupDone, ApiError> {
     studio.backup_school(args).await
 }

@@ -33,10 +33,21 @@ fn parse_args() -> anyhow::Result<Args> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--db" => args.db = Some(it.next().context("--db needs a path")?.into()),
-            "--data-dir" => args.data_dir = Some(it.next().context("--data-dir needs a path")?.into()),
-            "--port" => args.port = Some(it.next().context("--port needs a number")?.parse().context("--port")?),
+            "--data-dir" => {
+                args.data_dir = Some(it.next().context("--data-dir needs a path")?.into())
+            }
+            "--port" => {
+                args.port = Some(
+                    it.next()
+                        .context("--port needs a number")?
+                        .parse()
+                        .context("--port")?,
+                )
+            }
             "--demo" => args.demo = true,
-            other => anyhow::bail!("unknown argument {other:?} (known: --db PATH, --demo, --data-dir DIR, --port N)"),
+            other => anyhow::bail!(
+                "unknown argument {other:?} (known: --db PATH, --demo, --data-dir DIR, --port N)"
+            ),
         }
     }
     Ok(args)
@@ -46,8 +57,9 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,lectern_server=info,lectern_engine=info,lectern_studio=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                "warn,lectern_server=info,lectern_engine=info,lectern_studio=info".into()
+            }),
         )
         .init();
     let args = parse_args()?;
@@ -56,7 +68,10 @@ fn main() -> anyhow::Result<()> {
         .setup(move |app| {
             let data_dir = match args.data_dir.clone() {
                 Some(dir) => dir,
-                None => app.path().app_data_dir().context("finding the data folder")?,
+                None => app
+                    .path()
+                    .app_data_dir()
+                    .context("finding the data folder")?,
             };
             let school = match (args.db.clone(), args.demo) {
                 (Some(path), true) => SchoolSource::DemoAt(path),
@@ -102,7 +117,12 @@ fn main() -> anyhow::Result<()> {
 /// The browser host on loopback: the preferred port if free, any port otherwise.
 async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Server> {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let options = |port| ServerOptions { bind: loopback, port, key: lectern_server::new_key(), allowed_hosts: vec![] };
+    let options = |port| ServerOptions {
+        bind: loopback,
+        port,
+        key: lectern_server::new_key(),
+        allowed_hosts: vec![],
+    };
     let wanted = port.unwrap_or(PREFERRED_PORT);
     match Server::start(studio.clone(), options(wanted)).await {
         Ok(server) => Ok(server),
@@ -123,12 +143,25 @@ mod tests {
         let capability = include_str!("capabilities/studio-window.json");
         let main_rs = include_str!("main.rs");
         for command in lectern_engine::api::COMMANDS {
-            assert!(build_rs.contains(&format!("\"{command}\"")), "{command} missing from the app manifest");
+            assert!(
+                build_rs.contains(&format!("\"{command}\"")),
+                "{command} missing from the app manifest"
+            );
             let permission = format!("\"allow-{}\"", command.replace('_', "-"));
-            assert!(capability.contains(&permission), "{permission} missing from the capability");
-            assert!(main_rs.contains(&format!("commands::{command},")), "{command} missing from the handler");
+            assert!(
+                capability.contains(&permission),
+                "{permission} missing from the capability"
+            );
+            assert!(
+                main_rs.contains(&format!("commands::{command},")),
+                "{command} missing from the handler"
+            );
         }
         let declared = build_rs.matches("\", \"").count() + 1;
-        assert_eq!(declared, lectern_engine::api::COMMANDS.len(), "the manifest declares extra commands");
+        assert_eq!(
+            declared,
+            lectern_engine::api::COMMANDS.len(),
+            "the manifest declares extra commands"
+        );
     }
 }

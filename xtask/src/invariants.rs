@@ -17,20 +17,35 @@ mod tests {
             .current_dir(root())
             .output()
             .expect("cargo metadata runs");
-        assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
-        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+        assert!(
+            out.status.success(),
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("metadata is JSON");
         let names: HashMap<&str, &str> = meta["packages"]
             .as_array()
             .expect("packages")
             .iter()
-            .map(|p| (p["id"].as_str().expect("id"), p["name"].as_str().expect("name")))
+            .map(|p| {
+                (
+                    p["id"].as_str().expect("id"),
+                    p["name"].as_str().expect("name"),
+                )
+            })
             .collect();
         let edges: HashMap<&str, Vec<&str>> = meta["resolve"]["nodes"]
             .as_array()
             .expect("resolve nodes")
             .iter()
             .map(|n| {
-                let deps = n["deps"].as_array().expect("deps").iter().map(|d| d["pkg"].as_str().expect("pkg")).collect();
+                let deps = n["deps"]
+                    .as_array()
+                    .expect("deps")
+                    .iter()
+                    .map(|d| d["pkg"].as_str().expect("pkg"))
+                    .collect();
                 (n["id"].as_str().expect("id"), deps)
             })
             .collect();
@@ -57,7 +72,10 @@ mod tests {
                 stack.extend(edges.get(id).into_iter().flatten().copied());
             }
         }
-        assert!(checked >= 4, "expected the store, engine, server and cli crates, found {checked}");
+        assert!(
+            checked >= 4,
+            "expected the store, engine, server and cli crates, found {checked}"
+        );
     }
 
     /// **Invariant:** only `ui/src/lib/platform/` imports `@tauri-apps/*`.
@@ -69,13 +87,18 @@ mod tests {
         let mut scanned = 0;
         let mut stack = vec![src.clone()];
         while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("ui/src is readable").flatten() {
+            for entry in std::fs::read_dir(&dir)
+                .expect("ui/src is readable")
+                .flatten()
+            {
                 let path = entry.path();
                 if path.is_dir() {
                     stack.push(path);
                     continue;
                 }
-                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
                 scanned += 1;
                 if text.contains("@tauri-apps/") && !path.starts_with(&seam) {
                     offenders.push(path.display().to_string());
@@ -83,19 +106,31 @@ mod tests {
             }
         }
         assert!(scanned > 5, "ui/src looks empty ({scanned} files)");
-        assert!(offenders.is_empty(), "@tauri-apps imported outside the platform seam: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "@tauri-apps imported outside the platform seam: {offenders:?}"
+        );
     }
 
     /// **Invariant:** the Tauri commands only adapt: each body is one call on the Studio API.
     #[test]
     fn tauri_commands_are_one_line_adapters() {
-        let source = std::fs::read_to_string(root().join("src-tauri/commands.rs")).expect("commands.rs");
+        let source =
+            std::fs::read_to_string(root().join("src-tauri/commands.rs")).expect("commands.rs");
         let mut commands = 0;
         for chunk in source.split("#[tauri::command]").skip(1) {
             commands += 1;
-            let body_start = chunk.find("> {").or_else(|| chunk.find(") {")).expect("a body") + 3;
+            let body_start = chunk
+                .find("> {")
+                .or_else(|| chunk.find(") {"))
+                .expect("a body")
+                + 3;
             let body_end = chunk[body_start..].find("\n}").expect("end of body") + body_start;
-            let body: Vec<&str> = chunk[body_start..body_end].lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let body: Vec<&str> = chunk[body_start..body_end]
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             assert_eq!(body.len(), 1, "a command with more than one line: {body:?}");
             assert!(
                 body[0].starts_with("studio.") && body[0].ends_with("(args).await"),
@@ -103,13 +138,21 @@ mod tests {
                 body[0]
             );
         }
-        assert_eq!(commands, lectern_commands().len(), "every engine command has exactly one adapter");
+        assert_eq!(
+            commands,
+            lectern_commands().len(),
+            "every engine command has exactly one adapter"
+        );
     }
 
     fn lectern_commands() -> Vec<String> {
         let api = std::fs::read_to_string(root().join("crates/engine/src/api.rs")).expect("api.rs");
         let list = api.split("commands! {").nth(1).expect("the command list");
         let list = &list[..list.find('}').expect("end of list")];
-        list.lines().filter_map(|l| l.trim().split('(').next()).filter(|n| !n.is_empty()).map(String::from).collect()
+        list.lines()
+            .filter_map(|l| l.trim().split('(').next())
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect()
     }
 }

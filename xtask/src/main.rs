@@ -26,8 +26,14 @@ const APP_PACKAGES: &[&str] = &[
     "librsvg2-dev",
 ];
 /// What the end-to-end tests need: a virtual display, the WebKit WebDriver, Chromium.
-const TEST_PACKAGES: &[&str] =
-    &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "chromium-driver", "imagemagick"];
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "chromium",
+    "chromium-driver",
+    "imagemagick",
+];
 /// The tauri-driver release the desktop tests are written against.
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 /// Oldest Node.js that Vite 8 runs on.
@@ -61,7 +67,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 fn target_dir() -> PathBuf {
@@ -69,14 +78,10 @@ fn target_dir() -> PathBuf {
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(root())
         .output();
-    if let Ok(out) = out {
-        if let Ok(meta) = serde_json::from_slice::<serde_json::Value>(&out.stdout) {
-            if let Some(dir) = meta["target_directory"].as_str() {
-                return PathBuf::from(dir);
-            }
-        }
-    }
-    root().join("target")
+    out.ok()
+        .and_then(|out| serde_json::from_slice::<serde_json::Value>(&out.stdout).ok())
+        .and_then(|meta| meta["target_directory"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn cargo() -> String {
@@ -99,11 +104,19 @@ fn sh_in(dir: &Path, program: &str, args: &[&str]) -> Result {
         .current_dir(dir)
         .status()
         .map_err(|e| format!("could not start {program}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
 }
 
 fn have(program: &str) -> bool {
@@ -119,7 +132,9 @@ fn missing_packages(packages: &[&'static str]) -> Vec<&'static str> {
         .iter()
         .copied()
         .filter(|p| {
-            let out = Command::new("dpkg-query").args(["-W", "-f=${db:Status-Status}", p]).output();
+            let out = Command::new("dpkg-query")
+                .args(["-W", "-f=${db:Status-Status}", p])
+                .output();
             !matches!(out, Ok(o) if o.stdout == b"installed")
         })
         .collect()
@@ -135,7 +150,10 @@ fn apt_install(packages: &[&str]) -> Result {
             packages.join(" ")
         ));
     }
-    step(&format!("installing system packages: {}", packages.join(" ")));
+    step(&format!(
+        "installing system packages: {}",
+        packages.join(" ")
+    ));
     let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
     let run = |args: &[&str]| -> Result {
         let mut all: Vec<&str> = sudo.to_vec();
@@ -146,7 +164,11 @@ fn apt_install(packages: &[&str]) -> Result {
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .map_err(|e| format!("could not start {program}: {e}"))?;
-        if status.success() { Ok(()) } else { Err(format!("`{}` failed", all.join(" "))) }
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{}` failed", all.join(" ")))
+        }
     };
     run(&["apt-get", "update", "-qq"])?;
     let mut install = vec!["apt-get", "install", "-y", "-qq"];
@@ -211,7 +233,16 @@ fn setup(for_tests: bool) -> Result {
         npm_ci(&root())?;
         if tauri_driver().is_none() {
             step("installing tauri-driver");
-            sh(&cargo(), &["install", "tauri-driver", "--locked", "--version", TAURI_DRIVER_VERSION])?;
+            sh(
+                &cargo(),
+                &[
+                    "install",
+                    "tauri-driver",
+                    "--locked",
+                    "--version",
+                    TAURI_DRIVER_VERSION,
+                ],
+            )?;
         }
     }
     Ok(())
@@ -225,18 +256,35 @@ fn build_ui() -> Result {
 fn run(args: &[String]) -> Result {
     setup(false)?;
     build_ui()?;
-    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let mut cmd = Command::new(cargo());
     if has_display {
         step("opening Lectern Studio on the demo school");
         cmd.args(["run", "-p", "lectern-studio", "--", "--demo"]);
     } else {
         step("no display here: starting the headless studio on the demo school instead");
-        cmd.args(["run", "-p", "lectern-cli", "--bin", "lectern", "--", "serve", "--demo"]);
+        cmd.args([
+            "run",
+            "-p",
+            "lectern-cli",
+            "--bin",
+            "lectern",
+            "--",
+            "serve",
+            "--demo",
+        ]);
     }
     cmd.args(args);
-    let status = cmd.current_dir(root()).status().map_err(|e| format!("cargo: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("the studio exited with {status}")) }
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the studio exited with {status}"))
+    }
 }
 
 /// Run a command, echo its output live, and keep the output for parsing.
@@ -251,7 +299,10 @@ fn run_tee(cmd: &mut Command) -> (bool, String) {
     if let Some(out) = child.stdout.take() {
         let tx = tx.clone();
         readers.push(std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
+            for line in BufReader::new(out)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
                 println!("{line}");
                 let _ = tx.send(line);
             }
@@ -260,7 +311,10 @@ fn run_tee(cmd: &mut Command) -> (bool, String) {
     if let Some(err) = child.stderr.take() {
         let tx = tx.clone();
         readers.push(std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(std::result::Result::ok) {
+            for line in BufReader::new(err)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
                 eprintln!("{line}");
                 let _ = tx.send(line);
             }
@@ -278,7 +332,12 @@ fn run_tee(cmd: &mut Command) -> (bool, String) {
 /// The number before `word` in `line` (`"12 passed"` -> 12).
 fn count_before(line: &str, word: &str) -> Option<u64> {
     let at = line.find(word)?;
-    line[..at].trim_end().rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    line[..at]
+        .trim_end()
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[derive(Default, Clone, Copy)]
@@ -296,14 +355,21 @@ impl Tally {
 
 /// nextest: `Summary [  1.2s] 40 tests run: 39 passed, 1 failed, 0 skipped`.
 fn parse_nextest(output: &str, ok: bool) -> Tally {
-    let summary = output.lines().rev().find(|l| l.contains("Summary") && l.contains("tests run"));
+    let summary = output
+        .lines()
+        .rev()
+        .find(|l| l.contains("Summary") && l.contains("tests run"));
     match summary {
         Some(line) => Tally {
             passed: count_before(line, " passed").unwrap_or(0),
-            failed: count_before(line, " failed").unwrap_or(0) + count_before(line, " timed out").unwrap_or(0),
+            failed: count_before(line, " failed").unwrap_or(0)
+                + count_before(line, " timed out").unwrap_or(0),
         },
         // No summary: the build failed. That is a failure, not zero tests.
-        None => Tally { passed: 0, failed: u64::from(!ok).max(1) },
+        None => Tally {
+            passed: 0,
+            failed: u64::from(!ok).max(1),
+        },
     }
 }
 
@@ -312,12 +378,19 @@ fn parse_node(output: &str, ok: bool) -> Tally {
     let find = |key: &str| {
         output.lines().rev().find_map(|l| {
             let l = l.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-            l.strip_prefix(key).and_then(|n| n.trim().parse::<u64>().ok())
+            l.strip_prefix(key)
+                .and_then(|n| n.trim().parse::<u64>().ok())
         })
     };
     match (find("pass "), find("fail ")) {
-        (Some(passed), Some(failed)) => Tally { passed, failed: if ok { failed } else { failed.max(1) } },
-        _ => Tally { passed: 0, failed: 1 },
+        (Some(passed), Some(failed)) => Tally {
+            passed,
+            failed: if ok { failed } else { failed.max(1) },
+        },
+        _ => Tally {
+            passed: 0,
+            failed: 1,
+        },
     }
 }
 
@@ -332,7 +405,10 @@ impl Drop for Xvfb {
 
 fn start_xvfb() -> Result<Xvfb> {
     let number = (90..140)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
         .ok_or("no free X display number")?;
     let display = format!(":{number}");
     let child = Command::new("Xvfb")
@@ -359,7 +435,11 @@ fn test(args: &[String]) -> Result {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--no-setup" => do_setup = false,
-            "--suite" => suites.push(it.next().map(String::as_str).ok_or("--suite needs a name")?),
+            "--suite" => suites.push(
+                it.next()
+                    .map(String::as_str)
+                    .ok_or("--suite needs a name")?,
+            ),
             other => return Err(format!("unknown test option {other}")),
         }
     }
@@ -380,7 +460,10 @@ fn test(args: &[String]) -> Result {
             "e2e" => e2e_suite()?,
             other => return Err(format!("unknown suite {other} (rust, ui, e2e)")),
         };
-        lines.push(format!("{suite}: {} passed, {} failed", tally.passed, tally.failed));
+        lines.push(format!(
+            "{suite}: {} passed, {} failed",
+            tally.passed, tally.failed
+        ));
         total.add(tally);
     }
     println!("\n==> results ({:.0?})", started.elapsed());
@@ -388,21 +471,39 @@ fn test(args: &[String]) -> Result {
         println!("  {line}");
     }
     println!("{} passed, {} failed", total.passed, total.failed);
-    if total.failed == 0 && total.passed > 0 { Ok(()) } else { Err("tests failed".into()) }
+    if total.failed == 0 && total.passed > 0 {
+        Ok(())
+    } else {
+        Err("tests failed".into())
+    }
 }
 
 fn rust_suite() -> Tally {
     step("Rust tests");
-    let nextest = Command::new(cargo()).args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success());
+    let nextest = Command::new(cargo())
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if nextest {
         let (ok, out) = run_tee(
             Command::new(cargo())
-                .args(["nextest", "run", "--workspace", "--no-fail-fast", "--color", "never"])
+                .args([
+                    "nextest",
+                    "run",
+                    "--workspace",
+                    "--no-fail-fast",
+                    "--color",
+                    "never",
+                ])
                 .current_dir(root()),
         );
         parse_nextest(&out, ok)
     } else {
-        let (ok, out) = run_tee(Command::new(cargo()).args(["test", "--workspace", "--no-fail-fast"]).current_dir(root()));
+        let (ok, out) = run_tee(
+            Command::new(cargo())
+                .args(["test", "--workspace", "--no-fail-fast"])
+                .current_dir(root()),
+        );
         let mut tally = Tally::default();
         for line in out.lines().filter(|l| l.starts_with("test result:")) {
             tally.add(Tally {
@@ -424,31 +525,53 @@ fn ui_suite() -> Tally {
     let report_arg = format!("--outputFile.json={}", report.display());
     let (ok, _) = run_tee(
         Command::new("npm")
-            .args(["run", "--silent", "test", "--", "--reporter=default", "--reporter=json", &report_arg])
+            .args([
+                "run",
+                "--silent",
+                "test",
+                "--",
+                "--reporter=default",
+                "--reporter=json",
+                &report_arg,
+            ])
             .current_dir(root().join("ui")),
     );
-    let parsed = std::fs::read(&report).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let parsed = std::fs::read(&report)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
     match parsed {
         Some(r) => Tally {
             passed: r["numPassedTests"].as_u64().unwrap_or(0),
-            failed: r["numFailedTests"].as_u64().unwrap_or(0) + u64::from(!ok && r["numFailedTests"] == 0),
+            failed: r["numFailedTests"].as_u64().unwrap_or(0)
+                + u64::from(!ok && r["numFailedTests"] == 0),
         },
-        None => Tally { passed: 0, failed: 1 },
+        None => Tally {
+            passed: 0,
+            failed: 1,
+        },
     }
 }
 
 fn e2e_suite() -> Result<Tally> {
     step("building the binaries for the end-to-end tests");
-    sh(&cargo(), &["build", "-p", "lectern-cli", "-p", "lectern-studio"])?;
+    sh(
+        &cargo(),
+        &["build", "-p", "lectern-cli", "-p", "lectern-studio"],
+    )?;
     let xvfb = start_xvfb()?;
     let bin = target_dir().join("debug");
     step("end-to-end tests (Chromium and the desktop window)");
     let mut cmd = Command::new("node");
-    cmd.args(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/e2e/"])
-        .current_dir(root())
-        .env("DISPLAY", &xvfb.1)
-        .env("LECTERN_BIN", bin.join("lectern"))
-        .env("LECTERN_STUDIO_BIN", bin.join("lectern-studio"));
+    cmd.args([
+        "--test",
+        "--test-concurrency=1",
+        "--test-reporter=spec",
+        "tests/e2e/",
+    ])
+    .current_dir(root())
+    .env("DISPLAY", &xvfb.1)
+    .env("LECTERN_BIN", bin.join("lectern"))
+    .env("LECTERN_STUDIO_BIN", bin.join("lectern-studio"));
     if let Some(driver) = tauri_driver() {
         cmd.env("TAURI_DRIVER", driver);
     }
@@ -461,7 +584,15 @@ fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("store") => sh(
             &cargo(),
-            &["run", "--release", "-p", "lectern-store", "--example", "bench_store", "--"],
+            &[
+                "run",
+                "--release",
+                "-p",
+                "lectern-store",
+                "--example",
+                "bench_store",
+                "--",
+            ],
         ),
         _ => Err("usage: cargo xtask bench store".into()),
     }
@@ -470,12 +601,23 @@ fn bench(args: &[String]) -> Result {
 fn codegen() -> Result {
     step("regenerating ui/src/lib/bindings/api.ts");
     let status = Command::new(cargo())
-        .args(["test", "-p", "lectern-engine", "--test", "tests", "bindings"])
+        .args([
+            "test",
+            "-p",
+            "lectern-engine",
+            "--test",
+            "tests",
+            "bindings",
+        ])
         .env("LECTERN_UPDATE_BINDINGS", "1")
         .current_dir(root())
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
-    if status.success() { Ok(()) } else { Err("codegen failed".into()) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err("codegen failed".into())
+    }
 }
 
 #[cfg(test)]
@@ -487,7 +629,10 @@ mod tests {
         let out = "   Summary [   3.101s] 42 tests run: 40 passed, 2 failed, 1 skipped";
         let t = parse_nextest(out, false);
         assert_eq!((t.passed, t.failed), (40, 2));
-        let t = parse_nextest("     Summary [   1.0s] 7 tests run: 7 passed, 0 skipped", true);
+        let t = parse_nextest(
+            "     Summary [   1.0s] 7 tests run: 7 passed, 0 skipped",
+            true,
+        );
         assert_eq!((t.passed, t.failed), (7, 0));
         let t = parse_nextest("error: could not compile", false);
         assert_eq!((t.passed, t.failed), (0, 1));

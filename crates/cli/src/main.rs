@@ -17,7 +17,11 @@ use lectern_server::{Server, ServerOptions};
 const DEMO_SEED: u64 = 2026;
 
 #[derive(Parser)]
-#[command(name = "lectern", version, about = "Lectern: teach a live class and sell the next course")]
+#[command(
+    name = "lectern",
+    version,
+    about = "Lectern: teach a live class and sell the next course"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,20 +98,32 @@ async fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { db, bind, port, demo, data_dir: dir, allow_hosts } => {
-            serve(db, bind, port, demo, dir, allow_hosts).await
-        }
+        Command::Serve {
+            db,
+            bind,
+            port,
+            demo,
+            data_dir: dir,
+            allow_hosts,
+        } => serve(db, bind, port, demo, dir, allow_hosts).await,
         Command::Demo { db, seed } => {
             let started = std::time::Instant::now();
             let summary = lectern_store::demo::generate(&db, seed)
                 .with_context(|| format!("writing the demo school to {}", db.display()))?;
             println!("{summary:?}");
-            println!("demo school written to {} in {:.2?}", db.display(), started.elapsed());
+            println!(
+                "demo school written to {} in {:.2?}",
+                db.display(),
+                started.elapsed()
+            );
             Ok(())
         }
         Command::Backup { db, out } => {
             if out.exists() {
-                bail!("{} exists already; choose a new file for the backup", out.display());
+                bail!(
+                    "{} exists already; choose a new file for the backup",
+                    out.display()
+                );
             }
             let store = lectern_store::Store::open_existing(&db)
                 .with_context(|| format!("opening {}", db.display()))?;
@@ -154,7 +170,12 @@ async fn serve(
     };
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
-    let server_options = ServerOptions { bind, port, key: key.clone(), allowed_hosts: allow_hosts };
+    let server_options = ServerOptions {
+        bind,
+        port,
+        key: key.clone(),
+        allowed_hosts: allow_hosts,
+    };
     let server = Server::start(studio.clone(), server_options)
         .await
         .with_context(|| format!("binding {bind}:{port}"))?;
@@ -176,13 +197,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -47,7 +47,11 @@ pub struct Counts {
 
 /// Whether the instructor is on air.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "state", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "state",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum LiveStatus {
     /// Nobody is broadcasting.
     Offline,
@@ -150,7 +154,11 @@ pub struct BackupDone {
 
 /// What the engine tells every open screen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum StudioEvent {
     /// A different school was opened, or its contents changed: refetch.
     SchoolChanged,

@@ -48,7 +48,10 @@ pub struct StudioOptions {
 impl StudioOptions {
     /// Options with a data folder and a school source.
     pub fn new(data_dir: impl Into<PathBuf>, school: SchoolSource) -> Self {
-        StudioOptions { data_dir: data_dir.into(), school }
+        StudioOptions {
+            data_dir: data_dir.into(),
+            school,
+        }
     }
 }
 
@@ -79,7 +82,9 @@ pub struct Studio {
 
 impl std::fmt::Debug for Studio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Studio").field("data_dir", &self.inner.options.data_dir).finish()
+        f.debug_struct("Studio")
+            .field("data_dir", &self.inner.options.data_dir)
+            .finish()
     }
 }
 
@@ -127,7 +132,11 @@ impl Studio {
                 options,
                 school: RwLock::new(school),
                 events,
-                network: Mutex::new(NetworkAccess { lan_open: false, bind: String::new(), urls: vec![] }),
+                network: Mutex::new(NetworkAccess {
+                    lan_open: false,
+                    bind: String::new(),
+                    urls: vec![],
+                }),
                 network_control: Mutex::new(None),
                 backup_running: tokio::sync::Mutex::new(()),
             }),
@@ -170,7 +179,11 @@ impl Studio {
     }
 
     fn network(&self) -> NetworkAccess {
-        self.inner.network.lock().map(|n| n.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.inner
+            .network
+            .lock()
+            .map(|n| n.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// What the home screen shows.
@@ -229,7 +242,10 @@ impl Studio {
             Some(store) => Some(store.school().await?.name),
             None => None,
         };
-        Ok(PublicInfo { school_name, live: false })
+        Ok(PublicInfo {
+            school_name,
+            live: false,
+        })
     }
 
     /// Open the demo school (generating it on first use) in place of the current one.
@@ -262,17 +278,25 @@ impl Studio {
 
     async fn switch_school(&self, store: Store) {
         let old = self.inner.school.write().await.replace(store);
-        if let Some(old) = old {
-            if let Err(err) = old.close().await {
-                tracing::warn!(error = %err, "closing the previous school");
-            }
+        if let Some(old) = old
+            && let Err(err) = old.close().await
+        {
+            tracing::warn!(error = %err, "closing the previous school");
         }
         self.emit(StudioEvent::SchoolChanged);
     }
 
     /// Open the server to the local network or close it back to this computer.
-    pub async fn set_network_access(&self, args: SetNetworkAccess) -> Result<NetworkAccess, ApiError> {
-        let control = self.inner.network_control.lock().ok().and_then(|c| c.clone());
+    pub async fn set_network_access(
+        &self,
+        args: SetNetworkAccess,
+    ) -> Result<NetworkAccess, ApiError> {
+        let control = self
+            .inner
+            .network_control
+            .lock()
+            .ok()
+            .and_then(|c| c.clone());
         let Some(control) = control else {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
@@ -288,8 +312,15 @@ impl Studio {
     pub async fn backup_school(&self, _args: NoArgs) -> Result<BackupDone, ApiError> {
         let store = self.store().await?;
         let dir = self.inner.options.data_dir.join("backups");
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| io_error("creating", &dir, e))?;
-        let stem = store.path().file_stem().and_then(|s| s.to_str()).unwrap_or("school").to_owned();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io_error("creating", &dir, e))?;
+        let stem = store
+            .path()
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("school")
+            .to_owned();
         let dest = dir.join(format!("{stem}-{}.sqlite", utc_stamp(now_ms())));
         self.backup_to(&dest).await
     }
@@ -304,7 +335,10 @@ impl Studio {
                 let _ = events.send(StudioEvent::BackupProgress { done, total });
             })
             .await?;
-        Ok(BackupDone { path: dest.display().to_string(), bytes })
+        Ok(BackupDone {
+            path: dest.display().to_string(),
+            bytes,
+        })
     }
 
     /// Finish pending writes and close the school.
@@ -317,7 +351,10 @@ impl Studio {
 }
 
 fn no_school() -> ApiError {
-    ApiError::new(ErrorCode::NoSchool, "no school is open: open the demo school or create yours")
+    ApiError::new(
+        ErrorCode::NoSchool,
+        "no school is open: open the demo school or create yours",
+    )
 }
 
 fn school_path(data_dir: &Path) -> PathBuf {
@@ -330,7 +367,11 @@ fn demo_path(data_dir: &Path) -> PathBuf {
 
 async fn open_store(path: PathBuf, create: bool) -> Result<Store, ApiError> {
     tokio::task::spawn_blocking(move || {
-        if create { Store::open(&path) } else { Store::open_existing(&path) }
+        if create {
+            Store::open(&path)
+        } else {
+            Store::open_existing(&path)
+        }
     })
     .await
     .map_err(|e| ApiError::internal(format!("opening the school: {e}")))?

@@ -4,7 +4,9 @@ use lectern_engine::api::{CreateSchool, NoArgs, StudioEvent};
 use lectern_engine::{ErrorCode, SchoolSource, Studio, StudioOptions};
 
 async fn demo_studio(dir: &std::path::Path) -> Studio {
-    Studio::open(StudioOptions::new(dir, SchoolSource::Demo)).await.unwrap()
+    Studio::open(StudioOptions::new(dir, SchoolSource::Demo))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -20,14 +22,21 @@ async fn the_demo_school_opens_with_its_data() {
     assert!(counts.learners >= 2_000, "{counts:?}");
     assert!(counts.sessions >= 20, "{counts:?}");
     assert!(!overview.recent_sessions.is_empty());
-    assert!(overview.recent_sessions.windows(2).all(|w| w[0].started_at_ms >= w[1].started_at_ms));
+    assert!(
+        overview
+            .recent_sessions
+            .windows(2)
+            .all(|w| w[0].started_at_ms >= w[1].started_at_ms)
+    );
     studio.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn first_run_has_no_school_until_one_is_chosen() {
     let dir = tempfile::tempdir().unwrap();
-    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Default)).await.unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Default))
+        .await
+        .unwrap();
     let overview = studio.overview(NoArgs {}).await.unwrap();
     assert!(overview.school.is_none() && overview.counts.is_none());
     let err = studio.backup_school(NoArgs {}).await.unwrap_err();
@@ -40,26 +49,56 @@ async fn first_run_has_no_school_until_one_is_chosen() {
     studio.close().await.unwrap();
 
     // The next start finds the demo again.
-    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Default)).await.unwrap();
-    assert!(studio.overview(NoArgs {}).await.unwrap().school.unwrap().is_demo);
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Default))
+        .await
+        .unwrap();
+    assert!(
+        studio
+            .overview(NoArgs {})
+            .await
+            .unwrap()
+            .school
+            .unwrap()
+            .is_demo
+    );
     studio.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn creating_a_school_validates_its_name() {
     let dir = tempfile::tempdir().unwrap();
-    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Default)).await.unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Default))
+        .await
+        .unwrap();
     for bad in ["", "   ", &"x".repeat(121)] {
-        let err = studio.create_school(CreateSchool { name: bad.to_owned() }).await.unwrap_err();
+        let err = studio
+            .create_school(CreateSchool {
+                name: bad.to_owned(),
+            })
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{bad:?}");
     }
-    assert!(!dir.path().join("school.sqlite").exists(), "a refused name wrote nothing");
-    let overview = studio.create_school(CreateSchool { name: "  Ada's Piano School ".into() }).await.unwrap();
+    assert!(
+        !dir.path().join("school.sqlite").exists(),
+        "a refused name wrote nothing"
+    );
+    let overview = studio
+        .create_school(CreateSchool {
+            name: "  Ada's Piano School ".into(),
+        })
+        .await
+        .unwrap();
     let school = overview.school.unwrap();
     assert_eq!(school.name, "Ada's Piano School");
     assert!(!school.is_demo);
     assert_eq!(overview.counts.unwrap().courses, 0);
-    let err = studio.create_school(CreateSchool { name: "Another".into() }).await.unwrap_err();
+    let err = studio
+        .create_school(CreateSchool {
+            name: "Another".into(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);
     studio.close().await.unwrap();
 }
@@ -82,9 +121,12 @@ async fn a_backup_reports_progress_and_opens_with_the_same_data() {
     let before = studio.overview(NoArgs {}).await.unwrap().counts;
     studio.close().await.unwrap();
 
-    let copy = Studio::open(StudioOptions::new(dir.path().join("other"), SchoolSource::Path(done.path.into())))
-        .await
-        .unwrap();
+    let copy = Studio::open(StudioOptions::new(
+        dir.path().join("other"),
+        SchoolSource::Path(done.path.into()),
+    ))
+    .await
+    .unwrap();
     assert_eq!(copy.overview(NoArgs {}).await.unwrap().counts, before);
     copy.close().await.unwrap();
 }
@@ -93,9 +135,18 @@ async fn a_backup_reports_progress_and_opens_with_the_same_data() {
 async fn a_foreign_file_is_refused_with_its_code_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.sqlite");
-    std::fs::write(&path, b"these are my notes, not a database, and they are long enough").unwrap();
+    std::fs::write(
+        &path,
+        b"these are my notes, not a database, and they are long enough",
+    )
+    .unwrap();
     let before = std::fs::read(&path).unwrap();
-    let err = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Path(path.clone()))).await.unwrap_err();
+    let err = Studio::open(StudioOptions::new(
+        dir.path(),
+        SchoolSource::Path(path.clone()),
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotADatabase, "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
@@ -104,18 +155,31 @@ async fn a_foreign_file_is_refused_with_its_code_and_left_alone() {
 async fn the_dispatcher_reaches_every_command_and_rejects_bad_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let studio = demo_studio(dir.path()).await;
-    let value = lectern_engine::api::dispatch(&studio, "overview", serde_json::json!({})).await.unwrap();
+    let value = lectern_engine::api::dispatch(&studio, "overview", serde_json::json!({}))
+        .await
+        .unwrap();
     assert_eq!(value["school"]["isDemo"], true);
-    let err = lectern_engine::api::dispatch(&studio, "overview", serde_json::json!({"x": 1})).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::InvalidInput);
-    let err = lectern_engine::api::dispatch(&studio, "create_school", serde_json::json!({"name": 5})).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::InvalidInput);
-    let err = lectern_engine::api::dispatch(&studio, "drop_tables", serde_json::json!({})).await.unwrap_err();
-    assert_eq!(err.code, ErrorCode::NotFound);
-    // No host attached: the network switch says so instead of pretending.
-    let err = lectern_engine::api::dispatch(&studio, "set_network_access", serde_json::json!({"lanOpen": true}))
+    let err = lectern_engine::api::dispatch(&studio, "overview", serde_json::json!({"x": 1}))
         .await
         .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let err =
+        lectern_engine::api::dispatch(&studio, "create_school", serde_json::json!({"name": 5}))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let err = lectern_engine::api::dispatch(&studio, "drop_tables", serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    // No host attached: the network switch says so instead of pretending.
+    let err = lectern_engine::api::dispatch(
+        &studio,
+        "set_network_access",
+        serde_json::json!({"lanOpen": true}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
     studio.close().await.unwrap();
 }

@@ -1,4 +1,8 @@
 //! The Studio API driven the way a host drives it, on real SQLite files.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed; the panic says where"
+)]
 
 mod bindings;
 mod studio;

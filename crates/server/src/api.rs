@@ -59,11 +59,19 @@ fn authorize(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "the studio key is required (Authorization: Bearer)"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "the studio key is required (Authorization: Bearer)",
+            )
+        })?;
     if same_key(given.trim(), key) {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Unauthorized, "the studio key is not valid"))
+        Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "the studio key is not valid",
+        ))
     }
 }
 
@@ -89,12 +97,19 @@ async fn call_inner(
     let plain = |err: ApiError| (status_of(err.code), err);
     authorize(headers, &state.key).map_err(plain)?;
     if !api::COMMANDS.contains(&command) {
-        return Err(plain(ApiError::new(ErrorCode::NotFound, format!("no such command: {command}"))));
+        return Err(plain(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no such command: {command}"),
+        )));
     }
     let json_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
     if !json_type {
         return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -114,9 +129,12 @@ async fn call_inner(
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::json!({})
     } else {
-        serde_json::from_slice(&body).map_err(|e| plain(ApiError::invalid(format!("the body is not JSON: {e}"))))?
+        serde_json::from_slice(&body)
+            .map_err(|e| plain(ApiError::invalid(format!("the body is not JSON: {e}"))))?
     };
-    api::dispatch(&state.studio, command, args).await.map_err(plain)
+    api::dispatch(&state.studio, command, args)
+        .await
+        .map_err(plain)
 }
 
 /// `GET /api/v1/public`: what a student's page may know.
@@ -142,7 +160,12 @@ pub(crate) async fn events(ws: WebSocketUpgrade, State(state): State<AppState>) 
 }
 
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
-    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
 }
 
 async fn event_session(mut socket: WebSocket, state: AppState) {
@@ -159,7 +182,11 @@ async fn event_session(mut socket: WebSocket, state: AppState) {
     }
     // Subscribe before saying ready, so nothing between the two is missed.
     let mut events = state.studio.subscribe();
-    if socket.send(Message::Text(r#"{"type":"ready"}"#.into())).await.is_err() {
+    if socket
+        .send(Message::Text(r#"{"type":"ready"}"#.into()))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {

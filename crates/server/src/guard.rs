@@ -33,7 +33,9 @@ impl HostPolicy {
         if name.parse::<IpAddr>().is_ok() || name.eq_ignore_ascii_case("localhost") {
             return true;
         }
-        self.extra_names.iter().any(|allowed| allowed.eq_ignore_ascii_case(name))
+        self.extra_names
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(name))
     }
 }
 
@@ -80,9 +82,18 @@ pub(crate) async fn guard(
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         "cross-origin-opener-policy",
@@ -106,7 +117,9 @@ mod tests {
 
     #[test]
     fn hosts() {
-        let p = HostPolicy { extra_names: vec!["studio.lan".into()] };
+        let p = HostPolicy {
+            extra_names: vec!["studio.lan".into()],
+        };
         assert!(check(&p, &headers("127.0.0.1:7878", None)).is_none());
         assert!(check(&p, &headers("[::1]:7878", None)).is_none());
         assert!(check(&p, &headers("LOCALHOST:1", None)).is_none());
@@ -120,10 +133,28 @@ mod tests {
     #[test]
     fn origins() {
         let p = HostPolicy::default();
-        assert!(check(&p, &headers("127.0.0.1:7878", Some("http://127.0.0.1:7878"))).is_none());
+        assert!(
+            check(
+                &p,
+                &headers("127.0.0.1:7878", Some("http://127.0.0.1:7878"))
+            )
+            .is_none()
+        );
         assert!(check(&p, &headers("127.0.0.1:7878", Some("http://evil.example"))).is_some());
-        assert!(check(&p, &headers("127.0.0.1:7878", Some("http://127.0.0.1:9999"))).is_some());
+        assert!(
+            check(
+                &p,
+                &headers("127.0.0.1:7878", Some("http://127.0.0.1:9999"))
+            )
+            .is_some()
+        );
         assert!(check(&p, &headers("127.0.0.1:7878", Some("null"))).is_some());
-        assert!(check(&p, &headers("127.0.0.1:7878", Some("https://127.0.0.1:7878"))).is_some());
+        assert!(
+            check(
+                &p,
+                &headers("127.0.0.1:7878", Some("https://127.0.0.1:7878"))
+            )
+            .is_some()
+        );
     }
 }

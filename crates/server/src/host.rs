@@ -16,8 +16,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState, MAX_BODY};
-use crate::guard::{self, HostPolicy};
 use crate::assets;
+use crate::guard::{self, HostPolicy};
 
 /// How to start the server.
 #[derive(Debug, Clone)]
@@ -35,7 +35,12 @@ pub struct ServerOptions {
 impl ServerOptions {
     /// Loopback only, on `port` (0 for any free port).
     pub fn loopback(port: u16, key: String) -> Self {
-        ServerOptions { bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port, key, allowed_hosts: vec![] }
+        ServerOptions {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+            key,
+            allowed_hosts: vec![],
+        }
     }
 }
 
@@ -68,11 +73,19 @@ pub struct Server {
 }
 
 fn router(studio: Studio, options: &ServerOptions) -> Router {
-    let policy = Arc::new(HostPolicy { extra_names: options.allowed_hosts.clone() });
-    let state = AppState { studio, key: Arc::from(options.key.as_str()) };
+    let policy = Arc::new(HostPolicy {
+        extra_names: options.allowed_hosts.clone(),
+    });
+    let state = AppState {
+        studio,
+        key: Arc::from(options.key.as_str()),
+    };
     Router::new()
         .route("/", get(|| async { Redirect::to("/watch") }))
-        .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .route("/watch", get(|| async { assets::serve("watch.html") }))
         .route("/studio", get(|| async { assets::serve("studio.html") }))
         .route("/publish", get(|| async { assets::serve("publish.html") }))
@@ -90,7 +103,11 @@ async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> Response 
     if method == axum::http::Method::GET && !path.is_empty() && !path.ends_with(".html") {
         return assets::serve(path);
     }
-    api::error_response(ApiError::new(ErrorCode::NotFound, format!("nothing at /{path}"))).into_response()
+    api::error_response(ApiError::new(
+        ErrorCode::NotFound,
+        format!("nothing at /{path}"),
+    ))
+    .into_response()
 }
 
 async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
@@ -135,7 +152,11 @@ impl Server {
         let server = Server {
             shared: Arc::new(Shared {
                 router,
-                listening: tokio::sync::Mutex::new(Listening { addr, stop: Some(stop), task: Some(task) }),
+                listening: tokio::sync::Mutex::new(Listening {
+                    addr,
+                    stop: Some(stop),
+                    task: Some(task),
+                }),
                 addr: Mutex::new(addr),
             }),
         };
@@ -147,7 +168,11 @@ impl Server {
 
     /// Where the server listens now.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.addr.lock().map(|a| *a).unwrap_or_else(|p| *p.into_inner())
+        self.shared
+            .addr
+            .lock()
+            .map(|a| *a)
+            .unwrap_or_else(|p| *p.into_inner())
     }
 
     /// `http://ADDR:PORT/` of the bound socket.
@@ -158,7 +183,10 @@ impl Server {
     /// A URL on loopback that reaches this server whatever it is bound to.
     pub fn loopback_url(&self) -> String {
         let addr = self.local_addr();
-        format!("http://{}/", SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()))
+        format!(
+            "http://{}/",
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        )
     }
 
     /// The state to show in settings: bound address and the URLs students can use.
@@ -177,7 +205,11 @@ impl Server {
                 }
             }
         }
-        NetworkAccess { lan_open, bind: addr.to_string(), urls }
+        NetworkAccess {
+            lan_open,
+            bind: addr.to_string(),
+            urls,
+        }
     }
 
     async fn rebind(&self, ip: IpAddr) -> io::Result<NetworkAccess> {
@@ -203,7 +235,11 @@ impl Server {
         };
         let addr = listener.local_addr()?;
         let (stop, task) = spawn_serve(self.shared.router.clone(), listener);
-        *listening = Listening { addr, stop: Some(stop), task: Some(task) };
+        *listening = Listening {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        };
         if let Ok(mut a) = self.shared.addr.lock() {
             *a = addr;
         }
@@ -219,7 +255,10 @@ impl Server {
         }
         if let Some(task) = listening.task.take() {
             // Long-lived sockets (event streams) would hold graceful shutdown open forever.
-            if tokio::time::timeout(Duration::from_secs(3), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(3), task)
+                .await
+                .is_err()
+            {
                 tracing::warn!("connections still open at shutdown; closing them");
             }
         }
@@ -232,9 +271,16 @@ impl NetworkControl for Server {
         open: bool,
     ) -> lectern_engine::BoxFuture<'_, Result<NetworkAccess, ApiError>> {
         Box::pin(async move {
-            let ip = if open { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
+            let ip = if open {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            };
             self.rebind(ip).await.map_err(|e| {
-                ApiError::new(ErrorCode::Internal, format!("could not move the server to {ip}: {e}"))
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("could not move the server to {ip}: {e}"),
+                )
             })
         })
     }

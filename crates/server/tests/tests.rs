@@ -1,4 +1,8 @@
 //! The browser host over real HTTP and WebSocket on loopback, in front of a real demo school.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap has failed; the panic says where"
+)]
 
 use std::time::Duration;
 
@@ -17,11 +21,21 @@ struct Host {
 
 async fn host() -> Host {
     let dir = tempfile::tempdir().unwrap();
-    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo)).await.unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
     let key = lectern_server::new_key();
-    let server = Server::start(studio.clone(), ServerOptions::loopback(0, key.clone())).await.unwrap();
+    let server = Server::start(studio.clone(), ServerOptions::loopback(0, key.clone()))
+        .await
+        .unwrap();
     let base = server.loopback_url();
-    Host { _dir: dir, studio, server, key, base }
+    Host {
+        _dir: dir,
+        studio,
+        server,
+        key,
+        base,
+    }
 }
 
 impl Host {
@@ -40,8 +54,16 @@ impl Host {
 #[tokio::test]
 async fn health_and_the_studio_api_with_the_owner_key() {
     let h = host().await;
-    assert!(h.server.base_url().starts_with("http://127.0.0.1:"), "binds loopback by default");
-    let health: serde_json::Value = reqwest::get(format!("{}healthz", h.base)).await.unwrap().json().await.unwrap();
+    assert!(
+        h.server.base_url().starts_with("http://127.0.0.1:"),
+        "binds loopback by default"
+    );
+    let health: serde_json::Value = reqwest::get(format!("{}healthz", h.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
 
     let response = h.post("overview").body("{}").send().await.unwrap();
@@ -49,17 +71,34 @@ async fn health_and_the_studio_api_with_the_owner_key() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "unauthorized");
 
-    let response = h.post("overview").bearer_auth("0".repeat(64)).body("{}").send().await.unwrap();
+    let response = h
+        .post("overview")
+        .bearer_auth("0".repeat(64))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
 
-    let response = h.post("overview").bearer_auth(&h.key).body("{}").send().await.unwrap();
+    let response = h
+        .post("overview")
+        .bearer_auth(&h.key)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let overview: serde_json::Value = response.json().await.unwrap();
     assert_eq!(overview["school"]["isDemo"], true);
     assert_eq!(overview["network"]["lanOpen"], false);
 
     // The page a student sees needs no key and tells only the school's name.
-    let public: serde_json::Value = reqwest::get(format!("{}api/v1/public", h.base)).await.unwrap().json().await.unwrap();
+    let public: serde_json::Value = reqwest::get(format!("{}api/v1/public", h.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(public["schoolName"], overview["school"]["name"]);
     assert_eq!(public.as_object().unwrap().len(), 2);
     h.stop().await;
@@ -68,16 +107,40 @@ async fn health_and_the_studio_api_with_the_owner_key() {
 #[tokio::test]
 async fn bad_requests_get_typed_errors() {
     let h = host().await;
-    let r = h.post("overview").bearer_auth(&h.key).body("{not json").send().await.unwrap();
+    let r = h
+        .post("overview")
+        .bearer_auth(&h.key)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "invalid_input");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "invalid_input"
+    );
 
-    let r = h.post("create_school").bearer_auth(&h.key).body(r#"{"name": 42}"#).send().await.unwrap();
+    let r = h
+        .post("create_school")
+        .bearer_auth(&h.key)
+        .body(r#"{"name": 42}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
-    let r = h.post("no_such_thing").bearer_auth(&h.key).body("{}").send().await.unwrap();
+    let r = h
+        .post("no_such_thing")
+        .bearer_auth(&h.key)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "not_found");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "not_found"
+    );
 
     let r = reqwest::Client::new()
         .post(format!("{}api/v1/overview", h.base))
@@ -90,12 +153,27 @@ async fn bad_requests_get_typed_errors() {
     assert_eq!(r.status(), 415);
 
     let big = format!(r#"{{"name": "{}"}}"#, "a".repeat(70 * 1024));
-    let r = h.post("create_school").bearer_auth(&h.key).body(big).send().await.unwrap();
+    let r = h
+        .post("create_school")
+        .bearer_auth(&h.key)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "payload_too_large");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "payload_too_large"
+    );
 
     // The studio still works after all that.
-    let r = h.post("overview").bearer_auth(&h.key).body("{}").send().await.unwrap();
+    let r = h
+        .post("overview")
+        .bearer_auth(&h.key)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     h.stop().await;
 }
@@ -105,20 +183,52 @@ async fn foreign_hosts_and_origins_are_refused() {
     let h = host().await;
     let client = reqwest::Client::new();
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1.
-    let r = client.get(format!("{}watch", h.base)).header("host", "evil.example:7878").send().await.unwrap();
+    let r = client
+        .get(format!("{}watch", h.base))
+        .header("host", "evil.example:7878")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "forbidden");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "forbidden"
+    );
     // A cross-site request, even with the right key.
-    let r = h.post("overview").bearer_auth(&h.key).header("origin", "http://evil.example").body("{}").send().await.unwrap();
+    let r = h
+        .post("overview")
+        .bearer_auth(&h.key)
+        .header("origin", "http://evil.example")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     // Same origin passes.
     let origin = h.base.trim_end_matches('/').to_owned();
-    let r = h.post("overview").bearer_auth(&h.key).header("origin", origin).body("{}").send().await.unwrap();
+    let r = h
+        .post("overview")
+        .bearer_auth(&h.key)
+        .header("origin", origin)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     // Every answer carries the CSP.
-    let r = client.get(format!("{}healthz", h.base)).send().await.unwrap();
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    let r = client
+        .get(format!("{}healthz", h.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     h.stop().await;
 }
 
@@ -128,34 +238,67 @@ async fn the_event_socket_needs_the_key_and_carries_network_changes() {
     let ws_url = format!("{}api/v1/events", h.base.replacen("http", "ws", 1));
 
     let (mut bad, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
-    bad.send(Message::text(r#"{"type":"auth","key":"nope"}"#)).await.unwrap();
-    match tokio::time::timeout(Duration::from_secs(5), bad.next()).await.unwrap() {
+    bad.send(Message::text(r#"{"type":"auth","key":"nope"}"#))
+        .await
+        .unwrap();
+    match tokio::time::timeout(Duration::from_secs(5), bad.next())
+        .await
+        .unwrap()
+    {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 4401),
         other => panic!("expected a close, got {other:?}"),
     }
 
     let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
-    ws.send(Message::text(format!(r#"{{"type":"auth","key":"{}"}}"#, h.key))).await.unwrap();
-    let ready = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+    ws.send(Message::text(format!(
+        r#"{{"type":"auth","key":"{}"}}"#,
+        h.key
+    )))
+    .await
+    .unwrap();
+    let ready = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(ready.into_text().unwrap().as_str(), r#"{"type":"ready"}"#);
 
     // Open to the network: the server rebinds to all interfaces on the same port.
     let port = h.server.local_addr().port();
-    let r = h.post("set_network_access").bearer_auth(&h.key).body(r#"{"lanOpen":true}"#).send().await.unwrap();
+    let r = h
+        .post("set_network_access")
+        .bearer_auth(&h.key)
+        .body(r#"{"lanOpen":true}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let network: serde_json::Value = r.json().await.unwrap();
     assert_eq!(network["lanOpen"], true);
     assert_eq!(network["bind"], format!("0.0.0.0:{port}"));
-    let event = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     let event: serde_json::Value = serde_json::from_str(event.to_text().unwrap()).unwrap();
     assert_eq!(event["kind"], "network_changed");
     assert_eq!(event["network"]["lanOpen"], true);
 
     // Loopback still reaches it, and closing it again goes back to 127.0.0.1.
-    let r = h.post("set_network_access").bearer_auth(&h.key).body(r#"{"lanOpen":false}"#).send().await.unwrap();
+    let r = h
+        .post("set_network_access")
+        .bearer_auth(&h.key)
+        .body(r#"{"lanOpen":false}"#)
+        .send()
+        .await
+        .unwrap();
     let network: serde_json::Value = r.json().await.unwrap();
     assert_eq!(network["bind"], format!("127.0.0.1:{port}"));
-    assert_eq!(h.server.local_addr().to_string(), format!("127.0.0.1:{port}"));
+    assert_eq!(
+        h.server.local_addr().to_string(),
+        format!("127.0.0.1:{port}")
+    );
     h.stop().await;
 }
 
@@ -174,6 +317,9 @@ async fn oversized_socket_messages_close_the_socket() {
         }
     })
     .await;
-    assert!(end.is_ok(), "the socket stayed open after an oversized message");
+    assert!(
+        end.is_ok(),
+        "the socket stayed open after an oversized message"
+    );
     h.stop().await;
 }
