@@ -106,6 +106,9 @@ pub struct Overview {
     pub school: Option<SchoolInfo>,
     /// What it holds, or null on first run.
     pub counts: Option<Counts>,
+    /// Why the school chosen at start could not be opened (locked by another Lectern, damaged,
+    /// from a newer version...), so the studio can say it instead of failing to start.
+    pub school_problem: Option<ApiError>,
     /// On air or not.
     pub live: LiveStatus,
     /// Who can connect.

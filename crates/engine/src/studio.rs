@@ -71,6 +71,7 @@ struct Inner {
     events: broadcast::Sender<StudioEvent>,
     network: Mutex<NetworkAccess>,
     network_control: Mutex<Option<Arc<dyn NetworkControl>>>,
+    school_problem: Mutex<Option<ApiError>>,
     backup_running: tokio::sync::Mutex<()>,
 }
 
@@ -106,28 +107,42 @@ fn io_error(doing: &str, path: &Path, err: std::io::Error) -> ApiError {
 
 impl Studio {
     /// Start the studio: create the data folder and open the school the options name.
+    /// Fails if that school cannot be opened (what a headless host wants).
     pub async fn open(options: StudioOptions) -> Result<Studio, ApiError> {
         tokio::fs::create_dir_all(&options.data_dir)
             .await
             .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
-        let school = match &options.school {
-            SchoolSource::Path(path) => Some(open_store(path.clone(), true).await?),
-            SchoolSource::Demo => Some(open_demo(demo_path(&options.data_dir)).await?),
-            SchoolSource::DemoAt(path) => Some(open_demo(path.clone()).await?),
-            SchoolSource::Default => {
-                let own = school_path(&options.data_dir);
-                let demo = demo_path(&options.data_dir);
-                if own.exists() {
-                    Some(open_store(own, false).await?)
-                } else if demo.exists() {
-                    Some(open_store(demo, false).await?)
-                } else {
-                    None
-                }
+        let school = open_school(&options).await?;
+        Ok(Studio::with_school(options, school, None))
+    }
+
+    /// Start the studio even if the chosen school cannot be opened: the studio then starts on
+    /// its welcome screen and `overview` carries the reason (what the desktop window wants: a
+    /// message in the window rather than an app that does not start).
+    pub async fn open_or_welcome(options: StudioOptions) -> Result<Studio, ApiError> {
+        tokio::fs::create_dir_all(&options.data_dir)
+            .await
+            .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
+        match open_school(&options).await {
+            Ok(school) => Ok(Studio::with_school(options, school, None)),
+            Err(problem) => {
+                tracing::warn!(
+                    code = problem.code.as_str(),
+                    "the school could not be opened: {}",
+                    problem.message
+                );
+                Ok(Studio::with_school(options, None, Some(problem)))
             }
-        };
+        }
+    }
+
+    fn with_school(
+        options: StudioOptions,
+        school: Option<Store>,
+        problem: Option<ApiError>,
+    ) -> Studio {
         let (events, _) = broadcast::channel(256);
-        Ok(Studio {
+        Studio {
             inner: Arc::new(Inner {
                 options,
                 school: RwLock::new(school),
@@ -138,9 +153,10 @@ impl Studio {
                     urls: vec![],
                 }),
                 network_control: Mutex::new(None),
+                school_problem: Mutex::new(problem),
                 backup_running: tokio::sync::Mutex::new(()),
             }),
-        })
+        }
     }
 
     /// Events for every open screen. A receiver that lags gets `Lagged`: refetch then.
@@ -224,9 +240,16 @@ impl Studio {
                 )
             }
         };
+        let school_problem = self
+            .inner
+            .school_problem
+            .lock()
+            .ok()
+            .and_then(|p| p.clone());
         Ok(Overview {
             school,
             counts,
+            school_problem,
             // Broadcasting arrives with the media engine; until then nobody can be live.
             live: LiveStatus::Offline,
             network: self.network(),
@@ -278,6 +301,9 @@ impl Studio {
 
     async fn switch_school(&self, store: Store) {
         let old = self.inner.school.write().await.replace(store);
+        if let Ok(mut problem) = self.inner.school_problem.lock() {
+            *problem = None;
+        }
         if let Some(old) = old
             && let Err(err) = old.close().await
         {
@@ -348,6 +374,25 @@ impl Studio {
         }
         Ok(())
     }
+}
+
+async fn open_school(options: &StudioOptions) -> Result<Option<Store>, ApiError> {
+    Ok(match &options.school {
+        SchoolSource::Path(path) => Some(open_store(path.clone(), true).await?),
+        SchoolSource::Demo => Some(open_demo(demo_path(&options.data_dir)).await?),
+        SchoolSource::DemoAt(path) => Some(open_demo(path.clone()).await?),
+        SchoolSource::Default => {
+            let own = school_path(&options.data_dir);
+            let demo = demo_path(&options.data_dir);
+            if own.exists() {
+                Some(open_store(own, false).await?)
+            } else if demo.exists() {
+                Some(open_store(demo, false).await?)
+            } else {
+                None
+            }
+        }
+    })
 }
 
 fn no_school() -> ApiError {

@@ -183,3 +183,32 @@ async fn the_dispatcher_reaches_every_command_and_rejects_bad_arguments() {
     assert_eq!(err.code, ErrorCode::Forbidden);
     studio.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_desktop_start_shows_why_a_school_cannot_open_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.sqlite");
+    std::fs::write(&path, vec![0xABu8; 4096]).unwrap();
+    let studio = Studio::open_or_welcome(StudioOptions::new(
+        dir.path(),
+        SchoolSource::Path(path.clone()),
+    ))
+    .await
+    .unwrap();
+    let overview = studio.overview(NoArgs {}).await.unwrap();
+    assert!(overview.school.is_none());
+    assert_eq!(
+        overview.school_problem.unwrap().code,
+        ErrorCode::NotADatabase
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        vec![0xABu8; 4096],
+        "the file is left alone"
+    );
+
+    // Choosing another school clears the problem.
+    let overview = studio.open_demo_school(NoArgs {}).await.unwrap();
+    assert!(overview.school.is_some() && overview.school_problem.is_none());
+    studio.close().await.unwrap();
+}

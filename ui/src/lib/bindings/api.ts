@@ -112,6 +112,11 @@ school: SchoolInfo | null,
  */
 counts: Counts | null, 
 /**
+ * Why the school chosen at start could not be opened (locked by another Lectern, damaged,
+ * from a newer version...), so the studio can say it instead of failing to start.
+ */
+schoolProblem: ApiError | null, 
+/**
  * On air or not.
  */
 live: LiveStatus, 
