@@ -68,6 +68,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Statistics on numbers you give it.
+    Stats {
+        #[command(subcommand)]
+        what: Stats,
+    },
+    /// Measure the school's models offline.
+    Eval {
+        #[command(subcommand)]
+        what: Eval,
+    },
     /// Replace a school file with a backup, after checking the backup.
     Restore {
         /// The backup to restore.
@@ -76,6 +86,37 @@ enum Command {
         /// The school file to replace (must not be open).
         #[arg(long)]
         db: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum Stats {
+    /// Analyse an A/B test: one JSON object on stdin, one on stdout (see docs/protocol.md).
+    /// Bad input exits 2 with `{"error": {"code", "message"}}`.
+    Ab,
+}
+
+#[derive(Subcommand)]
+enum Eval {
+    /// Recommendations: train before a date, score what learners bought after it.
+    /// Prints `METHOD precision@5=X recall@5=X ndcg@10=X`, one line per method.
+    Recs {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The split (YYYY-MM-DD, UTC). Defaults to the date by which 80% of purchases happened.
+        #[arg(long)]
+        split_date: Option<String>,
+    },
+    /// Purchase prediction: train on older sessions, judge on the newest quarter.
+    /// Prints `auc=X brier=X`, then the calibration table.
+    Propensity {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// A purchase within this many days of a session counts as bought.
+        #[arg(long, default_value_t = 7)]
+        window_days: u32,
     },
 }
 
@@ -110,11 +151,18 @@ async fn main() -> Result<()> {
             let started = std::time::Instant::now();
             let summary = lectern_store::demo::generate(&db, seed)
                 .with_context(|| format!("writing the demo school to {}", db.display()))?;
-            println!("{summary:?}");
             println!(
-                "demo school written to {} in {:.2?}",
+                "{} written to {} in {:.2?}: {} courses in {} tracks, {} learners, {} purchases, \
+                 {} live sessions, {} events",
+                summary.school_name,
                 db.display(),
-                started.elapsed()
+                started.elapsed(),
+                summary.courses,
+                summary.tracks,
+                summary.learners,
+                summary.purchases,
+                summary.sessions,
+                summary.events,
             );
             Ok(())
         }
@@ -138,6 +186,13 @@ async fn main() -> Result<()> {
             println!("backup written to {} ({bytes} bytes)", out.display());
             Ok(())
         }
+        Command::Stats { what: Stats::Ab } => stats_ab(),
+        Command::Eval {
+            what: Eval::Recs { db, split_date },
+        } => eval_recs(&db, split_date.as_deref()).await,
+        Command::Eval {
+            what: Eval::Propensity { db, window_days },
+        } => eval_propensity(&db, window_days).await,
         Command::Restore { from, db } => {
             lectern_store::restore(&from, &db)
                 .with_context(|| format!("restoring {} from {}", db.display(), from.display()))?;
@@ -213,5 +268,185 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+/// Largest input `lectern stats ab` reads.
+const MAX_STATS_INPUT: u64 = 1 << 20;
+
+fn stats_ab() -> Result<()> {
+    use std::io::Read;
+    let fail = |code: &str, message: String| -> ! {
+        println!(
+            "{}",
+            serde_json::json!({ "error": { "code": code, "message": message } })
+        );
+        std::process::exit(2);
+    };
+    let mut input = String::new();
+    if let Err(err) = std::io::stdin()
+        .take(MAX_STATS_INPUT + 1)
+        .read_to_string(&mut input)
+    {
+        fail("invalid_input", format!("reading stdin: {err}"));
+    }
+    if input.len() as u64 > MAX_STATS_INPUT {
+        fail(
+            "too_large",
+            format!("the input is over {MAX_STATS_INPUT} bytes"),
+        );
+    }
+    match lectern_insights::stats::analyze_ab_json(&input) {
+        Ok(output) => {
+            println!("{}", serde_json::to_string(&output)?);
+            Ok(())
+        }
+        Err(err) => {
+            println!("{}", err.to_json());
+            std::process::exit(2);
+        }
+    }
+}
+
+/// `YYYY-MM-DD` (UTC midnight) as Unix ms.
+fn parse_date(text: &str) -> Result<i64> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        bail!("dates are written YYYY-MM-DD, not {text:?}")
+    };
+    let (y, m, d): (i64, i64, i64) = (y.parse()?, m.parse()?, d.parse()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        bail!("{text:?} is not a date");
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400_000)
+}
+
+async fn eval_recs(db: &std::path::Path, split_date: Option<&str>) -> Result<()> {
+    use lectern_insights::recs::{CourseInfo, PurchaseRecord, default_split, evaluate};
+    let store = lectern_store::Store::open_existing(db)
+        .with_context(|| format!("opening {}", db.display()))?;
+    let catalog = store.catalog().await.context("reading the catalog")?;
+    let history = store
+        .purchase_history()
+        .await
+        .context("reading the purchases")?;
+    store.close().await.context("closing the school")?;
+    let courses: Vec<CourseInfo> = catalog
+        .into_iter()
+        .map(|c| CourseInfo {
+            id: c.id,
+            title: c.title,
+            tags: c.tags,
+        })
+        .collect();
+    let purchases: Vec<PurchaseRecord> = history
+        .into_iter()
+        .map(|p| PurchaseRecord {
+            learner: p.learner_id,
+            course: p.course_id,
+            at_ms: p.purchased_at_ms,
+        })
+        .collect();
+    let split = match split_date {
+        Some(date) => parse_date(date)?,
+        None => default_split(&purchases).context("the school has no purchases to learn from")?,
+    };
+    let lines = evaluate(&courses, &purchases, split);
+    if lines.iter().all(|l| l.learners == 0) {
+        bail!(
+            "no learner bought something both before and after the split: choose another --split-date"
+        );
+    }
+    for line in &lines {
+        println!("{line}");
+    }
+    eprintln!(
+        "({} learners bought both before and after the split)",
+        lines[0].learners
+    );
+    Ok(())
+}
+
+async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
+    use lectern_insights::propensity::{LogEvent, Sale, SessionSpan, attendee_rows, train};
+    let store = lectern_store::Store::open_existing(db)
+        .with_context(|| format!("opening {}", db.display()))?;
+    let spans = store
+        .session_spans()
+        .await
+        .context("reading the sessions")?;
+    let activity = store.activity().await.context("reading the event log")?;
+    let history = store
+        .purchase_history()
+        .await
+        .context("reading the purchases")?;
+    store.close().await.context("closing the school")?;
+    let sessions: Vec<SessionSpan> = spans
+        .into_iter()
+        .map(|s| SessionSpan {
+            id: s.id,
+            started_at_ms: s.started_at_ms,
+            ended_at_ms: s.ended_at_ms,
+        })
+        .collect();
+    let events: Vec<LogEvent> = activity
+        .into_iter()
+        .map(|e| LogEvent {
+            session_id: e.session_id,
+            kind: e.kind,
+            actor: e.actor,
+            at_ms: e.at_ms,
+        })
+        .collect();
+    let sales: Vec<Sale> = history
+        .into_iter()
+        .map(|p| Sale {
+            learner: p.learner_id,
+            at_ms: p.purchased_at_ms,
+            amount_cents: p.amount_cents,
+        })
+        .collect();
+    // The data end where the sales end: later windows are still open and teach nothing yet.
+    let data_end = sales.iter().map(|s| s.at_ms).max().unwrap_or(0);
+    let rows = attendee_rows(
+        &sessions,
+        &events,
+        &sales,
+        i64::from(window_days) * 86_400_000,
+        data_end,
+    );
+    let model = train(&rows).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
+    let q = &model.quality;
+    println!("auc={:.4} brier={:.4}", q.auc, q.brier);
+    println!("predicted  count  mean_predicted  observed");
+    for bin in &q.calibration {
+        println!(
+            "{:.1}-{:.1}  {:>5}  {:>14.4}  {:>8.4}",
+            bin.from, bin.to, bin.count, bin.predicted, bin.observed
+        );
+    }
+    eprintln!(
+        "({} attendees to learn from, {} to check on)",
+        q.train_rows, q.holdout_rows
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_parse_to_utc_midnight() {
+        assert_eq!(super::parse_date("1970-01-01").unwrap(), 0);
+        assert_eq!(super::parse_date("2026-11-01").unwrap(), 1_793_491_200_000);
+        assert_eq!(super::parse_date("2024-02-29").unwrap(), 1_709_164_800_000);
+        assert!(super::parse_date("2026-13-01").is_err());
+        assert!(super::parse_date("yesterday").is_err());
     }
 }

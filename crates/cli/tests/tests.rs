@@ -155,3 +155,210 @@ fn serving_a_file_that_is_not_a_school_fails_with_a_clear_error() {
     assert!(stderr.contains("not_a_database"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn eval_recs_prints_one_line_per_method_and_the_blend_beats_popularity() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    assert!(
+        lectern()
+            .args(["demo", "--db"])
+            .arg(&db)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = lectern()
+        .args(["eval", "recs", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let ndcg = |method: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{method} ")))
+            .expect(method);
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_eq!(parts.len(), 4, "{line}");
+        assert!(
+            parts[1].starts_with("precision@5=") && parts[2].starts_with("recall@5="),
+            "{line}"
+        );
+        parts[3].strip_prefix("ndcg@10=").unwrap().parse().unwrap()
+    };
+    let (popularity, blend) = (ndcg("popularity"), ndcg("blend"));
+    assert!(
+        blend >= popularity * 1.10,
+        "blend {blend} vs popularity {popularity}\n{stdout}"
+    );
+
+    let out = lectern()
+        .args(["eval", "recs", "--split-date", "1999-01-01", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a split before every purchase leaves nothing to score"
+    );
+}
+
+#[test]
+fn eval_propensity_prints_auc_brier_and_the_calibration_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    assert!(
+        lectern()
+            .args(["demo", "--db"])
+            .arg(&db)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = lectern()
+        .args(["eval", "propensity", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let first = lines.next().unwrap();
+    let (auc, brier) = first.split_once(' ').unwrap();
+    let auc: f64 = auc.strip_prefix("auc=").unwrap().parse().unwrap();
+    let brier: f64 = brier.strip_prefix("brier=").unwrap().parse().unwrap();
+    // Clicks on the demo's offers lead to purchases: a model that learned anything beats chance.
+    assert!(auc > 0.6 && auc <= 1.0, "{first}");
+    assert!(brier > 0.0 && brier < 0.25, "{first}");
+    assert_eq!(lines.count(), 11, "a header and ten bins:\n{stdout}");
+
+    // A school with no sessions is refused, saying what is missing.
+    let empty = dir.path().join("empty.sqlite");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        lectern_store::Store::open(&empty)
+            .unwrap()
+            .close()
+            .await
+            .unwrap()
+    });
+    let out = lectern()
+        .args(["eval", "propensity", "--db"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("too_little_data") && stderr.contains("200"),
+        "{stderr}"
+    );
+}
+
+/// Run `lectern stats ab` with `input` on stdin; (exit code, parsed stdout).
+fn stats_ab(input: &str) -> (i32, serde_json::Value) {
+    use std::io::Write;
+    let mut child = lectern()
+        .args(["stats", "ab"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), value)
+}
+
+/// Every number in `expected` matches `actual` within 1e-9 (absolute, or relative for large values).
+fn same_numbers(path: &str, expected: &serde_json::Value, actual: &serde_json::Value) {
+    use serde_json::Value;
+    match (expected, actual) {
+        (Value::Number(e), Value::Number(a)) => {
+            let (e, a) = (e.as_f64().unwrap(), a.as_f64().unwrap());
+            let diff = (e - a).abs();
+            assert!(
+                diff <= 1e-9 || diff / e.abs() <= 1e-9,
+                "{path}: expected {e}, got {a}"
+            );
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            assert_eq!(e.len(), a.len(), "{path}: lengths");
+            for (i, (e, a)) in e.iter().zip(a).enumerate() {
+                same_numbers(&format!("{path}[{i}]"), e, a);
+            }
+        }
+        (Value::Object(e), Value::Object(a)) => {
+            for (key, e) in e {
+                let a = a
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{path}.{key} is missing"));
+                same_numbers(&format!("{path}.{key}"), e, a);
+            }
+        }
+        (e, a) => assert_eq!(e, a, "{path}"),
+    }
+}
+
+#[test]
+fn stats_ab_reproduces_the_reference_vectors() {
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("../../insights/reference/vectors.json")).unwrap();
+    let vectors = reference["vectors"].as_array().unwrap();
+    assert!(vectors.len() >= 30);
+    for vector in vectors {
+        let id = vector["id"].as_str().unwrap();
+        let (code, output) = stats_ab(&vector["input"].to_string());
+        assert_eq!(code, 0, "{id}: {output}");
+        same_numbers(id, &vector["output"], &output);
+    }
+}
+
+#[test]
+fn stats_ab_refuses_bad_input_with_exit_2_and_a_code() {
+    let cases = [
+        (
+            r#"{"metric": "binomial", "arms": [{"name": "control", "n": 10, "conversions": 11}, {"name": "B", "n": 10, "conversions": 1}]}"#,
+            "conversions_exceed_n",
+        ),
+        (
+            r#"{"metric": "binomial", "arms": [{"name": "control", "n": 10, "conversions": 1}]}"#,
+            "too_few_arms",
+        ),
+        (r#"{"metric": "median", "arms": []}"#, "unknown_metric"),
+        (
+            r#"{"metric": "binomial", "weights": [0.7, 0.7], "arms": [{"name": "control", "n": 10, "conversions": 1}, {"name": "B", "n": 10, "conversions": 1}]}"#,
+            "weights_sum",
+        ),
+        (
+            r#"{"metric": "binomial", "arms": [{"name": "control", "n": -3, "conversions": 1}, {"name": "B", "n": 10, "conversions": 1}]}"#,
+            "negative_count",
+        ),
+        ("not json at all", "invalid_input"),
+    ];
+    for (input, code) in cases {
+        let (exit, output) = stats_ab(input);
+        assert_eq!(exit, 2, "{input}");
+        assert_eq!(output["error"]["code"], code, "{input}: {output}");
+        assert!(
+            output["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}

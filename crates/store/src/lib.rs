@@ -70,8 +70,8 @@ pub use events::{
 };
 pub use schema::{APPLICATION_ID, DEFAULT_SCHOOL_NAME, SCHEMA_VERSION};
 pub use store::{
-    Counts, InstallSecret, MAX_SCHOOL_NAME_CHARS, MAX_SETTING_KEY_BYTES, MAX_SETTING_VALUE_BYTES,
-    MAX_TITLE_CHARS, SchoolProfile, SessionSummary, Store,
+    CatalogCourse, Counts, InstallSecret, MAX_SCHOOL_NAME_CHARS, MAX_SETTING_KEY_BYTES,
+    MAX_SETTING_VALUE_BYTES, MAX_TITLE_CHARS, PurchaseLine, SchoolProfile, SessionSummary, Store,
 };
 pub use writer::WriterStats;
 

@@ -73,6 +73,62 @@ pub struct SessionSummary {
     pub events: u64,
 }
 
+/// A course of the catalog with its tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogCourse {
+    /// Catalog id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// `beginner`, `intermediate` or `advanced`.
+    pub level: String,
+    /// Price in cents of `currency`.
+    pub price_cents: i64,
+    /// ISO currency code.
+    pub currency: String,
+    /// Length in minutes.
+    pub length_minutes: i64,
+    /// Topics, sorted.
+    pub tags: Vec<String>,
+}
+
+/// One purchase, reduced to what recommenders need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurchaseLine {
+    /// The learner (pseudonymous).
+    pub learner_id: String,
+    /// The course bought.
+    pub course_id: String,
+    /// When (Unix ms).
+    pub purchased_at_ms: i64,
+    /// Amount paid, in cents.
+    pub amount_cents: i64,
+}
+
+/// A live session's time span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSpan {
+    /// Session id.
+    pub id: i64,
+    /// Start (Unix ms).
+    pub started_at_ms: i64,
+    /// End (Unix ms), if it has ended.
+    pub ended_at_ms: Option<i64>,
+}
+
+/// One event of a session's log, without its payload: what activity measures need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityLine {
+    /// The session.
+    pub session_id: i64,
+    /// The event's kind.
+    pub kind: String,
+    /// Who did it, if anyone.
+    pub actor: Option<String>,
+    /// When (Unix ms).
+    pub at_ms: i64,
+}
+
 /// The per-install secret, for keyed pseudonyms (HMAC). Its `Debug` never shows the bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct InstallSecret([u8; 32]);
@@ -426,6 +482,85 @@ impl Store {
                     ended_at_ms: row.get(4)?,
                     viewers: non_negative(row.get(5)?),
                     events: non_negative(row.get(6)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// The catalog: every course with its tags, by id.
+    pub async fn catalog(&self) -> Result<Vec<CatalogCourse>, StoreError> {
+        self.read_snapshot(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT c.id, c.title, c.level, c.price_cents, c.currency, c.length_minutes,
+                        COALESCE((SELECT group_concat(t.tag, char(31)) FROM
+                                   (SELECT tag FROM course_tags WHERE course_id = c.id ORDER BY tag) t), '')
+                   FROM courses c ORDER BY c.id",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                let tags: String = row.get(6)?;
+                Ok(CatalogCourse {
+                    id: row.get(0)?,
+                    title: row.get(1)?,
+                    level: row.get(2)?,
+                    price_cents: row.get(3)?,
+                    currency: row.get(4)?,
+                    length_minutes: row.get(5)?,
+                    tags: tags.split('\u{1f}').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Every purchase as (learner, course, time), oldest first: what recommenders learn from.
+    pub async fn purchase_history(&self) -> Result<Vec<PurchaseLine>, StoreError> {
+        self.read_snapshot(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT learner_id, course_id, purchased_at_ms, amount_cents FROM purchases
+                  ORDER BY purchased_at_ms, order_id",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok(PurchaseLine {
+                    learner_id: row.get(0)?,
+                    course_id: row.get(1)?,
+                    purchased_at_ms: row.get(2)?,
+                    amount_cents: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Every live session's span, oldest first.
+    pub async fn session_spans(&self) -> Result<Vec<SessionSpan>, StoreError> {
+        self.read_snapshot(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, started_at_ms, ended_at_ms FROM live_sessions ORDER BY started_at_ms, id",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok(SessionSpan { id: row.get(0)?, started_at_ms: row.get(1)?, ended_at_ms: row.get(2)? })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Every session's events without payloads, in log order: what activity measures read.
+    pub async fn activity(&self) -> Result<Vec<ActivityLine>, StoreError> {
+        self.read_snapshot(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT session_id, kind, actor, at_ms FROM events ORDER BY session_id, seq",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok(ActivityLine {
+                    session_id: row.get(0)?,
+                    kind: row.get(1)?,
+                    actor: row.get(2)?,
+                    at_ms: row.get(3)?,
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -290,3 +290,45 @@ async fn demo_opens_and_continues() {
     assert_eq!(rec[0].seq, n + 1);
     store.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_catalog_and_the_purchase_history_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.sqlite");
+    demo::generate(&path, 2026).unwrap();
+    let store = Store::open_existing(&path).unwrap();
+    let counts = store.counts().await.unwrap();
+
+    let catalog = store.catalog().await.unwrap();
+    assert_eq!(catalog.len() as u64, counts.courses);
+    for course in &catalog {
+        assert!((2..=4).contains(&course.tags.len()), "{course:?}");
+        assert!(
+            course.tags.windows(2).all(|w| w[0] < w[1]),
+            "tags sorted and distinct: {course:?}"
+        );
+        assert!(course.price_cents >= 0 && course.length_minutes > 0);
+    }
+
+    let history = store.purchase_history().await.unwrap();
+    assert_eq!(history.len() as u64, counts.purchases);
+    assert!(
+        history
+            .windows(2)
+            .all(|w| w[0].purchased_at_ms <= w[1].purchased_at_ms)
+    );
+    let ids: BTreeSet<&str> = catalog.iter().map(|c| c.id.as_str()).collect();
+    assert!(history.iter().all(|p| ids.contains(p.course_id.as_str())));
+    assert!(history.iter().all(|p| p.amount_cents >= 0));
+
+    let spans = store.session_spans().await.unwrap();
+    assert_eq!(spans.len() as u64, counts.sessions);
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.ended_at_ms.is_some_and(|end| end > s.started_at_ms))
+    );
+    let activity = store.activity().await.unwrap();
+    assert_eq!(activity.len() as u64, counts.events);
+    store.close().await.unwrap();
+}

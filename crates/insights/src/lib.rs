@@ -1,0 +1,47 @@
+//! Lectern insights: the statistics behind the A/B tests of in-stream course offers.
+//!
+//! **For:** turning per-variant counts (viewers and purchases, or n / sum / sum of squares of a
+//! mean metric) into what an instructor needs to decide: each arm's rate with a Wilson interval;
+//! each variant's relative and absolute difference from control with a fixed-horizon Welch test,
+//! an anytime-valid sequential interval (safe to peek at during class) and a Bayesian chance to
+//! win; the exact Beta-Binomial chance to beat control; the sample-ratio-mismatch check; Holm and
+//! Benjamini-Hochberg adjustments; minimum-data gates; and a planner of how many classes an
+//! experiment needs. The numbers match GrowthBook's gbstats 0.8.0, scipy and statsmodels to 1e-9
+//! (see `reference/make_vectors.py`).
+//!
+//! **Not for:** collecting exposures or purchases, attribution, assigning viewers to variants,
+//! or any IO: every function here is pure, and time never enters.
+//!
+//! ```
+//! use lectern_insights::stats::{Verdict, analyze_ab_json};
+//!
+//! let out = analyze_ab_json(r#"{"metric": "binomial", "arms": [
+//!     {"name": "control", "n": 412, "conversions": 23},
+//!     {"name": "B", "n": 398, "conversions": 35}]}"#)?;
+//! let b = out.arms[1].versus.as_ref().expect("a variant is compared with control");
+//! assert!(b.prob_beat_control.unwrap_or(0.0) > 0.95);
+//! assert_eq!(b.verdict, Verdict::KeepGoing); // the sequential test says: keep going
+//! # Ok::<(), lectern_insights::stats::StatsError>(())
+//! ```
+//!
+//! # Layout
+//! - `src/stats/ab.rs`: the `lectern stats ab` input/output shapes, validation, the analysis.
+//! - `src/stats/effect.rs`: Welch, sequential and Bayesian effects (gbstats' formulas).
+//! - `src/stats/counts.rs`: Wilson, exact Beta-Binomial, SRM, Holm and Benjamini-Hochberg.
+//! - `src/stats/planner.rs`: classes needed to detect a lift.
+//! - `src/stats/special.rs`: normal, Student-t and chi-square functions (1e-12 or better).
+//! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
+//!
+//! Not yet:
+//! - engagement scores (recommendations and propensity are being written alongside, in
+//!   `src/recs.rs` and `src/propensity.rs`, and are not wired in here yet);
+//! - ts-rs bindings of the output types (the UI will need them);
+//! - metrics where lower is better (the verdict assumes higher is better);
+//! - a planner for the sequential test (the planner sizes the fixed-horizon test only, without a
+//!   multiple-comparison correction).
+
+#![deny(missing_docs)]
+
+pub mod propensity;
+pub mod recs;
+pub mod stats;

@@ -1,0 +1,91 @@
+//! `lectern-room`: the live room's pure core. Chat with moderation, polls and quizzes, Q&A and
+//! reactions, decided without IO.
+//!
+//! **For:** deciding what every input does: who may do it, whether it passes the limits, and
+//! which events follow. **Not for:** sockets, the clock, persistence, tokens or fan-out. The
+//! engine owns those: it authenticates a connection, decides its [`Role`], turns frames into
+//! [`Input`]s (see [`parse_client_frame`]), calls [`Room::handle`] with the current time,
+//! persists each [`Output::Event`] in order, acknowledges after commit, and fans the event out to
+//! its [`Event::audience`].
+//!
+//! # Design
+//! - `handle(input, now) -> Vec<Output>`. An [`Output`] is either an event to persist and
+//!   broadcast, or a [`Reply`] to one participant that is never persisted (the join snapshot, a
+//!   typed rejection, "already applied" for a retried client id). Keeping them apart means the
+//!   log holds only facts, and a refusal can never be replayed into state.
+//! - Every state change goes through [`Room::apply`], which `handle` calls for each event it
+//!   emits; [`Room::replay`] calls the same function, so a studio that restarts from its event log
+//!   gets the same [`RoomState`] (rate limits, slow mode, client-id memory and quiz scores
+//!   included). Only reactions of the current second live outside the log until their aggregate
+//!   is emitted.
+//! - Time is a parameter. Timers (poll deadlines, the reactions second) fire when the host calls
+//!   `handle` with a `now` past [`Room::next_deadline`]; `Input::Tick` exists for that.
+//! - A moderation event's record carries `by`: together they are the audit log
+//!   ([`Room::audit_log`]). There is no second "audit" event that could disagree with the fact.
+//! - The protocol, limits and error codes are in `crates/room/PROTOCOL-DRAFT.md`.
+//!
+//! # Layout
+//! - `protocol.rs`: [`Input`], [`Action`], [`Event`] with its [`Audience`], [`Recorded`],
+//!   [`Output`], [`Reply`], [`Snapshot`], and the client frame parser.
+//! - `model.rs`: ids, [`Timestamp`], [`Role`] and the permission table, domain records
+//!   ([`ChatMessage`], [`Hold`], [`Poll`], [`Ballot`], [`Question`], [`Reaction`]).
+//! - `room.rs`: [`Room`]: validation in `handle`, state changes in `apply`; [`limits`].
+//! - `text.rs`: cleaning and measuring what people type; confusable names; links.
+//! - `error.rs`: [`RoomError`] and its stable codes.
+//!
+//! # Example
+//! ```
+//! use lectern_room::{Action, Event, Input, Output, Role, Room, Timestamp, ViewerId};
+//!
+//! let mut room = Room::new();
+//! let ada = ViewerId::from("v-ada");
+//! room.handle(
+//!     Input::Join { viewer: ada.clone(), role: Role::Viewer, name: "Ada".into(), fingerprint: None },
+//!     Timestamp(1_000),
+//! );
+//! let out = room.handle(
+//!     Input::Act {
+//!         viewer: ada,
+//!         client_id: Some("c1".into()),
+//!         action: Action::SendChat { text: "hello".into() },
+//!     },
+//!     Timestamp(2_000),
+//! );
+//! assert!(matches!(
+//!     &out[..],
+//!     [Output::Event { record }] if matches!(&record.event, Event::ChatSent { message } if message.text == "hello")
+//! ));
+//! ```
+//!
+//! Not yet:
+//! - anonymous polls record who voted and the running totals in one event, so someone holding
+//!   the raw log could infer a choice from consecutive totals; batching anonymous tallies per
+//!   second (like reactions) would close that;
+//! - names are checked for confusables against joined staff names and reserved words only: not
+//!   against other viewers, and not retroactively when a staff member joins after a viewer took a
+//!   look-alike name;
+//! - staff cannot dismiss a flag yet (flags are bounded to the last 200);
+//! - questions have no rate limit besides five pending per viewer;
+//! - sequence numbers, resume tokens, the email-with-consent at join, and the socket-level
+//!   hostile corpus (frames, floods, slow readers) belong to the engine and server, not here;
+//! - no TypeScript bindings (ts-rs) for these types yet.
+
+#![deny(missing_docs)]
+
+mod error;
+mod model;
+mod protocol;
+mod room;
+pub mod text;
+
+pub use error::RoomError;
+pub use model::{
+    BackChannelNote, Ballot, Capability, ChatMessage, ChatMode, ChatSettings, ClientId,
+    Fingerprint, Flag, Hold, HoldReason, MessageId, PERMISSIONS, Poll, PollId, PollSpec, PollState,
+    Question, QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
+};
+pub use protocol::{
+    Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, Output, PROTOCOL_VERSION,
+    PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
+};
+pub use room::{AuditEntry, RESERVED_NAMES, Room, RoomState, capability, limits};

@@ -1,0 +1,650 @@
+//! What flows in and out of the room: inputs, actions, events, replies, and the wire frame.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::RoomError;
+use crate::model::{
+    BackChannelNote, Ballot, ChatMessage, ChatMode, ChatSettings, ClientId, Fingerprint, Flag,
+    Hold, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId, QuestionState,
+    Reaction, Role, Timestamp, ViewerId,
+};
+
+/// The protocol version this crate speaks; carried by every frame and every recorded event.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest client frame the room accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 4096;
+
+/// Everything the host can hand the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Input {
+    /// Someone opened the room. The host has authenticated them and decided the role.
+    Join {
+        /// Their pseudonymous identity.
+        viewer: ViewerId,
+        /// Decided by the host, never by the client.
+        role: Role,
+        /// The name they typed (may be empty: they get a pseudonym).
+        name: String,
+        /// A hash of the browser, if the host has one.
+        #[serde(default)]
+        fingerprint: Option<Fingerprint>,
+    },
+    /// Their last connection closed.
+    Leave {
+        /// Who left.
+        viewer: ViewerId,
+    },
+    /// A client message, from an authenticated sender.
+    Act {
+        /// Who sent it.
+        viewer: ViewerId,
+        /// The client's id for this message, for retries.
+        #[serde(default)]
+        client_id: Option<ClientId>,
+        /// What they want.
+        action: Action,
+    },
+    /// Time passed: the host calls this at [`crate::Room::next_deadline`].
+    Tick,
+}
+
+/// What a participant asks the room to do. Each maps to one [`crate::Capability`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Send a chat message (at most 500 graphemes).
+    SendChat {
+        /// The text.
+        text: String,
+    },
+    /// Staff: delete a message.
+    DeleteMessage {
+        /// Which.
+        message: MessageId,
+    },
+    /// Staff: pin a message (replaces the pinned one).
+    PinMessage {
+        /// Which.
+        message: MessageId,
+    },
+    /// Staff: unpin.
+    UnpinMessage,
+    /// Staff: clear the chat for everyone.
+    ClearChat,
+    /// Staff: seconds between messages per viewer, 0 to 300.
+    SetSlowMode {
+        /// 0 turns it off.
+        seconds: u32,
+    },
+    /// Staff: hold every viewer message for review.
+    SetApprovedOnly {
+        /// On or off.
+        on: bool,
+    },
+    /// Staff: hold the first `count` messages of each identity (0 to 20).
+    SetHoldFirstMessages {
+        /// 0 turns it off.
+        count: u32,
+    },
+    /// Staff: replace the blocked terms list (at most 200 terms of at most 50 graphemes).
+    SetBlockedTerms {
+        /// The terms.
+        terms: Vec<String>,
+    },
+    /// Staff: publish a held message.
+    ApproveHeld {
+        /// Which.
+        message: MessageId,
+    },
+    /// Staff: drop a held message.
+    RejectHeld {
+        /// Which.
+        message: MessageId,
+    },
+    /// Staff: mute a viewer for 10 s to 24 h.
+    Timeout {
+        /// Whom.
+        viewer: ViewerId,
+        /// How long, 10 to 86,400.
+        seconds: u32,
+    },
+    /// Staff: end a timeout early.
+    LiftTimeout {
+        /// Whom.
+        viewer: ViewerId,
+    },
+    /// Staff: ban an identity.
+    Ban {
+        /// Whom.
+        viewer: ViewerId,
+    },
+    /// Staff: lift a ban.
+    Unban {
+        /// Whom.
+        viewer: ViewerId,
+    },
+    /// Staff: a message in the staff-only back channel (at most 500 graphemes).
+    PostBackChannel {
+        /// The text.
+        text: String,
+    },
+    /// Staff: create a poll (it starts as a draft).
+    CreatePoll {
+        /// What to ask.
+        spec: PollSpec,
+    },
+    /// Staff: open a draft poll; its timer starts now.
+    OpenPoll {
+        /// Which.
+        poll: PollId,
+    },
+    /// Staff: close an open poll.
+    ClosePoll {
+        /// Which.
+        poll: PollId,
+    },
+    /// Staff: show a closed poll's results (and correct answers) to everyone.
+    RevealPoll {
+        /// Which.
+        poll: PollId,
+    },
+    /// Vote in an open poll, once.
+    Vote {
+        /// Which poll.
+        poll: PollId,
+        /// Option indexes.
+        choices: Vec<u8>,
+    },
+    /// Ask a question (at most 300 graphemes).
+    Ask {
+        /// The text.
+        text: String,
+    },
+    /// Upvote an approved question, once.
+    Upvote {
+        /// Which.
+        question: QuestionId,
+    },
+    /// Staff: put a pending question on the board.
+    ApproveQuestion {
+        /// Which.
+        question: QuestionId,
+    },
+    /// Staff: mark a question answered.
+    AnswerQuestion {
+        /// Which.
+        question: QuestionId,
+    },
+    /// Staff: remove a question from the board.
+    DismissQuestion {
+        /// Which.
+        question: QuestionId,
+    },
+    /// Staff: show a question on screen (`None` clears it).
+    HighlightQuestion {
+        /// Which, or none.
+        question: Option<QuestionId>,
+    },
+    /// React; counted into the next per-second aggregate.
+    React {
+        /// Which.
+        reaction: Reaction,
+    },
+    /// Instructor only: the broadcast ends and the room closes.
+    EndBroadcast,
+}
+
+/// A fact the room accepted. The host persists it (wrapped in [`Recorded`]) and fans it out to
+/// its [`Audience`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Someone joined (or re-joined) with this cleaned name.
+    ViewerJoined {
+        /// Who.
+        viewer: ViewerId,
+        /// Their role.
+        role: Role,
+        /// The cleaned name or pseudonym.
+        name: String,
+        /// Their browser hash, if known.
+        fingerprint: Option<Fingerprint>,
+    },
+    /// Someone left.
+    ViewerLeft {
+        /// Who.
+        viewer: ViewerId,
+    },
+    /// A message went into the chat.
+    ChatSent {
+        /// The message.
+        message: ChatMessage,
+    },
+    /// A message went into the held-for-review queue.
+    ChatHeld {
+        /// The message and why.
+        hold: Hold,
+    },
+    /// A held message was approved and is now in the chat.
+    HoldApproved {
+        /// The message.
+        message: ChatMessage,
+    },
+    /// A held message was rejected.
+    HoldRejected {
+        /// Which.
+        message: MessageId,
+        /// Its author.
+        author: ViewerId,
+    },
+    /// A message was deleted.
+    MessageDeleted {
+        /// Which.
+        message: MessageId,
+    },
+    /// A message was pinned.
+    MessagePinned {
+        /// The message.
+        message: ChatMessage,
+    },
+    /// The pinned message was unpinned.
+    MessageUnpinned,
+    /// The chat was cleared.
+    ChatCleared,
+    /// The chat mode changed (slow mode, approved-only, held first messages).
+    ChatModeChanged {
+        /// The new mode.
+        mode: ChatMode,
+    },
+    /// The blocked terms list was replaced.
+    BlockedTermsChanged {
+        /// The new list.
+        terms: Vec<String>,
+    },
+    /// A viewer was timed out.
+    ViewerTimedOut {
+        /// Whom.
+        viewer: ViewerId,
+        /// Until when.
+        until: Timestamp,
+    },
+    /// A timeout was lifted.
+    TimeoutLifted {
+        /// Whom.
+        viewer: ViewerId,
+    },
+    /// An identity was banned.
+    ViewerBanned {
+        /// Whom.
+        viewer: ViewerId,
+    },
+    /// A ban was lifted.
+    ViewerUnbanned {
+        /// Whom.
+        viewer: ViewerId,
+    },
+    /// Staff should look at something.
+    Flagged {
+        /// What.
+        flag: Flag,
+    },
+    /// A staff-only back-channel message.
+    BackChannelPosted {
+        /// The author's name.
+        name: String,
+        /// The cleaned text.
+        text: String,
+    },
+    /// A poll was created (draft).
+    PollCreated {
+        /// The poll.
+        poll: Poll,
+    },
+    /// A poll opened: everything a viewer needs to vote, never the correct answers.
+    PollOpened {
+        /// Which.
+        poll: PollId,
+        /// The question.
+        question: String,
+        /// The options.
+        options: Vec<String>,
+        /// Several options may be chosen.
+        multiple: bool,
+        /// Only totals are kept.
+        anonymous: bool,
+        /// A quiz (answers come with the reveal).
+        quiz: bool,
+        /// When it closes by itself, if timed.
+        deadline: Option<Timestamp>,
+    },
+    /// A named ballot was cast (staff only: viewers see results on reveal; the voter's
+    /// confirmation is the host's acknowledgement).
+    BallotCast {
+        /// Which poll.
+        poll: PollId,
+        /// The ballot.
+        ballot: Ballot,
+        /// Totals after it.
+        totals: Vec<u32>,
+    },
+    /// A ballot was cast in an anonymous poll: who voted and the new totals, never the choice.
+    AnonymousBallotCast {
+        /// Which poll.
+        poll: PollId,
+        /// Who voted (for one ballot per viewer).
+        viewer: ViewerId,
+        /// Totals after it.
+        totals: Vec<u32>,
+    },
+    /// A poll closed (by staff, or by its timer when the record has no author).
+    PollClosed {
+        /// Which.
+        poll: PollId,
+    },
+    /// A poll's results were shown to everyone.
+    PollRevealed {
+        /// Which.
+        poll: PollId,
+        /// Final totals.
+        totals: Vec<u32>,
+        /// The correct options in quiz mode.
+        correct: Option<Vec<u8>>,
+    },
+    /// A question was asked (pending, or approved when staff asked).
+    QuestionAsked {
+        /// The question.
+        question: Question,
+    },
+    /// A question was upvoted.
+    QuestionUpvoted {
+        /// Which.
+        question: QuestionId,
+        /// By whom.
+        viewer: ViewerId,
+        /// Votes after it.
+        votes: u32,
+    },
+    /// A pending question was approved.
+    QuestionApproved {
+        /// The question.
+        question: Question,
+    },
+    /// A question was answered.
+    QuestionAnswered {
+        /// Which.
+        question: QuestionId,
+    },
+    /// A question was dismissed.
+    QuestionDismissed {
+        /// Which.
+        question: QuestionId,
+        /// Its asker.
+        asker: ViewerId,
+    },
+    /// The on-screen question changed.
+    QuestionHighlighted {
+        /// Which, or none.
+        question: Option<QuestionId>,
+    },
+    /// Reactions during one second, at most one event per second of activity.
+    ReactionsAggregated {
+        /// The start of that second.
+        second: Timestamp,
+        /// Count per reaction, in the enum's order, zero counts left out.
+        counts: Vec<(Reaction, u32)>,
+    },
+    /// The broadcast ended; the room accepts nothing more.
+    BroadcastEnded,
+}
+
+/// Who receives an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "viewer", rename_all = "snake_case")]
+pub enum Audience {
+    /// Every connection.
+    Everyone,
+    /// Instructor and TAs.
+    Staff,
+    /// Staff and one viewer (their own held message, ballot or pending question).
+    StaffAnd(ViewerId),
+}
+
+impl Event {
+    /// Who receives this event.
+    pub fn audience(&self) -> Audience {
+        match self {
+            Event::ViewerJoined { .. }
+            | Event::ViewerLeft { .. }
+            | Event::BlockedTermsChanged { .. }
+            | Event::ViewerUnbanned { .. }
+            | Event::Flagged { .. }
+            | Event::BackChannelPosted { .. }
+            | Event::PollCreated { .. }
+            | Event::BallotCast { .. }
+            | Event::AnonymousBallotCast { .. } => Audience::Staff,
+            Event::ChatHeld { hold } => Audience::StaffAnd(hold.message.author.clone()),
+            Event::HoldRejected { author, .. } => Audience::StaffAnd(author.clone()),
+            Event::ViewerTimedOut { viewer, .. }
+            | Event::TimeoutLifted { viewer }
+            | Event::ViewerBanned { viewer } => Audience::StaffAnd(viewer.clone()),
+            Event::QuestionAsked { question } if question.state == QuestionState::Pending => {
+                Audience::StaffAnd(question.asker.clone())
+            }
+            Event::QuestionDismissed { asker, .. } => Audience::StaffAnd(asker.clone()),
+            Event::QuestionAsked { .. }
+            | Event::ChatSent { .. }
+            | Event::HoldApproved { .. }
+            | Event::MessageDeleted { .. }
+            | Event::MessagePinned { .. }
+            | Event::MessageUnpinned
+            | Event::ChatCleared
+            | Event::ChatModeChanged { .. }
+            | Event::PollOpened { .. }
+            | Event::PollClosed { .. }
+            | Event::PollRevealed { .. }
+            | Event::QuestionUpvoted { .. }
+            | Event::QuestionApproved { .. }
+            | Event::QuestionAnswered { .. }
+            | Event::QuestionHighlighted { .. }
+            | Event::ReactionsAggregated { .. }
+            | Event::BroadcastEnded => Audience::Everyone,
+        }
+    }
+
+    /// True for events that are moderation actions; with the record's `by` they form the audit
+    /// log.
+    pub fn is_moderation(&self) -> bool {
+        matches!(
+            self,
+            Event::HoldApproved { .. }
+                | Event::HoldRejected { .. }
+                | Event::MessageDeleted { .. }
+                | Event::MessagePinned { .. }
+                | Event::MessageUnpinned
+                | Event::ChatCleared
+                | Event::ChatModeChanged { .. }
+                | Event::BlockedTermsChanged { .. }
+                | Event::ViewerTimedOut { .. }
+                | Event::TimeoutLifted { .. }
+                | Event::ViewerBanned { .. }
+                | Event::ViewerUnbanned { .. }
+                | Event::PollCreated { .. }
+                | Event::PollOpened { .. }
+                | Event::PollClosed { .. }
+                | Event::PollRevealed { .. }
+                | Event::QuestionApproved { .. }
+                | Event::QuestionAnswered { .. }
+                | Event::QuestionDismissed { .. }
+                | Event::QuestionHighlighted { .. }
+                | Event::BroadcastEnded
+        )
+    }
+}
+
+/// An event with its context: the unit the host persists, numbers in commit order, fans out,
+/// and hands back to [`crate::Room::replay`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// The protocol version it was written with.
+    pub v: u32,
+    /// When the room accepted it.
+    pub at: Timestamp,
+    /// Who caused it (`None` for the room itself: timers, aggregates).
+    pub by: Option<ViewerId>,
+    /// The client id of the input that caused it, for retries.
+    pub client_id: Option<ClientId>,
+    /// The fact.
+    pub event: Event,
+}
+
+/// One result of [`crate::Room::handle`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Output {
+    /// Persist, then fan out to `record.event.audience()`. Acknowledge the sender only after
+    /// commit.
+    Event {
+        /// The record.
+        record: Recorded,
+    },
+    /// Send to one participant only; never persisted.
+    Reply {
+        /// Whom.
+        to: ViewerId,
+        /// What.
+        reply: Reply,
+    },
+}
+
+/// A direct answer to one participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    /// The answer to a join: everything needed to draw the room.
+    Welcome {
+        /// The state.
+        snapshot: Box<Snapshot>,
+    },
+    /// The input was refused; nothing changed.
+    Rejected {
+        /// The input's client id, if it had one.
+        client_id: Option<ClientId>,
+        /// Why.
+        error: RoomError,
+        /// The error for people.
+        message: String,
+    },
+    /// This client id was already applied; nothing changed this time.
+    Duplicate {
+        /// The repeated id.
+        client_id: ClientId,
+    },
+}
+
+/// A poll as one participant may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollView {
+    /// Its number.
+    pub id: PollId,
+    /// The question.
+    pub question: String,
+    /// The options.
+    pub options: Vec<String>,
+    /// Several options may be chosen.
+    pub multiple: bool,
+    /// Only totals are kept.
+    pub anonymous: bool,
+    /// A quiz.
+    pub quiz: bool,
+    /// Its state.
+    pub state: PollState,
+    /// When it closes by itself.
+    pub deadline: Option<Timestamp>,
+    /// Totals: live for staff, after reveal for viewers.
+    pub totals: Option<Vec<u32>>,
+    /// The correct options, after reveal.
+    pub correct: Option<Vec<u8>>,
+    /// Whether this participant has voted.
+    pub voted: bool,
+    /// This participant's choices (named polls only).
+    pub your_choices: Option<Vec<u8>>,
+}
+
+/// A participant's own state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YourState {
+    /// Their identity.
+    pub viewer: ViewerId,
+    /// Their role.
+    pub role: Role,
+    /// Their display name.
+    pub name: String,
+    /// Timed out until, if now timed out.
+    pub timed_out_until: Option<Timestamp>,
+    /// Quiz points from revealed quizzes.
+    pub quiz_score: u32,
+    /// Questions they upvoted.
+    pub upvoted: Vec<QuestionId>,
+    /// Their messages waiting for review.
+    pub held: Vec<MessageId>,
+}
+
+/// What a joiner receives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The protocol version.
+    pub v: u32,
+    /// Their own state.
+    pub you: YourState,
+    /// Chat settings (blocked terms for staff only).
+    pub settings: ChatSettings,
+    /// The pinned message.
+    pub pinned: Option<ChatMessage>,
+    /// The open poll, or the last revealed one.
+    pub poll: Option<PollView>,
+    /// Top questions by votes (approved and answered; staff also see pending).
+    pub questions: Vec<Question>,
+    /// The highlighted question.
+    pub highlighted: Option<QuestionId>,
+    /// The last 50 chat messages, oldest first.
+    pub chat: Vec<ChatMessage>,
+    /// Staff only: the held-for-review queue.
+    pub held: Vec<Hold>,
+    /// Staff only: open flags.
+    pub flags: Vec<Flag>,
+    /// Staff only: the latest back-channel messages, oldest first.
+    pub back_channel: Vec<BackChannelNote>,
+    /// The class has ended.
+    pub ended: bool,
+}
+
+/// A client's WebSocket frame: `{"v":1,"client_id":"c-17","action":{"type":"send_chat",...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFrame {
+    /// Must be [`PROTOCOL_VERSION`].
+    pub v: u32,
+    /// The client's id for this message (recommended; needed for safe retries).
+    #[serde(default)]
+    pub client_id: Option<ClientId>,
+    /// What the client wants.
+    pub action: Action,
+}
+
+/// Parses a client frame with the protocol's limits: size, JSON shape, version.
+pub fn parse_client_frame(frame: &str) -> Result<ClientFrame, RoomError> {
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(RoomError::FrameTooLarge {
+            limit: MAX_FRAME_BYTES,
+        });
+    }
+    let parsed: ClientFrame = serde_json::from_str(frame).map_err(|e| RoomError::Malformed {
+        reason: e.to_string(),
+    })?;
+    if parsed.v != PROTOCOL_VERSION {
+        return Err(RoomError::UnsupportedVersion { got: parsed.v });
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,1344 @@
+//! The room: validation in `handle`, every state change in `apply`.
+//!
+//! `handle` decides against the current state and produces [`Recorded`] events; each one is
+//! applied at once through the same `apply` that [`Room::replay`] uses, so a room rebuilt from
+//! its log is the room that wrote it.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::RoomError;
+use crate::model::{
+    BackChannelNote, Ballot, Capability, ChatMessage, ChatSettings, ClientId, Fingerprint, Flag,
+    Hold, HoldReason, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId,
+    QuestionState, Reaction, Role, Timestamp, ViewerId,
+};
+use crate::protocol::{
+    Action, Event, Input, Output, PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState,
+};
+use crate::text;
+
+/// Limits of the room, all in one place (graphemes for texts, counts for lists).
+pub mod limits {
+    /// A chat message.
+    pub const CHAT_GRAPHEMES: usize = 500;
+    /// A display name.
+    pub const NAME_GRAPHEMES: usize = 40;
+    /// A question.
+    pub const QUESTION_GRAPHEMES: usize = 300;
+    /// A poll's question.
+    pub const POLL_QUESTION_GRAPHEMES: usize = 200;
+    /// A poll option.
+    pub const POLL_OPTION_GRAPHEMES: usize = 100;
+    /// A blocked term.
+    pub const TERM_GRAPHEMES: usize = 50;
+    /// A back-channel message.
+    pub const BACK_CHANNEL_GRAPHEMES: usize = 500;
+    /// Options per poll.
+    pub const POLL_OPTIONS: std::ops::RangeInclusive<usize> = 2..=10;
+    /// A poll timer, seconds.
+    pub const POLL_DURATION_SECS: std::ops::RangeInclusive<u32> = 1..=3600;
+    /// Slow mode, seconds.
+    pub const SLOW_MODE_SECS: std::ops::RangeInclusive<u32> = 0..=300;
+    /// A timeout, seconds (10 s to 24 h).
+    pub const TIMEOUT_SECS: std::ops::RangeInclusive<u32> = 10..=86_400;
+    /// Held first messages of a new identity.
+    pub const HOLD_FIRST_MESSAGES: std::ops::RangeInclusive<u32> = 0..=20;
+    /// Blocked terms.
+    pub const BLOCKED_TERMS: usize = 200;
+    /// Rate limit: one token per this many milliseconds.
+    pub const RATE_INTERVAL_MS: u64 = 1000;
+    /// Rate limit: burst size.
+    pub const RATE_BURST: u64 = 5;
+    /// Chat messages kept in memory (the log keeps all).
+    pub const CHAT_KEPT: usize = 500;
+    /// Chat messages in a snapshot.
+    pub const SNAPSHOT_CHAT: usize = 50;
+    /// Questions in a snapshot.
+    pub const SNAPSHOT_QUESTIONS: usize = 20;
+    /// The held-for-review queue.
+    pub const HELD: usize = 200;
+    /// Polls per room.
+    pub const POLLS: usize = 200;
+    /// Questions per room.
+    pub const QUESTIONS: usize = 500;
+    /// Pending questions per viewer.
+    pub const PENDING_QUESTIONS_PER_VIEWER: usize = 5;
+    /// Recent client ids remembered per identity.
+    pub const RECENT_CLIENT_IDS: usize = 64;
+    /// A client id, in bytes.
+    pub const CLIENT_ID_BYTES: usize = 64;
+    /// Flags kept.
+    pub const FLAGS: usize = 200;
+    /// Back-channel messages kept in memory (the log keeps all).
+    pub const BACK_CHANNEL_KEPT: usize = 100;
+    /// Audit entries kept in memory (the log keeps all).
+    pub const AUDIT_KEPT: usize = 1000;
+}
+
+/// Names no viewer may take (nor anything confusable with them), besides staff members' names.
+pub const RESERVED_NAMES: &[&str] = &[
+    "instructor",
+    "teacher",
+    "ta",
+    "teaching assistant",
+    "moderator",
+    "mod",
+    "admin",
+    "administrator",
+    "staff",
+    "host",
+    "lectern",
+    "system",
+];
+
+/// One moderation action with who did it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub by: ViewerId,
+    /// What (a moderation [`Event`]).
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Participant {
+    role: Role,
+    name: String,
+    fingerprint: Option<Fingerprint>,
+    online: bool,
+    banned: bool,
+    timed_out_until: Option<Timestamp>,
+    /// GCRA "theoretical arrival time" of the chat rate limit, in ms.
+    rate_tat: u64,
+    last_sent: Option<Timestamp>,
+    messages_published: u32,
+    recent_client_ids: VecDeque<ClientId>,
+    upvoted: BTreeSet<QuestionId>,
+    quiz_score: u32,
+}
+
+/// Everything the room knows that the event log determines. Compare two of these to check that
+/// replaying a log reproduces a room.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoomState {
+    participants: BTreeMap<ViewerId, Participant>,
+    settings: ChatSettings,
+    chat: VecDeque<ChatMessage>,
+    pinned: Option<ChatMessage>,
+    held: Vec<Hold>,
+    last_message: u64,
+    banned_fingerprints: BTreeMap<Fingerprint, ViewerId>,
+    flags: VecDeque<Flag>,
+    polls: BTreeMap<PollId, Poll>,
+    open_poll: Option<PollId>,
+    last_revealed: Option<PollId>,
+    last_poll: u64,
+    questions: BTreeMap<QuestionId, Question>,
+    last_question: u64,
+    highlighted: Option<QuestionId>,
+    audit: VecDeque<AuditEntry>,
+    back_channel: VecDeque<BackChannelNote>,
+    ended: bool,
+}
+
+/// Reactions of the current second, not yet in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ReactionWindow {
+    second: Timestamp,
+    counts: BTreeMap<Reaction, u32>,
+    senders: BTreeSet<(ViewerId, Reaction)>,
+}
+
+/// The live room. See the crate docs.
+#[derive(Debug, Clone, Default)]
+pub struct Room {
+    state: RoomState,
+    reactions: Option<ReactionWindow>,
+}
+
+/// What one action produced before it is recorded.
+enum Outcome {
+    Events(Vec<Event>),
+    /// Accepted without an event yet (a reaction waiting for its second's aggregate).
+    Pending,
+}
+
+impl Room {
+    /// An empty room.
+    pub fn new() -> Room {
+        Room::default()
+    }
+
+    /// Rebuilds a room from its log, in order.
+    pub fn replay<'a>(records: impl IntoIterator<Item = &'a Recorded>) -> Room {
+        let mut room = Room::new();
+        for record in records {
+            room.apply(record);
+        }
+        room
+    }
+
+    /// The state the log determines (pending reactions are not part of it).
+    pub fn state(&self) -> &RoomState {
+        &self.state
+    }
+
+    /// When the host must call `handle(Input::Tick, now)` next: a poll timer, or the end of the
+    /// second whose reactions are pending.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let poll = self
+            .state
+            .open_poll
+            .and_then(|id| self.state.polls.get(&id))
+            .and_then(|p| p.deadline);
+        let reactions = self
+            .reactions
+            .as_ref()
+            .map(|w| w.second.plus_ms(limits::RATE_INTERVAL_MS));
+        match (poll, reactions) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The moderation actions kept in memory, oldest first.
+    pub fn audit_log(&self) -> impl Iterator<Item = &AuditEntry> {
+        self.state.audit.iter()
+    }
+
+    /// The held-for-review queue, oldest first.
+    pub fn held(&self) -> &[Hold] {
+        &self.state.held
+    }
+
+    /// A poll by id.
+    pub fn poll(&self, id: PollId) -> Option<&Poll> {
+        self.state.polls.get(&id)
+    }
+
+    /// Approved and answered questions, most votes first (ties: oldest first).
+    pub fn top_questions(&self, limit: usize) -> Vec<Question> {
+        self.questions_for(None, limit)
+    }
+
+    /// A participant's quiz score.
+    pub fn quiz_score(&self, viewer: &ViewerId) -> Option<u32> {
+        self.state.participants.get(viewer).map(|p| p.quiz_score)
+    }
+
+    /// Handles one input at `now` and returns what to persist, fan out and reply.
+    pub fn handle(&mut self, input: Input, now: Timestamp) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.run_timers(now, &mut out);
+        match input {
+            Input::Tick => {}
+            Input::Join {
+                viewer,
+                role,
+                name,
+                fingerprint,
+            } => match self.join(&viewer, role, &name, fingerprint) {
+                Ok(events) => {
+                    for event in events {
+                        self.emit(&mut out, now, Some(&viewer), None, event);
+                    }
+                    if let Some(snapshot) = self.snapshot(&viewer, now) {
+                        out.push(Output::Reply {
+                            to: viewer,
+                            reply: Reply::Welcome {
+                                snapshot: Box::new(snapshot),
+                            },
+                        });
+                    }
+                }
+                Err(error) => out.push(rejected(viewer, None, error)),
+            },
+            Input::Leave { viewer } => match self.state.participants.get(&viewer) {
+                Some(p) if p.online => {
+                    self.emit(
+                        &mut out,
+                        now,
+                        Some(&viewer),
+                        None,
+                        Event::ViewerLeft {
+                            viewer: viewer.clone(),
+                        },
+                    );
+                }
+                _ => out.push(rejected(viewer, None, RoomError::NotJoined)),
+            },
+            Input::Act {
+                viewer,
+                client_id,
+                action,
+            } => {
+                if let Some(id) = &client_id {
+                    if id.0.len() > limits::CLIENT_ID_BYTES {
+                        out.push(rejected(
+                            viewer,
+                            None,
+                            RoomError::invalid("client_id is longer than 64 bytes"),
+                        ));
+                        return out;
+                    }
+                    let seen = self
+                        .state
+                        .participants
+                        .get(&viewer)
+                        .is_some_and(|p| p.recent_client_ids.contains(id));
+                    if seen {
+                        out.push(Output::Reply {
+                            to: viewer,
+                            reply: Reply::Duplicate {
+                                client_id: id.clone(),
+                            },
+                        });
+                        return out;
+                    }
+                }
+                match self.act(&viewer, &action, now) {
+                    Ok(Outcome::Events(events)) => {
+                        for event in events {
+                            self.emit(&mut out, now, Some(&viewer), client_id.as_ref(), event);
+                        }
+                    }
+                    Ok(Outcome::Pending) => {}
+                    Err(error) => out.push(rejected(viewer, client_id, error)),
+                }
+            }
+        }
+        out
+    }
+
+    /// Applies one recorded event: the only place the state changes.
+    pub fn apply(&mut self, record: &Recorded) {
+        let at = record.at;
+        let s = &mut self.state;
+        if let (Some(by), Some(client_id)) = (&record.by, &record.client_id)
+            && let Some(p) = s.participants.get_mut(by)
+            && !p.recent_client_ids.contains(client_id)
+        {
+            if p.recent_client_ids.len() >= limits::RECENT_CLIENT_IDS {
+                p.recent_client_ids.pop_front();
+            }
+            p.recent_client_ids.push_back(client_id.clone());
+        }
+        if let Some(by) = &record.by
+            && record.event.is_moderation()
+        {
+            if s.audit.len() >= limits::AUDIT_KEPT {
+                s.audit.pop_front();
+            }
+            s.audit.push_back(AuditEntry {
+                at,
+                by: by.clone(),
+                event: record.event.clone(),
+            });
+        }
+        match &record.event {
+            Event::ViewerJoined {
+                viewer,
+                role,
+                name,
+                fingerprint,
+            } => {
+                let p = s
+                    .participants
+                    .entry(viewer.clone())
+                    .or_insert_with(|| Participant {
+                        role: *role,
+                        name: String::new(),
+                        fingerprint: None,
+                        online: false,
+                        banned: false,
+                        timed_out_until: None,
+                        rate_tat: 0,
+                        last_sent: None,
+                        messages_published: 0,
+                        recent_client_ids: VecDeque::new(),
+                        upvoted: BTreeSet::new(),
+                        quiz_score: 0,
+                    });
+                p.role = *role;
+                p.name.clone_from(name);
+                if fingerprint.is_some() {
+                    p.fingerprint.clone_from(fingerprint);
+                }
+                p.online = true;
+            }
+            Event::ViewerLeft { viewer } => {
+                if let Some(p) = s.participants.get_mut(viewer) {
+                    p.online = false;
+                }
+            }
+            Event::ChatSent { message } => {
+                count_message(s, message, at);
+                count_published(s, message);
+                push_chat(s, message.clone());
+            }
+            Event::ChatHeld { hold } => {
+                count_message(s, &hold.message, at);
+                s.held.push(hold.clone());
+            }
+            Event::HoldApproved { message } => {
+                s.held.retain(|h| h.message.id != message.id);
+                count_published(s, message);
+                push_chat(s, message.clone());
+            }
+            Event::HoldRejected { message, .. } => {
+                s.held.retain(|h| h.message.id != *message);
+            }
+            Event::MessageDeleted { message } => {
+                s.chat.retain(|m| m.id != *message);
+                if s.pinned.as_ref().is_some_and(|m| m.id == *message) {
+                    s.pinned = None;
+                }
+            }
+            Event::MessagePinned { message } => s.pinned = Some(message.clone()),
+            Event::MessageUnpinned => s.pinned = None,
+            Event::ChatCleared => {
+                s.chat.clear();
+                s.pinned = None;
+            }
+            Event::ChatModeChanged { mode } => s.settings.mode = *mode,
+            Event::BlockedTermsChanged { terms } => s.settings.blocked_terms.clone_from(terms),
+            Event::ViewerTimedOut { viewer, until } => {
+                if let Some(p) = s.participants.get_mut(viewer) {
+                    p.timed_out_until = Some(*until);
+                }
+            }
+            Event::TimeoutLifted { viewer } => {
+                if let Some(p) = s.participants.get_mut(viewer) {
+                    p.timed_out_until = None;
+                }
+            }
+            Event::ViewerBanned { viewer } => {
+                if let Some(p) = s.participants.get_mut(viewer) {
+                    p.banned = true;
+                    p.online = false;
+                    if let Some(f) = &p.fingerprint {
+                        s.banned_fingerprints.insert(f.clone(), viewer.clone());
+                    }
+                }
+            }
+            Event::ViewerUnbanned { viewer } => {
+                if let Some(p) = s.participants.get_mut(viewer) {
+                    p.banned = false;
+                }
+                s.banned_fingerprints.retain(|_, v| v != viewer);
+            }
+            Event::Flagged { flag } => {
+                if s.flags.len() >= limits::FLAGS {
+                    s.flags.pop_front();
+                }
+                s.flags.push_back(flag.clone());
+            }
+            Event::BackChannelPosted { name, text } => {
+                if s.back_channel.len() >= limits::BACK_CHANNEL_KEPT {
+                    s.back_channel.pop_front();
+                }
+                if let Some(by) = &record.by {
+                    s.back_channel.push_back(BackChannelNote {
+                        by: by.clone(),
+                        name: name.clone(),
+                        text: text.clone(),
+                        at,
+                    });
+                }
+            }
+            Event::ReactionsAggregated { .. } => {}
+            Event::PollCreated { poll } => {
+                s.last_poll = s.last_poll.max(poll.id.0);
+                s.polls.insert(poll.id, poll.clone());
+            }
+            Event::PollOpened { poll, deadline, .. } => {
+                if let Some(p) = s.polls.get_mut(poll) {
+                    p.state = PollState::Open;
+                    p.deadline = *deadline;
+                    s.open_poll = Some(*poll);
+                }
+            }
+            Event::BallotCast {
+                poll,
+                ballot,
+                totals,
+            } => {
+                if let Some(p) = s.polls.get_mut(poll) {
+                    p.voters.push(ballot.viewer.clone());
+                    p.ballots.push(ballot.clone());
+                    p.totals.clone_from(totals);
+                }
+            }
+            Event::AnonymousBallotCast {
+                poll,
+                viewer,
+                totals,
+            } => {
+                if let Some(p) = s.polls.get_mut(poll) {
+                    p.voters.push(viewer.clone());
+                    p.totals.clone_from(totals);
+                }
+            }
+            Event::PollClosed { poll } => {
+                if let Some(p) = s.polls.get_mut(poll) {
+                    p.state = PollState::Closed;
+                    p.deadline = None;
+                }
+                if s.open_poll == Some(*poll) {
+                    s.open_poll = None;
+                }
+            }
+            Event::PollRevealed { poll, correct, .. } => {
+                if let Some(p) = s.polls.get_mut(poll) {
+                    p.state = PollState::Revealed;
+                    s.last_revealed = Some(*poll);
+                    if let Some(correct) = correct {
+                        for ballot in &p.ballots {
+                            if ballot.choices == *correct
+                                && let Some(v) = s.participants.get_mut(&ballot.viewer)
+                            {
+                                v.quiz_score = v.quiz_score.saturating_add(1);
+                            }
+                        }
+                    }
+                }
+            }
+            Event::QuestionAsked { question } => {
+                s.last_question = s.last_question.max(question.id.0);
+                s.questions.insert(question.id, question.clone());
+            }
+            Event::QuestionUpvoted {
+                question,
+                viewer,
+                votes,
+            } => {
+                if let Some(q) = s.questions.get_mut(question) {
+                    q.votes = *votes;
+                }
+                if let Some(p) = s.participants.get_mut(viewer) {
+                    p.upvoted.insert(*question);
+                }
+            }
+            Event::QuestionApproved { question } => {
+                set_question_state(s, question.id, QuestionState::Approved);
+            }
+            Event::QuestionAnswered { question } => {
+                set_question_state(s, *question, QuestionState::Answered);
+            }
+            Event::QuestionDismissed { question, .. } => {
+                set_question_state(s, *question, QuestionState::Dismissed);
+                if s.highlighted == Some(*question) {
+                    s.highlighted = None;
+                }
+            }
+            Event::QuestionHighlighted { question } => s.highlighted = *question,
+            Event::BroadcastEnded => s.ended = true,
+        }
+    }
+
+    /// What `viewer` sees on joining (or `None` if they never joined).
+    pub fn snapshot(&self, viewer: &ViewerId, now: Timestamp) -> Option<Snapshot> {
+        let s = &self.state;
+        let p = s.participants.get(viewer)?;
+        let staff = p.role.is_staff();
+        let poll = s
+            .open_poll
+            .or(s.last_revealed)
+            .and_then(|id| s.polls.get(&id))
+            .map(|poll| poll_view(poll, viewer, staff));
+        let skip = s.chat.len().saturating_sub(limits::SNAPSHOT_CHAT);
+        Some(Snapshot {
+            v: PROTOCOL_VERSION,
+            you: YourState {
+                viewer: viewer.clone(),
+                role: p.role,
+                name: p.name.clone(),
+                timed_out_until: p.timed_out_until.filter(|until| *until > now),
+                quiz_score: p.quiz_score,
+                upvoted: p.upvoted.iter().copied().collect(),
+                held: s
+                    .held
+                    .iter()
+                    .filter(|h| h.message.author == *viewer)
+                    .map(|h| h.message.id)
+                    .collect(),
+            },
+            settings: ChatSettings {
+                mode: s.settings.mode,
+                blocked_terms: if staff {
+                    s.settings.blocked_terms.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+            pinned: s.pinned.clone(),
+            poll,
+            questions: self.questions_for(Some((viewer, staff)), limits::SNAPSHOT_QUESTIONS),
+            highlighted: s.highlighted,
+            chat: s.chat.iter().skip(skip).cloned().collect(),
+            held: if staff { s.held.clone() } else { Vec::new() },
+            flags: if staff {
+                s.flags.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
+            back_channel: if staff {
+                s.back_channel.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
+            ended: s.ended,
+        })
+    }
+
+    fn questions_for(&self, who: Option<(&ViewerId, bool)>, limit: usize) -> Vec<Question> {
+        let mut list: Vec<Question> = self
+            .state
+            .questions
+            .values()
+            .filter(|q| match q.state {
+                QuestionState::Approved | QuestionState::Answered => true,
+                QuestionState::Pending => {
+                    who.is_some_and(|(viewer, staff)| staff || q.asker == *viewer)
+                }
+                QuestionState::Dismissed => false,
+            })
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.id.cmp(&b.id)));
+        list.truncate(limit);
+        list
+    }
+
+    fn emit(
+        &mut self,
+        out: &mut Vec<Output>,
+        now: Timestamp,
+        by: Option<&ViewerId>,
+        client_id: Option<&ClientId>,
+        event: Event,
+    ) {
+        let record = Recorded {
+            v: PROTOCOL_VERSION,
+            at: now,
+            by: by.cloned(),
+            client_id: client_id.cloned(),
+            event,
+        };
+        self.apply(&record);
+        out.push(Output::Event { record });
+    }
+
+    /// Closes polls whose timer ran out and flushes reactions of a finished second.
+    fn run_timers(&mut self, now: Timestamp, out: &mut Vec<Output>) {
+        if let Some(window) = &self.reactions
+            && window.second.plus_ms(limits::RATE_INTERVAL_MS) <= now
+        {
+            let counts = window.counts.iter().map(|(r, n)| (*r, *n)).collect();
+            let second = window.second;
+            self.reactions = None;
+            self.emit(
+                out,
+                now,
+                None,
+                None,
+                Event::ReactionsAggregated { second, counts },
+            );
+        }
+        let due = self
+            .state
+            .open_poll
+            .and_then(|id| self.state.polls.get(&id))
+            .filter(|p| p.deadline.is_some_and(|d| d <= now))
+            .map(|p| p.id);
+        if let Some(poll) = due {
+            self.emit(out, now, None, None, Event::PollClosed { poll });
+        }
+    }
+
+    fn join(
+        &self,
+        viewer: &ViewerId,
+        role: Role,
+        name: &str,
+        fingerprint: Option<Fingerprint>,
+    ) -> Result<Vec<Event>, RoomError> {
+        let s = &self.state;
+        if s.ended {
+            return Err(RoomError::RoomClosed);
+        }
+        let known = s.participants.get(viewer);
+        if known.is_some_and(|p| p.banned) {
+            return Err(RoomError::Banned);
+        }
+        if name.len() > crate::protocol::MAX_FRAME_BYTES {
+            return Err(RoomError::TooLong {
+                limit: limits::NAME_GRAPHEMES,
+            });
+        }
+        let mut name = text::clean_name(name);
+        if text::graphemes(&name) > limits::NAME_GRAPHEMES {
+            return Err(RoomError::TooLong {
+                limit: limits::NAME_GRAPHEMES,
+            });
+        }
+        if name.is_empty() {
+            name = match known {
+                Some(p) if !p.name.is_empty() => p.name.clone(),
+                _ => format!("Guest {}", s.participants.len() + 1),
+            };
+        }
+        if !role.is_staff() {
+            let staff_names = s
+                .participants
+                .iter()
+                .filter(|(id, p)| p.role.is_staff() && *id != viewer)
+                .map(|(_, p)| p.name.as_str());
+            let confusable = RESERVED_NAMES
+                .iter()
+                .copied()
+                .chain(staff_names)
+                .any(|staff| text::names_confusable(staff, &name));
+            if confusable {
+                return Err(RoomError::NameConfusable);
+            }
+        }
+        let mut events = vec![Event::ViewerJoined {
+            viewer: viewer.clone(),
+            role,
+            name,
+            fingerprint: fingerprint.clone(),
+        }];
+        if let Some(banned) = fingerprint
+            .as_ref()
+            .and_then(|f| s.banned_fingerprints.get(f))
+            .filter(|banned| *banned != viewer)
+        {
+            events.push(Event::Flagged {
+                flag: Flag::RepeatVisitor {
+                    viewer: viewer.clone(),
+                    banned: banned.clone(),
+                },
+            });
+        }
+        Ok(events)
+    }
+
+    fn act(
+        &mut self,
+        viewer: &ViewerId,
+        action: &Action,
+        now: Timestamp,
+    ) -> Result<Outcome, RoomError> {
+        let s = &self.state;
+        if s.ended {
+            return Err(RoomError::RoomClosed);
+        }
+        let me = s.participants.get(viewer).ok_or(RoomError::NotJoined)?;
+        if me.banned {
+            return Err(RoomError::Banned);
+        }
+        if !me.online {
+            return Err(RoomError::NotJoined);
+        }
+        if !me.role.may(capability(action)) {
+            return Err(RoomError::Forbidden);
+        }
+        let timed_out = me.timed_out_until.filter(|until| *until > now);
+        let muted = || match timed_out {
+            Some(until) => Err(RoomError::TimedOut { until }),
+            None => Ok(()),
+        };
+        let one = |e: Event| Ok(Outcome::Events(vec![e]));
+        match action {
+            Action::SendChat { text } => {
+                muted()?;
+                let text = checked_text(text, true, limits::CHAT_GRAPHEMES)?;
+                let tat = me.rate_tat.max(now.0);
+                let tolerance = (limits::RATE_BURST - 1) * limits::RATE_INTERVAL_MS;
+                if tat > now.0.saturating_add(tolerance) {
+                    return Err(RoomError::RateLimited {
+                        retry_after_ms: tat - tolerance - now.0,
+                    });
+                }
+                let staff = me.role.is_staff();
+                if !staff
+                    && s.settings.mode.slow_mode_secs > 0
+                    && let Some(last) = me.last_sent
+                {
+                    let next = last.plus_ms(u64::from(s.settings.mode.slow_mode_secs) * 1000);
+                    if next > now {
+                        return Err(RoomError::SlowMode {
+                            retry_after_ms: next.0 - now.0,
+                        });
+                    }
+                }
+                let message = ChatMessage {
+                    id: MessageId(s.last_message + 1),
+                    author: viewer.clone(),
+                    name: me.name.clone(),
+                    role: me.role,
+                    text,
+                    sent_at: now,
+                };
+                match (!staff)
+                    .then(|| hold_reason(&s.settings, me, &message.text))
+                    .flatten()
+                {
+                    None => one(Event::ChatSent { message }),
+                    Some(reason) => {
+                        if s.held.len() >= limits::HELD {
+                            return Err(RoomError::Full {
+                                limit: limits::HELD,
+                            });
+                        }
+                        one(Event::ChatHeld {
+                            hold: Hold { message, reason },
+                        })
+                    }
+                }
+            }
+            Action::DeleteMessage { message } => {
+                if !s.chat.iter().any(|m| m.id == *message) {
+                    return Err(RoomError::NotFound);
+                }
+                one(Event::MessageDeleted { message: *message })
+            }
+            Action::PinMessage { message } => {
+                let found = s.chat.iter().find(|m| m.id == *message);
+                let message = found.ok_or(RoomError::NotFound)?.clone();
+                one(Event::MessagePinned { message })
+            }
+            Action::UnpinMessage => {
+                if s.pinned.is_none() {
+                    return Err(RoomError::NotFound);
+                }
+                one(Event::MessageUnpinned)
+            }
+            Action::ClearChat => one(Event::ChatCleared),
+            Action::SetSlowMode { seconds } => {
+                in_range(*seconds, limits::SLOW_MODE_SECS)?;
+                let mut mode = s.settings.mode;
+                mode.slow_mode_secs = *seconds;
+                one(Event::ChatModeChanged { mode })
+            }
+            Action::SetApprovedOnly { on } => {
+                let mut mode = s.settings.mode;
+                mode.approved_only = *on;
+                one(Event::ChatModeChanged { mode })
+            }
+            Action::SetHoldFirstMessages { count } => {
+                in_range(*count, limits::HOLD_FIRST_MESSAGES)?;
+                let mut mode = s.settings.mode;
+                mode.hold_first_messages = *count;
+                one(Event::ChatModeChanged { mode })
+            }
+            Action::SetBlockedTerms { terms } => {
+                let mut cleaned: Vec<String> = Vec::new();
+                for term in terms {
+                    let term = text::clean_name(term);
+                    if text::graphemes(&term) > limits::TERM_GRAPHEMES {
+                        return Err(RoomError::TooLong {
+                            limit: limits::TERM_GRAPHEMES,
+                        });
+                    }
+                    if !term.is_empty() && !cleaned.contains(&term) {
+                        cleaned.push(term);
+                    }
+                }
+                if cleaned.len() > limits::BLOCKED_TERMS {
+                    return Err(RoomError::Full {
+                        limit: limits::BLOCKED_TERMS,
+                    });
+                }
+                one(Event::BlockedTermsChanged { terms: cleaned })
+            }
+            Action::ApproveHeld { message } => {
+                let hold = s.held.iter().find(|h| h.message.id == *message);
+                let message = hold.ok_or(RoomError::NotFound)?.message.clone();
+                one(Event::HoldApproved { message })
+            }
+            Action::RejectHeld { message } => {
+                let hold = s.held.iter().find(|h| h.message.id == *message);
+                let author = hold.ok_or(RoomError::NotFound)?.message.author.clone();
+                one(Event::HoldRejected {
+                    message: *message,
+                    author,
+                })
+            }
+            Action::Timeout {
+                viewer: target,
+                seconds,
+            } => {
+                moderatable(s, target)?;
+                in_range(*seconds, limits::TIMEOUT_SECS)?;
+                one(Event::ViewerTimedOut {
+                    viewer: target.clone(),
+                    until: now.plus_ms(u64::from(*seconds) * 1000),
+                })
+            }
+            Action::LiftTimeout { viewer: target } => {
+                let p = moderatable(s, target)?;
+                if p.timed_out_until.is_none_or(|until| until <= now) {
+                    return Err(RoomError::NotFound);
+                }
+                one(Event::TimeoutLifted {
+                    viewer: target.clone(),
+                })
+            }
+            Action::Ban { viewer: target } => {
+                moderatable(s, target)?;
+                one(Event::ViewerBanned {
+                    viewer: target.clone(),
+                })
+            }
+            Action::Unban { viewer: target } => {
+                if !s.participants.get(target).is_some_and(|p| p.banned) {
+                    return Err(RoomError::NotFound);
+                }
+                one(Event::ViewerUnbanned {
+                    viewer: target.clone(),
+                })
+            }
+            Action::PostBackChannel { text } => {
+                let text = checked_text(text, true, limits::BACK_CHANNEL_GRAPHEMES)?;
+                one(Event::BackChannelPosted {
+                    name: me.name.clone(),
+                    text,
+                })
+            }
+            Action::CreatePoll { spec } => {
+                if s.polls.len() >= limits::POLLS {
+                    return Err(RoomError::Full {
+                        limit: limits::POLLS,
+                    });
+                }
+                let spec = checked_poll(spec)?;
+                let options = spec.options.len();
+                one(Event::PollCreated {
+                    poll: Poll {
+                        id: PollId(s.last_poll + 1),
+                        spec,
+                        state: PollState::Draft,
+                        deadline: None,
+                        totals: vec![0; options],
+                        ballots: Vec::new(),
+                        voters: Vec::new(),
+                    },
+                })
+            }
+            Action::OpenPoll { poll } => {
+                let p = s.polls.get(poll).ok_or(RoomError::NotFound)?;
+                if p.state != PollState::Draft {
+                    return Err(RoomError::invalid("only a draft poll can be opened"));
+                }
+                if s.open_poll.is_some() {
+                    return Err(RoomError::PollAlreadyOpen);
+                }
+                let deadline = p
+                    .spec
+                    .duration_secs
+                    .map(|secs| now.plus_ms(u64::from(secs) * 1000));
+                one(Event::PollOpened {
+                    poll: *poll,
+                    question: p.spec.question.clone(),
+                    options: p.spec.options.clone(),
+                    multiple: p.spec.multiple,
+                    anonymous: p.spec.anonymous,
+                    quiz: p.spec.correct.is_some(),
+                    deadline,
+                })
+            }
+            Action::ClosePoll { poll } => {
+                let p = s.polls.get(poll).ok_or(RoomError::NotFound)?;
+                if p.state != PollState::Open {
+                    return Err(RoomError::PollClosed);
+                }
+                one(Event::PollClosed { poll: *poll })
+            }
+            Action::RevealPoll { poll } => {
+                let p = s.polls.get(poll).ok_or(RoomError::NotFound)?;
+                let mut events = Vec::new();
+                match p.state {
+                    PollState::Draft => {
+                        return Err(RoomError::invalid("a draft poll has no results"));
+                    }
+                    PollState::Revealed => return Err(RoomError::invalid("already revealed")),
+                    PollState::Open => events.push(Event::PollClosed { poll: *poll }),
+                    PollState::Closed => {}
+                }
+                events.push(Event::PollRevealed {
+                    poll: *poll,
+                    totals: p.totals.clone(),
+                    correct: p.spec.correct.clone(),
+                });
+                Ok(Outcome::Events(events))
+            }
+            Action::Vote { poll, choices } => {
+                let p = s.polls.get(poll).ok_or(RoomError::NotFound)?;
+                if p.state != PollState::Open {
+                    return Err(RoomError::PollClosed);
+                }
+                if p.voters.contains(viewer) {
+                    return Err(RoomError::AlreadyVoted);
+                }
+                let choices = checked_choices(choices, p.spec.options.len(), p.spec.multiple)?;
+                let mut totals = p.totals.clone();
+                for &c in &choices {
+                    if let Some(t) = totals.get_mut(usize::from(c)) {
+                        *t = t.saturating_add(1);
+                    }
+                }
+                let event = if p.spec.anonymous {
+                    Event::AnonymousBallotCast {
+                        poll: *poll,
+                        viewer: viewer.clone(),
+                        totals,
+                    }
+                } else {
+                    Event::BallotCast {
+                        poll: *poll,
+                        ballot: Ballot {
+                            viewer: viewer.clone(),
+                            choices,
+                        },
+                        totals,
+                    }
+                };
+                one(event)
+            }
+            Action::Ask { text } => {
+                muted()?;
+                let text = checked_text(text, true, limits::QUESTION_GRAPHEMES)?;
+                if s.questions.len() >= limits::QUESTIONS {
+                    return Err(RoomError::Full {
+                        limit: limits::QUESTIONS,
+                    });
+                }
+                let staff = me.role.is_staff();
+                let pending = s
+                    .questions
+                    .values()
+                    .filter(|q| q.asker == *viewer && q.state == QuestionState::Pending)
+                    .count();
+                if !staff && pending >= limits::PENDING_QUESTIONS_PER_VIEWER {
+                    return Err(RoomError::Full {
+                        limit: limits::PENDING_QUESTIONS_PER_VIEWER,
+                    });
+                }
+                one(Event::QuestionAsked {
+                    question: Question {
+                        id: QuestionId(s.last_question + 1),
+                        asker: viewer.clone(),
+                        name: me.name.clone(),
+                        text,
+                        state: if staff {
+                            QuestionState::Approved
+                        } else {
+                            QuestionState::Pending
+                        },
+                        votes: 0,
+                        asked_at: now,
+                    },
+                })
+            }
+            Action::Upvote { question } => {
+                let q = s
+                    .questions
+                    .get(question)
+                    .filter(|q| q.state == QuestionState::Approved)
+                    .ok_or(RoomError::NotFound)?;
+                if me.upvoted.contains(question) {
+                    return Err(RoomError::AlreadyVoted);
+                }
+                one(Event::QuestionUpvoted {
+                    question: *question,
+                    viewer: viewer.clone(),
+                    votes: q.votes.saturating_add(1),
+                })
+            }
+            Action::ApproveQuestion { question } => {
+                let q = s
+                    .questions
+                    .get(question)
+                    .filter(|q| q.state == QuestionState::Pending)
+                    .ok_or(RoomError::NotFound)?;
+                let mut question = q.clone();
+                question.state = QuestionState::Approved;
+                one(Event::QuestionApproved { question })
+            }
+            Action::AnswerQuestion { question } => {
+                s.questions
+                    .get(question)
+                    .filter(|q| matches!(q.state, QuestionState::Pending | QuestionState::Approved))
+                    .ok_or(RoomError::NotFound)?;
+                one(Event::QuestionAnswered {
+                    question: *question,
+                })
+            }
+            Action::DismissQuestion { question } => {
+                let q = s
+                    .questions
+                    .get(question)
+                    .filter(|q| q.state != QuestionState::Dismissed)
+                    .ok_or(RoomError::NotFound)?;
+                one(Event::QuestionDismissed {
+                    question: *question,
+                    asker: q.asker.clone(),
+                })
+            }
+            Action::HighlightQuestion { question } => {
+                if let Some(id) = question {
+                    s.questions
+                        .get(id)
+                        .filter(|q| q.state != QuestionState::Dismissed)
+                        .ok_or(RoomError::NotFound)?;
+                }
+                one(Event::QuestionHighlighted {
+                    question: *question,
+                })
+            }
+            Action::React { reaction } => {
+                muted()?;
+                let second = Timestamp(now.0 - now.0 % limits::RATE_INTERVAL_MS);
+                let window = self.reactions.get_or_insert_with(|| ReactionWindow {
+                    second,
+                    counts: BTreeMap::new(),
+                    senders: BTreeSet::new(),
+                });
+                if !window.senders.insert((viewer.clone(), *reaction)) {
+                    let next = window.second.plus_ms(limits::RATE_INTERVAL_MS);
+                    return Err(RoomError::RateLimited {
+                        retry_after_ms: next.0.saturating_sub(now.0).max(1),
+                    });
+                }
+                let count = window.counts.entry(*reaction).or_insert(0);
+                *count = count.saturating_add(1);
+                Ok(Outcome::Pending)
+            }
+            Action::EndBroadcast => {
+                let mut events = Vec::new();
+                if let Some(p) = s.open_poll.and_then(|id| s.polls.get(&id)) {
+                    events.push(Event::PollClosed { poll: p.id });
+                }
+                events.push(Event::BroadcastEnded);
+                Ok(Outcome::Events(events))
+            }
+        }
+    }
+}
+
+/// The capability each action needs: the one place actions meet the permission table.
+pub fn capability(action: &Action) -> Capability {
+    match action {
+        Action::SendChat { .. } => Capability::Chat,
+        Action::Ask { .. } | Action::Upvote { .. } => Capability::Ask,
+        Action::Vote { .. } => Capability::Vote,
+        Action::React { .. } => Capability::React,
+        Action::DeleteMessage { .. }
+        | Action::PinMessage { .. }
+        | Action::UnpinMessage
+        | Action::ClearChat
+        | Action::SetSlowMode { .. }
+        | Action::SetApprovedOnly { .. }
+        | Action::SetHoldFirstMessages { .. }
+        | Action::SetBlockedTerms { .. }
+        | Action::ApproveHeld { .. }
+        | Action::RejectHeld { .. }
+        | Action::Timeout { .. }
+        | Action::LiftTimeout { .. }
+        | Action::Ban { .. }
+        | Action::Unban { .. } => Capability::Moderate,
+        Action::PostBackChannel { .. } => Capability::BackChannel,
+        Action::CreatePoll { .. }
+        | Action::OpenPoll { .. }
+        | Action::ClosePoll { .. }
+        | Action::RevealPoll { .. } => Capability::RunPolls,
+        Action::ApproveQuestion { .. }
+        | Action::AnswerQuestion { .. }
+        | Action::DismissQuestion { .. }
+        | Action::HighlightQuestion { .. } => Capability::RunQa,
+        Action::EndBroadcast => Capability::EndBroadcast,
+    }
+}
+
+fn rejected(to: ViewerId, client_id: Option<ClientId>, error: RoomError) -> Output {
+    Output::Reply {
+        to,
+        reply: Reply::Rejected {
+            client_id,
+            message: error.to_string(),
+            error,
+        },
+    }
+}
+
+fn count_message(s: &mut RoomState, message: &ChatMessage, at: Timestamp) {
+    s.last_message = s.last_message.max(message.id.0);
+    if let Some(p) = s.participants.get_mut(&message.author) {
+        p.rate_tat = p
+            .rate_tat
+            .max(at.0)
+            .saturating_add(limits::RATE_INTERVAL_MS);
+        p.last_sent = Some(at);
+    }
+}
+
+fn count_published(s: &mut RoomState, message: &ChatMessage) {
+    if let Some(p) = s.participants.get_mut(&message.author) {
+        p.messages_published = p.messages_published.saturating_add(1);
+    }
+}
+
+fn push_chat(s: &mut RoomState, message: ChatMessage) {
+    if s.chat.len() >= limits::CHAT_KEPT {
+        s.chat.pop_front();
+    }
+    s.chat.push_back(message);
+}
+
+fn set_question_state(s: &mut RoomState, id: QuestionId, state: QuestionState) {
+    if let Some(q) = s.questions.get_mut(&id) {
+        q.state = state;
+    }
+}
+
+fn hold_reason(settings: &ChatSettings, author: &Participant, text: &str) -> Option<HoldReason> {
+    if settings.mode.approved_only {
+        return Some(HoldReason::ApprovedOnly);
+    }
+    if !settings.blocked_terms.is_empty() {
+        let skeleton = text::name_skeleton(text);
+        if settings
+            .blocked_terms
+            .iter()
+            .any(|term| text::contains_term(&skeleton, term))
+        {
+            return Some(HoldReason::BlockedTerm);
+        }
+    }
+    if text::contains_link(text) {
+        return Some(HoldReason::Link);
+    }
+    if author.messages_published < settings.mode.hold_first_messages {
+        return Some(HoldReason::NewIdentity);
+    }
+    None
+}
+
+fn moderatable<'a>(s: &'a RoomState, target: &ViewerId) -> Result<&'a Participant, RoomError> {
+    let p = s.participants.get(target).ok_or(RoomError::NotFound)?;
+    if p.role.is_staff() {
+        return Err(RoomError::Forbidden);
+    }
+    Ok(p)
+}
+
+fn in_range(value: u32, range: std::ops::RangeInclusive<u32>) -> Result<(), RoomError> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(RoomError::OutOfRange {
+            min: u64::from(*range.start()),
+            max: u64::from(*range.end()),
+        })
+    }
+}
+
+fn checked_text(raw: &str, keep_newlines: bool, limit: usize) -> Result<String, RoomError> {
+    // Nothing longer than a frame can be within a limit; refuse before cleaning costs anything.
+    if raw.len() > crate::protocol::MAX_FRAME_BYTES {
+        return Err(RoomError::TooLong { limit });
+    }
+    let cleaned = if keep_newlines {
+        text::clean(raw, true)
+    } else {
+        text::clean_name(raw)
+    };
+    if cleaned.is_empty() {
+        return Err(RoomError::Empty);
+    }
+    if text::graphemes(&cleaned) > limit {
+        return Err(RoomError::TooLong { limit });
+    }
+    Ok(cleaned)
+}
+
+fn checked_choices(choices: &[u8], options: usize, multiple: bool) -> Result<Vec<u8>, RoomError> {
+    let mut sorted = choices.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != choices.len() {
+        return Err(RoomError::invalid("an option is chosen twice"));
+    }
+    if sorted.is_empty() {
+        return Err(RoomError::invalid("no option chosen"));
+    }
+    if !multiple && sorted.len() != 1 {
+        return Err(RoomError::invalid("choose exactly one option"));
+    }
+    if sorted.iter().any(|&c| usize::from(c) >= options) {
+        return Err(RoomError::invalid("no such option"));
+    }
+    Ok(sorted)
+}
+
+fn checked_poll(spec: &PollSpec) -> Result<PollSpec, RoomError> {
+    let question = checked_text(&spec.question, false, limits::POLL_QUESTION_GRAPHEMES)?;
+    if !limits::POLL_OPTIONS.contains(&spec.options.len()) {
+        return Err(RoomError::invalid("a poll has 2 to 10 options"));
+    }
+    let options = spec
+        .options
+        .iter()
+        .map(|o| checked_text(o, false, limits::POLL_OPTION_GRAPHEMES))
+        .collect::<Result<Vec<_>, _>>()?;
+    let correct = match &spec.correct {
+        None => None,
+        Some(_) if spec.anonymous => {
+            return Err(RoomError::invalid("a quiz cannot be anonymous"));
+        }
+        Some(correct) => Some(checked_choices(correct, options.len(), spec.multiple)?),
+    };
+    if let Some(secs) = spec.duration_secs {
+        in_range(secs, limits::POLL_DURATION_SECS)?;
+    }
+    Ok(PollSpec {
+        question,
+        options,
+        multiple: spec.multiple,
+        anonymous: spec.anonymous,
+        correct,
+        duration_secs: spec.duration_secs,
+    })
+}
+
+fn poll_view(poll: &Poll, viewer: &ViewerId, staff: bool) -> PollView {
+    let revealed = poll.state == PollState::Revealed;
+    PollView {
+        id: poll.id,
+        question: poll.spec.question.clone(),
+        options: poll.spec.options.clone(),
+        multiple: poll.spec.multiple,
+        anonymous: poll.spec.anonymous,
+        quiz: poll.spec.correct.is_some(),
+        state: poll.state,
+        deadline: poll.deadline,
+        totals: (staff || revealed).then(|| poll.totals.clone()),
+        correct: if revealed {
+            poll.spec.correct.clone()
+        } else {
+            None
+        },
+        voted: poll.voters.contains(viewer),
+        your_choices: poll
+            .ballots
+            .iter()
+            .find(|b| b.viewer == *viewer)
+            .map(|b| b.choices.clone()),
+    }
+}

@@ -1,0 +1,11 @@
+//! The room's tests: one binary, one module per concern.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+mod room {
+    pub mod harness;
+    mod hostile;
+    mod properties;
+    mod protocol;
+    mod scenarios;
+    mod text_rules;
+}
