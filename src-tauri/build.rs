@@ -8,6 +8,8 @@ const COMMANDS: &[&str] = &[
     "create_school",
     "set_network_access",
     "backup_school",
+    "start_class",
+    "end_class",
 ];
 
 fn main() {

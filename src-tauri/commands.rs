@@ -1,7 +1,8 @@
 //! The IPC commands: one-line adapters to the `Studio` API, nothing else.
 
 use lectern_engine::api::{
-    BackupDone, CreateSchool, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
+    BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
+    StartClass,
 };
 use lectern_engine::{ApiError, Studio};
 use tauri::State;
@@ -41,4 +42,17 @@ pub async fn backup_school(
     args: NoArgs,
 ) -> Result<BackupDone, ApiError> {
     studio.backup_school(args).await
+}
+
+#[tauri::command]
+pub async fn start_class(
+    studio: State<'_, Studio>,
+    args: StartClass,
+) -> Result<LiveStatus, ApiError> {
+    studio.start_class(args).await
+}
+
+#[tauri::command]
+pub async fn end_class(studio: State<'_, Studio>, args: NoArgs) -> Result<LiveStatus, ApiError> {
+    studio.end_class(args).await
 }

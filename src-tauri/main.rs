@@ -96,6 +96,8 @@ fn main() -> anyhow::Result<()> {
             commands::create_school,
             commands::set_network_access,
             commands::backup_school,
+            commands::start_class,
+            commands::end_class,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

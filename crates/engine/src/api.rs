@@ -145,6 +145,17 @@ pub struct SetNetworkAccess {
     pub lan_open: bool,
 }
 
+/// Start a live class: a new session with its room, which students join at `/watch`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartClass {
+    /// The class's title, 1-200 characters.
+    pub title: String,
+    /// The catalog course being taught, if any.
+    #[serde(default)]
+    pub course_id: Option<String>,
+}
+
 /// A finished backup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -222,6 +233,8 @@ commands! {
     create_school(CreateSchool) -> Overview;
     set_network_access(SetNetworkAccess) -> NetworkAccess;
     backup_school(NoArgs) -> BackupDone;
+    start_class(StartClass) -> LiveStatus;
+    end_class(NoArgs) -> LiveStatus;
 }
 
 /// The TypeScript bindings of the API, as committed in `ui/src/lib/bindings/api.ts`.
@@ -241,6 +254,7 @@ pub fn typescript_bindings() -> String {
         CreateSchool::decl(&cfg),
         SetNetworkAccess::decl(&cfg),
         BackupDone::decl(&cfg),
+        StartClass::decl(&cfg),
         StudioEvent::decl(&cfg),
     ];
     let mut out = String::from(

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The request body is over the limit.
     PayloadTooLarge,
+    /// The studio is not in a state that allows it (a class already live, none live).
+    Conflict,
     /// The school file was written by a newer Lectern.
     DatabaseTooNew,
     /// The file is not an SQLite database at all (or is damaged beyond recognition).
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::DatabaseTooNew => "database_too_new",
             ErrorCode::NotADatabase => "not_a_database",
             ErrorCode::ForeignDatabase => "foreign_database",

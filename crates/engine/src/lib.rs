@@ -22,6 +22,7 @@
 
 pub mod api;
 mod error;
+pub mod live;
 mod studio;
 
 pub use error::{ApiError, ErrorCode};

@@ -11,8 +11,9 @@ use tokio::sync::{RwLock, broadcast};
 
 use crate::api::{
     BackupDone, Counts, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, PublicInfo,
-    SchoolInfo, SessionSummary, SetNetworkAccess, StudioEvent,
+    SchoolInfo, SessionSummary, SetNetworkAccess, StartClass, StudioEvent,
 };
+use crate::live::{LiveRoom, system_clock};
 use crate::{ApiError, ErrorCode};
 
 /// The seed of the demo school: fixed, so every install shows the same demo.
@@ -21,6 +22,8 @@ const DEMO_SEED: u64 = 2026;
 const RECENT_SESSIONS: u32 = 8;
 /// Longest school name, in characters.
 const MAX_SCHOOL_NAME: usize = 120;
+/// Longest class title, in characters.
+const MAX_CLASS_TITLE: usize = 200;
 
 /// Which school to open at start.
 #[derive(Debug, Clone)]
@@ -72,7 +75,15 @@ struct Inner {
     network: Mutex<NetworkAccess>,
     network_control: Mutex<Option<Arc<dyn NetworkControl>>>,
     school_problem: Mutex<Option<ApiError>>,
+    live: tokio::sync::Mutex<Option<Live>>,
     backup_running: tokio::sync::Mutex<()>,
+}
+
+/// The class on air: its session and room.
+struct Live {
+    room: LiveRoom,
+    title: String,
+    started_at_ms: i64,
 }
 
 /// The running studio. Cheap to clone; every clone is the same studio.
@@ -154,6 +165,7 @@ impl Studio {
                 }),
                 network_control: Mutex::new(None),
                 school_problem: Mutex::new(problem),
+                live: tokio::sync::Mutex::new(None),
                 backup_running: tokio::sync::Mutex::new(()),
             }),
         }
@@ -250,8 +262,7 @@ impl Studio {
             school,
             counts,
             school_problem,
-            // Broadcasting arrives with the media engine; until then nobody can be live.
-            live: LiveStatus::Offline,
+            live: self.live_status().await,
             network: self.network(),
             recent_sessions,
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -265,10 +276,97 @@ impl Studio {
             Some(store) => Some(store.school().await?.name),
             None => None,
         };
-        Ok(PublicInfo {
-            school_name,
-            live: false,
-        })
+        let live = self.inner.live.lock().await.is_some();
+        Ok(PublicInfo { school_name, live })
+    }
+
+    async fn live_status(&self) -> LiveStatus {
+        match &*self.inner.live.lock().await {
+            Some(live) => LiveStatus::Live {
+                session_id: live.room.session_id(),
+                title: live.title.clone(),
+                started_at_ms: live.started_at_ms,
+            },
+            None => LiveStatus::Offline,
+        }
+    }
+
+    /// Start a class: a new live session in the log and its room.
+    pub async fn start_class(&self, args: StartClass) -> Result<LiveStatus, ApiError> {
+        let title = args.title.trim().to_owned();
+        if title.is_empty() || title.chars().count() > MAX_CLASS_TITLE {
+            return Err(ApiError::invalid(format!(
+                "a class's title has 1 to {MAX_CLASS_TITLE} characters"
+            )));
+        }
+        let store = self.store().await?;
+        {
+            let mut live = self.inner.live.lock().await;
+            if live.is_some() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "a class is already live: end it first",
+                ));
+            }
+            let started_at_ms = now_ms();
+            let session_id = store
+                .create_session(&title, args.course_id.as_deref(), started_at_ms)
+                .await?;
+            let room = LiveRoom::open(store, session_id, system_clock()).await?;
+            *live = Some(Live {
+                room,
+                title,
+                started_at_ms,
+            });
+        }
+        self.emit(StudioEvent::SchoolChanged);
+        Ok(self.live_status().await)
+    }
+
+    /// End the live class: the session gets its end time and the room closes.
+    pub async fn end_class(&self, _args: NoArgs) -> Result<LiveStatus, ApiError> {
+        let ended = self.inner.live.lock().await.take();
+        let Some(live) = ended else {
+            return Err(ApiError::new(ErrorCode::Conflict, "no class is live"));
+        };
+        let store = self.store().await?;
+        store.end_session(live.room.session_id(), now_ms()).await?;
+        self.emit(StudioEvent::SchoolChanged);
+        Ok(LiveStatus::Offline)
+    }
+
+    /// The room of the class on air, for the hosts that connect people to it.
+    pub async fn live_room(&self) -> Option<LiveRoom> {
+        self.inner
+            .live
+            .lock()
+            .await
+            .as_ref()
+            .map(|live| live.room.clone())
+    }
+
+    /// The pseudonymous id of a browser: an HMAC of the key it keeps, with this school's secret,
+    /// so ids are stable per browser, unlinkable across schools, and reveal nothing.
+    pub async fn viewer_id(&self, browser_key: &str) -> Result<lectern_room::ViewerId, ApiError> {
+        use hmac::{Hmac, Mac};
+        let key = browser_key.trim();
+        let well_formed = (16..=128).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !well_formed {
+            return Err(ApiError::invalid(
+                "a browser key has 16 to 128 letters, digits, '-' or '_'",
+            ));
+        }
+        let secret = self.store().await?.install_secret().await?;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.expose())
+            .map_err(|e| ApiError::internal(format!("keying the HMAC: {e}")))?;
+        mac.update(b"lectern-viewer-v1:");
+        mac.update(key.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+        Ok(lectern_room::ViewerId(format!("v-{hex}")))
     }
 
     /// Open the demo school (generating it on first use) in place of the current one.
@@ -300,6 +398,13 @@ impl Studio {
     }
 
     async fn switch_school(&self, store: Store) {
+        // A class belongs to the school it started in.
+        if let Some(live) = self.inner.live.lock().await.take()
+            && let Ok(old) = self.store().await
+            && let Err(err) = old.end_session(live.room.session_id(), now_ms()).await
+        {
+            tracing::warn!(error = %err, "ending the live class of the previous school");
+        }
         let old = self.inner.school.write().await.replace(store);
         if let Ok(mut problem) = self.inner.school_problem.lock() {
             *problem = None;

@@ -212,3 +212,98 @@ async fn the_desktop_start_shows_why_a_school_cannot_open_instead_of_failing() {
     assert!(overview.school.is_some() && overview.school_problem.is_none());
     studio.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
+    use lectern_engine::api::{LiveStatus, StartClass};
+    let dir = tempfile::tempdir().unwrap();
+    let studio = demo_studio(dir.path()).await;
+    let sessions_before = studio
+        .overview(NoArgs {})
+        .await
+        .unwrap()
+        .counts
+        .unwrap()
+        .sessions;
+    for bad in ["", " ", &"t".repeat(201)] {
+        let err = studio
+            .start_class(StartClass {
+                title: bad.to_owned(),
+                course_id: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+    }
+    let live = studio
+        .start_class(StartClass {
+            title: " Window functions ".into(),
+            course_id: None,
+        })
+        .await
+        .unwrap();
+    let LiveStatus::Live {
+        session_id, title, ..
+    } = live
+    else {
+        panic!("not live: {live:?}")
+    };
+    assert_eq!(title, "Window functions");
+    assert!(studio.public_info().await.unwrap().live);
+    let overview = studio.overview(NoArgs {}).await.unwrap();
+    assert_eq!(overview.counts.unwrap().sessions, sessions_before + 1);
+    assert!(matches!(overview.live, LiveStatus::Live { session_id: s, .. } if s == session_id));
+    let err = studio
+        .start_class(StartClass {
+            title: "Another".into(),
+            course_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(studio.live_room().await.is_some());
+
+    assert_eq!(
+        studio.end_class(NoArgs {}).await.unwrap(),
+        LiveStatus::Offline
+    );
+    assert!(studio.live_room().await.is_none());
+    let ended = studio.overview(NoArgs {}).await.unwrap().recent_sessions;
+    assert!(
+        ended
+            .iter()
+            .any(|s| s.id == session_id && s.ended_at_ms.is_some())
+    );
+    assert_eq!(
+        studio.end_class(NoArgs {}).await.unwrap_err().code,
+        ErrorCode::Conflict
+    );
+    studio.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn viewer_ids_are_stable_per_browser_and_reveal_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = demo_studio(dir.path()).await;
+    let a = studio.viewer_id("browser-key-0000000001").await.unwrap();
+    assert_eq!(a, studio.viewer_id("browser-key-0000000001").await.unwrap());
+    assert_ne!(a, studio.viewer_id("browser-key-0000000002").await.unwrap());
+    assert!(a.0.starts_with("v-") && !a.0.contains("browser"));
+    for bad in ["short", "has spaces in it, clearly", &"k".repeat(129)] {
+        assert_eq!(
+            studio.viewer_id(bad).await.unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
+    }
+    studio.close().await.unwrap();
+    // Another school (another install secret) gives the same browser another id.
+    let other = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(
+        other.path(),
+        SchoolSource::Path(other.path().join("s.sqlite")),
+    ))
+    .await
+    .unwrap();
+    assert_ne!(a, studio.viewer_id("browser-key-0000000001").await.unwrap());
+    studio.close().await.unwrap();
+}

@@ -5,4 +5,5 @@
 )]
 
 mod bindings;
+mod live;
 mod studio;

@@ -26,6 +26,7 @@ const AUTH_DEADLINE: Duration = Duration::from_secs(5);
 pub(crate) struct AppState {
     pub(crate) studio: Studio,
     pub(crate) key: std::sync::Arc<str>,
+    pub(crate) presence: std::sync::Arc<crate::room::Presence>,
 }
 
 /// The HTTP status for an error code (WHIP-style statuses where they apply).
@@ -33,7 +34,7 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::NoSchool => StatusCode::CONFLICT,
+        ErrorCode::NoSchool | ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -49,7 +50,7 @@ pub(crate) fn error_response(err: ApiError) -> (StatusCode, Json<ApiError>) {
 }
 
 /// Constant-time comparison, so the key cannot be guessed byte by byte from timings.
-fn same_key(given: &str, key: &str) -> bool {
+pub(crate) fn same_key(given: &str, key: &str) -> bool {
     let (a, b) = (given.as_bytes(), key.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -79,6 +79,7 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
     let state = AppState {
         studio,
         key: Arc::from(options.key.as_str()),
+        presence: Arc::default(),
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/watch") }))
@@ -89,6 +90,7 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
         .route("/watch", get(|| async { assets::serve("watch.html") }))
         .route("/studio", get(|| async { assets::serve("studio.html") }))
         .route("/publish", get(|| async { assets::serve("publish.html") }))
+        .route("/room", get(crate::room::room))
         .route("/api/v1/public", get(api::public))
         .route("/api/v1/events", get(api::events))
         .route("/api/v1/{command}", post(api::call))

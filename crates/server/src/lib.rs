@@ -24,5 +24,6 @@ mod api;
 mod assets;
 mod guard;
 mod host;
+mod room;
 
 pub use host::{Server, ServerOptions, new_key};

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+mod room;
+
 use futures_util::{SinkExt, StreamExt};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
 use lectern_server::{Server, ServerOptions};

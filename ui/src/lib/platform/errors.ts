@@ -8,6 +8,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   unauthorized: true,
   forbidden: true,
   payload_too_large: true,
+  conflict: true,
   database_too_new: true,
   not_a_database: true,
   foreign_database: true,

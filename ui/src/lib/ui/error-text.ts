@@ -8,6 +8,7 @@ export const ERROR_HEADLINES: Record<ErrorCode, string> = {
   unauthorized: 'This page isn’t signed in to the studio',
   forbidden: 'You don’t have permission to do that',
   payload_too_large: 'That was too large to send',
+  conflict: 'That cannot be done right now',
   database_too_new: 'This school was saved by a newer version of Lectern',
   not_a_database: 'That file isn’t a Lectern school',
   foreign_database: 'That database belongs to another program',

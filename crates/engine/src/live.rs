@@ -1,0 +1,302 @@
+//! A live session's room, run as one task: the IO shell around the pure `lectern_room::Room`.
+//!
+//! Inputs from every connection queue up; the task takes what is queued (a batch), lets the room
+//! decide each one with the current time, appends all resulting events to the event log in ONE
+//! grouped write, and only after the commit fans them out (numbered by the log's per-session
+//! sequence) and answers the senders. So every event a screen sees is already durable, screens
+//! see events in commit order with no gap, and a busy class costs one fsync per batch rather than
+//! per message. Timers (poll deadlines, the reactions second) fire as `Input::Tick`.
+//!
+//! If a write fails, the room's state is rebuilt from the log, so memory never holds a fact the
+//! file does not.
+//!
+//! Not yet: the WebSocket that carries this to browsers, resume tokens and moderator links (the
+//! server's part of the Live room issue); a test of timers under a simulated clock.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lectern_room::{Input, Output, Recorded, Reply, Room, Timestamp, ViewerId};
+use lectern_store::{NewEvent, Store};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::{ApiError, ErrorCode};
+
+/// How many queued inputs one write may carry.
+const MAX_BATCH: usize = 128;
+/// Inputs waiting for the room before senders are told to slow down.
+const QUEUE: usize = 1024;
+/// Deliveries a slow subscriber may fall behind before it must resync from the log.
+const FANOUT: usize = 4096;
+
+/// The time source: milliseconds since the Unix epoch.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        Timestamp(u64::try_from(ms).unwrap_or(u64::MAX))
+    })
+}
+
+/// A committed event with its place in the session's log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    /// The event's sequence number in its session (1, 2, 3... in commit order).
+    pub seq: i64,
+    /// The event and its context; `record.event.audience()` says who may see it.
+    pub record: Recorded,
+}
+
+/// What one input led to, once committed.
+#[derive(Debug, Clone, Default)]
+pub struct Submitted {
+    /// The events it caused, committed and already fanned out.
+    pub deliveries: Vec<Arc<Delivery>>,
+    /// Direct answers (the join snapshot, a refusal, "already applied").
+    pub replies: Vec<(ViewerId, Reply)>,
+}
+
+struct Command {
+    input: Input,
+    done: oneshot::Sender<Result<Submitted, ApiError>>,
+}
+
+/// A running room. Cheap to clone.
+#[derive(Clone)]
+pub struct LiveRoom {
+    session_id: i64,
+    commands: mpsc::Sender<Command>,
+    deliveries: broadcast::Sender<Arc<Delivery>>,
+}
+
+impl std::fmt::Debug for LiveRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRoom")
+            .field("session_id", &self.session_id)
+            .finish()
+    }
+}
+
+fn storage(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::Storage, message)
+}
+
+/// Read a session's room log back, in order.
+async fn load(store: &Store, session_id: i64) -> Result<Vec<Recorded>, ApiError> {
+    let mut records = vec![];
+    let mut after = 0;
+    loop {
+        let page = store
+            .events_after(session_id, after, lectern_store::MAX_PAGE)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for event in page {
+            let record: Recorded = serde_json::from_value(event.payload).map_err(|e| {
+                storage(format!(
+                    "event {} of session {session_id} is not a room event: {e}",
+                    event.seq
+                ))
+            })?;
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+fn new_event(session_id: i64, record: &Recorded, index: usize) -> Result<NewEvent, ApiError> {
+    let payload = serde_json::to_value(record)
+        .map_err(|e| ApiError::internal(format!("encoding an event: {e}")))?;
+    let kind = payload["event"]["type"]
+        .as_str()
+        .unwrap_or("unknown")
+        .to_owned();
+    let actor = record.by.as_ref().map(|v| v.0.clone());
+    // The room already refuses a retried client id; the log's unique key is a second guard.
+    let client_id = match (&record.by, &record.client_id) {
+        (Some(by), Some(cid)) => format!("{session_id}/{}/{}/{index}", by.0, cid.0),
+        _ => format!("{session_id}/room/{}", random_hex()),
+    };
+    Ok(NewEvent {
+        session_id,
+        kind,
+        actor,
+        at_ms: i64::try_from(record.at.0).unwrap_or(i64::MAX),
+        payload,
+        client_id,
+    })
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    // Falling back to the time keeps ids unique enough if the OS source failed.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl LiveRoom {
+    /// Open the room of `session_id`, replaying its log, and start its task.
+    pub async fn open(store: Store, session_id: i64, clock: Clock) -> Result<LiveRoom, ApiError> {
+        let records = load(&store, session_id).await?;
+        let room = Room::replay(records.iter());
+        let (commands, queue) = mpsc::channel(QUEUE);
+        let (deliveries, _) = broadcast::channel(FANOUT);
+        tokio::spawn(run(
+            store,
+            session_id,
+            room,
+            queue,
+            deliveries.clone(),
+            clock,
+        ));
+        Ok(LiveRoom {
+            session_id,
+            commands,
+            deliveries,
+        })
+    }
+
+    /// The session this room belongs to.
+    pub fn session_id(&self) -> i64 {
+        self.session_id
+    }
+
+    /// Every delivery from now on. A receiver that lags gets `Lagged` and must resync from the log.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivery>> {
+        self.deliveries.subscribe()
+    }
+
+    /// Hand an input to the room; resolves once its events are committed and fanned out.
+    pub async fn submit(&self, input: Input) -> Result<Submitted, ApiError> {
+        let (done, answer) = oneshot::channel();
+        self.commands
+            .send(Command { input, done })
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "this live session has closed"))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the live room stopped while handling the input"))?
+    }
+}
+
+struct Pending {
+    done: Option<oneshot::Sender<Result<Submitted, ApiError>>>,
+    events: Vec<Recorded>,
+    replies: Vec<(ViewerId, Reply)>,
+}
+
+fn split(
+    outputs: Vec<Output>,
+    done: Option<oneshot::Sender<Result<Submitted, ApiError>>>,
+) -> Pending {
+    let mut pending = Pending {
+        done,
+        events: vec![],
+        replies: vec![],
+    };
+    for output in outputs {
+        match output {
+            Output::Event { record } => pending.events.push(record),
+            Output::Reply { to, reply } => pending.replies.push((to, reply)),
+        }
+    }
+    pending
+}
+
+async fn run(
+    store: Store,
+    session_id: i64,
+    mut room: Room,
+    mut queue: mpsc::Receiver<Command>,
+    deliveries: broadcast::Sender<Arc<Delivery>>,
+    clock: Clock,
+) {
+    loop {
+        let wait = room
+            .next_deadline()
+            .map(|deadline| Duration::from_millis(deadline.0.saturating_sub(clock().0)));
+        let first = tokio::select! {
+            command = queue.recv() => match command {
+                Some(command) => Some(command),
+                None => break,
+            },
+            () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => None,
+        };
+        let now = clock();
+        let mut batch = vec![];
+        if first.is_none() {
+            batch.push(split(room.handle(Input::Tick, now), None));
+        }
+        let mut next = first;
+        while let Some(command) = next.take() {
+            batch.push(split(room.handle(command.input, now), Some(command.done)));
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+
+        let mut new_events = vec![];
+        let mut encoded = Ok(());
+        for pending in &batch {
+            for (index, record) in pending.events.iter().enumerate() {
+                match new_event(session_id, record, index) {
+                    Ok(event) => new_events.push(event),
+                    Err(err) => encoded = Err(err),
+                }
+            }
+        }
+        let committed = match encoded {
+            Ok(()) if new_events.is_empty() => Ok(vec![]),
+            Ok(()) => store.append(new_events).await.map_err(ApiError::from),
+            Err(err) => Err(err),
+        };
+        match committed {
+            Ok(stored) => {
+                let mut seqs = stored.into_iter().map(|s| s.seq);
+                for pending in batch {
+                    let mut submitted = Submitted {
+                        deliveries: vec![],
+                        replies: pending.replies,
+                    };
+                    for record in pending.events {
+                        let seq = seqs.next().unwrap_or_default();
+                        let delivery = Arc::new(Delivery { seq, record });
+                        // Nobody listening is fine.
+                        let _ = deliveries.send(delivery.clone());
+                        submitted.deliveries.push(delivery);
+                    }
+                    if let Some(done) = pending.done {
+                        let _ = done.send(Ok(submitted));
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::error!(session_id, error = %err, "the room's events could not be written; rebuilding from the log");
+                for pending in batch {
+                    if let Some(done) = pending.done {
+                        let _ = done.send(Err(err.clone()));
+                    }
+                }
+                match load(&store, session_id).await {
+                    Ok(records) => room = Room::replay(records.iter()),
+                    Err(err) => {
+                        tracing::error!(session_id, error = %err, "the room's log cannot be read; closing the room");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The live room host: inputs in, committed and numbered events out, on a real school file.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lectern_engine::live::{Clock, LiveRoom};
+use lectern_room::{Action, ClientId, Event, Input, Reply, Role, Timestamp, ViewerId};
+use lectern_store::Store;
+
+/// A clock the test moves by hand.
+fn manual_clock(start: u64) -> (Clock, Arc<AtomicU64>) {
+    let now = Arc::new(AtomicU64::new(start));
+    let read = now.clone();
+    (
+        Arc::new(move || Timestamp(read.load(Ordering::SeqCst))),
+        now,
+    )
+}
+
+fn join(viewer: &str, role: Role, name: &str) -> Input {
+    Input::Join {
+        viewer: ViewerId::from(viewer),
+        role,
+        name: name.into(),
+        fingerprint: None,
+    }
+}
+
+fn chat(viewer: &str, client_id: &str, text: &str) -> Input {
+    Input::Act {
+        viewer: ViewerId::from(viewer),
+        client_id: Some(ClientId::from(client_id)),
+        action: Action::SendChat { text: text.into() },
+    }
+}
+
+async fn school() -> (tempfile::TempDir, Store, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("school.sqlite")).unwrap();
+    let session = store
+        .create_session("Live test", None, 1_800_000_000_000)
+        .await
+        .unwrap();
+    (dir, store, session)
+}
+
+#[tokio::test]
+async fn events_are_committed_numbered_and_fanned_out_in_order() {
+    let (_dir, store, session) = school().await;
+    let (clock, _) = manual_clock(1_800_000_000_000);
+    let room = LiveRoom::open(store.clone(), session, clock).await.unwrap();
+    let mut screen = room.subscribe();
+
+    let welcome = room
+        .submit(join("v-ann", Role::Instructor, "Ann"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(welcome.replies.as_slice(), [(_, Reply::Welcome { .. })]),
+        "{:?}",
+        welcome.replies
+    );
+    room.submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    let sent = room
+        .submit(chat("v-bob", "c1", "Hello from Bob"))
+        .await
+        .unwrap();
+    assert_eq!(sent.deliveries.len(), 1);
+    assert!(
+        matches!(&sent.deliveries[0].record.event, Event::ChatSent { message } if message.text == "Hello from Bob")
+    );
+
+    // Acknowledged only after commit: the log already holds it, with the same number.
+    let log = store.events_after(session, 0, 100).await.unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.seq, sent.deliveries[0].seq);
+    assert_eq!(last.kind, "chat_sent");
+    assert_eq!(last.actor.as_deref(), Some("v-bob"));
+
+    // The screen saw every event, numbered 1, 2, 3... with no gap.
+    let mut seen = vec![];
+    while let Ok(delivery) = screen.try_recv() {
+        seen.push(delivery.seq);
+    }
+    assert_eq!(seen, (1..=log.len() as i64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn concurrent_senders_share_writes_and_lose_nothing() {
+    let (_dir, store, session) = school().await;
+    let (clock, now) = manual_clock(1_800_000_000_000);
+    let room = LiveRoom::open(store.clone(), session, clock).await.unwrap();
+    let viewers = 40;
+    for v in 0..viewers {
+        room.submit(join(&format!("v{v}"), Role::Viewer, &format!("Viewer {v}")))
+            .await
+            .unwrap();
+    }
+    let commits_before = store.writer_stats().commits;
+    // Each viewer sends 3 messages, each round all at once; rounds 2 s apart so no rate limit applies.
+    let mut tasks = vec![];
+    for round in 0..3u64 {
+        now.store(1_800_000_000_000 + (round + 1) * 2_000, Ordering::SeqCst);
+        for v in 0..viewers {
+            let room = room.clone();
+            tasks.push(tokio::spawn(async move {
+                room.submit(chat(
+                    &format!("v{v}"),
+                    &format!("r{round}"),
+                    &format!("message {round} from {v}"),
+                ))
+                .await
+            }));
+        }
+        for task in tasks.drain(..) {
+            let submitted = task.await.unwrap().unwrap();
+            assert_eq!(submitted.deliveries.len(), 1, "{:?}", submitted.replies);
+        }
+    }
+    let commits = store.writer_stats().commits - commits_before;
+    assert!(
+        commits < 3 * viewers as u64,
+        "{commits} commits for {} messages: no grouping",
+        3 * viewers
+    );
+    let log = store.events_after(session, 0, 1_000).await.unwrap();
+    assert_eq!(
+        log.iter().filter(|e| e.kind == "chat_sent").count(),
+        3 * viewers
+    );
+    assert!(log.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+}
+
+#[tokio::test]
+async fn refusals_are_answered_and_never_written() {
+    let (_dir, store, session) = school().await;
+    let (clock, _) = manual_clock(1_800_000_000_000);
+    let room = LiveRoom::open(store.clone(), session, clock).await.unwrap();
+    room.submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    let before = store.events_after(session, 0, 100).await.unwrap().len();
+    let refused = room
+        .submit(chat("v-bob", "c1", &"x".repeat(600)))
+        .await
+        .unwrap();
+    assert!(refused.deliveries.is_empty());
+    assert!(
+        matches!(refused.replies.as_slice(), [(_, Reply::Rejected { error, .. })] if error.code() == "too_long"),
+        "{:?}",
+        refused.replies
+    );
+    assert_eq!(
+        store.events_after(session, 0, 100).await.unwrap().len(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_restarted_room_remembers_what_the_log_holds() {
+    let (_dir, store, session) = school().await;
+    let (clock, _) = manual_clock(1_800_000_000_000);
+    let room = LiveRoom::open(store.clone(), session, clock.clone())
+        .await
+        .unwrap();
+    room.submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    room.submit(chat("v-bob", "c1", "Before the restart"))
+        .await
+        .unwrap();
+    drop(room);
+
+    let room = LiveRoom::open(store.clone(), session, clock).await.unwrap();
+    // The same client id again: answered, not applied twice.
+    let retry = room
+        .submit(chat("v-bob", "c1", "Before the restart"))
+        .await
+        .unwrap();
+    assert!(retry.deliveries.is_empty());
+    assert!(
+        matches!(retry.replies.as_slice(), [(_, Reply::Duplicate { .. })]),
+        "{:?}",
+        retry.replies
+    );
+    // A new joiner's snapshot holds the message.
+    let welcome = room
+        .submit(join("v-cat", Role::Viewer, "Cat"))
+        .await
+        .unwrap();
+    let snapshot = welcome
+        .replies
+        .iter()
+        .find_map(|(_, r)| match r {
+            Reply::Welcome { snapshot } => Some(snapshot),
+            _ => None,
+        })
+        .expect("a welcome");
+    assert!(snapshot.chat.iter().any(|m| m.text == "Before the restart"));
+}
+
+#[tokio::test]
+async fn a_session_whose_log_is_not_a_room_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.sqlite");
+    lectern_store::demo::generate(&path, 7).unwrap();
+    let store = Store::open_existing(&path).unwrap();
+    let (clock, _) = manual_clock(1_800_000_000_000);
+    let err = LiveRoom::open(store, 1, clock).await.unwrap_err();
+    assert_eq!(err.code, lectern_engine::ErrorCode::Storage, "{err}");
+}

@@ -1,0 +1,337 @@
+//! `GET /room`: the live room over a WebSocket, for students, TAs and the instructor's browser.
+//!
+//! The connection says hello first (name, the key its browser keeps, optionally the owner key
+//! and the last sequence number it saw); the server derives a pseudonymous viewer id, joins it
+//! to the live class's room, and answers with a snapshot numbered by the log. From then on it
+//! forwards every committed event the viewer may see (`Event::audience`), in commit order, and
+//! turns each client frame into a room input. See `docs/protocol.md`.
+//!
+//! Not yet: moderator links for TAs (a TA connects with the owner key for now), per-address
+//! connection limits.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use lectern_engine::live::{Delivery, LiveRoom};
+use lectern_room::{Audience, Input, MAX_FRAME_BYTES, Reply, Role, ViewerId, parse_client_frame};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::api::AppState;
+
+/// How long a new connection may take to say hello.
+const HELLO_DEADLINE: Duration = Duration::from_secs(5);
+/// Most events sent to a reconnecting client from the log; past that it relies on the snapshot.
+const MAX_MISSED: u32 = 5_000;
+
+/// Open connections per viewer, so a viewer leaves only when their last tab closes.
+#[derive(Default)]
+pub(crate) struct Presence {
+    open: Mutex<HashMap<(i64, ViewerId), usize>>,
+}
+
+impl Presence {
+    fn arrive(&self, session: i64, viewer: &ViewerId) {
+        if let Ok(mut open) = self.open.lock() {
+            *open.entry((session, viewer.clone())).or_default() += 1;
+        }
+    }
+
+    /// True when this was the viewer's last connection to the session.
+    fn depart(&self, session: i64, viewer: &ViewerId) -> bool {
+        let Ok(mut open) = self.open.lock() else {
+            return true;
+        };
+        let key = (session, viewer.clone());
+        match open.get_mut(&key) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            _ => {
+                open.remove(&key);
+                true
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Hello {
+    Hello {
+        v: u32,
+        #[serde(default)]
+        name: String,
+        browser_key: String,
+        /// The owner key: joins as the instructor.
+        #[serde(default)]
+        key: Option<String>,
+        /// The last sequence number this browser saw, to receive what it missed.
+        #[serde(default)]
+        last_seq: Option<i64>,
+    },
+}
+
+fn may_see(audience: &Audience, role: Role, viewer: &ViewerId) -> bool {
+    let staff = matches!(role, Role::Instructor | Role::Ta);
+    match audience {
+        Audience::Everyone => true,
+        Audience::Staff => staff,
+        Audience::StaffAnd(who) => staff || who == viewer,
+    }
+}
+
+fn event_message(delivery: &Delivery) -> String {
+    json!({ "type": "event", "seq": delivery.seq, "record": delivery.record }).to_string()
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+/// `GET /room`.
+pub(crate) async fn room(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .max_write_buffer_size(1 << 20)
+        .on_upgrade(move |socket| session(socket, state))
+}
+
+async fn session(mut socket: WebSocket, state: AppState) {
+    let hello = match tokio::time::timeout(HELLO_DEADLINE, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Hello>(&text).ok(),
+        _ => None,
+    };
+    let Some(Hello::Hello {
+        v,
+        name,
+        browser_key,
+        key,
+        last_seq,
+    }) = hello
+    else {
+        return close(socket, 4400, "the first message must be a hello").await;
+    };
+    if v != lectern_room::PROTOCOL_VERSION {
+        return close(socket, 4400, "unsupported protocol version").await;
+    }
+    let role = match key {
+        Some(given) if crate::api::same_key(&given, &state.key) => Role::Instructor,
+        Some(_) => return close(socket, 4401, "unauthorized").await,
+        None => Role::Viewer,
+    };
+    let Some(room) = state.studio.live_room().await else {
+        return close(socket, 4404, "no class is live").await;
+    };
+    let viewer = match state.studio.viewer_id(&browser_key).await {
+        Ok(viewer) => viewer,
+        Err(_) => return close(socket, 4400, "a browser key is required").await,
+    };
+    // Subscribe before joining, so nothing between the snapshot and the stream is lost.
+    let mut deliveries = room.subscribe();
+    let joined = match room
+        .submit(Input::Join {
+            viewer: viewer.clone(),
+            role,
+            name,
+            fingerprint: None,
+        })
+        .await
+    {
+        Ok(joined) => joined,
+        Err(_) => return close(socket, 1011, "the room is not available").await,
+    };
+    let mut snapshot = None;
+    for (to, reply) in &joined.replies {
+        if to != &viewer {
+            continue;
+        }
+        match reply {
+            Reply::Welcome { snapshot: s } => snapshot = Some(s.clone()),
+            other => {
+                let _ = socket
+                    .send(Message::Text(
+                        json!({ "type": "reply", "reply": other })
+                            .to_string()
+                            .into(),
+                    ))
+                    .await;
+                return close(socket, 4403, "refused").await;
+            }
+        }
+    }
+    let Some(snapshot) = snapshot else {
+        return close(socket, 1011, "the room gave no snapshot").await;
+    };
+    let snapshot_seq = joined.deliveries.iter().map(|d| d.seq).max().unwrap_or(0);
+    state.presence.arrive(room.session_id(), &viewer);
+    let welcome = json!({
+        "type": "welcome",
+        "viewer": viewer,
+        "role": role,
+        "session": room.session_id(),
+        "seq": snapshot_seq,
+        "snapshot": snapshot,
+    });
+    let mut open = socket
+        .send(Message::Text(welcome.to_string().into()))
+        .await
+        .is_ok();
+    if open && let Some(last) = last_seq.filter(|&l| l >= 0 && l < snapshot_seq) {
+        open = send_missed(
+            &mut socket,
+            &state,
+            &room,
+            role,
+            &viewer,
+            last,
+            snapshot_seq,
+        )
+        .await;
+        // Everything up to the snapshot has been sent; live events follow.
+        let caught_up = json!({ "type": "caught_up", "seq": snapshot_seq }).to_string();
+        open = open && socket.send(Message::Text(caught_up.into())).await.is_ok();
+    }
+    let mut last_sent = snapshot_seq;
+    while open {
+        tokio::select! {
+            delivery = deliveries.recv() => match delivery {
+                Ok(delivery) => {
+                    if delivery.seq <= last_sent || !may_see(&delivery.record.event.audience(), role, &viewer) {
+                        continue;
+                    }
+                    last_sent = delivery.seq;
+                    open = socket.send(Message::Text(event_message(&delivery).into())).await.is_ok();
+                }
+                // Too slow to keep up: it reconnects with its last number and catches up from the log.
+                Err(RecvError::Lagged(_)) => {
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4408, reason: "fell behind: reconnect".into() }))).await;
+                    open = false;
+                }
+                Err(RecvError::Closed) => open = false,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    open = handle_frame(&mut socket, &room, &viewer, &text).await;
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    open = send_rejection(&mut socket, "malformed", "frames are JSON text").await;
+                }
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => open = false,
+            },
+        }
+    }
+    if state.presence.depart(room.session_id(), &viewer) {
+        let _ = room.submit(Input::Leave { viewer }).await;
+    }
+}
+
+async fn send_missed(
+    socket: &mut WebSocket,
+    state: &AppState,
+    room: &LiveRoom,
+    role: Role,
+    viewer: &ViewerId,
+    after: i64,
+    until: i64,
+) -> bool {
+    let Ok(store) = state.studio.store().await else {
+        return true;
+    };
+    let Ok(events) = store
+        .events_after(room.session_id(), after, MAX_MISSED)
+        .await
+    else {
+        return true;
+    };
+    for event in events.into_iter().filter(|e| e.seq <= until) {
+        let Ok(record) = serde_json::from_value::<lectern_room::Recorded>(event.payload) else {
+            continue;
+        };
+        if !may_see(&record.event.audience(), role, viewer) {
+            continue;
+        }
+        let delivery = Delivery {
+            seq: event.seq,
+            record,
+        };
+        if socket
+            .send(Message::Text(event_message(&delivery).into()))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+    }
+    true
+}
+
+async fn send_rejection(socket: &mut WebSocket, code: &str, message: &str) -> bool {
+    // The same shape as the room's own refusals: `error` is `{ "code", ...details }`.
+    let reply = json!({
+        "type": "reply",
+        "reply": { "type": "rejected", "client_id": null, "error": { "code": code }, "message": message },
+    });
+    socket
+        .send(Message::Text(reply.to_string().into()))
+        .await
+        .is_ok()
+}
+
+async fn handle_frame(
+    socket: &mut WebSocket,
+    room: &LiveRoom,
+    viewer: &ViewerId,
+    text: &str,
+) -> bool {
+    let frame = match parse_client_frame(text) {
+        Ok(frame) => frame,
+        Err(err) => return send_rejection(socket, err.code(), &err.to_string()).await,
+    };
+    let client_id = frame.client_id.clone();
+    let input = Input::Act {
+        viewer: viewer.clone(),
+        client_id: frame.client_id,
+        action: frame.action,
+    };
+    let submitted = match room.submit(input).await {
+        Ok(submitted) => submitted,
+        Err(err) => return send_rejection(socket, err.code.as_str(), &err.message).await,
+    };
+    for (to, reply) in &submitted.replies {
+        if to == viewer
+            && socket
+                .send(Message::Text(
+                    json!({ "type": "reply", "reply": reply })
+                        .to_string()
+                        .into(),
+                ))
+                .await
+                .is_err()
+        {
+            return false;
+        }
+    }
+    // Committed: the sender knows its input is durable (its events also arrive on the stream).
+    let seqs: Vec<i64> = submitted.deliveries.iter().map(|d| d.seq).collect();
+    if !seqs.is_empty() {
+        let ack = json!({ "type": "ack", "client_id": client_id, "seqs": seqs });
+        return socket
+            .send(Message::Text(ack.to_string().into()))
+            .await
+            .is_ok();
+    }
+    true
+}
