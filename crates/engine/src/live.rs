@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lectern_room::{Input, Output, Recorded, Reply, Room, Timestamp, ViewerId};
 use lectern_store::{NewEvent, Store};
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::{ApiError, ErrorCode};
 
@@ -73,6 +73,7 @@ pub struct LiveRoom {
     session_id: i64,
     commands: mpsc::Sender<Command>,
     deliveries: broadcast::Sender<Arc<Delivery>>,
+    ended: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for LiveRoom {
@@ -153,6 +154,7 @@ impl LiveRoom {
         let room = Room::replay(records.iter());
         let (commands, queue) = mpsc::channel(QUEUE);
         let (deliveries, _) = broadcast::channel(FANOUT);
+        let (ended, ended_rx) = watch::channel(false);
         tokio::spawn(run(
             store,
             session_id,
@@ -160,12 +162,27 @@ impl LiveRoom {
             queue,
             deliveries.clone(),
             clock,
+            ended_rx,
         ));
         Ok(LiveRoom {
             session_id,
             commands,
             deliveries,
+            ended,
         })
+    }
+
+    /// End the room: its task stops after what is queued, and [`LiveRoom::ended`] fires so
+    /// connections can close.
+    pub fn end(&self) {
+        self.ended.send_replace(true);
+    }
+
+    /// Resolves when the room has ended (at once if it already has).
+    pub async fn ended(&self) {
+        let mut ended = self.ended.subscribe();
+        // An error means the room is gone, which is an end too.
+        let _ = ended.wait_for(|&e| e).await;
     }
 
     /// The session this room belongs to.
@@ -222,6 +239,7 @@ async fn run(
     mut queue: mpsc::Receiver<Command>,
     deliveries: broadcast::Sender<Arc<Delivery>>,
     clock: Clock,
+    mut ended: watch::Receiver<bool>,
 ) {
     loop {
         let wait = room
@@ -232,6 +250,7 @@ async fn run(
                 Some(command) => Some(command),
                 None => break,
             },
+            _ = ended.wait_for(|&e| e) => break,
             () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => None,
         };
         let now = clock();

@@ -329,6 +329,7 @@ impl Studio {
         let Some(live) = ended else {
             return Err(ApiError::new(ErrorCode::Conflict, "no class is live"));
         };
+        live.room.end();
         let store = self.store().await?;
         store.end_session(live.room.session_id(), now_ms()).await?;
         self.emit(StudioEvent::SchoolChanged);
@@ -400,6 +401,7 @@ impl Studio {
     async fn switch_school(&self, store: Store) {
         // A class belongs to the school it started in.
         if let Some(live) = self.inner.live.lock().await.take()
+            && let () = live.room.end()
             && let Ok(old) = self.store().await
             && let Err(err) = old.end_session(live.room.session_id(), now_ms()).await
         {

@@ -24,6 +24,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::AppState;
 
+/// The instructor's viewer id in every room (viewers' ids start with `v-`).
+const INSTRUCTOR: &str = "instructor";
 /// How long a new connection may take to say hello.
 const HELLO_DEADLINE: Duration = Duration::from_secs(5);
 /// Most events sent to a reconnecting client from the log; past that it relies on the snapshot.
@@ -72,9 +74,12 @@ enum Hello {
         /// The owner key: joins as the instructor.
         #[serde(default)]
         key: Option<String>,
-        /// The last sequence number this browser saw, to receive what it missed.
+        /// The last sequence number this browser saw, to receive what it missed...
         #[serde(default)]
         last_seq: Option<i64>,
+        /// ...in this session (a number from another class means nothing here).
+        #[serde(default)]
+        session: Option<i64>,
     },
 }
 
@@ -119,6 +124,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
         browser_key,
         key,
         last_seq,
+        session: seen_session,
     }) = hello
     else {
         return close(socket, 4400, "the first message must be a hello").await;
@@ -135,9 +141,13 @@ async fn session(mut socket: WebSocket, state: AppState) {
         return close(socket, 4404, "no class is live").await;
     };
     let viewer = match state.studio.viewer_id(&browser_key).await {
+        // The owner key, not the browser, is who the instructor is: a /watch tab in the same
+        // browser stays a separate viewer.
+        Ok(_) if role == Role::Instructor => ViewerId::from(INSTRUCTOR),
         Ok(viewer) => viewer,
         Err(_) => return close(socket, 4400, "a browser key is required").await,
     };
+    let last_seq = last_seq.filter(|_| seen_session.is_none_or(|s| s == room.session_id()));
     // Subscribe before joining, so nothing between the snapshot and the stream is lost.
     let mut deliveries = room.subscribe();
     let joined = match room
@@ -206,6 +216,11 @@ async fn session(mut socket: WebSocket, state: AppState) {
     let mut last_sent = snapshot_seq;
     while open {
         tokio::select! {
+            () = room.ended() => {
+                let ended = CloseFrame { code: 4410, reason: "the class has ended".into() };
+                let _ = socket.send(Message::Close(Some(ended))).await;
+                open = false;
+            }
             delivery = deliveries.recv() => match delivery {
                 Ok(delivery) => {
                     if delivery.seq <= last_sent || !may_see(&delivery.record.event.audience(), role, &viewer) {

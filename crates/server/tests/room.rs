@@ -260,3 +260,51 @@ async fn a_wrong_owner_key_is_refused() {
     assert_eq!(answer["closed"], 4401);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn ending_the_class_closes_every_connection_and_the_instructor_is_the_key_not_the_browser() {
+    let h = host().await;
+    start_class(&h).await;
+    // The same browser key as a student tab, but with the owner key: still the instructor.
+    let mut teacher = connect(&h).await;
+    let welcome = hello(&mut teacher, json!({"type": "hello", "v": 1, "name": "Teacher", "browser_key": "shared-browser-key-01", "key": h.key})).await;
+    assert_eq!(welcome["viewer"], "instructor");
+    let mut tab = connect(&h).await;
+    let welcome = hello(&mut tab, json!({"type": "hello", "v": 1, "name": "Sam", "browser_key": "shared-browser-key-01"})).await;
+    assert!(welcome["viewer"].as_str().unwrap().starts_with("v-"));
+
+    let r = h.post("end_class").bearer_auth(&h.key).body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    for ws in [&mut teacher, &mut tab] {
+        let closed = loop {
+            let message = next_json(ws).await;
+            if message.get("closed").is_some() {
+                break message;
+            }
+        };
+        assert_eq!(closed["closed"], 4410);
+    }
+    // And a new connection hears that no class is live.
+    let mut late = connect(&h).await;
+    let answer = hello(&mut late, json!({"type": "hello", "v": 1, "browser_key": "browser-key-late-0001"})).await;
+    assert_eq!(answer["closed"], 4404);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_last_seq_from_another_class_is_ignored() {
+    let h = host().await;
+    start_class(&h).await;
+    let mut ann = connect(&h).await;
+    let welcome = hello(
+        &mut ann,
+        json!({"type": "hello", "v": 1, "name": "Ann", "browser_key": "browser-key-ann-0001", "last_seq": 0, "session": 999_999}),
+    )
+    .await;
+    assert_eq!(welcome["type"], "welcome");
+    // No catch-up for a number from another session: the next message is live, not `caught_up`.
+    ann.send(frame("c1", json!({"type": "send_chat", "text": "hello"}))).await.unwrap();
+    let next = next_json(&mut ann).await;
+    assert_ne!(next["type"], "caught_up", "{next}");
+    h.stop().await;
+}

@@ -76,3 +76,13 @@ describe('numbers and sizes', () => {
     expect(percentDone(1, 0)).toBe(0);
   });
 });
+
+describe('formatElapsed', () => {
+  it('reads like a clock', async () => {
+    const { formatElapsed } = await import('./format');
+    expect(formatElapsed(0)).toBe('0:00');
+    expect(formatElapsed(247_000)).toBe('4:07');
+    expect(formatElapsed(3_729_000)).toBe('1:02:09');
+    expect(formatElapsed(-5)).toBe('0:00');
+  });
+});

@@ -75,3 +75,14 @@ export function percentDone(done: number, total: number): number {
   if (!Number.isFinite(done) || !Number.isFinite(total) || total <= 0) return 0;
   return Math.min(100, Math.max(0, Math.round((done / total) * 100)));
 }
+
+/** Time on air as a clock: "4:07", "1:02:09". */
+export function formatElapsed(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '0:00';
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}

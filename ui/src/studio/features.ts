@@ -1,8 +1,10 @@
 import type { IconName } from '../lib/ui/icons';
 import type { Route } from './router.svelte';
 
-/** A part of the studio that is planned but not built yet. */
+/** A part of the studio: built, partly built, or planned. */
 export interface Feature {
+  /** What the home card says about its state; null when it works. */
+  badge: string | null;
   route: Route & ('broadcast' | 'chat' | 'polls' | 'offers' | 'insights');
   title: string;
   icon: IconName;
@@ -19,8 +21,9 @@ export const FEATURES: readonly Feature[] = [
     route: 'broadcast',
     title: 'Broadcast',
     icon: 'broadcast',
-    summary: 'Go live from your camera, microphone or screen and stream the class to every student.',
-    keywords: ['Camera', 'Microphone', 'Screen sharing', 'Preview', 'WHIP'],
+    badge: 'Video coming soon',
+    summary: 'Start and end a class: students join from the viewer link. Streaming your camera or screen comes next.',
+    keywords: ['Start a class', 'Viewer link', 'Camera (soon)', 'Screen sharing (soon)'],
     plans: [
       'Pick a camera, microphone or screen and preview it before going live.',
       'Start and end a session; students join from the viewer link.',
@@ -31,7 +34,8 @@ export const FEATURES: readonly Feature[] = [
     route: 'chat',
     title: 'Chat',
     icon: 'chat',
-    summary: 'Read and answer questions from the class, with your teaching assistants moderating.',
+    badge: null,
+    summary: 'Read the class chat live, pin and delete messages, slow it down, and review held messages.',
     plans: [
       'See the class chat live, next to your broadcast.',
       'Hide messages and time out viewers, alone or with teaching assistants.',
@@ -40,6 +44,7 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     route: 'polls',
+    badge: 'Coming soon',
     title: 'Polls',
     icon: 'polls',
     summary: 'Ask the class a quick question and see the answers arrive as they vote.',
@@ -51,6 +56,7 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     route: 'offers',
+    badge: 'Coming soon',
     title: 'Offers',
     icon: 'offers',
     summary: 'Present your next course to the class at the right moment, with a clear price.',
@@ -62,6 +68,7 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     route: 'insights',
+    badge: 'Coming soon',
     title: 'Insights',
     icon: 'insights',
     summary: 'Understand attendance, engagement and sales across your past sessions.',

@@ -1,8 +1,10 @@
 import '../lib/ui/base.css';
 import { mount } from 'svelte';
 import { getPlatform, toApiError } from '../lib/platform';
+import { browserRoomDeps, RoomStore } from '../lib/room/room.svelte';
 import { theme } from '../lib/theme.svelte';
 import App from './App.svelte';
+import { BroadcastStore } from './broadcast/broadcast.svelte';
 import { OverviewStore } from './home/overview.svelte';
 import { Router } from './router.svelte';
 import { BackupStore } from './settings/backup.svelte';
@@ -19,9 +21,13 @@ try {
   router.start(window);
   const overview = new OverviewStore(platform);
   const backup = new BackupStore(platform);
+  const broadcast = new BroadcastStore(platform, overview);
+  // The live room, joined as the instructor with this page's owner key (none in the desktop window yet).
+  const ownerKey = platform.roomKey();
+  const room = ownerKey === null ? null : new RoomStore(browserRoomDeps(ownerKey));
   overview.start();
   backup.start();
-  mount(App, { target, props: { overview, backup, router } });
+  mount(App, { target, props: { overview, backup, router, broadcast, room } });
 } catch (err) {
   target.className = 'fatal';
   target.textContent = `Lectern could not start: ${toApiError(err).message}`;

@@ -36,6 +36,13 @@ export class FakePlatform implements Platform {
     return () => this.#listeners.delete(onEvent);
   }
 
+  /** The owner key `roomKey()` answers. */
+  ownerKey: string | null = null;
+
+  roomKey(): string | null {
+    return this.ownerKey;
+  }
+
   emit(ev: StudioEvent): void {
     for (const listener of this.#listeners) listener(ev);
   }

@@ -38,5 +38,6 @@ export function createTauriPlatform(): Platform {
     };
   }
 
-  return { kind: 'tauri', call, subscribe };
+  // The desktop window is not served over HTTP, so it has no `/room` to reach: not yet.
+  return { kind: 'tauri', call, subscribe, roomKey: () => null };
 }

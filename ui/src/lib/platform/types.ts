@@ -13,4 +13,9 @@ export interface Platform {
   call<C extends keyof Commands>(command: C, args: Commands[C]['args']): Promise<Commands[C]['result']>;
   /** Delivers every studio event to `onEvent` until the returned function is called. */
   subscribe(onEvent: (ev: StudioEvent) => void): () => void;
+  /**
+   * The owner key this page holds, to join the live room (`/room`) as the instructor; null
+   * when it has none (a student's page, or the desktop window, which has no room client yet).
+   */
+  roomKey(): string | null;
 }

@@ -59,6 +59,7 @@ export function createWebPlatform(deps: WebPlatformDeps): Platform {
     call,
     // Without a key the socket could never authenticate, so do not keep knocking.
     subscribe: (onEvent) => (deps.key === null ? () => {} : events.subscribe(onEvent)),
+    roomKey: () => deps.key,
   };
 }
 

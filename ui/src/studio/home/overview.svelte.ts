@@ -1,4 +1,4 @@
-import type { ApiError, NetworkAccess, Overview, StudioEvent } from '../../lib/bindings/api';
+import type { ApiError, LiveStatus, NetworkAccess, Overview, StudioEvent } from '../../lib/bindings/api';
 import { toApiError, type Platform } from '../../lib/platform';
 
 /** Which action of the overview is waiting for the host. */
@@ -87,6 +87,11 @@ export class OverviewStore {
     } finally {
       this.pending = null;
     }
+  }
+
+  /** Shows a live status a command just returned (the `school_changed` refetch follows). */
+  applyLive(live: LiveStatus): void {
+    if (this.data !== null) this.data = { ...this.data, live };
   }
 
   dismissError(): void {

@@ -1,0 +1,293 @@
+// The live room's wire format, written by hand from crates/room/PROTOCOL-DRAFT.md and the
+// transport in docs/protocol.md ("The live room: `GET /room`").
+//
+// These types MIRROR the Rust types in crates/room/src/{protocol,model,error}.rs and the frames
+// built in crates/server/src/room.rs. They are not generated yet: replace this file with
+// generated bindings (`cargo xtask codegen`) once the room's types are exported.
+
+/** The protocol version sent in every hello and action frame. */
+export const ROOM_PROTOCOL_VERSION = 1;
+/** The largest frame the server accepts, in bytes. */
+export const MAX_FRAME_BYTES = 4096;
+/** Limits, in graphemes, that the room enforces (the client only helps people stay inside). */
+export const MAX_NAME_LENGTH = 40;
+export const MAX_CHAT_LENGTH = 500;
+
+export type ViewerId = string;
+export type MessageId = number;
+export type PollId = number;
+export type QuestionId = number;
+/** Milliseconds since the Unix epoch. */
+export type Timestamp = number;
+
+export type Role = 'instructor' | 'ta' | 'viewer';
+
+export const REACTIONS = ['thumbs_up', 'heart', 'laugh', 'clap', 'surprised', 'confused'] as const;
+export type Reaction = (typeof REACTIONS)[number];
+
+export interface ChatMessage {
+  id: MessageId;
+  author: ViewerId;
+  name: string;
+  role: Role;
+  text: string;
+  sent_at: Timestamp;
+}
+
+export type HoldReason = 'approved_only' | 'blocked_term' | 'link' | 'new_identity';
+
+export interface Hold {
+  message: ChatMessage;
+  reason: HoldReason;
+}
+
+export interface ChatMode {
+  slow_mode_secs: number;
+  approved_only: boolean;
+  hold_first_messages: number;
+}
+
+export interface ChatSettings {
+  mode: ChatMode;
+  blocked_terms: string[];
+}
+
+export type PollState = 'draft' | 'open' | 'closed' | 'revealed';
+
+export interface PollSpec {
+  question: string;
+  options: string[];
+  multiple?: boolean;
+  anonymous?: boolean;
+  correct?: number[] | null;
+  duration_secs?: number | null;
+}
+
+export interface Poll {
+  id: PollId;
+  spec: PollSpec;
+  state: PollState;
+  deadline: Timestamp | null;
+  totals: number[];
+  ballots: Ballot[];
+  voters: ViewerId[];
+}
+
+export interface Ballot {
+  viewer: ViewerId;
+  choices: number[];
+}
+
+/** A poll as one participant may see it (in the snapshot). */
+export interface PollView {
+  id: PollId;
+  question: string;
+  options: string[];
+  multiple: boolean;
+  anonymous: boolean;
+  quiz: boolean;
+  state: PollState;
+  deadline: Timestamp | null;
+  totals: number[] | null;
+  correct: number[] | null;
+  voted: boolean;
+  your_choices: number[] | null;
+}
+
+export type QuestionState = 'pending' | 'approved' | 'answered' | 'dismissed';
+
+export interface Question {
+  id: QuestionId;
+  asker: ViewerId;
+  name: string;
+  text: string;
+  state: QuestionState;
+  votes: number;
+  asked_at: Timestamp;
+}
+
+export type Flag = { type: 'repeat_visitor'; viewer: ViewerId; banned: ViewerId };
+
+export interface BackChannelNote {
+  by: ViewerId;
+  name: string;
+  text: string;
+  at: Timestamp;
+}
+
+export interface YourState {
+  viewer: ViewerId;
+  role: Role;
+  name: string;
+  timed_out_until: Timestamp | null;
+  quiz_score: number;
+  upvoted: QuestionId[];
+  held: MessageId[];
+}
+
+export interface Snapshot {
+  v: number;
+  you: YourState;
+  settings: ChatSettings;
+  pinned: ChatMessage | null;
+  poll: PollView | null;
+  questions: Question[];
+  highlighted: QuestionId | null;
+  chat: ChatMessage[];
+  held: Hold[];
+  flags: Flag[];
+  back_channel: BackChannelNote[];
+  ended: boolean;
+}
+
+// ---- Client to server -------------------------------------------------------------------
+
+export interface Hello {
+  type: 'hello';
+  v: number;
+  name?: string;
+  browser_key: string;
+  /** The owner key: joins as the instructor. */
+  key?: string;
+  /** The last sequence number this browser applied, to receive what it missed... */
+  last_seq?: number;
+  /** ...in this session. */
+  session?: number;
+}
+
+export type Action =
+  | { type: 'send_chat'; text: string }
+  | { type: 'delete_message'; message: MessageId }
+  | { type: 'pin_message'; message: MessageId }
+  | { type: 'unpin_message' }
+  | { type: 'clear_chat' }
+  | { type: 'set_slow_mode'; seconds: number }
+  | { type: 'set_approved_only'; on: boolean }
+  | { type: 'set_hold_first_messages'; count: number }
+  | { type: 'set_blocked_terms'; terms: string[] }
+  | { type: 'approve_held'; message: MessageId }
+  | { type: 'reject_held'; message: MessageId }
+  | { type: 'timeout'; viewer: ViewerId; seconds: number }
+  | { type: 'lift_timeout'; viewer: ViewerId }
+  | { type: 'ban'; viewer: ViewerId }
+  | { type: 'unban'; viewer: ViewerId }
+  | { type: 'post_back_channel'; text: string }
+  | { type: 'create_poll'; spec: PollSpec }
+  | { type: 'open_poll'; poll: PollId }
+  | { type: 'close_poll'; poll: PollId }
+  | { type: 'reveal_poll'; poll: PollId }
+  | { type: 'vote'; poll: PollId; choices: number[] }
+  | { type: 'ask'; text: string }
+  | { type: 'upvote'; question: QuestionId }
+  | { type: 'approve_question'; question: QuestionId }
+  | { type: 'answer_question'; question: QuestionId }
+  | { type: 'dismiss_question'; question: QuestionId }
+  | { type: 'highlight_question'; question: QuestionId | null }
+  | { type: 'react'; reaction: Reaction }
+  | { type: 'end_broadcast' };
+
+export interface ClientFrame {
+  v: number;
+  client_id?: string;
+  action: Action;
+}
+
+// ---- Server to client -------------------------------------------------------------------
+
+export type RoomEvent =
+  | { type: 'viewer_joined'; viewer: ViewerId; role: Role; name: string; fingerprint: string | null }
+  | { type: 'viewer_left'; viewer: ViewerId }
+  | { type: 'chat_sent'; message: ChatMessage }
+  | { type: 'chat_held'; hold: Hold }
+  | { type: 'hold_approved'; message: ChatMessage }
+  | { type: 'hold_rejected'; message: MessageId; author: ViewerId }
+  | { type: 'message_deleted'; message: MessageId }
+  | { type: 'message_pinned'; message: ChatMessage }
+  | { type: 'message_unpinned' }
+  | { type: 'chat_cleared' }
+  | { type: 'chat_mode_changed'; mode: ChatMode }
+  | { type: 'blocked_terms_changed'; terms: string[] }
+  | { type: 'viewer_timed_out'; viewer: ViewerId; until: Timestamp }
+  | { type: 'timeout_lifted'; viewer: ViewerId }
+  | { type: 'viewer_banned'; viewer: ViewerId }
+  | { type: 'viewer_unbanned'; viewer: ViewerId }
+  | { type: 'flagged'; flag: Flag }
+  | { type: 'back_channel_posted'; name: string; text: string }
+  | { type: 'poll_created'; poll: Poll }
+  | {
+      type: 'poll_opened';
+      poll: PollId;
+      question: string;
+      options: string[];
+      multiple: boolean;
+      anonymous: boolean;
+      quiz: boolean;
+      deadline: Timestamp | null;
+    }
+  | { type: 'ballot_cast'; poll: PollId; ballot: Ballot; totals: number[] }
+  | { type: 'anonymous_ballot_cast'; poll: PollId; viewer: ViewerId; totals: number[] }
+  | { type: 'poll_closed'; poll: PollId }
+  | { type: 'poll_revealed'; poll: PollId; totals: number[]; correct: number[] | null }
+  | { type: 'question_asked'; question: Question }
+  | { type: 'question_upvoted'; question: QuestionId; viewer: ViewerId; votes: number }
+  | { type: 'question_approved'; question: Question }
+  | { type: 'question_answered'; question: QuestionId }
+  | { type: 'question_dismissed'; question: QuestionId; asker: ViewerId }
+  | { type: 'question_highlighted'; question: QuestionId | null }
+  | { type: 'reactions_aggregated'; second: Timestamp; counts: [Reaction, number][] }
+  | { type: 'broadcast_ended' };
+
+export interface Recorded {
+  v: number;
+  at: Timestamp;
+  by: ViewerId | null;
+  client_id: string | null;
+  event: RoomEvent;
+}
+
+/** A refusal's `error`: a stable `code` plus fields that depend on it. */
+export interface RoomError {
+  code: string;
+  retry_after_ms?: number;
+  limit?: number;
+  until?: Timestamp;
+  min?: number;
+  max?: number;
+  reason?: string;
+  got?: number;
+}
+
+export type Reply =
+  | { type: 'rejected'; client_id: string | null; error: RoomError; message: string }
+  | { type: 'duplicate'; client_id: string }
+  | { type: 'welcome'; snapshot: Snapshot };
+
+export type ServerMessage =
+  | { type: 'welcome'; viewer: ViewerId; role: Role; session: number; seq: number; snapshot: Snapshot }
+  | { type: 'caught_up'; seq: number }
+  | { type: 'event'; seq: number; record: Recorded }
+  | { type: 'ack'; client_id: string | null; seqs: number[] }
+  | { type: 'reply'; reply: Reply };
+
+/** Close codes of `/room` (besides the usual 1000-1011). */
+export const CLOSE_BAD_HELLO = 4400;
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_REFUSED = 4403;
+export const CLOSE_NOT_LIVE = 4404;
+export const CLOSE_FELL_BEHIND = 4408;
+
+const SERVER_TYPES = new Set(['welcome', 'caught_up', 'event', 'ack', 'reply']);
+
+/** A parsed server frame, or null when it is not JSON or not a known message. */
+export function parseServerMessage(data: unknown): ServerMessage | null {
+  if (typeof data !== 'string') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const type = (value as { type?: unknown }).type;
+  return typeof type === 'string' && SERVER_TYPES.has(type) ? (value as ServerMessage) : null;
+}

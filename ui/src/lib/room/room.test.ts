@@ -1,0 +1,355 @@
+import { describe, expect, it } from 'vitest';
+import type { SocketLike } from '../platform/event-socket';
+import { BROWSER_KEY_STORAGE_NAME, browserKey, randomHex32 } from './browser-key';
+import { buildHello, roomUrl, stopReasonFor } from './connection';
+import type { ChatMessage, Recorded, RoomEvent, ServerMessage, Snapshot } from './protocol';
+import { RoomStore } from './room.svelte';
+import { applyEvent, viewFromWelcome } from './room-state';
+import { graphemeCount } from './text';
+
+class FakeSocket implements SocketLike {
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  sent: unknown[] = [];
+  closed = false;
+  constructor(readonly url: string) {}
+  send(data: string) {
+    this.sent.push(JSON.parse(data));
+  }
+  close() {
+    this.closed = true;
+  }
+  open() {
+    this.onopen?.({});
+  }
+  receive(message: ServerMessage) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+  drop(code = 1006) {
+    this.onclose?.({ code });
+  }
+}
+
+class ManualTimers {
+  pending: { fn: () => void; ms: number; id: number }[] = [];
+  delays: number[] = [];
+  #next = 1;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = this.#next++;
+    this.pending.push({ fn, ms, id });
+    this.delays.push(ms);
+    return id;
+  };
+  clearTimeout = (id: unknown) => {
+    this.pending = this.pending.filter((t) => t.id !== id);
+  };
+  runAll() {
+    const due = this.pending;
+    this.pending = [];
+    for (const t of due) t.fn();
+  }
+}
+
+function msg(id: number, text = `message ${id}`, author = 'v-ann'): ChatMessage {
+  return { id, author, name: author === 'v-ann' ? 'Ann' : 'Bob', role: 'viewer', text, sent_at: 1_700_000_000_000 + id };
+}
+
+function snapshot(patch: Partial<Snapshot> = {}): Snapshot {
+  return {
+    v: 1,
+    you: { viewer: 'v-ann', role: 'viewer', name: 'Ann', timed_out_until: null, quiz_score: 0, upvoted: [], held: [] },
+    settings: { mode: { slow_mode_secs: 0, approved_only: false, hold_first_messages: 0 }, blocked_terms: [] },
+    pinned: null,
+    poll: null,
+    questions: [],
+    highlighted: null,
+    chat: [msg(1)],
+    held: [],
+    flags: [],
+    back_channel: [],
+    ended: false,
+    ...patch,
+  };
+}
+
+function welcome(seq: number, patch: Partial<Snapshot> = {}): Extract<ServerMessage, { type: 'welcome' }> {
+  return { type: 'welcome', viewer: 'v-ann', role: 'viewer', session: 7, seq, snapshot: snapshot(patch) };
+}
+
+function record(event: RoomEvent): Recorded {
+  return { v: 1, at: 1_700_000_000_000, by: null, client_id: null, event };
+}
+
+function event(seq: number, ev: RoomEvent): ServerMessage {
+  return { type: 'event', seq, record: record(ev) };
+}
+
+describe('room state', () => {
+  it('starts from the welcome snapshot at its seq', () => {
+    const view = viewFromWelcome(welcome(5, { pinned: msg(1) }));
+    expect(view.seq).toBe(5);
+    expect(view.chat.map((m) => m.id)).toEqual([1]);
+    expect(view.pinned?.id).toBe(1);
+    expect(view.name).toBe('Ann');
+  });
+
+  it('applies events in seq order and ignores duplicates and older seqs', () => {
+    const view = viewFromWelcome(welcome(5));
+    expect(applyEvent(view, 5, record({ type: 'chat_sent', message: msg(2) }))).toBe(false);
+    expect(applyEvent(view, 4, record({ type: 'chat_sent', message: msg(3) }))).toBe(false);
+    expect(applyEvent(view, 6, record({ type: 'chat_sent', message: msg(4) }))).toBe(true);
+    expect(applyEvent(view, 6, record({ type: 'chat_sent', message: msg(5) }))).toBe(false);
+    expect(applyEvent(view, 8, record({ type: 'chat_sent', message: msg(6) }))).toBe(true);
+    expect(applyEvent(view, 7, record({ type: 'chat_sent', message: msg(7) }))).toBe(false);
+    expect(view.chat.map((m) => m.id)).toEqual([1, 4, 6]);
+    expect(view.seq).toBe(8);
+  });
+
+  it('deletes, pins, unpins and clears', () => {
+    const view = viewFromWelcome(welcome(1));
+    applyEvent(view, 2, record({ type: 'chat_sent', message: msg(2) }));
+    applyEvent(view, 3, record({ type: 'message_pinned', message: msg(2) }));
+    expect(view.pinned?.id).toBe(2);
+    applyEvent(view, 4, record({ type: 'message_deleted', message: 2 }));
+    expect(view.chat.map((m) => m.id)).toEqual([1]);
+    expect(view.pinned).toBeNull();
+    applyEvent(view, 5, record({ type: 'message_pinned', message: msg(1) }));
+    applyEvent(view, 6, record({ type: 'message_unpinned' }));
+    expect(view.pinned).toBeNull();
+    applyEvent(view, 7, record({ type: 'chat_cleared' }));
+    expect(view.chat).toEqual([]);
+  });
+
+  it('keeps the held queue for staff and a viewer their own held messages', () => {
+    const staff = viewFromWelcome({ ...welcome(1), role: 'instructor', viewer: 'v-prof' });
+    const ann = viewFromWelcome(welcome(1));
+    const held = { type: 'chat_held', hold: { message: msg(9, 'see www.example.com'), reason: 'link' } } as const;
+    applyEvent(staff, 2, record(held));
+    applyEvent(ann, 2, record(held));
+    expect(staff.held.map((h) => h.message.id)).toEqual([9]);
+    expect(ann.ownHeld.map((m) => m.id)).toEqual([9]);
+    applyEvent(staff, 3, record({ type: 'hold_approved', message: msg(9, 'see www.example.com') }));
+    applyEvent(ann, 3, record({ type: 'hold_approved', message: msg(9, 'see www.example.com') }));
+    expect(staff.held).toEqual([]);
+    expect(ann.ownHeld).toEqual([]);
+    expect(ann.chat.map((m) => m.id)).toEqual([1, 9]);
+  });
+
+  it('follows slow mode, timeouts and polls', () => {
+    const view = viewFromWelcome(welcome(1));
+    applyEvent(view, 2, record({ type: 'chat_mode_changed', mode: { slow_mode_secs: 30, approved_only: false, hold_first_messages: 0 } }));
+    expect(view.mode.slow_mode_secs).toBe(30);
+    applyEvent(view, 3, record({ type: 'viewer_timed_out', viewer: 'v-bob', until: 99 }));
+    expect(view.timedOutUntil).toBeNull();
+    applyEvent(view, 4, record({ type: 'viewer_timed_out', viewer: 'v-ann', until: 99 }));
+    expect(view.timedOutUntil).toBe(99);
+    applyEvent(view, 5, record({
+      type: 'poll_opened', poll: 1, question: '2+2?', options: ['3', '4'], multiple: false, anonymous: false, quiz: true, deadline: null,
+    }));
+    expect(view.poll?.state).toBe('open');
+    applyEvent(view, 6, record({ type: 'poll_revealed', poll: 1, totals: [1, 3], correct: [1] }));
+    expect(view.poll).toMatchObject({ state: 'revealed', totals: [1, 3], correct: [1] });
+  });
+});
+
+describe('hello and close codes', () => {
+  it('builds a first hello without last_seq and a reconnect hello with it', () => {
+    expect(buildHello({ name: ' Ann ', browserKey: 'k'.repeat(32), ownerKey: null, lastSeq: null })).toEqual({
+      type: 'hello',
+      v: 1,
+      name: 'Ann',
+      browser_key: 'k'.repeat(32),
+    });
+    expect(buildHello({ name: '', browserKey: 'b'.repeat(32), ownerKey: 'abc', lastSeq: 12 })).toEqual({
+      type: 'hello',
+      v: 1,
+      browser_key: 'b'.repeat(32),
+      key: 'abc',
+      last_seq: 12,
+    });
+    expect(buildHello({ name: '', browserKey: 'b'.repeat(32), ownerKey: null, lastSeq: 12, session: 4 })).toEqual({
+      type: 'hello',
+      v: 1,
+      browser_key: 'b'.repeat(32),
+      last_seq: 12,
+      session: 4,
+    });
+  });
+
+  it('uses ws: or wss: like the page', () => {
+    expect(roomUrl({ protocol: 'http:', host: '127.0.0.1:7480' })).toBe('ws://127.0.0.1:7480/room');
+    expect(roomUrl({ protocol: 'https:', host: 'school.example' })).toBe('wss://school.example/room');
+  });
+
+  it('stops on the codes a retry cannot fix and retries on the others', () => {
+    expect(stopReasonFor(4404)).toBe('not_live');
+    expect(stopReasonFor(4403)).toBe('refused');
+    expect(stopReasonFor(4401)).toBe('unauthorized');
+    expect(stopReasonFor(4400)).toBe('bad_hello');
+    expect(stopReasonFor(4408)).toBeNull();
+    expect(stopReasonFor(1006)).toBeNull();
+  });
+});
+
+describe('browser key', () => {
+  it('keeps one random key per browser in localStorage', () => {
+    const store = new Map<string, string>();
+    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    let n = 0;
+    const random = () => `${++n}`.padStart(32, '0');
+    const first = browserKey(storage, random);
+    expect(first).toHaveLength(32);
+    expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe(first);
+    expect(browserKey(storage, random)).toBe(first);
+    store.set(BROWSER_KEY_STORAGE_NAME, 'bad key!');
+    expect(browserKey(storage, random)).not.toBe('bad key!');
+    expect(browserKey(null, random)).toHaveLength(32);
+  });
+
+  it('makes 32 hex characters', () => {
+    expect(randomHex32((a) => a.fill(171))).toBe('ab'.repeat(16));
+  });
+});
+
+describe('RoomStore', () => {
+  function setup(ownerKey: string | null = null) {
+    const sockets: FakeSocket[] = [];
+    const timers = new ManualTimers();
+    const store = new RoomStore({
+      url: 'ws://127.0.0.1:7480/room',
+      browserKey: () => 'f'.repeat(32),
+      ownerKey,
+      openSocket: (url) => {
+        const socket = new FakeSocket(url);
+        sockets.push(socket);
+        return socket;
+      },
+      setTimeout: timers.setTimeout,
+      clearTimeout: timers.clearTimeout,
+      random: () => 'r4nd',
+    });
+    return { store, sockets, timers };
+  }
+
+  it('joins with a hello, applies the welcome, then events', () => {
+    const { store, sockets } = setup('owner');
+    store.join('Ann');
+    sockets[0]!.open();
+    expect(sockets[0]!.sent).toEqual([{ type: 'hello', v: 1, name: 'Ann', browser_key: 'f'.repeat(32), key: 'owner' }]);
+    sockets[0]!.receive(welcome(3));
+    expect(store.status).toBe('live');
+    sockets[0]!.receive(event(4, { type: 'chat_sent', message: msg(2) }));
+    sockets[0]!.receive(event(4, { type: 'chat_sent', message: msg(3) }));
+    expect(store.view?.chat.map((m) => m.id)).toEqual([1, 2]);
+  });
+
+  it('reconnects after a drop with capped backoff and sends last_seq', () => {
+    const { store, sockets, timers } = setup();
+    store.join('Ann');
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(3));
+    sockets[0]!.receive(event(9, { type: 'chat_sent', message: msg(2) }));
+    sockets[0]!.drop(4408);
+    expect(store.status).toBe('reconnecting');
+    expect(timers.delays).toEqual([500]);
+    timers.runAll();
+    sockets[1]!.open();
+    expect(sockets[1]!.sent[0]).toMatchObject({ type: 'hello', name: 'Ann', last_seq: 9 });
+    // The new welcome's snapshot already holds the catch-up events, which are skipped by seq.
+    sockets[1]!.receive(welcome(11, { chat: [msg(1), msg(2), msg(3)] }));
+    expect(store.view?.caughtUp).toBe(false);
+    sockets[1]!.receive(event(10, { type: 'chat_sent', message: msg(3) }));
+    sockets[1]!.receive({ type: 'caught_up', seq: 11 });
+    expect(store.view?.caughtUp).toBe(true);
+    expect(store.view?.chat.map((m) => m.id)).toEqual([1, 2, 3]);
+    // Several failures in a row back off further, up to the cap.
+    sockets[1]!.drop();
+    timers.runAll();
+    sockets[2]!.drop();
+    timers.runAll();
+    sockets[3]!.drop();
+    expect(timers.delays).toEqual([500, 500, 1000, 2000]);
+  });
+
+  it('stops reconnecting when no class is live', () => {
+    const { store, sockets, timers } = setup();
+    store.join('');
+    sockets[0]!.open();
+    sockets[0]!.drop(4404);
+    expect(store.status).toBe('not_live');
+    expect(timers.pending).toEqual([]);
+  });
+
+  it('shows a refused chat message next to the composer and a refused moderation action apart', () => {
+    const { store, sockets } = setup('owner');
+    store.join('Prof');
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(1));
+    const chatId = store.sendChat('hello')!;
+    expect(chatId).toMatch(/^c-1-r4nd$/);
+    expect(sockets[0]!.sent[1]).toEqual({ v: 1, client_id: chatId, action: { type: 'send_chat', text: 'hello' } });
+    sockets[0]!.receive({
+      type: 'reply',
+      reply: { type: 'rejected', client_id: chatId, error: { code: 'slow_mode', retry_after_ms: 900 }, message: 'slow mode is on' },
+    });
+    expect(store.composerError).toBe('slow mode is on');
+    expect(store.actionError).toBeNull();
+    const deleteId = store.deleteMessage(42)!;
+    sockets[0]!.receive({
+      type: 'reply',
+      reply: { type: 'rejected', client_id: deleteId, error: { code: 'not_found' }, message: 'no such message' },
+    });
+    expect(store.actionError).toBe('no such message');
+    // A later accepted message clears the composer's error.
+    const again = store.sendChat('hello again')!;
+    sockets[0]!.receive({ type: 'ack', client_id: again, seqs: [2] });
+    expect(store.composerError).toBeNull();
+  });
+
+  it('shows a refused join by the name form', () => {
+    const { store, sockets } = setup();
+    store.join('Instructor');
+    sockets[0]!.open();
+    sockets[0]!.receive({
+      type: 'reply',
+      reply: { type: 'rejected', client_id: null, error: { code: 'name_confusable' }, message: 'that name is too close to a staff name' },
+    });
+    sockets[0]!.drop(4403);
+    expect(store.status).toBe('refused');
+    expect(store.joinError).toBe('that name is too close to a staff name');
+  });
+
+  it('marks a vote once it is acknowledged', () => {
+    const { store, sockets } = setup();
+    store.join('Ann');
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(1));
+    sockets[0]!.receive(event(2, {
+      type: 'poll_opened', poll: 3, question: 'Ready?', options: ['Yes', 'No'], multiple: false, anonymous: false, quiz: false, deadline: null,
+    }));
+    const id = store.vote(3, [0])!;
+    expect(store.view?.poll?.voted).toBe(false);
+    sockets[0]!.receive({ type: 'ack', client_id: id, seqs: [3] });
+    expect(store.view?.poll).toMatchObject({ voted: true, your_choices: [0] });
+  });
+
+  it('refuses to send while not connected, and leaves cleanly', () => {
+    const { store, sockets } = setup();
+    expect(store.sendChat('hi')).toBeNull();
+    expect(store.composerError).toMatch(/not connected/i);
+    store.join('Ann');
+    store.leave();
+    expect(sockets[0]!.closed).toBe(true);
+    expect(store.status).toBe('idle');
+  });
+});
+
+describe('graphemeCount', () => {
+  it('counts what people see as characters', () => {
+    expect(graphemeCount('abc')).toBe(3);
+    expect(graphemeCount('👍🏽')).toBe(1);
+    expect(graphemeCount('é')).toBe(1);
+  });
+});
