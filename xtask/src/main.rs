@@ -497,7 +497,25 @@ fn rust_suite() -> Tally {
                 ])
                 .current_dir(root()),
         );
-        parse_nextest(&out, ok)
+        let mut tally = parse_nextest(&out, ok);
+        // The media engine against real Chromium: ignored in a plain `cargo test` because it
+        // needs the browser and playwright-core, which setup has installed by now.
+        step("Rust tests with a real browser (WebRTC against Chromium)");
+        let (ok, out) = run_tee(
+            Command::new(cargo())
+                .args([
+                    "nextest",
+                    "run",
+                    "-p",
+                    "lectern-media",
+                    "--run-ignored",
+                    "only",
+                ])
+                .args(["--no-fail-fast", "--color", "never"])
+                .current_dir(root()),
+        );
+        tally.add(parse_nextest(&out, ok));
+        tally
     } else {
         let (ok, out) = run_tee(
             Command::new(cargo())

@@ -1,0 +1,59 @@
+//! The engine's one error type.
+
+/// Why the media engine refused or failed an operation.
+///
+/// Each variant has a stable [`code`](MediaError::code) for the HTTP and IPC layers, so that a
+/// UI never matches message strings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// A publisher is already live and the caller did not ask to replace it (HTTP 409).
+    #[error("a publisher is already live; publish with replace to take over")]
+    PublisherExists,
+    /// The SDP offer is larger than the engine accepts (HTTP 413).
+    #[error("the SDP offer is {size} bytes; the limit is {limit}")]
+    TooLarge {
+        /// Size of the offer in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The SDP offer could not be parsed or has nothing the engine can use (HTTP 400).
+    #[error("malformed SDP: {0}")]
+    BadSdp(String),
+    /// The offer is well formed but shares no codec with the engine (HTTP 422 / 406).
+    #[error("no supported codec in the offer: {0}")]
+    UnsupportedCodec(String),
+    /// No publisher or viewer session has this id (HTTP 404).
+    #[error("no session {0}")]
+    UnknownSession(String),
+    /// A trickled ICE candidate was rejected (HTTP 400).
+    #[error("bad ICE candidate: {0}")]
+    BadCandidate(String),
+    /// The test card files could not be read or parsed.
+    #[error("test card: {0}")]
+    TestCard(String),
+    /// The WebRTC stack failed while negotiating (HTTP 500).
+    #[error("webrtc: {0}")]
+    WebRtc(String),
+}
+
+impl MediaError {
+    /// A stable, machine-readable code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::PublisherExists => "publisher_exists",
+            MediaError::TooLarge { .. } => "sdp_too_large",
+            MediaError::BadSdp(_) => "bad_sdp",
+            MediaError::UnsupportedCodec(_) => "unsupported_codec",
+            MediaError::UnknownSession(_) => "unknown_session",
+            MediaError::BadCandidate(_) => "bad_candidate",
+            MediaError::TestCard(_) => "test_card",
+            MediaError::WebRtc(_) => "webrtc",
+        }
+    }
+
+    pub(crate) fn webrtc(context: &str, err: impl std::fmt::Display) -> Self {
+        MediaError::WebRtc(format!("{context}: {err}"))
+    }
+}

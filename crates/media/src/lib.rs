@@ -1,0 +1,285 @@
+//! `lectern-media`: the WebRTC media engine of Lectern.
+//!
+//! **What it is for.** One source at a time — an instructor's WHIP publisher (a browser, OBS,
+//! the studio window) or the built-in looping test card — fanned out to many receive-only WHEP
+//! viewers on the laptop itself. [`MediaEngine`] is the one handle; its methods are what the
+//! HTTP layer calls for `POST/PATCH/DELETE /whip` and `/whep`:
+//!
+//! | call | HTTP |
+//! |------|------|
+//! | [`MediaEngine::publish`] | WHIP POST: offer in, `(PublisherId, answer)` out |
+//! | [`MediaEngine::subscribe`] | WHEP POST: offer in, `(ViewerId, answer)` out |
+//! | [`MediaEngine::add_ice_candidate`] | PATCH (trickle ICE) |
+//! | [`MediaEngine::stop`] | DELETE |
+//! | [`MediaEngine::status`] | the studio's live stats |
+//! | [`MediaEngine::start_test_card`] | `lectern serve --demo` |
+//!
+//! Per viewer the engine maps payload types and header-extension ids to what that viewer
+//! negotiated, keeps a bounded queue (a slow viewer loses only its own packets, then waits for
+//! the next keyframe), holds video back until a keyframe, and forwards PLI/FIR upstream
+//! coalesced to one per [`EngineConfig::keyframe_request_interval`].
+//!
+//! **What it is not for.** No HTTP, no authentication, no publish keys: the server crate owns
+//! those and maps [`MediaError::code`] to statuses. No transcoding or simulcast layer
+//! selection: packets are forwarded as they come. No relay to an external SFU yet.
+//!
+//! ```no_run
+//! # async fn demo(viewer_offer: String) -> Result<(), lectern_media::MediaError> {
+//! use lectern_media::{EngineConfig, MediaEngine, TestCard};
+//!
+//! let engine = MediaEngine::new(EngineConfig::default());
+//! engine.start_test_card(TestCard::embedded()?).await?;
+//! let (viewer, answer_sdp) = engine.subscribe(&viewer_offer).await?;
+//! // ... return `answer_sdp` with 201 Created and `Location: /whep/{viewer}` ...
+//! println!("{} viewer(s)", engine.status().viewers.len());
+//! engine.stop(viewer).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - `engine`: the handle, publisher and viewer sessions, the fan-out and per-viewer tasks.
+//! - `sdp`: reads negotiated payload types and extension ids out of SDP text (pure).
+//! - `keyframe`: keyframe recognition (VP8, H.264) and the request throttle (pure).
+//! - `interceptor`: surfaces viewers' PLI/FIR, which `webrtc` 0.21 otherwise keeps to itself.
+//! - `testcard`: the built-in source's IVF/Ogg reading and RTP pacing.
+//!
+//! **Invariant:** the fan-out never awaits: it `try_send`s into each viewer's queue, so one
+//! stalled viewer cannot delay the source or the others.
+//!
+//! Not yet:
+//! - NACK is answered only by each viewer leg's default interceptor buffer; no engine-level
+//!   retransmission buffer shared across viewers.
+//! - No keyframe (GOP) cache: a viewer of the test card waits for its next keyframe (up to 1 s);
+//!   a publisher is asked for one on join, coalesced with other requests.
+//! - Keyframe gating and detection for VP9 and AV1 (they are forwarded ungated).
+//! - A viewer's track codec is fixed at subscribe time (the live source's, else VP8); switching
+//!   a viewer from a VP8 source to an H.264 one mid-session is untested.
+//! - The uplink budget, per-viewer bitrate, loss and RTT stats (only packet counters today).
+//! - Relay to an external WHIP server; ICE/TURN servers and `Link: rel="ice-server"` (none are
+//!   configured); a single-port UDP mux.
+//! - Audio/video sync across a source switch is approximate (timestamps are made continuous per
+//!   track, not re-aligned to each other).
+//! - One audio and one video section per session; simulcast, extra tracks and data channels
+//!   are not forwarded.
+//! - [`EngineConfig::default`] binds `0.0.0.0:0` plus `127.0.0.1:0`; tests only ever bind
+//!   loopback, so the LAN-facing default is unexercised.
+//! - The fan-out benchmark (`cargo xtask bench fanout`). The two Chromium tests in
+//!   `tests/browser.rs` (a WHEP viewer of the test card; a WHIP publisher to a Rust viewer) are
+//!   `#[ignore]`d: they need `/usr/bin/chromium` and `playwright-core`.
+
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+mod interceptor;
+mod keyframe;
+mod sdp;
+mod testcard;
+
+pub use engine::MediaEngine;
+pub use error::MediaError;
+pub use interceptor::{KEYFRAME_TAP_SLOT, KeyframeRequestTap};
+pub use keyframe::{KeyframeDecision, KeyframeThrottle};
+pub use testcard::{PacedFrame, RtpStreamParams, TestCard, TestCardPlayer};
+
+use serde::Serialize;
+use std::fmt;
+use std::time::Duration;
+
+/// Engine settings; [`Default`] suits a studio serving its own network.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// UDP addresses each peer connection binds, e.g. `"0.0.0.0:0"` or `"127.0.0.1:0"`.
+    /// `webrtc` 0.21 expands `0.0.0.0` to one socket per interface but skips loopback, so tests
+    /// and a localhost-only studio use `127.0.0.1:0`.
+    pub udp_addrs: Vec<String>,
+    /// Packets a viewer may have waiting before it starts losing them (about 1 s of 1.5 Mbit/s
+    /// video plus audio at the default).
+    pub viewer_queue_packets: usize,
+    /// At most one keyframe request goes upstream per interval.
+    pub keyframe_request_interval: Duration,
+    /// Offers above this size are refused (WHIP 413).
+    pub max_sdp_bytes: usize,
+    /// How long to wait for our ICE candidates before answering anyway.
+    pub gather_timeout: Duration,
+    /// A publisher or viewer that has not connected this long after its answer is removed.
+    pub connect_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            udp_addrs: vec!["0.0.0.0:0".to_owned(), "127.0.0.1:0".to_owned()],
+            viewer_queue_packets: 512,
+            keyframe_request_interval: Duration::from_millis(500),
+            max_sdp_bytes: 64 * 1024,
+            gather_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Loopback only: what tests and a localhost-only studio use.
+    pub fn loopback() -> Self {
+        Self {
+            udp_addrs: vec!["127.0.0.1:0".to_owned()],
+            ..Self::default()
+        }
+    }
+}
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackKind {
+    /// An audio track (Opus).
+    Audio,
+    /// A video track (VP8, VP9, H.264, AV1).
+    Video,
+}
+
+impl TrackKind {
+    /// `"audio"` or `"video"`, as in SDP and MIME types.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackKind::Audio => "audio",
+            TrackKind::Video => "video",
+        }
+    }
+
+    pub(crate) fn codec_kind(self) -> rtc::rtp_transceiver::rtp_sender::RtpCodecKind {
+        match self {
+            TrackKind::Audio => rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio,
+            TrackKind::Video => rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video,
+        }
+    }
+}
+
+/// A WHIP publisher session; shown and serialized as 16 hex digits (unguessable, it goes in
+/// the Location URL; a string because JSON numbers lose precision above 2^53).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublisherId(pub u64);
+
+/// A WHEP viewer session; shown and serialized as 16 hex digits, like [`PublisherId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ViewerId(pub u64);
+
+impl Serialize for PublisherId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl Serialize for ViewerId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl fmt::Display for PublisherId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Display for ViewerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for PublisherId {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        u64::from_str_radix(s, 16)
+            .map(PublisherId)
+            .map_err(|_| MediaError::UnknownSession(s.to_owned()))
+    }
+}
+
+impl std::str::FromStr for ViewerId {
+    type Err = MediaError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        u64::from_str_radix(s, 16)
+            .map(ViewerId)
+            .map_err(|_| MediaError::UnknownSession(s.to_owned()))
+    }
+}
+
+/// Either kind of session, for the calls both WHIP and WHEP make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionId {
+    /// A WHIP publisher.
+    Publisher(PublisherId),
+    /// A WHEP viewer.
+    Viewer(ViewerId),
+}
+
+impl From<PublisherId> for SessionId {
+    fn from(id: PublisherId) -> Self {
+        SessionId::Publisher(id)
+    }
+}
+
+impl From<ViewerId> for SessionId {
+    fn from(id: ViewerId) -> Self {
+        SessionId::Viewer(id)
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionId::Publisher(id) => write!(f, "publisher {id}"),
+            SessionId::Viewer(id) => write!(f, "viewer {id}"),
+        }
+    }
+}
+
+/// What is feeding the fan-out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A WHIP publisher.
+    Publisher(PublisherId),
+    /// The built-in test card.
+    TestCard,
+}
+
+/// The live source and its codecs (`video/VP8`, `audio/opus`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceStatus {
+    /// Publisher or test card.
+    pub kind: SourceKind,
+    /// One MIME type per track kind.
+    pub codecs: Vec<String>,
+}
+
+/// One viewer's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewerStats {
+    /// The viewer.
+    pub id: ViewerId,
+    /// RTP packets handed to this viewer's connection.
+    pub packets_forwarded: u64,
+    /// RTP packets this viewer lost: its queue was full, its leg could not carry the codec, or
+    /// its connection refused the write.
+    pub packets_dropped: u64,
+    /// RTP packets held back on purpose: before its connection was up, and video until the
+    /// next keyframe after joining or after a loss.
+    pub packets_skipped: u64,
+    /// PLI/FIR received from this viewer.
+    pub keyframe_requests: u64,
+}
+
+/// A snapshot of the engine for the studio (serializes to JSON with ids as hex strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineStatus {
+    /// `None` when nothing is live.
+    pub source: Option<SourceStatus>,
+    /// Every connected or connecting viewer.
+    pub viewers: Vec<ViewerStats>,
+    /// PLIs sent to the publisher after coalescing.
+    pub upstream_keyframe_requests: u64,
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the media engine with real `webrtc` peers, all on 127.0.0.1.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a panic is the failure report, and every input here is fixed"
+)]
+
+mod browser;
+mod builtin;
+mod errors;
+mod fanout;
+mod keyframes;
+mod obs;
+mod support;
