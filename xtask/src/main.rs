@@ -506,8 +506,11 @@ fn rust_suite() -> Tally {
                 .args([
                     "nextest",
                     "run",
-                    "-p",
-                    "lectern-media",
+                    // The whole workspace filtered to the package, so features unify as in
+                    // the first run and nothing is rebuilt.
+                    "--workspace",
+                    "-E",
+                    "package(lectern-media)",
                     "--run-ignored",
                     "only",
                 ])
