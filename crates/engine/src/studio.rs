@@ -329,11 +329,17 @@ impl Studio {
         let Some(live) = ended else {
             return Err(ApiError::new(ErrorCode::Conflict, "no class is live"));
         };
+        self.finish_class(&live).await?;
+        self.emit(StudioEvent::SchoolChanged);
+        Ok(LiveStatus::Offline)
+    }
+
+    /// Close a class's room (its connections are told) and record its end in its school.
+    async fn finish_class(&self, live: &Live) -> Result<(), ApiError> {
         live.room.end();
         let store = self.store().await?;
         store.end_session(live.room.session_id(), now_ms()).await?;
-        self.emit(StudioEvent::SchoolChanged);
-        Ok(LiveStatus::Offline)
+        Ok(())
     }
 
     /// The room of the class on air, for the hosts that connect people to it.
@@ -400,10 +406,9 @@ impl Studio {
 
     async fn switch_school(&self, store: Store) {
         // A class belongs to the school it started in.
-        if let Some(live) = self.inner.live.lock().await.take()
-            && let () = live.room.end()
-            && let Ok(old) = self.store().await
-            && let Err(err) = old.end_session(live.room.session_id(), now_ms()).await
+        let live = self.inner.live.lock().await.take();
+        if let Some(live) = live
+            && let Err(err) = self.finish_class(&live).await
         {
             tracing::warn!(error = %err, "ending the live class of the previous school");
         }
