@@ -11,6 +11,24 @@ fn lectern() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lectern"))
 }
 
+/// Run a `lectern` command, require that it succeeds, and return what it printed.
+fn run_ok(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The demo school, written by `lectern demo` into `dir`.
+fn demo_school(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("demo.sqlite");
+    run_ok(lectern().args(["demo", "--db"]).arg(&db));
+    db
+}
+
 /// Start `lectern serve ARGS`, wait for its ready line, return the child and its base URL.
 fn serve(args: &[&str]) -> (Child, String, String) {
     let mut child = lectern()
@@ -83,13 +101,7 @@ async fn serve_demo_prints_its_address_serves_and_stops_cleanly() {
 #[test]
 fn demo_backup_and_restore_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.sqlite");
-    let out = lectern().args(["demo", "--db"]).arg(&db).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let db = demo_school(dir.path());
 
     // Writing the demo over an existing file is refused.
     let out = lectern().args(["demo", "--db"]).arg(&db).output().unwrap();
@@ -159,26 +171,8 @@ fn serving_a_file_that_is_not_a_school_fails_with_a_clear_error() {
 #[test]
 fn eval_recs_prints_one_line_per_method_and_the_blend_beats_popularity() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.sqlite");
-    assert!(
-        lectern()
-            .args(["demo", "--db"])
-            .arg(&db)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = lectern()
-        .args(["eval", "recs", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let db = demo_school(dir.path());
+    let stdout = run_ok(lectern().args(["eval", "recs", "--db"]).arg(&db));
     let ndcg = |method: &str| -> f64 {
         let line = stdout
             .lines()
@@ -212,26 +206,8 @@ fn eval_recs_prints_one_line_per_method_and_the_blend_beats_popularity() {
 #[test]
 fn eval_propensity_prints_auc_brier_and_the_calibration_table() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.sqlite");
-    assert!(
-        lectern()
-            .args(["demo", "--db"])
-            .arg(&db)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = lectern()
-        .args(["eval", "propensity", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let db = demo_school(dir.path());
+    let stdout = run_ok(lectern().args(["eval", "propensity", "--db"]).arg(&db));
     let mut lines = stdout.lines();
     let first = lines.next().unwrap();
     let (auc, brier) = first.split_once(' ').unwrap();
