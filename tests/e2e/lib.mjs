@@ -77,6 +77,8 @@ export async function launchChromium(extraArgs = []) {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      '--disable-crash-reporter',
+      '--disable-breakpad',
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       ...extraArgs,

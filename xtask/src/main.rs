@@ -288,17 +288,25 @@ fn run(args: &[String]) -> Result {
 }
 
 /// Run a command, echo its output live, and keep the output for parsing.
+///
+/// The command runs in its own process group. When it exits, whatever it left behind in that
+/// group (a browser, a driver, a server a test forgot) is terminated, and output is read only
+/// for a short grace period: a leftover grandchild holding the pipe open must not hang the run
+/// (it did once in CI: every test passed and the run never ended).
 fn run_tee(cmd: &mut Command) -> (bool, String) {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc::RecvTimeoutError;
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(err) => return (false, format!("could not start: {err}")),
     };
     let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let mut readers = vec![];
     if let Some(out) = child.stdout.take() {
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
+        std::thread::spawn(move || {
             for line in BufReader::new(out)
                 .lines()
                 .map_while(std::result::Result::ok)
@@ -306,11 +314,11 @@ fn run_tee(cmd: &mut Command) -> (bool, String) {
                 println!("{line}");
                 let _ = tx.send(line);
             }
-        }));
+        });
     }
     if let Some(err) = child.stderr.take() {
         let tx = tx.clone();
-        readers.push(std::thread::spawn(move || {
+        std::thread::spawn(move || {
             for line in BufReader::new(err)
                 .lines()
                 .map_while(std::result::Result::ok)
@@ -318,15 +326,40 @@ fn run_tee(cmd: &mut Command) -> (bool, String) {
                 eprintln!("{line}");
                 let _ = tx.send(line);
             }
-        }));
+        });
     }
     drop(tx);
-    let text: Vec<String> = rx.iter().collect();
-    for reader in readers {
-        let _ = reader.join();
+    let mut text = vec![];
+    let status = loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => text.push(line),
+            Err(RecvTimeoutError::Disconnected) => break child.wait().ok(),
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            break Some(status);
+        }
+    };
+    kill_group(child.id());
+    // Drain what is still buffered; stop at EOF or after a quiet grace period.
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(3)) {
+        text.push(line);
     }
-    let ok = child.wait().map(|s| s.success()).unwrap_or(false);
+    let ok = status.is_some_and(|s| s.success());
     (ok, text.join("\n"))
+}
+
+/// SIGTERM, then SIGKILL, to every process left in the group `pgid`.
+fn kill_group(pgid: u32) {
+    let group = format!("-{pgid}");
+    for signal in ["-TERM", "-KILL"] {
+        let _ = Command::new("kill")
+            .args([signal, "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 /// The number before `word` in `line` (`"12 passed"` -> 12).
@@ -587,6 +620,7 @@ fn e2e_suite() -> Result<Tally> {
         "--test",
         "--test-concurrency=1",
         "--test-reporter=spec",
+        "--test-timeout=180000",
         "tests/e2e/",
     ])
     .current_dir(root())

@@ -12,7 +12,7 @@ const browser = await chromium.launchPersistentContext(profile, {
   headless: true,
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
+    '--disable-component-update', '--disable-sync', '--disable-crash-reporter', '--disable-breakpad',
     '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     // Loopback only: offer 127.0.0.1 host candidates, not mDNS names.
     '--allow-loopback-in-peer-connection',

@@ -14,7 +14,7 @@ const browser = await chromium.launchPersistentContext(profile, {
   headless: true,
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
+    '--disable-component-update', '--disable-sync', '--disable-crash-reporter', '--disable-breakpad',
     '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
     '--allow-loopback-in-peer-connection',
     '--disable-features=WebRtcHideLocalIpsWithMdns',
