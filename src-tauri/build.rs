@@ -10,6 +10,8 @@ const COMMANDS: &[&str] = &[
     "backup_school",
     "start_class",
     "end_class",
+    "broadcast_status",
+    "set_broadcast",
 ];
 
 fn main() {

@@ -4,7 +4,7 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
-use lectern_engine::{ApiError, Studio};
+use lectern_engine::{ApiError, BroadcastStatus, SetBroadcast, Studio};
 use tauri::State;
 
 #[tauri::command]
@@ -55,4 +55,20 @@ pub async fn start_class(
 #[tauri::command]
 pub async fn end_class(studio: State<'_, Studio>, args: NoArgs) -> Result<LiveStatus, ApiError> {
     studio.end_class(args).await
+}
+
+#[tauri::command]
+pub async fn broadcast_status(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<BroadcastStatus, ApiError> {
+    studio.broadcast_status(args).await
+}
+
+#[tauri::command]
+pub async fn set_broadcast(
+    studio: State<'_, Studio>,
+    args: SetBroadcast,
+) -> Result<BroadcastStatus, ApiError> {
+    studio.set_broadcast(args).await
 }

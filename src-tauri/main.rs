@@ -80,7 +80,10 @@ fn main() -> anyhow::Result<()> {
                 (None, false) => SchoolSource::Default,
             };
             let (studio, server) = tauri::async_runtime::block_on(async {
-                let studio = Studio::open_or_welcome(StudioOptions::new(data_dir, school)).await?;
+                let mut options = StudioOptions::new(data_dir, school);
+                // The demo goes live with the built-in test card, so a new user sees video.
+                options.broadcast.test_card = args.demo;
+                let studio = Studio::open_or_welcome(options).await?;
                 let server = start_server(&studio, args.port).await?;
                 anyhow::Ok((studio, server))
             })?;
@@ -98,6 +101,8 @@ fn main() -> anyhow::Result<()> {
             commands::backup_school,
             commands::start_class,
             commands::end_class,
+            commands::broadcast_status,
+            commands::set_broadcast,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?
@@ -126,6 +131,7 @@ async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Serv
         port,
         key: lectern_server::new_key(),
         allowed_hosts: vec![],
+        ice_servers: vec![],
     };
     let wanted = port.unwrap_or(PREFERRED_PORT);
     match Server::start(studio.clone(), options(wanted)).await {

@@ -49,6 +49,8 @@ enum Command {
         /// Extra host names browsers may use to reach this server (besides IPs and localhost).
         #[arg(long = "allow-host")]
         allow_hosts: Vec<String>,
+        #[command(flatten)]
+        media: MediaArgs,
     },
     /// Write the deterministic demo school to a new file.
     Demo {
@@ -146,7 +148,8 @@ async fn main() -> Result<()> {
             demo,
             data_dir: dir,
             allow_hosts,
-        } => serve(db, bind, port, demo, dir, allow_hosts).await,
+            media,
+        } => serve(db, bind, port, demo, dir, allow_hosts, media).await,
         Command::Demo { db, seed } => {
             let started = std::time::Instant::now();
             let summary = lectern_store::demo::generate(&db, seed)
@@ -202,6 +205,25 @@ async fn main() -> Result<()> {
     }
 }
 
+/// The broadcast flags of `lectern serve`.
+#[derive(clap::Args, Debug)]
+struct MediaArgs {
+    /// The Bearer token WHIP publishers (OBS) need. Default: a key derived from the school's
+    /// secret, the same at every start.
+    #[arg(long)]
+    publish_key: Option<String>,
+    /// Loop the built-in test card until a publisher goes live (default with --demo).
+    #[arg(long, overrides_with = "no_test_card")]
+    test_card: bool,
+    /// Do not start the built-in test card, even with --demo.
+    #[arg(long)]
+    no_test_card: bool,
+    /// A STUN/TURN server offered to WHIP/WHEP clients (repeatable), e.g. stun:stun.example.org.
+    #[arg(long = "ice-server")]
+    ice_servers: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     db: Option<PathBuf>,
     bind: IpAddr,
@@ -209,7 +231,17 @@ async fn serve(
     demo: bool,
     dir: Option<PathBuf>,
     allow_hosts: Vec<String>,
+    media: MediaArgs,
 ) -> Result<()> {
+    if let Some(key) = &media.publish_key {
+        let ok = (16..=128).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !ok {
+            anyhow::bail!("a publish key has 16 to 128 letters, digits, '-', '_' or '.'");
+        }
+    }
     // `--demo` without `--db` lives in a temporary folder removed at exit.
     let mut _temp = None;
     let options = match (db, demo) {
@@ -223,6 +255,10 @@ async fn serve(
         }
         (None, false) => StudioOptions::new(data_dir(dir)?, SchoolSource::Default),
     };
+    let mut options = options;
+    options.broadcast.loopback_only = bind.is_loopback();
+    options.broadcast.test_card = (demo || media.test_card) && !media.no_test_card;
+    options.broadcast.publish_key = media.publish_key.clone();
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {
@@ -230,16 +266,23 @@ async fn serve(
         port,
         key: key.clone(),
         allowed_hosts: allow_hosts,
+        ice_servers: media.ice_servers,
     };
     let server = Server::start(studio.clone(), server_options)
         .await
         .with_context(|| format!("binding {bind}:{port}"))?;
     {
+        let publish_key = studio.publish_key().await.context("the publish key")?;
+        let loopback = server.loopback_url();
+        // The keys go to the terminal of whoever started the server, never to the logs.
+        let banner = format!(
+            "Lectern listening on {}\nstudio: {loopback}studio#key={key}\nwatch: {loopback}watch\n\
+             whip: {loopback}whip\npublish key: {publish_key}\n",
+            server.base_url()
+        );
+        // A closed stdout (the reader went away) must not stop a server that students use.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "Lectern listening on {}", server.base_url())?;
-        // The owner key goes to the terminal of whoever started the server, never to the logs.
-        writeln!(out, "studio: {}studio#key={key}", server.loopback_url())?;
-        out.flush()?;
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     }
     shutdown_signal().await;
     eprintln!("stopping");

@@ -30,7 +30,9 @@ fn demo_school(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// Start `lectern serve ARGS`, wait for its ready line, return the child and its base URL.
-fn serve(args: &[&str]) -> (Child, String, String) {
+type Lines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+fn serve(args: &[&str]) -> (Child, String, String, Lines) {
     let mut child = lectern()
         .arg("serve")
         .args(args)
@@ -45,7 +47,7 @@ fn serve(args: &[&str]) -> (Child, String, String) {
         .expect(&ready)
         .to_owned();
     let studio = lines.next().unwrap().unwrap();
-    (child, base, studio)
+    (child, base, studio, lines)
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -56,7 +58,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 #[tokio::test]
 async fn serve_demo_prints_its_address_serves_and_stops_cleanly() {
-    let (mut child, base, studio) = serve(&["--demo", "--port", "0"]);
+    let (mut child, base, studio, mut lines) = serve(&["--demo", "--port", "0"]);
     assert!(
         base.starts_with("http://127.0.0.1:") && base.ends_with('/'),
         "{base}"
@@ -67,6 +69,11 @@ async fn serve_demo_prints_its_address_serves_and_stops_cleanly() {
     );
     let key = studio.split("#key=").nth(1).unwrap();
     assert_eq!(key.len(), 64);
+    let rest: Vec<String> = lines.by_ref().take(3).map(|l| l.unwrap()).collect();
+    assert_eq!(rest[0], format!("watch: {base}watch"));
+    assert_eq!(rest[1], format!("whip: {base}whip"));
+    let publish_key = rest[2].strip_prefix("publish key: ").expect(&rest[2]);
+    assert_eq!(publish_key.len(), 32, "a 128-bit key in hex: {publish_key}");
 
     let health: serde_json::Value = reqwest::get(format!("{base}healthz"))
         .await
@@ -87,6 +94,20 @@ async fn serve_demo_prints_its_address_serves_and_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(overview["school"]["isDemo"], true);
+    // The demo goes live at once with the built-in test card, under the printed publish key.
+    let broadcast: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}api/v1/broadcast_status"))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(broadcast["source"], "test_card", "{broadcast}");
+    assert_eq!(broadcast["publishKey"], publish_key);
     let db_path = overview["school"]["dbPath"].as_str().unwrap().to_owned();
     assert!(std::path::Path::new(&db_path).exists());
 

@@ -21,9 +21,11 @@
 #![deny(missing_docs)]
 
 pub mod api;
+mod broadcast;
 mod error;
 pub mod live;
 mod studio;
 
+pub use broadcast::{BroadcastOptions, BroadcastStatus, SetBroadcast};
 pub use error::{ApiError, ErrorCode};
 pub use studio::{BoxFuture, NetworkControl, SchoolSource, Studio, StudioOptions};

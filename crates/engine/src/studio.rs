@@ -46,6 +46,8 @@ pub struct StudioOptions {
     pub data_dir: PathBuf,
     /// Which school to open.
     pub school: SchoolSource,
+    /// The media side: bind scope, the built-in source, the publish key.
+    pub broadcast: crate::BroadcastOptions,
 }
 
 impl StudioOptions {
@@ -54,6 +56,7 @@ impl StudioOptions {
         StudioOptions {
             data_dir: data_dir.into(),
             school,
+            broadcast: crate::BroadcastOptions::default(),
         }
     }
 }
@@ -68,8 +71,8 @@ pub trait NetworkControl: Send + Sync + 'static {
     fn set_lan_open(&self, open: bool) -> BoxFuture<'_, Result<NetworkAccess, ApiError>>;
 }
 
-struct Inner {
-    options: StudioOptions,
+pub(crate) struct Inner {
+    pub(crate) options: StudioOptions,
     school: RwLock<Option<Store>>,
     events: broadcast::Sender<StudioEvent>,
     network: Mutex<NetworkAccess>,
@@ -77,6 +80,7 @@ struct Inner {
     school_problem: Mutex<Option<ApiError>>,
     live: tokio::sync::Mutex<Option<Live>>,
     backup_running: tokio::sync::Mutex<()>,
+    pub(crate) broadcast: crate::broadcast::Broadcast,
 }
 
 /// The class on air: its session and room.
@@ -89,7 +93,7 @@ struct Live {
 /// The running studio. Cheap to clone; every clone is the same studio.
 #[derive(Clone)]
 pub struct Studio {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Studio {
@@ -124,7 +128,9 @@ impl Studio {
             .await
             .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
         let school = open_school(&options).await?;
-        Ok(Studio::with_school(options, school, None))
+        let studio = Studio::with_school(options, school, None);
+        studio.start_builtin_source().await?;
+        Ok(studio)
     }
 
     /// Start the studio even if the chosen school cannot be opened: the studio then starts on
@@ -135,7 +141,11 @@ impl Studio {
             .await
             .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
         match open_school(&options).await {
-            Ok(school) => Ok(Studio::with_school(options, school, None)),
+            Ok(school) => {
+                let studio = Studio::with_school(options, school, None);
+                studio.start_builtin_source().await?;
+                Ok(studio)
+            }
             Err(problem) => {
                 tracing::warn!(
                     code = problem.code.as_str(),
@@ -153,6 +163,7 @@ impl Studio {
         problem: Option<ApiError>,
     ) -> Studio {
         let (events, _) = broadcast::channel(256);
+        let media = crate::broadcast::Broadcast::new(&options.broadcast);
         Studio {
             inner: Arc::new(Inner {
                 options,
@@ -167,6 +178,7 @@ impl Studio {
                 school_problem: Mutex::new(problem),
                 live: tokio::sync::Mutex::new(None),
                 backup_running: tokio::sync::Mutex::new(()),
+                broadcast: media,
             }),
         }
     }
@@ -481,6 +493,7 @@ impl Studio {
 
     /// Finish pending writes and close the school.
     pub async fn close(&self) -> Result<(), ApiError> {
+        self.inner.broadcast.media().shutdown().await;
         if let Some(store) = self.inner.school.write().await.take() {
             store.close().await?;
         }

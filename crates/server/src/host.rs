@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use lectern_engine::api::NetworkAccess;
 use lectern_engine::{ApiError, ErrorCode, NetworkControl, Studio};
 use tokio::net::TcpListener;
@@ -30,6 +30,8 @@ pub struct ServerOptions {
     pub key: String,
     /// Host names accepted besides IP literals and `localhost` (e.g. `studio.local`).
     pub allowed_hosts: Vec<String>,
+    /// STUN/TURN server URLs offered to WHIP/WHEP clients in `Link` headers.
+    pub ice_servers: Vec<String>,
 }
 
 impl ServerOptions {
@@ -40,6 +42,7 @@ impl ServerOptions {
             port,
             key,
             allowed_hosts: vec![],
+            ice_servers: vec![],
         }
     }
 }
@@ -76,6 +79,28 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
     let policy = Arc::new(HostPolicy {
         extra_names: options.allowed_hosts.clone(),
     });
+    let media = crate::whip::MediaState {
+        studio: studio.clone(),
+        ice_links: Arc::new(
+            options
+                .ice_servers
+                .iter()
+                .map(|url| format!("<{url}>; rel=\"ice-server\""))
+                .collect(),
+        ),
+    };
+    let whip = Router::new()
+        .route("/whip", post(crate::whip::whip_post))
+        .route(
+            "/whip/{id}",
+            patch(crate::whip::whip_patch).delete(crate::whip::whip_delete),
+        )
+        .route("/whep", post(crate::whip::whep_post))
+        .route(
+            "/whep/{id}",
+            patch(crate::whip::whep_patch).delete(crate::whip::whep_delete),
+        )
+        .with_state(media);
     let state = AppState {
         studio,
         key: Arc::from(options.key.as_str()),
@@ -94,6 +119,7 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
         .route("/api/v1/public", get(api::public))
         .route("/api/v1/events", get(api::events))
         .route("/api/v1/{command}", post(api::call))
+        .merge(whip)
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(policy, guard::guard))

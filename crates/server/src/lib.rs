@@ -25,5 +25,6 @@ mod assets;
 mod guard;
 mod host;
 mod room;
+mod whip;
 
 pub use host::{Server, ServerOptions, new_key};

@@ -270,10 +270,20 @@ async fn ending_the_class_closes_every_connection_and_the_instructor_is_the_key_
     let welcome = hello(&mut teacher, json!({"type": "hello", "v": 1, "name": "Teacher", "browser_key": "shared-browser-key-01", "key": h.key})).await;
     assert_eq!(welcome["viewer"], "instructor");
     let mut tab = connect(&h).await;
-    let welcome = hello(&mut tab, json!({"type": "hello", "v": 1, "name": "Sam", "browser_key": "shared-browser-key-01"})).await;
+    let welcome = hello(
+        &mut tab,
+        json!({"type": "hello", "v": 1, "name": "Sam", "browser_key": "shared-browser-key-01"}),
+    )
+    .await;
     assert!(welcome["viewer"].as_str().unwrap().starts_with("v-"));
 
-    let r = h.post("end_class").bearer_auth(&h.key).body("{}").send().await.unwrap();
+    let r = h
+        .post("end_class")
+        .bearer_auth(&h.key)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     for ws in [&mut teacher, &mut tab] {
         let closed = loop {
@@ -286,7 +296,11 @@ async fn ending_the_class_closes_every_connection_and_the_instructor_is_the_key_
     }
     // And a new connection hears that no class is live.
     let mut late = connect(&h).await;
-    let answer = hello(&mut late, json!({"type": "hello", "v": 1, "browser_key": "browser-key-late-0001"})).await;
+    let answer = hello(
+        &mut late,
+        json!({"type": "hello", "v": 1, "browser_key": "browser-key-late-0001"}),
+    )
+    .await;
     assert_eq!(answer["closed"], 4404);
     h.stop().await;
 }
@@ -303,7 +317,9 @@ async fn a_last_seq_from_another_class_is_ignored() {
     .await;
     assert_eq!(welcome["type"], "welcome");
     // No catch-up for a number from another session: the next message is live, not `caught_up`.
-    ann.send(frame("c1", json!({"type": "send_chat", "text": "hello"}))).await.unwrap();
+    ann.send(frame("c1", json!({"type": "send_chat", "text": "hello"})))
+        .await
+        .unwrap();
     let next = next_json(&mut ann).await;
     assert_ne!(next["type"], "caught_up", "{next}");
     h.stop().await;

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 mod room;
+mod whip;
 
 use futures_util::{SinkExt, StreamExt};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
@@ -22,14 +23,16 @@ struct Host {
 }
 
 async fn host() -> Host {
+    host_with(ServerOptions::loopback(0, lectern_server::new_key())).await
+}
+
+async fn host_with(options: ServerOptions) -> Host {
     let dir = tempfile::tempdir().unwrap();
     let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
         .await
         .unwrap();
-    let key = lectern_server::new_key();
-    let server = Server::start(studio.clone(), ServerOptions::loopback(0, key.clone()))
-        .await
-        .unwrap();
+    let key = options.key.clone();
+    let server = Server::start(studio.clone(), options).await.unwrap();
     let base = server.loopback_url();
     Host {
         _dir: dir,

@@ -183,6 +183,44 @@ done: number,
  * Pages in all.
  */
 total: number, };
+export type BroadcastStatus = { 
+/**
+ * What feeds the stream: `"publisher"` (WHIP: OBS, a browser), `"test_card"`, or `null`.
+ */
+source: string | null, 
+/**
+ * The source's codecs, e.g. `["video/VP8", "audio/opus"]`.
+ */
+codecs: Array<string>, 
+/**
+ * Viewers connected or connecting by WHEP.
+ */
+viewers: number, 
+/**
+ * The path publishers post to (`/whip`), to be shown after the studio's URL.
+ */
+whipPath: string, 
+/**
+ * The Bearer token a WHIP publisher needs.
+ */
+publishKey: string, 
+/**
+ * Whether a new publisher takes over from a live one (otherwise it gets 409).
+ */
+replacePublisher: boolean, 
+/**
+ * Keyframe requests sent upstream after coalescing.
+ */
+upstreamKeyframeRequests: number, };
+export type SetBroadcast = { 
+/**
+ * A new publisher replaces the live one instead of being refused.
+ */
+replacePublisher: boolean | null, 
+/**
+ * Loop the built-in test card when no publisher is live (`true`), or stop it.
+ */
+testCard: boolean | null, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -191,4 +229,6 @@ export type Commands = {
   backup_school: { args: NoArgs, result: BackupDone },
   start_class: { args: StartClass, result: LiveStatus },
   end_class: { args: NoArgs, result: LiveStatus },
+  broadcast_status: { args: NoArgs, result: BroadcastStatus },
+  set_broadcast: { args: SetBroadcast, result: BroadcastStatus },
 };

@@ -1,0 +1,209 @@
+//! The studio's broadcast: the media engine, who may publish into it, and what the studio shows
+//! about it.
+//!
+//! The HTTP host turns `/whip` and `/whep` requests into calls on [`Broadcast::media`] after
+//! checking the publish key with [`Studio::check_publish_key`]; everything that is a policy
+//! (the key, whether a new publisher replaces the live one, the built-in source) lives here.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lectern_media::{EngineConfig, MediaEngine, SourceKind, TestCard};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{ApiError, ErrorCode, Studio};
+
+/// How the broadcast starts.
+#[derive(Debug, Clone)]
+pub struct BroadcastOptions {
+    /// Bind media to loopback only (the default, and all tests). `false` also binds every
+    /// interface, for a studio open to its local network.
+    pub loopback_only: bool,
+    /// Go live at once with the built-in test card (`lectern serve --demo`).
+    pub test_card: bool,
+    /// A fixed publish key (`--publish-key`); otherwise one derived from the school's secret,
+    /// stable across restarts so OBS keeps working.
+    pub publish_key: Option<String>,
+}
+
+impl Default for BroadcastOptions {
+    fn default() -> Self {
+        BroadcastOptions {
+            loopback_only: true,
+            test_card: false,
+            publish_key: None,
+        }
+    }
+}
+
+/// The broadcast part of a running studio.
+pub(crate) struct Broadcast {
+    media: MediaEngine,
+    replace_publisher: AtomicBool,
+}
+
+impl Broadcast {
+    pub(crate) fn media(&self) -> &MediaEngine {
+        &self.media
+    }
+
+    pub(crate) fn new(options: &BroadcastOptions) -> Broadcast {
+        let config = if options.loopback_only {
+            EngineConfig::loopback()
+        } else {
+            EngineConfig::default()
+        };
+        Broadcast {
+            media: MediaEngine::new(config),
+            replace_publisher: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What the broadcast screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BroadcastStatus {
+    /// What feeds the stream: `"publisher"` (WHIP: OBS, a browser), `"test_card"`, or `null`.
+    pub source: Option<String>,
+    /// The source's codecs, e.g. `["video/VP8", "audio/opus"]`.
+    pub codecs: Vec<String>,
+    /// Viewers connected or connecting by WHEP.
+    pub viewers: u32,
+    /// The path publishers post to (`/whip`), to be shown after the studio's URL.
+    pub whip_path: String,
+    /// The Bearer token a WHIP publisher needs.
+    pub publish_key: String,
+    /// Whether a new publisher takes over from a live one (otherwise it gets 409).
+    pub replace_publisher: bool,
+    /// Keyframe requests sent upstream after coalescing.
+    pub upstream_keyframe_requests: u64,
+}
+
+/// Broadcast settings the instructor changes.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetBroadcast {
+    /// A new publisher replaces the live one instead of being refused.
+    pub replace_publisher: Option<bool>,
+    /// Loop the built-in test card when no publisher is live (`true`), or stop it.
+    pub test_card: Option<bool>,
+}
+
+impl Studio {
+    /// The media engine, for the host's WHIP and WHEP endpoints.
+    pub fn media(&self) -> &MediaEngine {
+        &self.inner.broadcast.media
+    }
+
+    /// Whether a new WHIP publisher replaces the live one.
+    pub fn replace_publisher(&self) -> bool {
+        self.inner
+            .broadcast
+            .replace_publisher
+            .load(Ordering::Relaxed)
+    }
+
+    /// The publish key: the fixed one from the options, else derived from the school's secret.
+    pub async fn publish_key(&self) -> Result<String, ApiError> {
+        if let Some(key) = &self.inner.options.broadcast.publish_key {
+            return Ok(key.clone());
+        }
+        use hmac::{Hmac, Mac};
+        let secret = self.store().await?.install_secret().await?;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.expose())
+            .map_err(|e| ApiError::internal(format!("keying the HMAC: {e}")))?;
+        mac.update(b"lectern-publish-key-v1");
+        let digest = mac.finalize().into_bytes();
+        Ok(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Check a publisher's Bearer token in constant time.
+    ///
+    /// # Errors
+    /// `unauthorized` for a missing or wrong key; the errors of [`Studio::publish_key`].
+    pub async fn check_publish_key(&self, token: Option<&str>) -> Result<(), ApiError> {
+        let key = self.publish_key().await?;
+        let given = token.unwrap_or("").as_bytes();
+        let expected = key.as_bytes();
+        let mut diff = u8::from(given.len() != expected.len());
+        for (i, b) in expected.iter().enumerate() {
+            diff |= b ^ given.get(i).copied().unwrap_or(0);
+        }
+        if diff == 0 {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "a publisher needs the studio's publish key as a Bearer token",
+            ))
+        }
+    }
+
+    /// Start the built-in source if the options ask for it.
+    pub(crate) async fn start_builtin_source(&self) -> Result<(), ApiError> {
+        if self.inner.options.broadcast.test_card {
+            self.set_test_card(true).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_test_card(&self, on: bool) -> Result<(), ApiError> {
+        if on {
+            let card = TestCard::embedded().map_err(media_error)?;
+            self.media()
+                .start_test_card(card)
+                .await
+                .map_err(media_error)?;
+        } else {
+            self.media().stop_test_card().await;
+        }
+        Ok(())
+    }
+
+    /// The broadcast as the studio shows it.
+    pub async fn broadcast_status(
+        &self,
+        _args: crate::api::NoArgs,
+    ) -> Result<BroadcastStatus, ApiError> {
+        let status = self.media().status();
+        let (source, codecs) = match status.source {
+            Some(source) => {
+                let kind = match source.kind {
+                    SourceKind::Publisher(_) => "publisher",
+                    SourceKind::TestCard => "test_card",
+                };
+                (Some(kind.to_owned()), source.codecs.clone())
+            }
+            None => (None, vec![]),
+        };
+        Ok(BroadcastStatus {
+            source,
+            codecs,
+            viewers: u32::try_from(status.viewers.len()).unwrap_or(u32::MAX),
+            whip_path: "/whip".to_owned(),
+            publish_key: self.publish_key().await?,
+            replace_publisher: self.replace_publisher(),
+            upstream_keyframe_requests: status.upstream_keyframe_requests,
+        })
+    }
+
+    /// Change broadcast settings; fields left out stay as they are.
+    pub async fn set_broadcast(&self, args: SetBroadcast) -> Result<BroadcastStatus, ApiError> {
+        if let Some(replace) = args.replace_publisher {
+            self.inner
+                .broadcast
+                .replace_publisher
+                .store(replace, Ordering::Relaxed);
+        }
+        if let Some(on) = args.test_card {
+            self.set_test_card(on).await?;
+        }
+        self.broadcast_status(crate::api::NoArgs {}).await
+    }
+}
+
+/// A media engine failure as an API error (the HTTP host maps media codes itself).
+fn media_error(err: lectern_media::MediaError) -> ApiError {
+    ApiError::new(ErrorCode::Internal, format!("{} ({})", err, err.code()))
+}
