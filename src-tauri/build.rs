@@ -12,6 +12,9 @@ const COMMANDS: &[&str] = &[
     "end_class",
     "broadcast_status",
     "set_broadcast",
+    "create_moderator_link",
+    "moderator_links",
+    "revoke_moderator_link",
 ];
 
 fn main() {

@@ -4,6 +4,9 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
+use lectern_engine::moderators::{
+    CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
+};
 use lectern_engine::{ApiError, BroadcastStatus, SetBroadcast, Studio};
 use tauri::State;
 
@@ -71,4 +74,28 @@ pub async fn set_broadcast(
     args: SetBroadcast,
 ) -> Result<BroadcastStatus, ApiError> {
     studio.set_broadcast(args).await
+}
+
+#[tauri::command]
+pub async fn create_moderator_link(
+    studio: State<'_, Studio>,
+    args: CreateModeratorLink,
+) -> Result<NewModeratorLink, ApiError> {
+    studio.create_moderator_link(args).await
+}
+
+#[tauri::command]
+pub async fn moderator_links(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<Vec<ModeratorLinkInfo>, ApiError> {
+    studio.moderator_links(args).await
+}
+
+#[tauri::command]
+pub async fn revoke_moderator_link(
+    studio: State<'_, Studio>,
+    args: RevokeModeratorLink,
+) -> Result<Vec<ModeratorLinkInfo>, ApiError> {
+    studio.revoke_moderator_link(args).await
 }

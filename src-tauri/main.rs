@@ -103,6 +103,9 @@ fn main() -> anyhow::Result<()> {
             commands::end_class,
             commands::broadcast_status,
             commands::set_broadcast,
+            commands::create_moderator_link,
+            commands::moderator_links,
+            commands::revoke_moderator_link,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

@@ -151,7 +151,21 @@ impl LiveRoom {
     /// Open the room of `session_id`, replaying its log, and start its task.
     pub async fn open(store: Store, session_id: i64, clock: Clock) -> Result<LiveRoom, ApiError> {
         let records = load(&store, session_id).await?;
-        let room = Room::replay(records.iter());
+        let mut room = Room::replay(records.iter());
+        // Offers scheduled "at minute N" and timing experiments count from the class's start.
+        let started_at_ms: i64 = store
+            .read(move |conn| {
+                Ok(conn.query_row(
+                    "SELECT started_at_ms FROM live_sessions WHERE id = ?1",
+                    [session_id],
+                    |r| r.get(0),
+                )?)
+            })
+            .await?;
+        room.set_class(
+            &session_id.to_string(),
+            lectern_room::Timestamp(u64::try_from(started_at_ms).unwrap_or(0)),
+        );
         let (commands, queue) = mpsc::channel(QUEUE);
         let (deliveries, _) = broadcast::channel(FANOUT);
         let (ended, ended_rx) = watch::channel(false);

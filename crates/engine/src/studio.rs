@@ -104,7 +104,7 @@ impl std::fmt::Debug for Studio {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -188,7 +188,7 @@ impl Studio {
         self.inner.events.subscribe()
     }
 
-    fn emit(&self, event: StudioEvent) {
+    pub(crate) fn emit(&self, event: StudioEvent) {
         // No receiver is fine: nobody is looking.
         let _ = self.inner.events.send(event);
     }

@@ -83,6 +83,31 @@ pub enum RoomError {
     /// The broadcast has ended; the room accepts nothing more.
     #[error("the class has ended")]
     RoomClosed,
+    /// An offer's checkout link is not an acceptable `https://` URL.
+    #[error("invalid checkout link: {reason}")]
+    InvalidUrl {
+        /// What is wrong, for people.
+        reason: String,
+    },
+    /// An offer's variant weights are not each in (0, 1] or do not sum to 1.
+    #[error("invalid weights: {reason}")]
+    InvalidWeights {
+        /// What is wrong, for people.
+        reason: String,
+    },
+    /// The offer was withdrawn (or replaced, or ended with the class).
+    #[error("this offer was withdrawn")]
+    OfferWithdrawn,
+    /// The offer is not on this viewer's screen: still scheduled, or dismissed by them.
+    #[error("this offer is not live for you")]
+    OfferNotLive,
+    /// A click without an exposure first.
+    #[error("the offer was not shown to you")]
+    NotExposed,
+    /// This viewer's exposure, click or dismissal of this offer is already counted; nothing
+    /// changed (clients treat it as success).
+    #[error("already counted")]
+    AlreadyCounted,
     /// A frame was larger than 4 KiB.
     #[error("frame too large: at most {limit} bytes")]
     FrameTooLarge {
@@ -124,6 +149,12 @@ impl RoomError {
             RoomError::OutOfRange { .. } => "out_of_range",
             RoomError::Full { .. } => "full",
             RoomError::RoomClosed => "room_closed",
+            RoomError::InvalidUrl { .. } => "invalid_url",
+            RoomError::InvalidWeights { .. } => "invalid_weights",
+            RoomError::OfferWithdrawn => "offer_withdrawn",
+            RoomError::OfferNotLive => "offer_not_live",
+            RoomError::NotExposed => "not_exposed",
+            RoomError::AlreadyCounted => "already_counted",
             RoomError::FrameTooLarge { .. } => "frame_too_large",
             RoomError::Malformed { .. } => "malformed",
             RoomError::UnsupportedVersion { .. } => "unsupported_version",

@@ -1,5 +1,5 @@
-//! `lectern-room`: the live room's pure core. Chat with moderation, polls and quizzes, Q&A and
-//! reactions, decided without IO.
+//! `lectern-room`: the live room's pure core. Chat with moderation, polls and quizzes, Q&A,
+//! reactions, and course offers with A/B variants, decided without IO.
 //!
 //! **For:** deciding what every input does: who may do it, whether it passes the limits, and
 //! which events follow. **Not for:** sockets, the clock, persistence, tokens or fan-out. The
@@ -22,13 +22,24 @@
 //!   `handle` with a `now` past [`Room::next_deadline`]; `Input::Tick` exists for that.
 //! - A moderation event's record carries `by`: together they are the audit log
 //!   ([`Room::audit_log`]). There is no second "audit" event that could disagree with the fact.
-//! - The protocol, limits and error codes are in `crates/room/PROTOCOL-DRAFT.md`.
+//! - Offers ([`offers`]): the instructor pushes, schedules or withdraws an [`OfferSpec`] with 1-4
+//!   weighted variants. The full offer goes to staff (`offer_pushed`, audience Staff); each
+//!   viewer gets only their own variant's [`OfferCard`] in an `offer_shown` event addressed to
+//!   them (`StaffAnd(viewer)`), and in their welcome snapshot. A viewer's variant is
+//!   [`assign_variant`]`(experiment, viewer id, weights)`: sticky on every device and reconnect of
+//!   one identity. Timing variants (every variant has a `minute`) are assigned once per session
+//!   (`session:<key>`, from [`Room::set_class`]). Exposures, clicks and dismissals are counted
+//!   once per viewer and offer, with per-variant counts for staff.
+//! - The protocol, limits and error codes are in `crates/room/PROTOCOL-DRAFT.md`; the offers
+//!   section is also in `docs/protocol.md`.
 //!
 //! # Layout
 //! - `protocol.rs`: [`Input`], [`Action`], [`Event`] with its [`Audience`], [`Recorded`],
 //!   [`Output`], [`Reply`], [`Snapshot`], and the client frame parser.
 //! - `model.rs`: ids, [`Timestamp`], [`Role`] and the permission table, domain records
 //!   ([`ChatMessage`], [`Hold`], [`Poll`], [`Ballot`], [`Question`], [`Reaction`]).
+//! - `offers.rs`: [`Offer`], [`OfferSpec`], [`VariantSpec`], [`OfferCard`], [`assign_variant`],
+//!   checkout-link checks and the `ref` code, [`offers::offer_limits`].
 //! - `room.rs`: [`Room`]: validation in `handle`, state changes in `apply`; [`limits`].
 //! - `text.rs`: cleaning and measuring what people type; confusable names; links.
 //! - `error.rs`: [`RoomError`] and its stable codes.
@@ -68,12 +79,24 @@
 //! - questions have no rate limit besides five pending per viewer;
 //! - sequence numbers, resume tokens, the email-with-consent at join, and the socket-level
 //!   hostile corpus (frames, floods, slow readers) belong to the engine and server, not here;
-//! - no TypeScript bindings (ts-rs) for these types yet.
+//! - no TypeScript bindings (ts-rs) for these types yet;
+//! - offers: the host must call [`Room::set_class`] (session key and start time) after
+//!   `Room::new`/`Room::replay`; until the engine does, timing experiments are refused with
+//!   `invalid` and `minute`s count from the room's first event;
+//! - offers: a push emits one `offer_shown` per online viewer (exact assignment counts, works with
+//!   the existing audiences), so a class of thousands writes thousands of small rows at once and
+//!   can outrun the engine's fan-out buffer; a per-viewer projection of one `offer_pushed` in
+//!   the server would avoid that;
+//! - offers: one live offer at a time (a new one replaces it); no editing a scheduled offer
+//!   (withdraw it and schedule another id); an offer id cannot be reused in a class;
+//! - offers: the checkout link is checked for shape (https, DNS host, no user info), not
+//!   against a list of the school's shop domains.
 
 #![deny(missing_docs)]
 
 mod error;
 mod model;
+pub mod offers;
 mod protocol;
 mod room;
 pub mod text;
@@ -84,8 +107,12 @@ pub use model::{
     Fingerprint, Flag, Hold, HoldReason, MessageId, PERMISSIONS, Poll, PollId, PollSpec, PollState,
     Question, QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
+pub use offers::{
+    Offer, OfferCard, OfferId, OfferSpec, OfferState, VariantCounts, VariantSpec, Weight,
+    assign_variant,
+};
 pub use protocol::{
-    Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, Output, PROTOCOL_VERSION,
-    PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
+    Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,
+    PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
 };
 pub use room::{AuditEntry, RESERVED_NAMES, Room, RoomState, capability, limits};

@@ -105,8 +105,11 @@ pub enum Capability {
     RunQa,
     /// Read and write the staff-only back channel.
     BackChannel,
-    /// Change offers and prices (used by the engine; no room action needs it).
+    /// Push, schedule and withdraw offers (and with them, prices).
     ChangeOffers,
+    /// Report what one's own offer card did: exposed, clicked, dismissed (staff have no card,
+    /// so theirs are refused with `offer_not_live`).
+    RespondToOffers,
     /// End the broadcast (and with it the room).
     EndBroadcast,
 }
@@ -131,6 +134,10 @@ pub const PERMISSIONS: &[(Capability, &[Role])] = &[
     (Capability::RunQa, &[Role::Instructor, Role::Ta]),
     (Capability::BackChannel, &[Role::Instructor, Role::Ta]),
     (Capability::ChangeOffers, &[Role::Instructor]),
+    (
+        Capability::RespondToOffers,
+        &[Role::Instructor, Role::Ta, Role::Viewer],
+    ),
     (Capability::EndBroadcast, &[Role::Instructor]),
 ];
 

@@ -8,6 +8,7 @@ use crate::model::{
     Hold, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId, QuestionState,
     Reaction, Role, Timestamp, ViewerId,
 };
+use crate::offers::{Offer, OfferCard, OfferId, OfferSpec, VariantCounts};
 
 /// The protocol version this crate speaks; carried by every frame and every recorded event.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -194,6 +195,66 @@ pub enum Action {
     },
     /// Instructor only: the broadcast ends and the room closes.
     EndBroadcast,
+    /// Instructor only: put an offer on viewers' screens now, replacing the live one.
+    PushOffer {
+        /// The offer.
+        spec: Box<OfferSpec>,
+    },
+    /// Instructor only: put an offer on screens later: at `at_ms`, or at `minute` of the class,
+    /// or (a timing experiment, every variant with a `minute`) at the session's variant's minute.
+    ScheduleOffer {
+        /// The offer.
+        spec: Box<OfferSpec>,
+        /// When, in ms since the Unix epoch (within 12 hours).
+        #[serde(default)]
+        at_ms: Option<Timestamp>,
+        /// Or: this minute after the class started (at most 720).
+        #[serde(default)]
+        minute: Option<u32>,
+    },
+    /// Instructor only: take a live or scheduled offer away.
+    WithdrawOffer {
+        /// Which.
+        offer: OfferId,
+    },
+    /// A viewer: their card is visible on screen now. Counted once per viewer and offer.
+    OfferExposed {
+        /// Which offer.
+        offer: OfferId,
+        /// The variant on the card (must be the viewer's).
+        variant: u8,
+    },
+    /// A viewer clicked their card (after its exposure). Counted once.
+    OfferClicked {
+        /// Which offer.
+        offer: OfferId,
+        /// The variant on the card.
+        variant: u8,
+    },
+    /// A viewer closed their card; it stays closed for that identity on every device.
+    OfferDismissed {
+        /// Which offer.
+        offer: OfferId,
+        /// The variant on the card.
+        variant: u8,
+    },
+}
+
+/// One viewer's response to their card, with the variant's counts after it (for staff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferTally {
+    /// Which offer.
+    pub offer: OfferId,
+    /// The course it sells.
+    pub course_id: String,
+    /// Who.
+    pub viewer: ViewerId,
+    /// Their variant's index.
+    pub variant: u8,
+    /// Its name.
+    pub variant_name: String,
+    /// The variant's counts after this response.
+    pub counts: VariantCounts,
 }
 
 /// A fact the room accepted. The host persists it (wrapped in [`Recorded`]) and fans it out to
@@ -397,6 +458,37 @@ pub enum Event {
     },
     /// The broadcast ended; the room accepts nothing more.
     BroadcastEnded,
+    /// An offer was scheduled: every variant (staff only).
+    OfferScheduled {
+        /// The offer, `scheduled`, with `at`.
+        offer: Box<Offer>,
+    },
+    /// An offer went live (pushed, or its time came when the record has no author): every
+    /// variant (staff only). Viewers get their own card with `offer_shown`.
+    OfferPushed {
+        /// The offer, `live`.
+        offer: Box<Offer>,
+    },
+    /// One viewer's card was delivered: their variant only, their checkout link.
+    OfferShown {
+        /// Whose.
+        viewer: ViewerId,
+        /// The card.
+        card: Box<OfferCard>,
+    },
+    /// An offer was withdrawn (by the instructor, by a newer offer, or by the end of the class).
+    OfferWithdrawn {
+        /// Which.
+        offer: OfferId,
+        /// The course it sold.
+        course_id: String,
+    },
+    /// A viewer's card was visible on their screen.
+    OfferExposed(Box<OfferTally>),
+    /// A viewer clicked their card.
+    OfferClicked(Box<OfferTally>),
+    /// A viewer dismissed their card.
+    OfferDismissed(Box<OfferTally>),
 }
 
 /// Who receives an event.
@@ -423,7 +515,13 @@ impl Event {
             | Event::BackChannelPosted { .. }
             | Event::PollCreated { .. }
             | Event::BallotCast { .. }
-            | Event::AnonymousBallotCast { .. } => Audience::Staff,
+            | Event::AnonymousBallotCast { .. }
+            | Event::OfferScheduled { .. }
+            | Event::OfferPushed { .. }
+            | Event::OfferExposed(_)
+            | Event::OfferClicked(_) => Audience::Staff,
+            Event::OfferShown { viewer, .. } => Audience::StaffAnd(viewer.clone()),
+            Event::OfferDismissed(tally) => Audience::StaffAnd(tally.viewer.clone()),
             Event::ChatHeld { hold } => Audience::StaffAnd(hold.message.author.clone()),
             Event::HoldRejected { author, .. } => Audience::StaffAnd(author.clone()),
             Event::ViewerTimedOut { viewer, .. }
@@ -449,12 +547,13 @@ impl Event {
             | Event::QuestionAnswered { .. }
             | Event::QuestionHighlighted { .. }
             | Event::ReactionsAggregated { .. }
+            | Event::OfferWithdrawn { .. }
             | Event::BroadcastEnded => Audience::Everyone,
         }
     }
 
-    /// True for events that are moderation actions; with the record's `by` they form the audit
-    /// log.
+    /// True for events that are moderation actions (offer changes included); with the record's
+    /// `by` they form the audit log.
     pub fn is_moderation(&self) -> bool {
         matches!(
             self,
@@ -479,6 +578,9 @@ impl Event {
                 | Event::QuestionDismissed { .. }
                 | Event::QuestionHighlighted { .. }
                 | Event::BroadcastEnded
+                | Event::OfferScheduled { .. }
+                | Event::OfferPushed { .. }
+                | Event::OfferWithdrawn { .. }
         )
     }
 }
@@ -618,6 +720,12 @@ pub struct Snapshot {
     pub back_channel: Vec<BackChannelNote>,
     /// The class has ended.
     pub ended: bool,
+    /// A viewer's live offer card (their variant), unless they dismissed it; `None` for staff.
+    #[serde(default)]
+    pub offer: Option<OfferCard>,
+    /// Staff only: every offer of the class with all variants and live counts.
+    #[serde(default)]
+    pub offers: Vec<Offer>,
 }
 
 /// A client's WebSocket frame: `{"v":1,"client_id":"c-17","action":{"type":"send_chat",...}}`.

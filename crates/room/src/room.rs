@@ -14,8 +14,12 @@ use crate::model::{
     Hold, HoldReason, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId,
     QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
+use crate::offers::{
+    self, Offer, OfferCard, OfferId, OfferSpec, OfferState, VariantCounts, offer_limits,
+};
 use crate::protocol::{
-    Action, Event, Input, Output, PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState,
+    Action, Event, Input, OfferTally, Output, PROTOCOL_VERSION, PollView, Recorded, Reply,
+    Snapshot, YourState,
 };
 use crate::text;
 
@@ -143,6 +147,29 @@ pub struct RoomState {
     audit: VecDeque<AuditEntry>,
     back_channel: VecDeque<BackChannelNote>,
     ended: bool,
+    /// The time of the first event: the class's start unless the host says otherwise.
+    first_at: Option<Timestamp>,
+    /// Every offer, in the order they were scheduled or pushed.
+    offers: Vec<Offer>,
+    offer_viewers: BTreeMap<OfferId, OfferViewers>,
+    live_offer: Option<OfferId>,
+}
+
+/// Who did what with one offer's cards.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct OfferViewers {
+    /// Viewers whose card was delivered, with their variant.
+    shown: BTreeMap<ViewerId, u8>,
+    exposed: BTreeSet<ViewerId>,
+    clicked: BTreeSet<ViewerId>,
+    dismissed: BTreeSet<ViewerId>,
+}
+
+/// What the host tells the room about its class; not in the log (see [`Room::set_class`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ClassInfo {
+    session: String,
+    started_at: Timestamp,
 }
 
 /// Reactions of the current second, not yet in the log.
@@ -158,6 +185,7 @@ struct ReactionWindow {
 pub struct Room {
     state: RoomState,
     reactions: Option<ReactionWindow>,
+    class: Option<ClassInfo>,
 }
 
 /// What one action produced before it is recorded.
@@ -182,14 +210,58 @@ impl Room {
         room
     }
 
+    /// Tells the room which session it runs and when the class started: timing experiments are
+    /// assigned by the session (`session:<key>`), and `minute`s count from the start. Not in the
+    /// log: the host calls it after [`Room::new`] or [`Room::replay`]. Without it, minutes count
+    /// from the first event and timing experiments are refused.
+    pub fn set_class(&mut self, session: &str, started_at: Timestamp) {
+        self.class = Some(ClassInfo {
+            session: session.to_owned(),
+            started_at,
+        });
+    }
+
+    /// An offer by id.
+    pub fn offer(&self, id: &OfferId) -> Option<&Offer> {
+        self.state.offers.iter().find(|o| o.spec.id == *id)
+    }
+
+    /// The card `viewer` sees now, if an offer is live, they are a viewer and did not dismiss it.
+    pub fn offer_card(&self, viewer: &ViewerId) -> Option<OfferCard> {
+        let s = &self.state;
+        let p = s.participants.get(viewer)?;
+        if p.role != Role::Viewer {
+            return None;
+        }
+        let offer = s.live_offer.as_ref().and_then(|id| self.offer(id))?;
+        let seen = s.offer_viewers.get(&offer.spec.id);
+        if seen.is_some_and(|v| v.dismissed.contains(viewer)) {
+            return None;
+        }
+        offers::card(
+            &offer.spec,
+            variant_of(offer, viewer),
+            viewer,
+            seen.is_some_and(|v| v.exposed.contains(viewer)),
+            seen.is_some_and(|v| v.clicked.contains(viewer)),
+        )
+    }
+
     /// The state the log determines (pending reactions are not part of it).
     pub fn state(&self) -> &RoomState {
         &self.state
     }
 
-    /// When the host must call `handle(Input::Tick, now)` next: a poll timer, or the end of the
-    /// second whose reactions are pending.
+    /// When the host must call `handle(Input::Tick, now)` next: a poll timer, a scheduled offer,
+    /// or the end of the second whose reactions are pending.
     pub fn next_deadline(&self) -> Option<Timestamp> {
+        let offer = self
+            .state
+            .offers
+            .iter()
+            .filter(|o| o.state == OfferState::Scheduled && !self.state.ended)
+            .map(|o| o.at)
+            .min();
         let poll = self
             .state
             .open_poll
@@ -199,10 +271,7 @@ impl Room {
             .reactions
             .as_ref()
             .map(|w| w.second.plus_ms(limits::RATE_INTERVAL_MS));
-        match (poll, reactions) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [poll, reactions, offer].into_iter().flatten().min()
     }
 
     /// The moderation actions kept in memory, oldest first.
@@ -318,6 +387,7 @@ impl Room {
     pub fn apply(&mut self, record: &Recorded) {
         let at = record.at;
         let s = &mut self.state;
+        s.first_at.get_or_insert(at);
         if let (Some(by), Some(client_id)) = (&record.by, &record.client_id)
             && let Some(p) = s.participants.get_mut(by)
             && !p.recent_client_ids.contains(client_id)
@@ -537,6 +607,50 @@ impl Room {
             }
             Event::QuestionHighlighted { question } => s.highlighted = *question,
             Event::BroadcastEnded => s.ended = true,
+            Event::OfferScheduled { offer } | Event::OfferPushed { offer } => {
+                let id = offer.spec.id.clone();
+                match s.offers.iter_mut().find(|o| o.spec.id == id) {
+                    Some(known) => *known = (**offer).clone(),
+                    None => s.offers.push((**offer).clone()),
+                }
+                s.offer_viewers.entry(id.clone()).or_default();
+                if offer.state == OfferState::Live {
+                    s.live_offer = Some(id);
+                }
+            }
+            Event::OfferShown { viewer, card } => {
+                let seen = s.offer_viewers.entry(card.offer.clone()).or_default();
+                if seen.shown.insert(viewer.clone(), card.variant).is_none()
+                    && let Some(offer) = s.offers.iter_mut().find(|o| o.spec.id == card.offer)
+                    && let Some(c) = offer.counts.get_mut(usize::from(card.variant))
+                {
+                    c.shown = c.shown.saturating_add(1);
+                }
+            }
+            Event::OfferWithdrawn { offer, .. } => {
+                if let Some(o) = s.offers.iter_mut().find(|o| o.spec.id == *offer) {
+                    o.state = OfferState::Withdrawn;
+                }
+                if s.live_offer.as_ref() == Some(offer) {
+                    s.live_offer = None;
+                }
+            }
+            Event::OfferExposed(tally)
+            | Event::OfferClicked(tally)
+            | Event::OfferDismissed(tally) => {
+                let seen = s.offer_viewers.entry(tally.offer.clone()).or_default();
+                let set = match &record.event {
+                    Event::OfferExposed(_) => &mut seen.exposed,
+                    Event::OfferClicked(_) => &mut seen.clicked,
+                    _ => &mut seen.dismissed,
+                };
+                set.insert(tally.viewer.clone());
+                if let Some(offer) = s.offers.iter_mut().find(|o| o.spec.id == tally.offer)
+                    && let Some(c) = offer.counts.get_mut(usize::from(tally.variant))
+                {
+                    *c = tally.counts;
+                }
+            }
         }
     }
 
@@ -592,6 +706,8 @@ impl Room {
                 Vec::new()
             },
             ended: s.ended,
+            offer: self.offer_card(viewer),
+            offers: if staff { s.offers.clone() } else { Vec::new() },
         })
     }
 
@@ -658,6 +774,235 @@ impl Room {
         if let Some(poll) = due {
             self.emit(out, now, None, None, Event::PollClosed { poll });
         }
+        // Due offers go live in time order; each replaces the one before.
+        for _ in 0..offer_limits::OFFERS {
+            let due = self
+                .state
+                .offers
+                .iter()
+                .filter(|o| o.state == OfferState::Scheduled && o.at <= now && !self.state.ended)
+                .min_by_key(|o| o.at)
+                .cloned();
+            let Some(offer) = due else { break };
+            for event in self.go_live(offer, now) {
+                self.emit(out, now, None, None, event);
+            }
+        }
+    }
+
+    /// The events that put `offer` on screens now: the live offer withdrawn, this one pushed,
+    /// and a card for every viewer online.
+    fn go_live(&self, mut offer: Offer, now: Timestamp) -> Vec<Event> {
+        let s = &self.state;
+        let mut events = Vec::new();
+        if let Some(live) = s.live_offer.as_ref().and_then(|id| self.offer(id)) {
+            events.push(Event::OfferWithdrawn {
+                offer: live.spec.id.clone(),
+                course_id: live.spec.course_id.clone(),
+            });
+        }
+        offer.state = OfferState::Live;
+        offer.at = now;
+        let cards: Vec<Event> = s
+            .participants
+            .iter()
+            .filter(|(_, p)| p.role == Role::Viewer && p.online && !p.banned)
+            .filter_map(|(viewer, _)| {
+                let card = offers::card(
+                    &offer.spec,
+                    variant_of(&offer, viewer),
+                    viewer,
+                    false,
+                    false,
+                )?;
+                Some(Event::OfferShown {
+                    viewer: viewer.clone(),
+                    card: Box::new(card),
+                })
+            })
+            .collect();
+        events.push(Event::OfferPushed {
+            offer: Box::new(offer),
+        });
+        events.extend(cards);
+        events
+    }
+
+    /// Validates a push (`schedule` = `None`) or a schedule and returns its events.
+    fn place_offer(
+        &self,
+        spec: &OfferSpec,
+        schedule: Option<(Option<Timestamp>, Option<u32>)>,
+        now: Timestamp,
+    ) -> Result<Vec<Event>, RoomError> {
+        let s = &self.state;
+        let spec = offers::checked_offer(spec)?;
+        if s.offers.iter().any(|o| o.spec.id == spec.id) {
+            return Err(RoomError::invalid(
+                "this offer id is already used in this class",
+            ));
+        }
+        if s.offers.len() >= offer_limits::OFFERS {
+            return Err(RoomError::Full {
+                limit: offer_limits::OFFERS,
+            });
+        }
+        let start = self
+            .class
+            .as_ref()
+            .map(|c| c.started_at)
+            .or(s.first_at)
+            .unwrap_or(now);
+        let minute_at = |minute: u32| start.plus_ms(u64::from(minute) * 60_000);
+        let minute_range = || RoomError::OutOfRange {
+            min: (now.0.saturating_sub(start.0) / 60_000).saturating_add(1),
+            max: u64::from(offer_limits::MINUTE_MAX),
+        };
+        let timing = spec.is_timing_experiment();
+        let mut session_variant = None;
+        let at = match (schedule, timing) {
+            (None, true) => {
+                return Err(RoomError::invalid(
+                    "a timing experiment is scheduled: use schedule_offer without at_ms or minute",
+                ));
+            }
+            (None, false) => now,
+            (Some((None, None)), true) => {
+                let Some(class) = &self.class else {
+                    return Err(RoomError::invalid(
+                        "timing experiments need the room's session, which the host has not set",
+                    ));
+                };
+                if spec
+                    .variants
+                    .iter()
+                    .any(|v| v.minute.is_some_and(|m| minute_at(m) <= now))
+                {
+                    return Err(minute_range());
+                }
+                let index = offers::assign_variant(
+                    spec.experiment_id(),
+                    &offers::session_unit(&class.session),
+                    &spec.weights(),
+                );
+                session_variant = u8::try_from(index).ok();
+                let minute = spec.variants.get(index).and_then(|v| v.minute);
+                minute_at(minute.unwrap_or(0))
+            }
+            (Some(_), true) => {
+                return Err(RoomError::invalid(
+                    "a timing experiment takes its minutes from its variants: no at_ms or minute",
+                ));
+            }
+            (Some((Some(at), None)), false) => {
+                let latest = now.plus_ms(offer_limits::SCHEDULE_AHEAD_MS);
+                if at <= now || at > latest {
+                    return Err(RoomError::OutOfRange {
+                        min: now.0.saturating_add(1),
+                        max: latest.0,
+                    });
+                }
+                at
+            }
+            (Some((None, Some(minute))), false) => {
+                if minute > offer_limits::MINUTE_MAX || minute_at(minute) <= now {
+                    return Err(minute_range());
+                }
+                minute_at(minute)
+            }
+            (Some(_), false) => {
+                return Err(RoomError::invalid(
+                    "schedule with at_ms or minute: exactly one",
+                ));
+            }
+        };
+        let offer = Offer {
+            counts: vec![VariantCounts::default(); spec.variants.len()],
+            spec,
+            state: OfferState::Scheduled,
+            at,
+            session_variant,
+        };
+        Ok(if schedule.is_none() {
+            self.go_live(offer, now)
+        } else {
+            vec![Event::OfferScheduled {
+                offer: Box::new(offer),
+            }]
+        })
+    }
+
+    /// Checks a viewer's response to their card and returns the tally to record.
+    fn respond(
+        &self,
+        viewer: &ViewerId,
+        offer: &OfferId,
+        variant: u8,
+        action: &Action,
+    ) -> Result<Event, RoomError> {
+        let s = &self.state;
+        let o = self.offer(offer).ok_or(RoomError::NotFound)?;
+        match o.state {
+            OfferState::Withdrawn => return Err(RoomError::OfferWithdrawn),
+            OfferState::Scheduled => return Err(RoomError::OfferNotLive),
+            OfferState::Live => {}
+        }
+        let is_viewer = s
+            .participants
+            .get(viewer)
+            .is_some_and(|p| p.role == Role::Viewer);
+        if !is_viewer {
+            return Err(RoomError::OfferNotLive);
+        }
+        let index = variant_of(o, viewer);
+        if usize::from(variant) != index {
+            return Err(RoomError::invalid("this is not your variant of the offer"));
+        }
+        let empty = OfferViewers::default();
+        let seen = s.offer_viewers.get(offer).unwrap_or(&empty);
+        let dismissed = seen.dismissed.contains(viewer);
+        let mut counts = o.counts.get(index).copied().unwrap_or_default();
+        let event: fn(Box<OfferTally>) -> Event = match action {
+            Action::OfferExposed { .. } => {
+                if dismissed {
+                    return Err(RoomError::OfferNotLive);
+                }
+                if seen.exposed.contains(viewer) {
+                    return Err(RoomError::AlreadyCounted);
+                }
+                counts.exposures = counts.exposures.saturating_add(1);
+                Event::OfferExposed
+            }
+            Action::OfferClicked { .. } => {
+                if dismissed {
+                    return Err(RoomError::OfferNotLive);
+                }
+                if !seen.exposed.contains(viewer) {
+                    return Err(RoomError::NotExposed);
+                }
+                if seen.clicked.contains(viewer) {
+                    return Err(RoomError::AlreadyCounted);
+                }
+                counts.clicks = counts.clicks.saturating_add(1);
+                Event::OfferClicked
+            }
+            _ => {
+                if dismissed {
+                    return Err(RoomError::AlreadyCounted);
+                }
+                counts.dismissals = counts.dismissals.saturating_add(1);
+                Event::OfferDismissed
+            }
+        };
+        let name = o.spec.variants.get(index).map(|v| v.name.clone());
+        Ok(event(Box::new(OfferTally {
+            offer: offer.clone(),
+            course_id: o.spec.course_id.clone(),
+            viewer: viewer.clone(),
+            variant,
+            variant_name: name.unwrap_or_default(),
+            counts,
+        })))
     }
 
     fn join(
@@ -723,6 +1068,19 @@ impl Room {
                     viewer: viewer.clone(),
                     banned: banned.clone(),
                 },
+            });
+        }
+        // A viewer who was away when the offer went live gets their card now (once).
+        if role == Role::Viewer
+            && let Some(offer) = s.live_offer.as_ref().and_then(|id| self.offer(id))
+            && let Some(seen) = s.offer_viewers.get(&offer.spec.id)
+            && !seen.shown.contains_key(viewer)
+            && let Some(card) =
+                offers::card(&offer.spec, variant_of(offer, viewer), viewer, false, false)
+        {
+            events.push(Event::OfferShown {
+                viewer: viewer.clone(),
+                card: Box::new(card),
             });
         }
         Ok(events)
@@ -1125,8 +1483,39 @@ impl Room {
                 if let Some(p) = s.open_poll.and_then(|id| s.polls.get(&id)) {
                     events.push(Event::PollClosed { poll: p.id });
                 }
+                for o in s.offers.iter().filter(|o| o.state != OfferState::Withdrawn) {
+                    events.push(Event::OfferWithdrawn {
+                        offer: o.spec.id.clone(),
+                        course_id: o.spec.course_id.clone(),
+                    });
+                }
                 events.push(Event::BroadcastEnded);
                 Ok(Outcome::Events(events))
+            }
+            Action::PushOffer { spec } => Ok(Outcome::Events(self.place_offer(spec, None, now)?)),
+            Action::ScheduleOffer {
+                spec,
+                at_ms,
+                minute,
+            } => Ok(Outcome::Events(self.place_offer(
+                spec,
+                Some((*at_ms, *minute)),
+                now,
+            )?)),
+            Action::WithdrawOffer { offer } => {
+                let o = self.offer(offer).ok_or(RoomError::NotFound)?;
+                if o.state == OfferState::Withdrawn {
+                    return Err(RoomError::OfferWithdrawn);
+                }
+                one(Event::OfferWithdrawn {
+                    offer: offer.clone(),
+                    course_id: o.spec.course_id.clone(),
+                })
+            }
+            Action::OfferExposed { offer, variant }
+            | Action::OfferClicked { offer, variant }
+            | Action::OfferDismissed { offer, variant } => {
+                one(self.respond(viewer, offer, *variant, action)?)
             }
         }
     }
@@ -1163,6 +1552,22 @@ pub fn capability(action: &Action) -> Capability {
         | Action::DismissQuestion { .. }
         | Action::HighlightQuestion { .. } => Capability::RunQa,
         Action::EndBroadcast => Capability::EndBroadcast,
+        Action::PushOffer { .. } | Action::ScheduleOffer { .. } | Action::WithdrawOffer { .. } => {
+            Capability::ChangeOffers
+        }
+        Action::OfferExposed { .. }
+        | Action::OfferClicked { .. }
+        | Action::OfferDismissed { .. } => Capability::RespondToOffers,
+    }
+}
+
+/// The variant `viewer` sees: the session's for a timing experiment, else their own.
+fn variant_of(offer: &Offer, viewer: &ViewerId) -> usize {
+    match offer.session_variant {
+        Some(index) => usize::from(index),
+        None => {
+            offers::assign_variant(offer.spec.experiment_id(), &viewer.0, &offer.spec.weights())
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod room {
     pub mod harness;
     mod hostile;
+    mod offers;
     mod properties;
     mod protocol;
     mod scenarios;

@@ -55,7 +55,33 @@ pub(crate) fn same_key(given: &str, key: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authorize(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
+/// Who is calling: the instructor (owner key) or a TA (moderator link).
+#[derive(Debug, Clone)]
+pub(crate) enum Caller {
+    Owner,
+    Moderator(lectern_engine::moderators::ModeratorGrant),
+}
+
+/// Resolve a credential: the owner key, or a moderator token that is valid now.
+pub(crate) async fn caller(state: &AppState, given: &str) -> Result<Caller, ApiError> {
+    let given = given.trim();
+    if same_key(given, &state.key) {
+        return Ok(Caller::Owner);
+    }
+    if given.starts_with(lectern_engine::moderators::TOKEN_PREFIX) {
+        return state
+            .studio
+            .moderator_grant(given)
+            .await
+            .map(Caller::Moderator);
+    }
+    Err(ApiError::new(
+        ErrorCode::Unauthorized,
+        "the studio key is not valid",
+    ))
+}
+
+async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -66,14 +92,7 @@ fn authorize(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
                 "the studio key is required (Authorization: Bearer)",
             )
         })?;
-    if same_key(given.trim(), key) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            "the studio key is not valid",
-        ))
-    }
+    caller(state, given).await
 }
 
 /// `POST /api/v1/<command>`: the same commands the desktop window invokes.
@@ -96,11 +115,19 @@ async fn call_inner(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<serde_json::Value, (StatusCode, ApiError)> {
     let plain = |err: ApiError| (status_of(err.code), err);
-    authorize(headers, &state.key).map_err(plain)?;
+    let caller = authorize(state, headers).await.map_err(plain)?;
     if !api::COMMANDS.contains(&command) {
         return Err(plain(ApiError::new(
             ErrorCode::NotFound,
             format!("no such command: {command}"),
+        )));
+    }
+    if matches!(caller, Caller::Moderator(_))
+        && !lectern_engine::moderators::MODERATOR_COMMANDS.contains(&command)
+    {
+        return Err(plain(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("a moderator link cannot {command}: that is the instructor's"),
         )));
     }
     let json_type = headers
@@ -171,16 +198,20 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
 
 async fn event_session(mut socket: WebSocket, state: AppState) {
     let first = tokio::time::timeout(AUTH_DEADLINE, socket.recv()).await;
-    let authorized = match first {
-        Ok(Some(Ok(Message::Text(text)))) => matches!(
-            serde_json::from_str::<ClientHello>(&text),
-            Ok(ClientHello::Auth { key }) if same_key(&key, &state.key)
-        ),
-        _ => false,
+    let key = match first {
+        Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str::<ClientHello>(&text) {
+            Ok(ClientHello::Auth { key }) => Some(key),
+            Err(_) => None,
+        },
+        _ => None,
     };
-    if !authorized {
+    let caller = match key {
+        Some(key) => caller(&state, &key).await.ok(),
+        None => None,
+    };
+    let Some(caller) = caller else {
         return close(socket, 4401, "unauthorized").await;
-    }
+    };
     // Subscribe before saying ready, so nothing between the two is missed.
     let mut events = state.studio.subscribe();
     if socket
@@ -199,6 +230,16 @@ async fn event_session(mut socket: WebSocket, state: AppState) {
                     Err(RecvError::Lagged(_)) => StudioEvent::SchoolChanged,
                     Err(RecvError::Closed) => break,
                 };
+                if let Caller::Moderator(grant) = &caller {
+                    match &event {
+                        StudioEvent::SchoolChanged => {}
+                        StudioEvent::ModeratorLinkRevoked { id } if *id == grant.link_id => {
+                            return close(socket, 4401, "this moderator link was revoked").await;
+                        }
+                        // Network addresses and backups are the instructor's business.
+                        _ => continue,
+                    }
+                }
                 let Ok(text) = serde_json::to_string(&event) else { continue };
                 if socket.send(Message::Text(text.into())).await.is_err() {
                     break;

@@ -6,7 +6,10 @@
 //! forwards every committed event the viewer may see (`Event::audience`), in commit order, and
 //! turns each client frame into a room input. See `docs/protocol.md`.
 //!
-//! Not yet: moderator links for TAs (a TA connects with the owner key for now), per-address
+//! A TA connects with a moderator link's token as `key` and joins as `ta-<link id>`; revoking the
+//! link closes its connections with 4401.
+//!
+//! Not yet: per-address
 //! connection limits.
 
 use std::collections::HashMap;
@@ -22,7 +25,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::api::AppState;
+use crate::api::{AppState, Caller};
+use lectern_engine::api::StudioEvent;
 
 /// The instructor's viewer id in every room (viewers' ids start with `v-`).
 const INSTRUCTOR: &str = "instructor";
@@ -132,10 +136,17 @@ async fn session(mut socket: WebSocket, state: AppState) {
     if v != lectern_room::PROTOCOL_VERSION {
         return close(socket, 4400, "unsupported protocol version").await;
     }
-    let role = match key {
-        Some(given) if crate::api::same_key(&given, &state.key) => Role::Instructor,
-        Some(_) => return close(socket, 4401, "unauthorized").await,
-        None => Role::Viewer,
+    let caller = match key {
+        Some(given) => match crate::api::caller(&state, &given).await {
+            Ok(caller) => Some(caller),
+            Err(_) => return close(socket, 4401, "unauthorized").await,
+        },
+        None => None,
+    };
+    let (role, moderator_link) = match &caller {
+        Some(Caller::Owner) => (Role::Instructor, None),
+        Some(Caller::Moderator(grant)) => (Role::Ta, Some(grant.link_id)),
+        None => (Role::Viewer, None),
     };
     let Some(room) = state.studio.live_room().await else {
         return close(socket, 4404, "no class is live").await;
@@ -144,6 +155,8 @@ async fn session(mut socket: WebSocket, state: AppState) {
         // The owner key, not the browser, is who the instructor is: a /watch tab in the same
         // browser stays a separate viewer.
         Ok(_) if role == Role::Instructor => ViewerId::from(INSTRUCTOR),
+        // A TA is its moderator link, whichever browser it uses.
+        Ok(_) if let Some(link) = moderator_link => ViewerId(format!("ta-{link}")),
         Ok(viewer) => viewer,
         Err(_) => return close(socket, 4400, "a browser key is required").await,
     };
@@ -214,8 +227,18 @@ async fn session(mut socket: WebSocket, state: AppState) {
         open = open && socket.send(Message::Text(caught_up.into())).await.is_ok();
     }
     let mut last_sent = snapshot_seq;
+    let mut studio_events = state.studio.subscribe();
     while open {
         tokio::select! {
+            event = studio_events.recv(), if moderator_link.is_some() => {
+                if let Ok(StudioEvent::ModeratorLinkRevoked { id }) = event
+                    && Some(id) == moderator_link
+                {
+                    let revoked = CloseFrame { code: 4401, reason: "this moderator link was revoked".into() };
+                    let _ = socket.send(Message::Close(Some(revoked))).await;
+                    open = false;
+                }
+            }
             () = room.ended() => {
                 let ended = CloseFrame { code: 4410, reason: "the class has ended".into() };
                 let _ = socket.send(Message::Close(Some(ended))).await;

@@ -11,7 +11,7 @@ use super::{Host, host};
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(h: &Host) -> Socket {
+pub(crate) async fn connect(h: &Host) -> Socket {
     let url = format!("{}room", h.base.replacen("http", "ws", 1));
     tokio_tungstenite::connect_async(&url).await.unwrap().0
 }
@@ -30,7 +30,7 @@ async fn next_json(ws: &mut Socket) -> Value {
 }
 
 /// Read messages until one of `kind` arrives.
-async fn until(ws: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn until(ws: &mut Socket, kind: &str) -> Value {
     loop {
         let message = next_json(ws).await;
         if message["type"] == kind || message.get("closed").is_some() {
@@ -39,12 +39,12 @@ async fn until(ws: &mut Socket, kind: &str) -> Value {
     }
 }
 
-async fn hello(ws: &mut Socket, body: Value) -> Value {
+pub(crate) async fn hello(ws: &mut Socket, body: Value) -> Value {
     ws.send(Message::text(body.to_string())).await.unwrap();
     next_json(ws).await
 }
 
-async fn start_class(h: &Host) {
+pub(crate) async fn start_class(h: &Host) {
     let r = h
         .post("start_class")
         .bearer_auth(&h.key)
@@ -55,7 +55,7 @@ async fn start_class(h: &Host) {
     assert_eq!(r.status(), 200);
 }
 
-fn frame(client_id: &str, action: Value) -> Message {
+pub(crate) fn frame(client_id: &str, action: Value) -> Message {
     Message::text(json!({ "v": 1, "client_id": client_id, "action": action }).to_string())
 }
 

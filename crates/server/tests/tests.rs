@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+mod moderators;
 mod room;
 mod whip;
 

@@ -59,6 +59,7 @@ mod error;
 mod events;
 mod files;
 mod lock;
+mod moderators;
 mod schema;
 mod store;
 mod writer;
@@ -68,6 +69,7 @@ pub use error::StoreError;
 pub use events::{
     EventRecord, MAX_ID_BYTES, MAX_KIND_BYTES, MAX_PAGE, MAX_PAYLOAD_BYTES, NewEvent,
 };
+pub use moderators::{MAX_LINK_LABEL_CHARS, ModeratorLink};
 pub use schema::{APPLICATION_ID, DEFAULT_SCHOOL_NAME, SCHEMA_VERSION};
 pub use store::{
     CatalogCourse, Counts, InstallSecret, MAX_SCHOOL_NAME_CHARS, MAX_SETTING_KEY_BYTES,

@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -116,16 +116,31 @@ BEGIN
 END;
 "#;
 
+/// Version 2: moderator links for teaching assistants (tokens stored only as SHA-256 hashes).
+const V2_MODERATOR_LINKS: &str = r#"
+CREATE TABLE moderator_links (
+    id            INTEGER PRIMARY KEY,
+    label         TEXT    NOT NULL CHECK (length(label) BETWEEN 1 AND 400),
+    token_hash    BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL CHECK (expires_at_ms > created_at_ms),
+    revoked_at_ms INTEGER
+) STRICT;
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
 /// The migration steps, oldest first. Never edit a released one: append a new `M` (and bump
 /// [`SCHEMA_VERSION`]).
 pub fn steps() -> Vec<M<'static>> {
-    vec![M::up_with_hook(V1, |tx: &Transaction<'_>| -> HookResult {
-        insert_school_row(tx)?;
-        Ok(())
-    })]
+    vec![
+        M::up_with_hook(V1, |tx: &Transaction<'_>| -> HookResult {
+            insert_school_row(tx)?;
+            Ok(())
+        }),
+        M::up(V2_MODERATOR_LINKS),
+    ]
 }
 
 /// Creates the single school row, inside the migration that creates the table, so a school

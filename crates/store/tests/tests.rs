@@ -5,6 +5,7 @@ mod backup;
 mod crash;
 mod demo;
 mod migrations;
+mod moderators;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -80,28 +80,59 @@ pub fn render(t: u64, output: &Output) -> String {
             Reply::Duplicate { client_id } => {
                 format!("@{t} -> {} duplicate [{}]", to.0, client_id.0)
             }
-            Reply::Welcome { snapshot } => format!(
-                "@{t} -> {} welcome name={:?} role={:?} chat={} pinned={:?} poll={} questions={:?} held={} flags={}",
-                to.0,
-                snapshot.you.name,
-                snapshot.you.role,
-                snapshot.chat.len(),
-                snapshot.pinned.as_ref().map(|m| m.id.0),
-                snapshot
-                    .poll
-                    .as_ref()
-                    .map(|p| format!("{}:{:?}:{:?}", p.id.0, p.state, p.totals))
-                    .unwrap_or_else(|| "none".into()),
-                snapshot
-                    .questions
-                    .iter()
-                    .map(|q| (q.id.0, q.votes))
-                    .collect::<Vec<_>>(),
-                snapshot.held.len(),
-                snapshot.flags.len(),
-            ),
+            Reply::Welcome { snapshot } => {
+                format!(
+                    "@{t} -> {} welcome name={:?} role={:?} chat={} pinned={:?} poll={} questions={:?} held={} flags={}",
+                    to.0,
+                    snapshot.you.name,
+                    snapshot.you.role,
+                    snapshot.chat.len(),
+                    snapshot.pinned.as_ref().map(|m| m.id.0),
+                    snapshot
+                        .poll
+                        .as_ref()
+                        .map(|p| format!("{}:{:?}:{:?}", p.id.0, p.state, p.totals))
+                        .unwrap_or_else(|| "none".into()),
+                    snapshot
+                        .questions
+                        .iter()
+                        .map(|q| (q.id.0, q.votes))
+                        .collect::<Vec<_>>(),
+                    snapshot.held.len(),
+                    snapshot.flags.len(),
+                ) + &offer_part(snapshot)
+            }
         },
     }
+}
+
+/// The offer part of a welcome line: only when there is something to show, so that lines of
+/// rooms without offers stay as they were.
+fn offer_part(snapshot: &lectern_room::Snapshot) -> String {
+    let mut part = String::new();
+    if let Some(card) = &snapshot.offer {
+        part.push_str(&format!(
+            " offer={}:{}{}{}",
+            card.offer.0,
+            card.variant_name,
+            if card.exposed { " exposed" } else { "" },
+            if card.clicked { " clicked" } else { "" },
+        ));
+    }
+    for offer in &snapshot.offers {
+        let counts: Vec<String> = offer
+            .counts
+            .iter()
+            .map(|c| format!("{}/{}/{}/{}", c.shown, c.exposures, c.clicks, c.dismissals))
+            .collect();
+        part.push_str(&format!(
+            " offers[{}:{:?}:{}]",
+            offer.spec.id.0,
+            offer.state,
+            counts.join(",")
+        ));
+    }
+    part
 }
 
 pub fn id(s: &str) -> ViewerId {

@@ -1,8 +1,9 @@
 //! Property tests: random sessions never panic, and the log rebuilds the room.
 
 use lectern_room::{
-    Action, Audience, ClientId, Event, Fingerprint, Input, MessageId, Output, PollId, PollSpec,
-    QuestionId, Reaction, Recorded, Reply, Role, Room, Timestamp, ViewerId,
+    Action, Audience, ClientId, Event, Fingerprint, Input, MessageId, OfferId, OfferSpec, Output,
+    PollId, PollSpec, QuestionId, Reaction, Recorded, Reply, Role, Room, Timestamp, VariantSpec,
+    ViewerId, Weight,
 };
 use proptest::prelude::*;
 
@@ -88,7 +89,89 @@ fn action() -> impl Strategy<Value = Action> {
         3 => prop_oneof![Just(Reaction::Heart), Just(Reaction::Clap)]
             .prop_map(|reaction| Action::React { reaction }),
         1 => Just(Action::EndBroadcast),
+        2 => offer_spec().prop_map(|spec| Action::PushOffer { spec: Box::new(spec) }),
+        2 => (offer_spec(), proptest::option::of(0u64..4_000_000), proptest::option::of(0u32..30))
+            .prop_map(|(spec, at, minute)| Action::ScheduleOffer {
+                spec: Box::new(spec),
+                at_ms: at.map(|ms| Timestamp(1_000_000 + ms)),
+                minute,
+            }),
+        1 => offer_id().prop_map(|offer| Action::WithdrawOffer { offer }),
+        3 => (offer_id(), 0u8..3).prop_map(|(offer, variant)| Action::OfferExposed { offer, variant }),
+        2 => (offer_id(), 0u8..3).prop_map(|(offer, variant)| Action::OfferClicked { offer, variant }),
+        1 => (offer_id(), 0u8..3).prop_map(|(offer, variant)| Action::OfferDismissed { offer, variant }),
     ]
+}
+
+fn offer_id() -> impl Strategy<Value = OfferId> {
+    prop_oneof![Just("o1"), Just("o2"), Just("o3")].prop_map(OfferId::from)
+}
+
+fn offer_spec() -> impl Strategy<Value = OfferSpec> {
+    let variant = |name: &'static str| {
+        (0.0f64..1.0, proptest::option::of(0u32..5)).prop_map(move |(weight, minute)| VariantSpec {
+            name: name.into(),
+            weight: Weight::from_fraction(weight),
+            title: None,
+            cta: Some("Buy".into()),
+            price_cents: Some(100),
+            discount_pct: None,
+            minute,
+        })
+    };
+    (
+        offer_id(),
+        prop_oneof![
+            Just("https://shop.example/c".to_owned()),
+            Just("javascript:alert(1)".to_owned()),
+        ],
+        prop_oneof![
+            // Halves that sum to 1, or arbitrary weights (mostly refused).
+            Just(vec![0.5, 0.5]),
+            Just(vec![1.0]),
+            Just(vec![0.25, 0.25, 0.5]),
+        ],
+        proptest::collection::vec(variant("x"), 1..4),
+        any::<bool>(),
+    )
+        .prop_map(|(id, checkout_url, weights, random, use_random)| {
+            let variants = if use_random {
+                random
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| VariantSpec {
+                        name: format!("v{i}"),
+                        ..v
+                    })
+                    .collect()
+            } else {
+                weights
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, w)| VariantSpec {
+                        name: format!("v{i}"),
+                        weight: Weight::from_fraction(w),
+                        title: None,
+                        cta: None,
+                        price_cents: None,
+                        discount_pct: Some(10),
+                        minute: None,
+                    })
+                    .collect()
+            };
+            OfferSpec {
+                id,
+                course_id: "docker".into(),
+                experiment: None,
+                title: "Docker".into(),
+                cta: "Enrol".into(),
+                price_cents: 4900,
+                currency: "EUR".into(),
+                discount_pct: 0,
+                checkout_url,
+                variants,
+            }
+        })
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -204,8 +287,13 @@ proptest! {
                     prop_assert!(!name.is_empty());
                     prop_assert!(lectern_room::text::graphemes(name) <= 40);
                 }
-                Event::AnonymousBallotCast { .. } | Event::BallotCast { .. } | Event::PollCreated { .. } => {
+                Event::AnonymousBallotCast { .. } | Event::BallotCast { .. } | Event::PollCreated { .. }
+                | Event::OfferPushed { .. } | Event::OfferScheduled { .. } => {
                     prop_assert_eq!(record.event.audience(), Audience::Staff);
+                }
+                Event::OfferShown { viewer, card } => {
+                    prop_assert_eq!(record.event.audience(), Audience::StaffAnd(viewer.clone()));
+                    prop_assert!(card.checkout_url.starts_with("https://"));
                 }
                 _ => {}
             }
@@ -229,6 +317,20 @@ proptest! {
                     prop_assert!(poll.ballots.is_empty());
                 }
             }
+        }
+        // One exposure, click and dismissal per viewer and offer; a click only after an exposure.
+        let mut seen = std::collections::BTreeSet::new();
+        for record in &log {
+            let (kind, tally) = match &record.event {
+                Event::OfferExposed(t) => ("exposed", t),
+                Event::OfferClicked(t) => ("clicked", t),
+                Event::OfferDismissed(t) => ("dismissed", t),
+                _ => continue,
+            };
+            if kind == "clicked" {
+                prop_assert!(seen.contains(&("exposed", tally.offer.clone(), tally.viewer.clone())));
+            }
+            prop_assert!(seen.insert((kind, tally.offer.clone(), tally.viewer.clone())), "counted twice");
         }
         // A chat message id is used once.
         let mut ids: Vec<u64> = log.iter().filter_map(|r| match &r.event {

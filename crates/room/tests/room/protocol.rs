@@ -116,6 +116,12 @@ fn error_code_is_the_serde_tag() {
         RoomError::OutOfRange { min: 1, max: 2 },
         RoomError::Full { limit: 1 },
         RoomError::RoomClosed,
+        RoomError::InvalidUrl { reason: "r".into() },
+        RoomError::InvalidWeights { reason: "r".into() },
+        RoomError::OfferWithdrawn,
+        RoomError::OfferNotLive,
+        RoomError::NotExposed,
+        RoomError::AlreadyCounted,
         RoomError::FrameTooLarge { limit: 1 },
         RoomError::Malformed { reason: "r".into() },
         RoomError::UnsupportedVersion { got: 9 },
@@ -135,6 +141,8 @@ fn permission_table_has_every_capability_for_the_instructor() {
         assert!(roles.contains(&Role::Instructor), "{capability:?}");
     }
     assert!(!Role::Ta.may(Capability::ChangeOffers));
+    assert!(!Role::Viewer.may(Capability::ChangeOffers));
+    assert!(Role::Viewer.may(Capability::RespondToOffers));
     assert!(!Role::Ta.may(Capability::EndBroadcast));
     assert!(Role::Ta.may(Capability::Moderate));
     assert!(Role::Ta.may(Capability::RunPolls));
@@ -208,6 +216,24 @@ fn audiences_keep_secrets_with_staff() {
             Audience::StaffAnd(ada.clone()),
         ),
         (Event::BroadcastEnded, Audience::Everyone),
+        (
+            Event::OfferWithdrawn {
+                offer: "spring".into(),
+                course_id: "docker".into(),
+            },
+            Audience::Everyone,
+        ),
+        (
+            Event::OfferDismissed(Box::new(lectern_room::OfferTally {
+                offer: "spring".into(),
+                course_id: "docker".into(),
+                viewer: ada.clone(),
+                variant: 0,
+                variant_name: "A".into(),
+                counts: lectern_room::VariantCounts::default(),
+            })),
+            Audience::StaffAnd(ada.clone()),
+        ),
     ];
     for (event, audience) in cases {
         assert_eq!(event.audience(), audience, "{event:?}");

@@ -174,7 +174,11 @@ export type StudioEvent = { "kind": "school_changed" } | { "kind": "network_chan
 /**
  * The new state.
  */
-network: NetworkAccess, } | { "kind": "backup_progress", 
+network: NetworkAccess, } | { "kind": "moderator_link_revoked", 
+/**
+ * The link's id.
+ */
+id: number, } | { "kind": "backup_progress", 
 /**
  * Pages copied.
  */
@@ -221,6 +225,54 @@ replacePublisher: boolean | null,
  * Loop the built-in test card when no publisher is live (`true`), or stop it.
  */
 testCard: boolean | null, };
+export type CreateModeratorLink = { 
+/**
+ * Who it is for ("Priya, TA"); shown in the list and the room.
+ */
+label: string, 
+/**
+ * Hours until it stops working (1 to 720).
+ */
+hours: number, };
+export type ModeratorLinkInfo = { 
+/**
+ * The link's id.
+ */
+id: number, 
+/**
+ * Who it is for.
+ */
+label: string, 
+/**
+ * When it was made (Unix ms).
+ */
+createdAtMs: number, 
+/**
+ * When it stops working (Unix ms).
+ */
+expiresAtMs: number, 
+/**
+ * When it was revoked, if it was.
+ */
+revokedAtMs: number | null, 
+/**
+ * Whether it works now.
+ */
+active: boolean, };
+export type NewModeratorLink = { 
+/**
+ * The link as listed.
+ */
+link: ModeratorLinkInfo, 
+/**
+ * `/studio#mod=<token>`: put the studio's address in front and give it to the TA.
+ */
+path: string, };
+export type RevokeModeratorLink = { 
+/**
+ * The link's id.
+ */
+id: number, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -231,4 +283,7 @@ export type Commands = {
   end_class: { args: NoArgs, result: LiveStatus },
   broadcast_status: { args: NoArgs, result: BroadcastStatus },
   set_broadcast: { args: SetBroadcast, result: BroadcastStatus },
+  create_moderator_link: { args: CreateModeratorLink, result: NewModeratorLink },
+  moderator_links: { args: NoArgs, result: Array<ModeratorLinkInfo> },
+  revoke_moderator_link: { args: RevokeModeratorLink, result: Array<ModeratorLinkInfo> },
 };
