@@ -54,6 +54,10 @@ fn main() -> ExitCode {
                   \n  run [ARGS..]            open Lectern Studio on the demo school (ARGS go to the app)\
                   \n  test [--no-setup] [--suite rust|ui|e2e]..\
                   \n  bench store             the store's write path\
+                  \n  bench fanout            WHEP fan-out: CPU per packet, delay, loss, memory per viewer\
+                  \n  bench room              WebSocket room: delivery p50/p99 at 200-1000 viewers\
+                  \n  bench insights          engagement: full recompute and live update cost\
+                  \n  bench models            propensity models and recommendations\
                   \n  codegen                 regenerate ui/src/lib/bindings/api.ts"
             .into()),
     };
@@ -635,22 +639,38 @@ fn e2e_suite() -> Result<Tally> {
     Ok(parse_node(&out, ok))
 }
 
+/// `cargo xtask bench <what>`: each benchmark is a release-built example that prints its numbers.
+const BENCHES: &[(&str, &str, &str)] = &[
+    ("store", "lectern-store", "bench_store"),
+    ("fanout", "lectern-media", "bench_fanout"),
+    ("room", "lectern-server", "bench_room"),
+    ("insights", "lectern-insights", "bench_insights"),
+    ("models", "lectern-insights", "bench_models"),
+];
+
 fn bench(args: &[String]) -> Result {
-    match args.first().map(String::as_str) {
-        Some("store") => sh(
-            &cargo(),
-            &[
-                "run",
-                "--release",
-                "-p",
-                "lectern-store",
-                "--example",
-                "bench_store",
-                "--",
-            ],
-        ),
-        _ => Err("usage: cargo xtask bench store".into()),
+    let names: Vec<&str> = BENCHES.iter().map(|(name, ..)| *name).collect();
+    let usage = || format!("usage: cargo xtask bench <{}> [-- options]", names.join("|"));
+    let what = args.first().map(String::as_str).ok_or_else(usage)?;
+    let (_, package, example) = BENCHES
+        .iter()
+        .find(|(name, ..)| *name == what)
+        .ok_or_else(usage)?;
+    let mut cargo_args = vec![
+        "run",
+        "--release",
+        "-p",
+        package,
+        "--example",
+        example,
+        "--",
+    ];
+    cargo_args.extend(args.iter().skip(1).map(String::as_str).filter(|a| *a != "--"));
+    if what == "room" {
+        // The room benchmark drives a real `lectern serve` in another process.
+        sh(&cargo(), &["build", "--release", "-p", "lectern-cli"])?;
     }
+    sh(&cargo(), &cargo_args)
 }
 
 fn codegen() -> Result {

@@ -51,6 +51,29 @@ pub struct Delivery {
     pub seq: i64,
     /// The event and its context; `record.event.audience()` says who may see it.
     pub record: Recorded,
+    /// The wire text, made once and shared by every connection that sends it.
+    #[serde(skip)]
+    wire: std::sync::OnceLock<String>,
+}
+
+impl Delivery {
+    /// A committed event numbered `seq`.
+    pub fn new(seq: i64, record: Recorded) -> Delivery {
+        Delivery {
+            seq,
+            record,
+            wire: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// `{"type":"event","seq":N,"record":{...}}`, as every room connection sends it (see
+    /// docs/protocol.md), serialised once however many viewers receive it.
+    pub fn wire(&self) -> &str {
+        self.wire.get_or_init(|| {
+            serde_json::json!({ "type": "event", "seq": self.seq, "record": self.record })
+                .to_string()
+        })
+    }
 }
 
 /// What one input led to, once committed.
@@ -305,7 +328,7 @@ async fn run(
                     };
                     for record in pending.events {
                         let seq = seqs.next().unwrap_or_default();
-                        let delivery = Arc::new(Delivery { seq, record });
+                        let delivery = Arc::new(Delivery::new(seq, record));
                         // Nobody listening is fine.
                         let _ = deliveries.send(delivery.clone());
                         submitted.deliveries.push(delivery);

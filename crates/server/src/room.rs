@@ -23,7 +23,8 @@ use lectern_engine::live::{Delivery, LiveRoom};
 use lectern_room::{Audience, Input, MAX_FRAME_BYTES, Reply, Role, ViewerId, parse_client_frame};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
+use futures_util::SinkExt;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::api::{AppState, Caller};
 use lectern_engine::api::StudioEvent;
@@ -97,7 +98,7 @@ fn may_see(audience: &Audience, role: Role, viewer: &ViewerId) -> bool {
 }
 
 fn event_message(delivery: &Delivery) -> String {
-    json!({ "type": "event", "seq": delivery.seq, "record": delivery.record }).to_string()
+    delivery.wire().to_owned()
 }
 
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
@@ -245,12 +246,30 @@ async fn session(mut socket: WebSocket, state: AppState) {
                 open = false;
             }
             delivery = deliveries.recv() => match delivery {
-                Ok(delivery) => {
-                    if delivery.seq <= last_sent || !may_see(&delivery.record.event.audience(), role, &viewer) {
-                        continue;
+                Ok(first) => {
+                    // Write everything already waiting, then flush once: one syscall for a
+                    // burst instead of one per event when the room is busy.
+                    let mut next = Some(first);
+                    let mut wrote = false;
+                    while let Some(delivery) = next.take() {
+                        if delivery.seq > last_sent && may_see(&delivery.record.event.audience(), role, &viewer) {
+                            last_sent = delivery.seq;
+                            open = socket.feed(Message::Text(event_message(&delivery).into())).await.is_ok();
+                            wrote = true;
+                        }
+                        if !open { break; }
+                        match deliveries.try_recv() {
+                            Ok(more) => next = Some(more),
+                            Err(TryRecvError::Lagged(_)) => {
+                                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4408, reason: "fell behind: reconnect".into() }))).await;
+                                open = false;
+                            }
+                            Err(_) => {}
+                        }
                     }
-                    last_sent = delivery.seq;
-                    open = socket.send(Message::Text(event_message(&delivery).into())).await.is_ok();
+                    if open && wrote {
+                        open = socket.flush().await.is_ok();
+                    }
                 }
                 // Too slow to keep up: it reconnects with its last number and catches up from the log.
                 Err(RecvError::Lagged(_)) => {
@@ -301,10 +320,7 @@ async fn send_missed(
         if !may_see(&record.event.audience(), role, viewer) {
             continue;
         }
-        let delivery = Delivery {
-            seq: event.seq,
-            record,
-        };
+        let delivery = Delivery::new(event.seq, record);
         if socket
             .send(Message::Text(event_message(&delivery).into()))
             .await
