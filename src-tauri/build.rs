@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "create_moderator_link",
     "moderator_links",
     "revoke_moderator_link",
+    "offer_results",
 ];
 
 fn main() {

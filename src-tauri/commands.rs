@@ -4,6 +4,7 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
+use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
 };
@@ -98,4 +99,12 @@ pub async fn revoke_moderator_link(
     args: RevokeModeratorLink,
 ) -> Result<Vec<ModeratorLinkInfo>, ApiError> {
     studio.revoke_moderator_link(args).await
+}
+
+#[tauri::command]
+pub async fn offer_results(
+    studio: State<'_, Studio>,
+    args: OfferResultsArgs,
+) -> Result<OfferResults, ApiError> {
+    studio.offer_results(args).await
 }

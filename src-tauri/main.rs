@@ -106,6 +106,7 @@ fn main() -> anyhow::Result<()> {
             commands::create_moderator_link,
             commands::moderator_links,
             commands::revoke_moderator_link,
+            commands::offer_results,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

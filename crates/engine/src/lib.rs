@@ -24,6 +24,7 @@ pub mod api;
 mod broadcast;
 pub mod moderators;
 mod error;
+pub mod experiments;
 pub mod live;
 mod studio;
 

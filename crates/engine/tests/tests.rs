@@ -5,5 +5,6 @@
 )]
 
 mod bindings;
+mod experiments;
 mod live;
 mod studio;

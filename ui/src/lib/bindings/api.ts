@@ -273,6 +273,105 @@ export type RevokeModeratorLink = {
  * The link's id.
  */
 id: number, };
+export type OfferResultsArgs = { 
+/**
+ * The experiment id of the offers (or the offer id when it has none).
+ */
+experiment: string, 
+/**
+ * Days after exposure in which a purchase counts (1 to 90; default 7).
+ */
+windowDays: number | null, };
+export type VariantResult = { 
+/**
+ * The variant's name (control first).
+ */
+name: string, 
+/**
+ * Its configured share of traffic.
+ */
+weight: number, 
+/**
+ * Units: exposed viewers, or sessions for a timing experiment.
+ */
+units: number, 
+/**
+ * Exposed viewers.
+ */
+exposed: number, 
+/**
+ * Viewers who clicked.
+ */
+clicked: number, 
+/**
+ * Viewers who bought within the window.
+ */
+converted: number, 
+/**
+ * What they paid, in cents.
+ */
+revenueCents: number, 
+/**
+ * Conversion rate (or mean session rate), `null` with no units.
+ */
+rate: number | null, 
+/**
+ * Its 95% Wilson interval (viewer-randomised only).
+ */
+rateCi: [number, number] | null, 
+/**
+ * Relative lift against control with its anytime-valid interval (variants only).
+ */
+lift: number | null, 
+/**
+ * The sequential interval of the relative lift.
+ */
+liftCi: [number, number] | null, 
+/**
+ * Bayesian chance the variant beats control.
+ */
+chanceToWin: number | null, 
+/**
+ * `not_enough_data`, `sample_ratio_mismatch`, `variant_better`, `control_better`, `keep_going`.
+ */
+verdict: string | null, 
+/**
+ * The verdict in words.
+ */
+summary: string, };
+export type OfferResults = { 
+/**
+ * The experiment.
+ */
+experiment: string, 
+/**
+ * The course on offer.
+ */
+courseId: string, 
+/**
+ * `viewer` or `session`.
+ */
+unit: string, 
+/**
+ * Classes in which it ran.
+ */
+sessions: number, 
+/**
+ * The attribution window used.
+ */
+windowDays: number, 
+/**
+ * Control first.
+ */
+variants: Array<VariantResult>, 
+/**
+ * Sample-ratio-mismatch p-value (alert below 0.001), `null` before there is data.
+ */
+srmPValue: number | null, 
+/**
+ * The full analysis (`lectern stats ab` output), for export.
+ */
+analysis: unknown, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -286,4 +385,5 @@ export type Commands = {
   create_moderator_link: { args: CreateModeratorLink, result: NewModeratorLink },
   moderator_links: { args: NoArgs, result: Array<ModeratorLinkInfo> },
   revoke_moderator_link: { args: RevokeModeratorLink, result: Array<ModeratorLinkInfo> },
+  offer_results: { args: OfferResultsArgs, result: OfferResults },
 };

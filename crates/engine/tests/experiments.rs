@@ -1,0 +1,226 @@
+//! An offer experiment from push to verdict: a live class, sticky variants, exposures, clicks,
+//! purchases carrying the checkout link's reference code, and the results the studio shows.
+
+use lectern_engine::experiments::OfferResultsArgs;
+use lectern_engine::{SchoolSource, Studio, StudioOptions};
+use lectern_room::{Action, Event, Input, Role, ViewerId, parse_client_frame};
+use serde_json::json;
+
+fn act(viewer: &str, action: Action) -> Input {
+    Input::Act {
+        viewer: ViewerId::from(viewer),
+        client_id: None,
+        action,
+    }
+}
+
+fn action(value: serde_json::Value) -> Action {
+    let frame = json!({"v": 1, "action": value}).to_string();
+    parse_client_frame(&frame).unwrap().action
+}
+
+async fn buy(studio: &Studio, order: &str, course: &str, at_ms: i64, code: Option<String>) {
+    let store = studio.store().await.unwrap();
+    let course = course.to_owned();
+    let order = order.to_owned();
+    store
+        .write(move |tx| {
+            let learner: String = tx.query_row("SELECT id FROM learners LIMIT 1", [], |r| r.get(0))?;
+            tx.execute(
+                "INSERT INTO purchases (order_id, learner_id, course_id, purchased_at_ms, amount_cents, currency, source, ref_code)
+                 VALUES (?1, ?2, ?3, ?4, 3900, 'EUR', 'import', ?5)",
+                lectern_store::rusqlite::params![order, learner, course, at_ms, code],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn exposed_viewers_who_buy_within_the_window_are_the_conversions() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let catalog = studio.store().await.unwrap().catalog().await.unwrap();
+    let (course, other_course) = (catalog[0].id.clone(), catalog[1].id.clone());
+    studio
+        .start_class(serde_json::from_value(json!({"title": "Docker in practice"})).unwrap())
+        .await
+        .unwrap();
+    let room = studio.live_room().await.unwrap();
+    room.submit(Input::Join {
+        viewer: ViewerId::from("instructor"),
+        role: Role::Instructor,
+        name: "Teacher".into(),
+        fingerprint: None,
+    })
+    .await
+    .unwrap();
+    let pushed = room
+        .submit(act("instructor", action(json!({"type": "push_offer", "spec": {
+            "id": "spring", "course_id": course, "experiment": "docker-price",
+            "title": "Docker in practice", "cta": "Enrol now", "price_cents": 4900, "currency": "EUR",
+            "discount_pct": 0, "checkout_url": "https://shop.example/docker",
+            "variants": [{"name": "A", "weight": 0.5}, {"name": "B", "weight": 0.5, "price_cents": 3900}]}}))))
+        .await
+        .unwrap();
+    assert!(
+        pushed
+            .replies
+            .iter()
+            .all(|(_, r)| !format!("{r:?}").contains("Rejected")),
+        "{:?}",
+        pushed.replies
+    );
+
+    // 120 viewers join; each is shown one card, its sticky variant.
+    let mut variant_of = std::collections::HashMap::new();
+    for i in 0..120 {
+        let viewer = format!("v-{i:08x}");
+        let joined = room
+            .submit(Input::Join {
+                viewer: ViewerId::from(viewer.as_str()),
+                role: Role::Viewer,
+                name: format!("Student {i}"),
+                fingerprint: None,
+            })
+            .await
+            .unwrap();
+        let card = joined
+            .deliveries
+            .iter()
+            .find_map(|d| match &d.record.event {
+                Event::OfferShown { viewer: v, card } if v.0 == viewer => Some(card.variant),
+                _ => None,
+            })
+            .expect("a card for every viewer");
+        variant_of.insert(viewer, card);
+    }
+    // The first 100 see the card (exposure); every fifth of them clicks.
+    let mut exposed = [0u64; 2];
+    let mut clicked = [0u64; 2];
+    for i in 0..100 {
+        let viewer = format!("v-{i:08x}");
+        let variant = variant_of[&viewer];
+        room.submit(act(
+            &viewer,
+            action(json!({"type": "offer_exposed", "offer": "spring", "variant": variant})),
+        ))
+        .await
+        .unwrap();
+        exposed[usize::from(variant)] += 1;
+        if i % 5 == 0 {
+            room.submit(act(
+                &viewer,
+                action(json!({"type": "offer_clicked", "offer": "spring", "variant": variant})),
+            ))
+            .await
+            .unwrap();
+            clicked[usize::from(variant)] += 1;
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let names = ["A", "B"];
+    // Buyers: exposed viewers 0..30 buy within a day, by their checkout links.
+    let mut converted = [0u64; 2];
+    for i in 0..30 {
+        let viewer = format!("v-{i:08x}");
+        let v = variant_of[&viewer];
+        buy(
+            &studio,
+            &format!("o-{i}"),
+            &course,
+            now + 3_600_000,
+            Some(format!("spring.{}.{viewer}", names[usize::from(v)])),
+        )
+        .await;
+        converted[usize::from(v)] += 1;
+    }
+    // Not conversions: another course; after the window; a viewer never exposed; no code.
+    let v40 = "v-00000028".to_owned();
+    buy(
+        &studio,
+        "x-1",
+        &other_course,
+        now + 3_600_000,
+        Some(format!("spring.A.{v40}")),
+    )
+    .await;
+    buy(
+        &studio,
+        "x-2",
+        &course,
+        now + 8 * 86_400_000,
+        Some(format!("spring.A.{v40}")),
+    )
+    .await;
+    buy(
+        &studio,
+        "x-3",
+        &course,
+        now + 3_600_000,
+        Some("spring.A.v-00000070".to_owned()),
+    )
+    .await;
+    buy(&studio, "x-4", &course, now + 3_600_000, None).await;
+
+    let results = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "docker-price".into(),
+            window_days: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(results.unit, "viewer");
+    assert_eq!(results.course_id, course);
+    assert_eq!(results.variants.len(), 2);
+    for (i, v) in results.variants.iter().enumerate() {
+        assert_eq!(v.name, names[i]);
+        assert_eq!(v.exposed, exposed[i], "{v:?}");
+        assert_eq!(v.units, exposed[i]);
+        assert_eq!(v.clicked, clicked[i]);
+        assert_eq!(v.converted, converted[i], "{v:?}");
+        assert_eq!(v.revenue_cents, converted[i] as i64 * 3900);
+        let rate = v.rate.unwrap();
+        assert!((rate - converted[i] as f64 / exposed[i] as f64).abs() < 1e-12);
+    }
+    let b = &results.variants[1];
+    assert!(b.verdict.is_some(), "{b:?}");
+    assert!(b.summary.starts_with("B converts"), "{}", b.summary);
+    assert!(results.srm_p_value.unwrap() > 0.001, "a 50/50 hash split");
+
+    // A longer window admits the late purchase; an unknown experiment is not found.
+    let wide = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "docker-price".into(),
+            window_days: Some(10),
+        })
+        .await
+        .unwrap();
+    // The late buyer counts for the variant they were exposed to, whatever the code says.
+    let late = usize::from(variant_of[&v40]);
+    for (i, v) in wide.variants.iter().enumerate() {
+        assert_eq!(v.converted, converted[i] + u64::from(i == late), "{v:?}");
+    }
+    let err = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "nope".into(),
+            window_days: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "not_found");
+    let err = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "docker-price".into(),
+            window_days: Some(0),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "invalid_input");
+}
