@@ -95,3 +95,60 @@ export function watchErrors(page) {
   page.on('pageerror', (error) => errors.push(String(error)));
   return errors;
 }
+
+/** From a studio page opened with the owner key: start a class titled `title` on the Broadcast screen. */
+export async function startClassFromStudio(studio, title) {
+  await studio.getByTestId('nav-broadcast').click();
+  await studio.getByTestId('class-title-input').fill(title);
+  await studio.getByTestId('start-class').click();
+  await studio.getByTestId('end-class').waitFor();
+}
+
+/** A student opens `/watch` and joins the class chat as `name`. */
+export async function joinWatchAs(page, base, name) {
+  await page.goto(base + 'watch');
+  await page.getByTestId('chat-name-input').fill(name);
+  await page.getByTestId('chat-join').click();
+  await page.getByTestId('chat-input').waitFor();
+}
+
+/**
+ * Start `lectern serve ARGS` and read its whole banner: what `serve` gives, plus the WHIP URL
+ * and the publish key (`whip: ...`, `publish key: ...`).
+ */
+export async function serveWithBanner(args) {
+  const child = spawn(required('LECTERN_BIN'), ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const iterator = lines[Symbol.asyncIterator]();
+  const banner = {};
+  let base = null;
+  while (!('publish key' in banner)) {
+    const { value, done } = await iterator.next();
+    if (done) throw new Error('lectern serve exited before it printed its banner');
+    const ready = /^Lectern listening on (http:\/\/\S+\/)$/.exec(value);
+    if (ready) base = ready[1];
+    const field = /^(studio|watch|whip|publish key): (\S+)$/.exec(value);
+    if (field) banner[field[1]] = field[2];
+  }
+  if (!base || !banner.studio) throw new Error('lectern serve printed no address');
+  // Keep reading stdout so the server never blocks on a full pipe.
+  void (async () => {
+    for await (const _ of iterator);
+  })().catch(() => {});
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    base,
+    studioUrl: banner.studio,
+    key: new URL(banner.studio).hash.replace('#key=', ''),
+    whipUrl: banner.whip,
+    publishKey: banner['publish key'],
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The Chromium flags WebRTC needs between pages and a server on loopback. */
+export const WEBRTC_LOOPBACK_ARGS = ['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'];

@@ -272,14 +272,17 @@ async fn serve(
         .await
         .with_context(|| format!("binding {bind}:{port}"))?;
     {
-        let publish_key = studio.publish_key().await.context("the publish key")?;
         let loopback = server.loopback_url();
         // The keys go to the terminal of whoever started the server, never to the logs.
-        let banner = format!(
+        let mut banner = format!(
             "Lectern listening on {}\nstudio: {loopback}studio#key={key}\nwatch: {loopback}watch\n\
-             whip: {loopback}whip\npublish key: {publish_key}\n",
+             whip: {loopback}whip\n",
             server.base_url()
         );
+        // The publish key comes from the school's secret: none before a school is open.
+        if let Ok(publish_key) = studio.publish_key().await {
+            banner.push_str(&format!("publish key: {publish_key}\n"));
+        }
         // A closed stdout (the reader went away) must not stop a server that students use.
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());

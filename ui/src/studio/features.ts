@@ -5,7 +5,7 @@ import type { Route } from './router.svelte';
 export interface Feature {
   /** What the home card says about its state; null when it works. */
   badge: string | null;
-  route: Route & ('broadcast' | 'chat' | 'polls' | 'offers' | 'insights');
+  route: Route & ('broadcast' | 'chat' | 'polls' | 'qa' | 'offers' | 'insights');
   title: string;
   icon: IconName;
   /** One sentence of what it will do. */
@@ -44,14 +44,26 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     route: 'polls',
-    badge: 'Coming soon',
+    badge: null,
     title: 'Polls',
     icon: 'polls',
-    summary: 'Ask the class a quick question and see the answers arrive as they vote.',
+    summary: 'Ask the class a quick question or a quiz and see the answers arrive as they vote.',
     plans: [
       'Prepare polls before class and open them with one click.',
       'Watch the results update while students answer.',
       'Close a poll and share the result with the class.',
+    ],
+  },
+  {
+    route: 'qa',
+    badge: null,
+    title: 'Q&A',
+    icon: 'info',
+    summary: 'Students ask and upvote questions; you approve, answer and put one on screen.',
+    plans: [
+      'Questions sorted by votes, waiting for your approval.',
+      'Mark questions answered or dismiss them.',
+      'Highlight the question you are answering on every viewer page.',
     ],
   },
   {

@@ -1,6 +1,14 @@
 /** The screens of the studio console. */
-export const ROUTES = ['home', 'broadcast', 'chat', 'polls', 'offers', 'insights', 'settings'] as const;
+export const ROUTES = ['home', 'broadcast', 'chat', 'polls', 'qa', 'offers', 'insights', 'team', 'settings'] as const;
 export type Route = (typeof ROUTES)[number];
+
+/** The screens a TA (a moderator link) has: moderation, polls and Q&A; the first is the default. */
+export const TA_ROUTES = ['chat', 'polls', 'qa'] as const satisfies readonly Route[];
+
+/** The screen to show for `route`: a TA asking for anything else gets the chat. */
+export function screenFor(route: Route, moderator: boolean): Route {
+  return moderator && !(TA_ROUTES as readonly Route[]).includes(route) ? TA_ROUTES[0] : route;
+}
 
 /** The screen for a fragment such as `#/settings`; anything else (including `#key=...`) is home. */
 export function routeFromHash(hash: string): Route {

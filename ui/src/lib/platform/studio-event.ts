@@ -4,6 +4,7 @@ const KINDS: Record<StudioEvent['kind'], true> = {
   school_changed: true,
   network_changed: true,
   backup_progress: true,
+  moderator_link_revoked: true,
 };
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StudioEvent } from '../bindings/api';
 import type { SocketLike } from './event-socket';
-import { createWebPlatform, type WebPlatformDeps } from './web';
+import { KEY_STORAGE_NAME } from './key';
+import { createWebPlatform, MODERATOR_STORAGE_NAME, takeStudioCredential, type WebPlatformDeps } from './web';
 
 class FakeSocket implements SocketLike {
   onopen: ((ev: unknown) => void) | null = null;
@@ -221,5 +222,52 @@ describe('web platform without a key', () => {
     });
     await expect(platform.call('overview', {})).rejects.toEqual({ code: 'unauthorized', message: 'No key' });
     expect(headers).toEqual({ 'content-type': 'application/json' });
+  });
+});
+
+describe('takeStudioCredential', () => {
+  function sources(hash: string, initial: Record<string, string> = {}) {
+    const data = new Map(Object.entries(initial));
+    const replaced: string[] = [];
+    return {
+      data,
+      replaced,
+      location: { hash, pathname: '/studio', search: '' },
+      history: { replaceState: (_s: unknown, _t: string, url?: string | URL | null) => void replaced.push(String(url)) },
+      storage: {
+        getItem: (name: string) => data.get(name) ?? null,
+        setItem: (name: string, value: string) => void data.set(name, value),
+        removeItem: (name: string) => void data.delete(name),
+      },
+    };
+  }
+  const token = `lm_${'ab'.repeat(32)}`;
+
+  it('takes a moderator token from #mod=, keeps it for the tab and wipes it from the address bar', () => {
+    const s = sources(`#mod=${token}`, { [KEY_STORAGE_NAME]: 'deadbeef' });
+    expect(takeStudioCredential(s)).toEqual({ key: token, kind: 'moderator' });
+    expect(s.replaced).toEqual(['/studio']);
+    expect(s.data.get(MODERATOR_STORAGE_NAME)).toBe(token);
+    expect(s.data.has(KEY_STORAGE_NAME)).toBe(false);
+  });
+
+  it('keeps the TA after a reload', () => {
+    const s = sources('#/polls', { [MODERATOR_STORAGE_NAME]: token });
+    expect(takeStudioCredential(s)).toEqual({ key: token, kind: 'moderator' });
+  });
+
+  it('turns a malformed token into one the server refuses, never into the owner key', () => {
+    const s = sources('#mod=<script>', { [KEY_STORAGE_NAME]: 'deadbeef' });
+    expect(takeStudioCredential(s)).toEqual({ key: 'lm_', kind: 'moderator' });
+  });
+
+  it('an owner link replaces a stored moderator token', () => {
+    const s = sources('#key=deadbeef', { [MODERATOR_STORAGE_NAME]: token });
+    expect(takeStudioCredential(s)).toEqual({ key: 'deadbeef', kind: 'owner' });
+    expect(s.data.has(MODERATOR_STORAGE_NAME)).toBe(false);
+  });
+
+  it('has no credential without a link', () => {
+    expect(takeStudioCredential(sources(''))).toEqual({ key: null, kind: null });
   });
 });

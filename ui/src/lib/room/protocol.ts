@@ -12,6 +12,13 @@ export const MAX_FRAME_BYTES = 4096;
 /** Limits, in graphemes, that the room enforces (the client only helps people stay inside). */
 export const MAX_NAME_LENGTH = 40;
 export const MAX_CHAT_LENGTH = 500;
+export const MAX_QUESTION_LENGTH = 300;
+export const MAX_POLL_QUESTION_LENGTH = 200;
+export const MAX_POLL_OPTION_LENGTH = 100;
+export const MIN_POLL_OPTIONS = 2;
+export const MAX_POLL_OPTIONS = 10;
+/** A poll's timer, in seconds (1 to 3600). */
+export const MAX_POLL_DURATION_SECS = 3600;
 
 export type ViewerId = string;
 export type MessageId = number;
@@ -125,6 +132,78 @@ export interface YourState {
   held: MessageId[];
 }
 
+// ---- Offers (crates/room/src/offers.rs); the offer screens are another feature's ------------
+
+export type OfferId = string;
+export type OfferState = 'scheduled' | 'live' | 'withdrawn';
+
+export interface VariantSpec {
+  name: string;
+  /** A share in (0, 1]. */
+  weight: number;
+  title?: string;
+  cta?: string;
+  price_cents?: number;
+  discount_pct?: number;
+  minute?: number;
+}
+
+export interface OfferSpec {
+  id: OfferId;
+  course_id: string;
+  experiment?: string;
+  title: string;
+  cta: string;
+  price_cents: number;
+  currency: string;
+  discount_pct?: number;
+  checkout_url: string;
+  variants: VariantSpec[];
+}
+
+export interface VariantCounts {
+  shown: number;
+  exposures: number;
+  clicks: number;
+  dismissals: number;
+}
+
+/** An offer as staff see it: every variant and the live counts. */
+export interface Offer {
+  spec: OfferSpec;
+  state: OfferState;
+  at: Timestamp;
+  session_variant: number | null;
+  counts: VariantCounts[];
+}
+
+/** The card one viewer sees: their variant only. */
+export interface OfferCard {
+  offer: OfferId;
+  course_id: string;
+  variant: number;
+  variant_name: string;
+  title: string;
+  cta: string;
+  price_cents: number;
+  currency: string;
+  discount_pct: number;
+  final_price_cents: number;
+  checkout_url: string;
+  exposed: boolean;
+  clicked: boolean;
+}
+
+/** One viewer's response to their card, with the variant's counts after it (for staff). */
+export interface OfferTally {
+  offer: OfferId;
+  course_id: string;
+  viewer: ViewerId;
+  variant: number;
+  variant_name: string;
+  counts: VariantCounts;
+}
+
 export interface Snapshot {
   v: number;
   you: YourState;
@@ -138,6 +217,10 @@ export interface Snapshot {
   flags: Flag[];
   back_channel: BackChannelNote[];
   ended: boolean;
+  /** A viewer's live offer card (their variant); null for staff. Absent from older servers. */
+  offer?: OfferCard | null;
+  /** Staff only: every offer of the class. Absent from older servers. */
+  offers?: Offer[];
 }
 
 // ---- Client to server -------------------------------------------------------------------
@@ -147,7 +230,7 @@ export interface Hello {
   v: number;
   name?: string;
   browser_key: string;
-  /** The owner key: joins as the instructor. */
+  /** The owner key (joins as the instructor) or a moderator link's token (joins as a TA). */
   key?: string;
   /** The last sequence number this browser applied, to receive what it missed... */
   last_seq?: number;
@@ -184,7 +267,13 @@ export type Action =
   | { type: 'dismiss_question'; question: QuestionId }
   | { type: 'highlight_question'; question: QuestionId | null }
   | { type: 'react'; reaction: Reaction }
-  | { type: 'end_broadcast' };
+  | { type: 'end_broadcast' }
+  | { type: 'push_offer'; spec: OfferSpec }
+  | { type: 'schedule_offer'; spec: OfferSpec; at_ms?: Timestamp | null; minute?: number | null }
+  | { type: 'withdraw_offer'; offer: OfferId }
+  | { type: 'offer_exposed'; offer: OfferId; variant: number }
+  | { type: 'offer_clicked'; offer: OfferId; variant: number }
+  | { type: 'offer_dismissed'; offer: OfferId; variant: number };
 
 export interface ClientFrame {
   v: number;
@@ -235,7 +324,15 @@ export type RoomEvent =
   | { type: 'question_dismissed'; question: QuestionId; asker: ViewerId }
   | { type: 'question_highlighted'; question: QuestionId | null }
   | { type: 'reactions_aggregated'; second: Timestamp; counts: [Reaction, number][] }
-  | { type: 'broadcast_ended' };
+  | { type: 'broadcast_ended' }
+  | { type: 'offer_scheduled'; offer: Offer }
+  | { type: 'offer_pushed'; offer: Offer }
+  | { type: 'offer_shown'; viewer: ViewerId; card: OfferCard }
+  | { type: 'offer_withdrawn'; offer: OfferId; course_id: string }
+  // Newtype variants: serde writes the tally's fields beside the tag.
+  | ({ type: 'offer_exposed' } & OfferTally)
+  | ({ type: 'offer_clicked' } & OfferTally)
+  | ({ type: 'offer_dismissed' } & OfferTally);
 
 export interface Recorded {
   v: number;

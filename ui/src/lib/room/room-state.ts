@@ -2,11 +2,20 @@
 // replaces it, then each event is applied once, in `seq` order.
 import type {
   Action,
+  BackChannelNote,
   ChatMessage,
   ChatMode,
+  Flag,
   Hold,
   MessageId,
+  Offer,
+  OfferCard,
+  OfferTally,
+  Poll,
+  PollId,
   PollView,
+  Question,
+  QuestionId,
   Reaction,
   Recorded,
   Role,
@@ -17,6 +26,10 @@ import type {
 
 /** How many chat messages a client keeps (the snapshot brings the last 50). */
 export const CHAT_KEPT = 200;
+/** How many back-channel notes a staff client keeps. */
+export const BACK_CHANNEL_KEPT = 100;
+/** How many polls of this class a staff client lists. */
+export const POLLS_KEPT = 50;
 
 export interface RoomView {
   session: number;
@@ -37,7 +50,28 @@ export interface RoomView {
   ownHeld: ChatMessage[];
   timedOutUntil: Timestamp | null;
   banned: boolean;
+  /** The open poll, or the last revealed one (what a viewer's card shows). */
   poll: PollView | null;
+  /**
+   * Staff: the polls of this class this client knows, oldest first: the snapshot's poll and
+   * every poll created since joining (drafts included, with their correct answers).
+   */
+  polls: PollView[];
+  /** Quiz points from revealed quizzes. */
+  quizScore: number;
+  /** The Q&A board as this participant may see it (staff also see pending questions). */
+  questions: Question[];
+  highlighted: QuestionId | null;
+  /** Questions this participant upvoted. */
+  upvoted: QuestionId[];
+  /** Staff: the back channel, oldest first. */
+  backChannel: BackChannelNote[];
+  /** Staff: open flags. */
+  flags: Flag[];
+  /** A viewer's live offer card. */
+  offer: OfferCard | null;
+  /** Staff: every offer of the class. */
+  offers: Offer[];
   /** The latest second of reactions the room reported. */
   reactions: { second: Timestamp; counts: [Reaction, number][] } | null;
   ended: boolean;
@@ -63,10 +97,50 @@ export function viewFromWelcome(welcome: Welcome): RoomView {
     ownHeld: [],
     timedOutUntil: s.you.timed_out_until,
     banned: false,
-    poll: s.poll,
+    poll: s.poll === null ? null : { ...s.poll },
+    polls: s.poll === null || !isStaff(welcome.role) ? [] : [{ ...s.poll }],
+    quizScore: s.you.quiz_score,
+    questions: s.questions.filter((q) => q.state !== 'dismissed'),
+    highlighted: s.highlighted,
+    upvoted: [...s.you.upvoted],
+    backChannel: [...s.back_channel],
+    flags: [...s.flags],
+    offer: s.offer ?? null,
+    offers: [...(s.offers ?? [])],
     reactions: null,
     ended: s.ended,
   };
+}
+
+/** A staff poll record as a view (staff see the correct answers of their own drafts). */
+export function pollViewOf(poll: Poll): PollView {
+  return {
+    id: poll.id,
+    question: poll.spec.question,
+    options: [...poll.spec.options],
+    multiple: poll.spec.multiple ?? false,
+    anonymous: poll.spec.anonymous ?? false,
+    quiz: poll.spec.correct != null,
+    state: poll.state,
+    deadline: poll.deadline,
+    totals: [...poll.totals],
+    correct: poll.spec.correct ?? null,
+    voted: false,
+    your_choices: null,
+  };
+}
+
+/** Questions in board order: most votes first, then oldest first (as the room sorts them). */
+export function sortedQuestions(questions: readonly Question[]): Question[] {
+  return [...questions].sort((a, b) => b.votes - a.votes || a.id - b.id);
+}
+
+/** Whether `choices` are exactly the correct options. */
+export function isCorrect(choices: readonly number[] | null, correct: readonly number[] | null): boolean {
+  if (choices === null || correct === null) return false;
+  const a = [...new Set(choices)].sort((x, y) => x - y);
+  const b = [...new Set(correct)].sort((x, y) => x - y);
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 export function isStaff(role: Role): boolean {
@@ -129,8 +203,14 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     case 'viewer_banned':
       if (ev.viewer === me) view.banned = true;
       break;
-    case 'poll_opened':
-      view.poll = {
+    case 'poll_created':
+      if (!view.polls.some((p) => p.id === ev.poll.id)) {
+        view.polls.push(pollViewOf(ev.poll));
+        if (view.polls.length > POLLS_KEPT) view.polls.splice(0, view.polls.length - POLLS_KEPT);
+      }
+      break;
+    case 'poll_opened': {
+      const opened: PollView = {
         id: ev.poll,
         question: ev.question,
         options: ev.options,
@@ -144,30 +224,100 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
         voted: false,
         your_choices: null,
       };
-      break;
-    case 'ballot_cast':
-      if (view.poll?.id === ev.poll) {
-        view.poll.totals = ev.totals;
-        if (ev.ballot.viewer === me) {
-          view.poll.voted = true;
-          view.poll.your_choices = ev.ballot.choices;
-        }
+      const known = view.polls.find((p) => p.id === ev.poll);
+      if (known !== undefined) {
+        known.state = 'open';
+        known.deadline = ev.deadline;
+        opened.totals = known.totals;
+        opened.correct = known.correct;
+      } else if (isStaff(view.role)) {
+        view.polls.push({ ...opened, totals: ev.options.map(() => 0) });
+        opened.totals = ev.options.map(() => 0);
       }
+      view.poll = opened;
+      break;
+    }
+    case 'ballot_cast':
+      updatePoll(view, ev.poll, (p) => {
+        p.totals = [...ev.totals];
+        if (ev.ballot.viewer === me) {
+          p.voted = true;
+          p.your_choices = ev.ballot.choices;
+        }
+      });
       break;
     case 'anonymous_ballot_cast':
-      if (view.poll?.id === ev.poll) {
-        view.poll.totals = ev.totals;
-        if (ev.viewer === me) view.poll.voted = true;
-      }
+      updatePoll(view, ev.poll, (p) => {
+        p.totals = [...ev.totals];
+        if (ev.viewer === me) p.voted = true;
+      });
       break;
     case 'poll_closed':
-      if (view.poll?.id === ev.poll) view.poll.state = 'closed';
+      updatePoll(view, ev.poll, (p) => {
+        p.state = 'closed';
+      });
       break;
     case 'poll_revealed':
-      if (view.poll?.id === ev.poll) {
-        view.poll.state = 'revealed';
-        view.poll.totals = ev.totals;
-        view.poll.correct = ev.correct;
+      updatePoll(view, ev.poll, (p) => {
+        p.state = 'revealed';
+        p.totals = [...ev.totals];
+        p.correct = ev.correct;
+      });
+      if (view.poll?.id === ev.poll && isCorrect(view.poll.your_choices, ev.correct)) view.quizScore += 1;
+      break;
+    case 'question_asked':
+    case 'question_approved':
+      upsertQuestion(view, ev.question);
+      break;
+    case 'question_upvoted': {
+      const q = view.questions.find((x) => x.id === ev.question);
+      if (q !== undefined) q.votes = ev.votes;
+      if (ev.viewer === me && !view.upvoted.includes(ev.question)) view.upvoted.push(ev.question);
+      break;
+    }
+    case 'question_answered': {
+      const q = view.questions.find((x) => x.id === ev.question);
+      if (q !== undefined) q.state = 'answered';
+      break;
+    }
+    case 'question_dismissed':
+      view.questions = view.questions.filter((q) => q.id !== ev.question);
+      if (view.highlighted === ev.question) view.highlighted = null;
+      break;
+    case 'question_highlighted':
+      view.highlighted = ev.question;
+      break;
+    case 'back_channel_posted':
+      view.backChannel.push({ by: record.by ?? '', name: ev.name, text: ev.text, at: record.at });
+      if (view.backChannel.length > BACK_CHANNEL_KEPT) view.backChannel.splice(0, view.backChannel.length - BACK_CHANNEL_KEPT);
+      break;
+    case 'flagged':
+      view.flags.push(ev.flag);
+      break;
+    case 'offer_scheduled':
+    case 'offer_pushed': {
+      const i = view.offers.findIndex((o) => o.spec.id === ev.offer.spec.id);
+      if (i >= 0) view.offers[i] = ev.offer;
+      else view.offers.push(ev.offer);
+      break;
+    }
+    case 'offer_shown':
+      if (ev.viewer === me) view.offer = ev.card;
+      break;
+    case 'offer_withdrawn': {
+      if (view.offer?.offer === ev.offer) view.offer = null;
+      const known = view.offers.find((o) => o.spec.id === ev.offer);
+      if (known !== undefined) known.state = 'withdrawn';
+      break;
+    }
+    case 'offer_exposed':
+    case 'offer_clicked':
+    case 'offer_dismissed':
+      applyTally(view, ev);
+      if (ev.viewer === me && view.offer?.offer === ev.offer) {
+        if (ev.type === 'offer_dismissed') view.offer = null;
+        else if (ev.type === 'offer_exposed') view.offer.exposed = true;
+        else view.offer.clicked = true;
       }
       break;
     case 'reactions_aggregated':
@@ -176,9 +326,16 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     case 'broadcast_ended':
       view.ended = true;
       if (view.poll?.state === 'open') view.poll.state = 'closed';
+      for (const p of view.polls) if (p.state === 'open') p.state = 'closed';
+      break;
+    case 'viewer_joined':
+    case 'viewer_left':
+    case 'viewer_unbanned':
+      // Presence is not shown yet.
       break;
     default:
-      // Presence, flags, the back channel, questions and staff-only poll drafts are not shown yet.
+      // An event this build does not know (a newer server): skip it, keep the seq.
+      ev satisfies never;
       break;
   }
   return true;
@@ -187,10 +344,31 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
 /** What an acknowledged action tells this client beyond the events it receives. */
 export function applyAck(view: RoomView, action: Action): void {
   // A viewer never sees ballot events (staff only): the ack is how it learns its vote counted.
-  if (action.type === 'vote' && view.poll?.id === action.poll) {
-    view.poll.voted = true;
-    view.poll.your_choices = action.choices;
+  if (action.type === 'vote') {
+    updatePoll(view, action.poll, (p) => {
+      p.voted = true;
+      p.your_choices = [...action.choices];
+    });
   }
+  // Upvotes reach everyone as events; this only spares a viewer a second click in between.
+  if (action.type === 'upvote' && !view.upvoted.includes(action.question)) view.upvoted.push(action.question);
+}
+
+function updatePoll(view: RoomView, id: PollId, change: (poll: PollView) => void): void {
+  if (view.poll?.id === id) change(view.poll);
+  for (const p of view.polls) if (p.id === id) change(p);
+}
+
+function upsertQuestion(view: RoomView, question: Question): void {
+  if (question.state === 'dismissed') return;
+  const i = view.questions.findIndex((q) => q.id === question.id);
+  if (i >= 0) view.questions[i] = { ...question };
+  else view.questions.push({ ...question });
+}
+
+function applyTally(view: RoomView, tally: OfferTally): void {
+  const offer = view.offers.find((o) => o.spec.id === tally.offer);
+  if (offer !== undefined && tally.variant < offer.counts.length) offer.counts[tally.variant] = { ...tally.counts };
 }
 
 function addMessage(view: RoomView, message: ChatMessage): void {

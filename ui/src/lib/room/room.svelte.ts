@@ -2,13 +2,13 @@
 import type { SocketLike } from '../platform/event-socket';
 import { browserKey, randomHex32 } from './browser-key';
 import { buildHello, RoomConnection, roomUrl, type StopReason } from './connection';
-import type { Action, MessageId, PollId, Reaction, Reply, ServerMessage } from './protocol';
+import type { Action, MessageId, PollId, PollSpec, QuestionId, Reaction, Reply, ServerMessage } from './protocol';
 import { applyAck, applyEvent, viewFromWelcome, type RoomView } from './room-state';
 
 export interface RoomStoreDeps {
   url: string;
   browserKey: () => string;
-  /** The owner key when this page has one (joins as the instructor). */
+  /** The owner key (joins as the instructor) or a moderator link's token (joins as a TA). */
   ownerKey: string | null;
   openSocket: (url: string) => SocketLike;
   setTimeout: (fn: () => void, ms: number) => unknown;
@@ -21,7 +21,16 @@ export interface RoomStoreDeps {
 export type RoomStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | StopReason;
 
 /** Actions whose refusal is shown next to the composer (the rest next to moderation tools). */
-const COMPOSER_ACTIONS = new Set<Action['type']>(['send_chat', 'react', 'vote']);
+const COMPOSER_ACTIONS = new Set<Action['type']>(['send_chat', 'react']);
+/** A viewer's vote, whose refusal is shown on the poll card. */
+const POLL_ACTIONS = new Set<Action['type']>(['vote']);
+/** A viewer's Q&A actions, whose refusal is shown on the Q&A panel. */
+const QA_ACTIONS = new Set<Action['type']>(['ask', 'upvote']);
+
+/** A moderator link's token (`lm_` + 64 hex): the page is a TA's, not the instructor's. */
+export function isModeratorToken(key: string | null): boolean {
+  return key !== null && key.startsWith('lm_');
+}
 
 /** Client ids sent and not yet answered are forgotten after this many (no resend on reconnect). */
 const PENDING_KEPT = 64;
@@ -33,12 +42,18 @@ const PENDING_KEPT = 64;
 export class RoomStore {
   view = $state<RoomView | null>(null);
   status = $state<RoomStatus>('idle');
-  /** The last refusal of a chat message, reaction or vote, for the composer. */
+  /** The last refusal of a vote, for the poll card. */
+  pollError = $state<string | null>(null);
+  /** The last refusal of a chat message or reaction, for the composer. */
   composerError = $state<string | null>(null);
   /** The last refusal of a moderation action. */
   actionError = $state<string | null>(null);
   /** Why joining was refused (e.g. a name too close to staff), shown by the name form. */
   joinError = $state<string | null>(null);
+  /** The last refusal of a question or an upvote, for the Q&A panel. */
+  qaError = $state<string | null>(null);
+  /** The client id of the last question sent, until it is acknowledged (the form clears then). */
+  askPending = $state<string | null>(null);
 
   readonly #deps: RoomStoreDeps;
   #connection: RoomConnection | null = null;
@@ -52,6 +67,11 @@ export class RoomStore {
 
   get connected(): boolean {
     return this.status === 'live';
+  }
+
+  /** Whether this page joins with a moderator link (as a TA). */
+  get moderator(): boolean {
+    return isModeratorToken(this.#deps.ownerKey);
   }
 
   /** Joins under `name` ('' lets the room pick one). Does nothing while already joined. */
@@ -121,6 +141,9 @@ export class RoomStore {
         if (message.client_id !== null) this.#pending.delete(message.client_id);
         if (action !== undefined && this.view !== null) applyAck(this.view, action);
         if (action !== undefined && COMPOSER_ACTIONS.has(action.type)) this.composerError = null;
+        if (action !== undefined && QA_ACTIONS.has(action.type)) this.qaError = null;
+        if (action !== undefined && POLL_ACTIONS.has(action.type)) this.pollError = null;
+        if (message.client_id !== null && message.client_id === this.askPending) this.askPending = null;
         return;
       }
       case 'reply':
@@ -143,7 +166,10 @@ export class RoomStore {
     }
     const action = reply.client_id === null ? undefined : this.#pending.get(reply.client_id);
     if (reply.client_id !== null) this.#pending.delete(reply.client_id);
-    if (action !== undefined && !COMPOSER_ACTIONS.has(action.type)) this.actionError = reply.message;
+    if (reply.client_id !== null && reply.client_id === this.askPending) this.askPending = null;
+    if (action !== undefined && QA_ACTIONS.has(action.type)) this.qaError = reply.message;
+    else if (action !== undefined && POLL_ACTIONS.has(action.type)) this.pollError = reply.message;
+    else if (action !== undefined && !COMPOSER_ACTIONS.has(action.type)) this.actionError = reply.message;
     else this.composerError = reply.message;
   }
 
@@ -151,7 +177,9 @@ export class RoomStore {
   act(action: Action): string | null {
     if (this.#connection === null || this.status !== 'live') {
       const message = 'Not connected to the class right now. Try again in a moment.';
-      if (COMPOSER_ACTIONS.has(action.type)) this.composerError = message;
+      if (QA_ACTIONS.has(action.type)) this.qaError = message;
+      else if (POLL_ACTIONS.has(action.type)) this.pollError = message;
+      else if (COMPOSER_ACTIONS.has(action.type)) this.composerError = message;
       else this.actionError = message;
       return null;
     }
@@ -176,6 +204,7 @@ export class RoomStore {
   }
 
   vote(poll: PollId, choices: number[]): string | null {
+    this.pollError = null;
     return this.act({ type: 'vote', poll, choices });
   }
 
@@ -212,6 +241,78 @@ export class RoomStore {
   rejectHeld(message: MessageId): string | null {
     this.actionError = null;
     return this.act({ type: 'reject_held', message });
+  }
+
+  ban(viewer: string): string | null {
+    this.actionError = null;
+    return this.act({ type: 'ban', viewer });
+  }
+
+  liftTimeout(viewer: string): string | null {
+    this.actionError = null;
+    return this.act({ type: 'lift_timeout', viewer });
+  }
+
+  postBackChannel(text: string): string | null {
+    this.actionError = null;
+    return this.act({ type: 'post_back_channel', text });
+  }
+
+  createPoll(spec: PollSpec): string | null {
+    this.actionError = null;
+    return this.act({ type: 'create_poll', spec });
+  }
+
+  openPoll(poll: PollId): string | null {
+    this.actionError = null;
+    return this.act({ type: 'open_poll', poll });
+  }
+
+  closePoll(poll: PollId): string | null {
+    this.actionError = null;
+    return this.act({ type: 'close_poll', poll });
+  }
+
+  revealPoll(poll: PollId): string | null {
+    this.actionError = null;
+    return this.act({ type: 'reveal_poll', poll });
+  }
+
+  /** Asks a question; the form keeps the text until the room acknowledges it. */
+  ask(text: string): string | null {
+    this.qaError = null;
+    const id = this.act({ type: 'ask', text });
+    this.askPending = id;
+    return id;
+  }
+
+  upvote(question: QuestionId): string | null {
+    this.qaError = null;
+    return this.act({ type: 'upvote', question });
+  }
+
+  approveQuestion(question: QuestionId): string | null {
+    this.actionError = null;
+    return this.act({ type: 'approve_question', question });
+  }
+
+  answerQuestion(question: QuestionId): string | null {
+    this.actionError = null;
+    return this.act({ type: 'answer_question', question });
+  }
+
+  dismissQuestion(question: QuestionId): string | null {
+    this.actionError = null;
+    return this.act({ type: 'dismiss_question', question });
+  }
+
+  highlightQuestion(question: QuestionId | null): string | null {
+    this.actionError = null;
+    return this.act({ type: 'highlight_question', question });
+  }
+
+  dismissQaError(): void {
+    this.qaError = null;
   }
 
   dismissComposerError(): void {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { SocketLike } from '../platform/event-socket';
 import { BROWSER_KEY_STORAGE_NAME, browserKey, randomHex32 } from './browser-key';
 import { buildHello, roomUrl, stopReasonFor } from './connection';
-import type { ChatMessage, Recorded, RoomEvent, ServerMessage, Snapshot } from './protocol';
-import { RoomStore } from './room.svelte';
-import { applyEvent, viewFromWelcome } from './room-state';
+import type { ChatMessage, Offer, Question, Recorded, RoomEvent, ServerMessage, Snapshot } from './protocol';
+import { isModeratorToken, RoomStore } from './room.svelte';
+import { applyEvent, isCorrect, sortedQuestions, viewFromWelcome } from './room-state';
 import { graphemeCount } from './text';
 
 class FakeSocket implements SocketLike {
@@ -351,5 +351,147 @@ describe('graphemeCount', () => {
     expect(graphemeCount('abc')).toBe(3);
     expect(graphemeCount('👍🏽')).toBe(1);
     expect(graphemeCount('é')).toBe(1);
+  });
+});
+
+function question(id: number, patch: Partial<Question> = {}): Question {
+  return { id, asker: 'v-bob', name: 'Bob', text: `question ${id}`, state: 'approved', votes: 0, asked_at: 1, ...patch };
+}
+
+function staffWelcome(seq: number, patch: Partial<Snapshot> = {}): Extract<ServerMessage, { type: 'welcome' }> {
+  const w = welcome(seq, patch);
+  return { ...w, viewer: 'ta-1', role: 'ta', snapshot: { ...w.snapshot, you: { ...w.snapshot.you, viewer: 'ta-1', role: 'ta', name: 'TA' } } };
+}
+
+describe('polls, Q&A and offers', () => {
+  it('lists a staff member\'s polls from creation to reveal, with live totals', () => {
+    const view = viewFromWelcome(staffWelcome(1));
+    applyEvent(view, 2, record({
+      type: 'poll_created',
+      poll: { id: 1, spec: { question: 'Q?', options: ['A', 'B'], correct: [1] }, state: 'draft', deadline: null, totals: [0, 0], ballots: [], voters: [] },
+    }));
+    expect(view.polls).toMatchObject([{ id: 1, state: 'draft', quiz: true, correct: [1], totals: [0, 0] }]);
+    expect(view.poll).toBeNull();
+    applyEvent(view, 3, record({ type: 'poll_opened', poll: 1, question: 'Q?', options: ['A', 'B'], multiple: false, anonymous: false, quiz: true, deadline: null }));
+    expect(view.poll).toMatchObject({ id: 1, state: 'open', totals: [0, 0], correct: [1] });
+    applyEvent(view, 4, record({ type: 'ballot_cast', poll: 1, ballot: { viewer: 'v-ann', choices: [1] }, totals: [0, 1] }));
+    applyEvent(view, 5, record({ type: 'anonymous_ballot_cast', poll: 1, viewer: 'v-bob', totals: [1, 1] }));
+    expect(view.polls[0]!.totals).toEqual([1, 1]);
+    expect(view.poll!.totals).toEqual([1, 1]);
+    applyEvent(view, 6, record({ type: 'poll_closed', poll: 1 }));
+    applyEvent(view, 7, record({ type: 'poll_revealed', poll: 1, totals: [1, 1], correct: [1] }));
+    expect(view.polls[0]!.state).toBe('revealed');
+    expect(view.poll!.state).toBe('revealed');
+  });
+
+  it('scores a viewer\'s quiz on reveal', () => {
+    const view = viewFromWelcome(welcome(1));
+    applyEvent(view, 2, record({ type: 'poll_opened', poll: 4, question: 'Q?', options: ['A', 'B'], multiple: false, anonymous: false, quiz: true, deadline: null }));
+    expect(view.polls).toEqual([]);
+    view.poll!.voted = true;
+    view.poll!.your_choices = [0];
+    applyEvent(view, 3, record({ type: 'poll_revealed', poll: 4, totals: [1, 0], correct: [0] }));
+    expect(view.quizScore).toBe(1);
+    expect(isCorrect([1, 0], [0, 1])).toBe(true);
+    expect(isCorrect([1], [0, 1])).toBe(false);
+    expect(isCorrect(null, [0])).toBe(false);
+  });
+
+  it('keeps the Q&A board: asked, approved, upvoted once, answered, highlighted, dismissed', () => {
+    const view = viewFromWelcome(welcome(1, { questions: [question(1, { votes: 2 })], you: snapshot().you }));
+    applyEvent(view, 2, record({ type: 'question_asked', question: question(2, { asker: 'v-ann', state: 'pending' }) }));
+    expect(view.questions.map((q) => [q.id, q.state])).toEqual([[1, 'approved'], [2, 'pending']]);
+    applyEvent(view, 3, record({ type: 'question_approved', question: question(2, { asker: 'v-ann' }) }));
+    applyEvent(view, 4, record({ type: 'question_upvoted', question: 2, viewer: 'v-ann', votes: 3 }));
+    expect(view.upvoted).toEqual([2]);
+    expect(sortedQuestions(view.questions).map((q) => q.id)).toEqual([2, 1]);
+    applyEvent(view, 5, record({ type: 'question_highlighted', question: 2 }));
+    expect(view.highlighted).toBe(2);
+    applyEvent(view, 6, record({ type: 'question_answered', question: 2 }));
+    expect(view.questions.find((q) => q.id === 2)?.state).toBe('answered');
+    applyEvent(view, 7, record({ type: 'question_dismissed', question: 2, asker: 'v-ann' }));
+    expect(view.questions.map((q) => q.id)).toEqual([1]);
+    expect(view.highlighted).toBeNull();
+  });
+
+  it('keeps the back channel with its author and time from the record', () => {
+    const view = viewFromWelcome(staffWelcome(1));
+    applyEvent(view, 2, { ...record({ type: 'back_channel_posted', name: 'TA', text: 'watch Bob' }), by: 'ta-1', at: 42 });
+    expect(view.backChannel).toEqual([{ by: 'ta-1', name: 'TA', text: 'watch Bob', at: 42 }]);
+  });
+
+  it('takes offer events without breaking: staff counts, a viewer\'s own card', () => {
+    const offer: Offer = {
+      spec: { id: 'o1', course_id: 'c1', title: 'Next course', cta: 'Enrol', price_cents: 1000, currency: 'EUR', checkout_url: 'https://example.test/', variants: [{ name: 'A', weight: 1 }] },
+      state: 'live',
+      at: 1,
+      session_variant: null,
+      counts: [{ shown: 0, exposures: 0, clicks: 0, dismissals: 0 }],
+    };
+    const staff = viewFromWelcome(staffWelcome(1));
+    applyEvent(staff, 2, record({ type: 'offer_pushed', offer }));
+    applyEvent(staff, 3, record({
+      type: 'offer_exposed', offer: 'o1', course_id: 'c1', viewer: 'v-ann', variant: 0, variant_name: 'A', counts: { shown: 1, exposures: 1, clicks: 0, dismissals: 0 },
+    }));
+    expect(staff.offers[0]!.counts[0]!.exposures).toBe(1);
+    applyEvent(staff, 4, record({ type: 'offer_withdrawn', offer: 'o1', course_id: 'c1' }));
+    expect(staff.offers[0]!.state).toBe('withdrawn');
+
+    const viewer = viewFromWelcome(welcome(1));
+    const card = {
+      offer: 'o1', course_id: 'c1', variant: 0, variant_name: 'A', title: 'Next course', cta: 'Enrol', price_cents: 1000, currency: 'EUR',
+      discount_pct: 0, final_price_cents: 1000, checkout_url: 'https://example.test/?ref=x', exposed: false, clicked: false,
+    };
+    applyEvent(viewer, 2, record({ type: 'offer_shown', viewer: 'v-bob', card }));
+    expect(viewer.offer).toBeNull();
+    applyEvent(viewer, 3, record({ type: 'offer_shown', viewer: 'v-ann', card }));
+    expect(viewer.offer?.offer).toBe('o1');
+    applyEvent(viewer, 4, record({
+      type: 'offer_dismissed', offer: 'o1', course_id: 'c1', viewer: 'v-ann', variant: 0, variant_name: 'A', counts: { shown: 1, exposures: 1, clicks: 0, dismissals: 1 },
+    }));
+    expect(viewer.offer).toBeNull();
+  });
+
+  it('skips an event type this build does not know, keeping its seq', () => {
+    const view = viewFromWelcome(welcome(1));
+    expect(applyEvent(view, 2, record({ type: 'something_new' } as unknown as RoomEvent))).toBe(true);
+    expect(view.seq).toBe(2);
+  });
+
+  it('shows refusals where they belong: Q&A, votes, moderation', () => {
+    const sockets: FakeSocket[] = [];
+    const timers = new ManualTimers();
+    const store = new RoomStore({
+      url: 'ws://127.0.0.1/room',
+      browserKey: () => 'k'.repeat(32),
+      ownerKey: `lm_${'a'.repeat(64)}`,
+      openSocket: (url) => {
+        const socket = new FakeSocket(url);
+        sockets.push(socket);
+        return socket;
+      },
+      setTimeout: timers.setTimeout,
+      clearTimeout: timers.clearTimeout,
+      random: () => 'r',
+    });
+    expect(store.moderator).toBe(true);
+    store.join('TA');
+    sockets[0]!.open();
+    expect(sockets[0]!.sent[0]).toMatchObject({ type: 'hello', key: `lm_${'a'.repeat(64)}` });
+    sockets[0]!.receive(staffWelcome(1));
+    const ask = store.ask('Why?')!;
+    expect(store.askPending).toBe(ask);
+    sockets[0]!.receive({ type: 'reply', reply: { type: 'rejected', client_id: ask, error: { code: 'full' }, message: 'too many questions' } });
+    expect(store.qaError).toBe('too many questions');
+    expect(store.askPending).toBeNull();
+    const vote = store.vote(1, [0])!;
+    sockets[0]!.receive({ type: 'reply', reply: { type: 'rejected', client_id: vote, error: { code: 'poll_closed' }, message: 'the poll is closed' } });
+    expect(store.pollError).toBe('the poll is closed');
+    const open = store.openPoll(9)!;
+    sockets[0]!.receive({ type: 'reply', reply: { type: 'rejected', client_id: open, error: { code: 'not_found' }, message: 'no such poll' } });
+    expect(store.actionError).toBe('no such poll');
+    expect(store.composerError).toBeNull();
+    expect(isModeratorToken(null)).toBe(false);
+    expect(isModeratorToken('deadbeef')).toBe(false);
   });
 });

@@ -43,6 +43,9 @@ export class OverviewStore {
       case 'backup_progress':
         // Held by the backup store of the settings feature.
         return;
+      case 'moderator_link_revoked':
+        // Held by the Team screen.
+        return;
       default:
         ev satisfies never;
     }
