@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "moderator_links",
     "revoke_moderator_link",
     "offer_results",
+    "catalog",
 ];
 
 fn main() {

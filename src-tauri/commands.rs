@@ -4,6 +4,7 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
+use lectern_engine::catalog::Course;
 use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
@@ -107,4 +108,9 @@ pub async fn offer_results(
     args: OfferResultsArgs,
 ) -> Result<OfferResults, ApiError> {
     studio.offer_results(args).await
+}
+
+#[tauri::command]
+pub async fn catalog(studio: State<'_, Studio>, args: NoArgs) -> Result<Vec<Course>, ApiError> {
+    studio.catalog(args).await
 }

@@ -107,6 +107,7 @@ fn main() -> anyhow::Result<()> {
             commands::moderator_links,
             commands::revoke_moderator_link,
             commands::offer_results,
+            commands::catalog,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

@@ -22,6 +22,7 @@
 
 pub mod api;
 mod broadcast;
+pub mod catalog;
 pub mod moderators;
 mod error;
 pub mod experiments;

@@ -307,3 +307,24 @@ async fn viewer_ids_are_stable_per_browser_and_reveal_nothing() {
     assert_ne!(a, studio.viewer_id("browser-key-0000000001").await.unwrap());
     studio.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_catalog_lists_every_course_by_title_and_needs_a_school() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = demo_studio(dir.path()).await;
+    let courses = studio.catalog(NoArgs {}).await.unwrap();
+    assert_eq!(courses.len(), 40);
+    assert!(courses.windows(2).all(|w| w[0].title <= w[1].title));
+    assert!(
+        courses
+            .iter()
+            .all(|c| c.price_cents > 0 && c.currency.len() == 3 && !c.tags.is_empty())
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let none = Studio::open(StudioOptions::new(empty.path(), SchoolSource::Default))
+        .await
+        .unwrap();
+    let err = none.catalog(NoArgs {}).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoSchool);
+}

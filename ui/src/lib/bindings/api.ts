@@ -372,6 +372,35 @@ srmPValue: number | null,
  * The full analysis (`lectern stats ab` output), for export.
  */
 analysis: unknown, };
+export type Course = { 
+/**
+ * Catalog id.
+ */
+id: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * `beginner`, `intermediate` or `advanced`.
+ */
+level: string, 
+/**
+ * Price in cents of `currency`.
+ */
+priceCents: number, 
+/**
+ * ISO currency code.
+ */
+currency: string, 
+/**
+ * Length in minutes.
+ */
+lengthMinutes: number, 
+/**
+ * Topics, sorted.
+ */
+tags: Array<string>, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -386,4 +415,5 @@ export type Commands = {
   moderator_links: { args: NoArgs, result: Array<ModeratorLinkInfo> },
   revoke_moderator_link: { args: RevokeModeratorLink, result: Array<ModeratorLinkInfo> },
   offer_results: { args: OfferResultsArgs, result: OfferResults },
+  catalog: { args: NoArgs, result: Array<Course> },
 };
