@@ -114,7 +114,7 @@ export async function joinWatchAs(page, base, name) {
 
 /**
  * Start `lectern serve ARGS` and read its whole banner: what `serve` gives, plus the WHIP URL
- * and the publish key (`whip: ...`, `publish key: ...`).
+ * and the publish key (`whip: ...`, `publish key: ...`; no key while no school is open).
  */
 export async function serveWithBanner(args) {
   const child = spawn(required('LECTERN_BIN'), ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -122,8 +122,15 @@ export async function serveWithBanner(args) {
   const iterator = lines[Symbol.asyncIterator]();
   const banner = {};
   let base = null;
+  let pending = iterator.next();
+  // The banner ends with `publish key:`, which a server with no school open leaves out: after
+  // `whip:`, wait briefly for it.
   while (!('publish key' in banner)) {
-    const { value, done } = await iterator.next();
+    const wait = 'whip' in banner ? new Promise((resolve) => setTimeout(() => resolve(null), 1000)) : null;
+    const next = await (wait ? Promise.race([pending, wait]) : pending);
+    if (next === null) break;
+    pending = iterator.next();
+    const { value, done } = next;
     if (done) throw new Error('lectern serve exited before it printed its banner');
     const ready = /^Lectern listening on (http:\/\/\S+\/)$/.exec(value);
     if (ready) base = ready[1];
@@ -133,7 +140,7 @@ export async function serveWithBanner(args) {
   if (!base || !banner.studio) throw new Error('lectern serve printed no address');
   // Keep reading stdout so the server never blocks on a full pipe.
   void (async () => {
-    for await (const _ of iterator);
+    for (let next = await pending; !next.done; next = await iterator.next());
   })().catch(() => {});
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {

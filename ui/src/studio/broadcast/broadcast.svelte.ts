@@ -1,9 +1,17 @@
-import type { ApiError } from '../../lib/bindings/api';
+import type { ApiError, BroadcastStatus, SetBroadcast } from '../../lib/bindings/api';
 import { toApiError, type Platform } from '../../lib/platform';
 import type { OverviewStore } from '../home/overview.svelte';
 
 /** A class's title: 1 to 200 characters (as the engine counts them). */
 export const MAX_CLASS_TITLE = 200;
+
+/** How often the Broadcast screen asks for the stream's status while it is shown. */
+export const STATUS_POLL_MS = 2000;
+
+export interface PollTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
 
 /**
  * Starting and ending the class. Whether a class is live is the overview's `live` (one source);
@@ -13,12 +21,101 @@ export class BroadcastStore {
   pending = $state<'start' | 'end' | null>(null);
   error = $state<ApiError | null>(null);
 
+  /** The stream (source, codecs, viewers, publish key); null until first read. */
+  status = $state<BroadcastStatus | null>(null);
+  /** The last failure to read the status or change a setting. */
+  statusError = $state<ApiError | null>(null);
+  /** Which broadcast setting is being changed. */
+  setting = $state<'replacePublisher' | 'testCard' | null>(null);
+
   readonly #platform: Platform;
   readonly #overview: OverviewStore;
+  readonly #timers: PollTimers;
+  #watchers = 0;
+  #timer: unknown = null;
+  #inFlight = false;
+  // Each read takes a ticket; an answer older than the last applied one is dropped.
+  #ticket = 0;
+  #applied = 0;
 
-  constructor(platform: Platform, overview: OverviewStore) {
+  constructor(platform: Platform, overview: OverviewStore, timers: PollTimers = globalThis) {
     this.#platform = platform;
     this.#overview = overview;
+    this.#timers = timers;
+  }
+
+  /** The studio's base URLs (loopback first), for the WHIP address shown to OBS. */
+  get urls(): string[] {
+    return this.#overview.data?.network.urls ?? [];
+  }
+
+  /**
+   * Reads the status now and every {@link STATUS_POLL_MS} while at least one screen watches
+   * (the media engine sends no events for viewers coming and going). Returns the stop function.
+   */
+  watchStatus(): () => void {
+    this.#watchers += 1;
+    if (this.#watchers === 1 && !this.#inFlight && this.#timer === null) void this.#poll();
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.#watchers -= 1;
+      if (this.#watchers === 0 && this.#timer !== null) {
+        this.#timers.clearTimeout(this.#timer);
+        this.#timer = null;
+      }
+    };
+  }
+
+  async #poll(): Promise<void> {
+    this.#timer = null;
+    this.#inFlight = true;
+    await this.refreshStatus();
+    this.#inFlight = false;
+    if (this.#watchers > 0 && this.#timer === null) {
+      this.#timer = this.#timers.setTimeout(() => void this.#poll(), STATUS_POLL_MS);
+    }
+  }
+
+  async refreshStatus(): Promise<void> {
+    const ticket = ++this.#ticket;
+    try {
+      const status = await this.#platform.call('broadcast_status', {});
+      this.#apply(ticket, status);
+      if (this.setting === null) this.statusError = null;
+    } catch (err) {
+      if (ticket > this.#applied) this.statusError = toApiError(err);
+    }
+  }
+
+  /** Turns "replace the live publisher" or the test card on or off. */
+  async setBroadcast(change: 'replacePublisher' | 'testCard', on: boolean): Promise<boolean> {
+    if (this.setting !== null) return false;
+    this.setting = change;
+    const args: SetBroadcast = { replacePublisher: null, testCard: null };
+    args[change] = on;
+    const ticket = ++this.#ticket;
+    try {
+      this.#apply(ticket, await this.#platform.call('set_broadcast', args));
+      this.statusError = null;
+      return true;
+    } catch (err) {
+      this.statusError = toApiError(err);
+      return false;
+    } finally {
+      this.setting = null;
+    }
+  }
+
+  dismissStatusError(): void {
+    this.statusError = null;
+  }
+
+  #apply(ticket: number, status: BroadcastStatus): void {
+    if (ticket < this.#applied) return;
+    this.#applied = ticket;
+    this.status = status;
   }
 
   async start(title: string): Promise<boolean> {

@@ -30,3 +30,66 @@ describe('BroadcastStore', () => {
     expect(broadcast.error?.code).toBe('conflict');
   });
 });
+
+describe('BroadcastStore status', () => {
+  const STATUS = {
+    source: 'test_card',
+    codecs: ['video/VP8', 'audio/opus'],
+    viewers: 2,
+    whipPath: '/whip',
+    publishKey: 'ba7b07f30b77abcb60eabbab73e1a144',
+    replacePublisher: false,
+    upstreamKeyframeRequests: 0,
+  };
+
+  class Timers {
+    pending = new Map<number, () => void>();
+    next = 1;
+    setTimeout = (fn: () => void) => {
+      const id = this.next++;
+      this.pending.set(id, fn);
+      return id;
+    };
+    clearTimeout = (id: unknown) => {
+      this.pending.delete(id as number);
+    };
+    fire() {
+      const all = [...this.pending.values()];
+      this.pending.clear();
+      for (const fn of all) fn();
+    }
+  }
+
+  it('polls every 2 s while watched, and stops when the screen goes', async () => {
+    let viewers = 0;
+    const platform = new FakePlatform().on('broadcast_status', () => ({ ...STATUS, viewers: viewers++ }));
+    const timers = new Timers();
+    const broadcast = new BroadcastStore(platform, new OverviewStore(platform), timers);
+    const stop = broadcast.watchStatus();
+    await settle();
+    expect(broadcast.status?.viewers).toBe(0);
+    expect(timers.pending.size).toBe(1);
+    timers.fire();
+    await settle();
+    expect(broadcast.status?.viewers).toBe(1);
+    stop();
+    expect(timers.pending.size).toBe(0);
+    expect(platform.count('broadcast_status')).toBe(2);
+  });
+
+  it('changes one setting and leaves the other alone', async () => {
+    const platform = new FakePlatform().on('set_broadcast', (args) => ({ ...STATUS, replacePublisher: args.replacePublisher ?? false }));
+    const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
+    expect(await broadcast.setBroadcast('replacePublisher', true)).toBe(true);
+    expect(platform.calls.at(-1)).toEqual({ command: 'set_broadcast', args: { replacePublisher: true, testCard: null } });
+    expect(broadcast.status?.replacePublisher).toBe(true);
+  });
+
+  it('keeps a refused setting as its error', async () => {
+    const platform = new FakePlatform().fail('set_broadcast', { code: 'internal', message: 'a publisher is already live (publisher_exists)' });
+    const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
+    expect(await broadcast.setBroadcast('testCard', true)).toBe(false);
+    expect(broadcast.statusError?.message).toMatch(/publisher/);
+    expect(broadcast.setting).toBeNull();
+  });
+});

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { sourceLabel, studioBase } from './stream-text';
+
+describe('studioBase', () => {
+  it('uses the page origin over HTTP, and the loopback URL in the desktop window', () => {
+    expect(studioBase({ protocol: 'http:', origin: 'http://127.0.0.1:7878' }, ['http://x/'])).toBe('http://127.0.0.1:7878/');
+    expect(studioBase({ protocol: 'tauri:', origin: 'tauri://localhost' }, ['http://127.0.0.1:7878', 'http://192.168.1.4:7878'])).toBe('http://127.0.0.1:7878/');
+    expect(studioBase({ protocol: 'tauri:', origin: 'tauri://localhost' }, [])).toBe('');
+  });
+});
+
+describe('sourceLabel', () => {
+  it('names each source', () => {
+    expect(sourceLabel('publisher')).toMatch(/Publisher/);
+    expect(sourceLabel('test_card')).toBe('Test card');
+    expect(sourceLabel(null)).toMatch(/Nothing/);
+  });
+});
