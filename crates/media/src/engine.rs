@@ -18,6 +18,8 @@ use rtc::peer_connection::configuration::media_engine::MediaEngine as CodecTable
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -110,6 +112,104 @@ struct ViewerCounters {
     /// DTLS is up. Before that `write_rtp` may accept a packet that never leaves (the track is
     /// bound but SRTP is not ready), so a keyframe written then would be silently lost.
     connected: AtomicBool,
+    /// Video packets resent from [`ViewerCounters::history`] in answer to this viewer's NACKs.
+    retransmitted: AtomicU64,
+    /// RTP bytes (header and payload, before SRTP) handed to the connection.
+    bytes_sent: AtomicU64,
+    /// From the viewer's latest receiver report: cumulative packets lost, summed over tracks.
+    reported_lost: Mutex<HashMap<u32, u32>>,
+    /// Latest `fraction lost` (of 256) about the video track.
+    fraction_lost: AtomicU64,
+    /// Round-trip time from the latest receiver report that names one of our sender reports;
+    /// `u64::MAX` until then.
+    rtt_us: AtomicU64,
+    /// The last [`HISTORY_PACKETS`] video packets exactly as this leg sent them (payloads are
+    /// shared with the source packet), by sequence number, for NACKs.
+    history: Mutex<Vec<Option<rtp::Packet>>>,
+    /// `(when, bytes_sent then, bit/s over the interval before)` for the studio's bitrate.
+    rate: Mutex<Option<(Instant, u64, u64)>>,
+}
+
+/// Video packets kept per viewer for retransmission: more than 1 s at 1.5 Mbit/s (~200/s).
+const HISTORY_PACKETS: usize = 512;
+
+impl ViewerCounters {
+    fn new() -> Self {
+        Self {
+            rtt_us: AtomicU64::new(u64::MAX),
+            ..Self::default()
+        }
+    }
+
+    fn remember(&self, packet: &rtp::Packet) {
+        let slot = usize::from(packet.header.sequence_number) % HISTORY_PACKETS;
+        let mut history = lock(&self.history);
+        if history.len() < HISTORY_PACKETS {
+            history.resize(HISTORY_PACKETS, None);
+        }
+        history[slot] = Some(packet.clone());
+    }
+
+    fn recall(&self, sequence_number: u16) -> Option<rtp::Packet> {
+        let history = lock(&self.history);
+        history
+            .get(usize::from(sequence_number) % HISTORY_PACKETS)?
+            .as_ref()
+            .filter(|p| p.header.sequence_number == sequence_number)
+            .cloned()
+    }
+
+    /// Bit/s over the last interval of at least one second (0 before the first full one).
+    fn bitrate(&self, now: Instant) -> u64 {
+        let bytes = self.bytes_sent.load(Ordering::Relaxed);
+        let mut rate = lock(&self.rate);
+        match *rate {
+            None => {
+                *rate = Some((now, bytes, 0));
+                0
+            }
+            Some((at, before, bps)) => {
+                let elapsed = now.duration_since(at);
+                if elapsed < Duration::from_secs(1) {
+                    return bps;
+                }
+                let bps =
+                    (bytes.saturating_sub(before) as f64 * 8.0 / elapsed.as_secs_f64()) as u64;
+                *rate = Some((now, bytes, bps));
+                bps
+            }
+        }
+    }
+
+    fn on_receiver_report(&self, report: &ReceiverReport, video_ssrc: Option<u32>) {
+        for block in &report.reports {
+            lock(&self.reported_lost).insert(block.ssrc, block.total_lost);
+            if Some(block.ssrc) == video_ssrc {
+                self.fraction_lost
+                    .store(u64::from(block.fraction_lost), Ordering::Relaxed);
+            }
+            if block.last_sender_report != 0 {
+                // RFC 3550 6.4.1, in 1/65536 s: arrival - LSR - DLSR.
+                let units = ntp_middle_now()
+                    .wrapping_sub(block.last_sender_report)
+                    .wrapping_sub(block.delay);
+                if units < 0x8000_0000 {
+                    self.rtt_us
+                        .store(u64::from(units) * 1_000_000 / 65_536, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The middle 32 bits of the current NTP time, as in RTCP's LSR field.
+fn ntp_middle_now() -> u32 {
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = since_unix.as_secs() + 2_208_988_800;
+    let fraction = u64::from(since_unix.subsec_nanos()) * 65_536 / 1_000_000_000;
+    (((seconds & 0xffff) << 16) | fraction) as u32
 }
 
 /// What the fan-out needs of a viewer, cheap to clone.
@@ -125,6 +225,8 @@ struct Viewer {
     counters: Arc<ViewerCounters>,
     stopped: Arc<AtomicBool>,
     forward_task: JoinHandle<()>,
+    /// The never-connected watchdog; aborted on close so it does not outlive the viewer.
+    watchdog: JoinHandle<()>,
 }
 
 /// The publisher's video track, once it arrives, so keyframe requests can reach it.
@@ -162,6 +264,54 @@ pub(crate) struct Inner {
     current_generation: AtomicU64,
     next_generation: AtomicU64,
     upstream_keyframe_requests: AtomicU64,
+    /// The test card's current GOP, replayed to a viewer when it connects.
+    gop: Arc<Mutex<Gop>>,
+}
+
+/// At most this many packets of a GOP are cached; a longer GOP is not cached at all.
+const GOP_CACHE_PACKETS: usize = 1_024;
+
+/// The video packets from the latest keyframe on, so a new viewer can start at once.
+#[derive(Default)]
+struct Gop {
+    generation: u64,
+    packets: Vec<Arc<SourcePacket>>,
+}
+
+impl Gop {
+    fn record(&mut self, packet: &Arc<SourcePacket>) {
+        if packet.kind != TrackKind::Video {
+            return;
+        }
+        match packet.keyframe_start {
+            Some(true) => {
+                self.generation = packet.generation;
+                self.packets.clear();
+                self.packets.push(packet.clone());
+            }
+            Some(false)
+                if self.generation == packet.generation
+                    && !self.packets.is_empty()
+                    && self.packets.len() < GOP_CACHE_PACKETS =>
+            {
+                self.packets.push(packet.clone());
+            }
+            _ => self.packets.clear(),
+        }
+    }
+
+    /// The cached packets of `next`'s source that come before it.
+    fn before(&self, next: &SourcePacket) -> Vec<Arc<SourcePacket>> {
+        if self.generation != next.generation {
+            return Vec::new();
+        }
+        let seq = next.packet.header.sequence_number;
+        self.packets
+            .iter()
+            .filter(|p| (1..0x8000).contains(&seq.wrapping_sub(p.packet.header.sequence_number)))
+            .cloned()
+            .collect()
+    }
 }
 
 /// The handle the HTTP layer holds: cheap to clone, all methods `&self`.
@@ -191,6 +341,7 @@ impl MediaEngine {
             current_generation: AtomicU64::new(0),
             next_generation: AtomicU64::new(1),
             upstream_keyframe_requests: AtomicU64::new(0),
+            gop: Arc::new(Mutex::new(Gop::default())),
         });
         tokio::spawn(keyframe_loop(
             Arc::downgrade(&inner),
@@ -315,7 +466,7 @@ impl MediaEngine {
         let id = ViewerId(random_u64());
         let gathered = Arc::new(Notify::new());
         let stopped = Arc::new(AtomicBool::new(false));
-        let counters = Arc::new(ViewerCounters::default());
+        let counters = Arc::new(ViewerCounters::new());
         let handler = Arc::new(ViewerEvents {
             engine: Arc::downgrade(&self.inner),
             id,
@@ -376,15 +527,15 @@ impl MediaEngine {
             let section = sdp::section_of(&answer_sections, kind)
                 .cloned()
                 .unwrap_or_default();
-            if kind == TrackKind::Video {
-                tokio::spawn(watch_keyframe_requests(
-                    track.clone(),
-                    self.inner.keyframe_tx.clone(),
-                    stopped.clone(),
-                    id,
-                    Arc::downgrade(&self.inner),
-                ));
-            }
+            tokio::spawn(watch_viewer_rtcp(
+                kind,
+                track.clone(),
+                ssrc,
+                self.inner.keyframe_tx.clone(),
+                stopped.clone(),
+                counters.clone(),
+                Arc::downgrade(&self.inner),
+            ));
             legs.push(ViewerTrack::new(kind, track, ssrc, section));
         }
 
@@ -394,6 +545,12 @@ impl MediaEngine {
             legs,
             counters.clone(),
             self.inner.keyframe_tx.clone(),
+            self.inner.gop.clone(),
+        ));
+        let watchdog = tokio::spawn(expire_viewer_if_never_connected(
+            Arc::downgrade(&self.inner),
+            id,
+            self.inner.config.connect_timeout,
         ));
         {
             let mut state = lock(&self.inner.state);
@@ -404,6 +561,7 @@ impl MediaEngine {
                     counters: counters.clone(),
                     stopped,
                     forward_task,
+                    watchdog,
                 },
             );
             let mut sinks = self
@@ -420,11 +578,6 @@ impl MediaEngine {
             *sinks = Arc::new(list);
         }
         tracing::info!(viewer = %id, "viewer joined");
-        tokio::spawn(expire_viewer_if_never_connected(
-            Arc::downgrade(&self.inner),
-            id,
-            self.inner.config.connect_timeout,
-        ));
         Ok((id, answer))
     }
 
@@ -563,20 +716,38 @@ impl MediaEngine {
                 codecs: card.codecs.clone(),
             },
         });
+        let now = Instant::now();
         let mut viewers: Vec<ViewerStats> = state
             .viewers
             .iter()
-            .map(|(id, v)| ViewerStats {
-                id: *id,
-                packets_forwarded: v.counters.forwarded.load(Ordering::Relaxed),
-                packets_dropped: v.counters.dropped.load(Ordering::Relaxed),
-                packets_skipped: v.counters.skipped.load(Ordering::Relaxed),
-                keyframe_requests: v.counters.keyframe_requests.load(Ordering::Relaxed),
+            .map(|(id, v)| {
+                let c = &v.counters;
+                let rtt = c.rtt_us.load(Ordering::Relaxed);
+                ViewerStats {
+                    id: *id,
+                    packets_forwarded: c.forwarded.load(Ordering::Relaxed),
+                    packets_dropped: c.dropped.load(Ordering::Relaxed),
+                    packets_skipped: c.skipped.load(Ordering::Relaxed),
+                    keyframe_requests: c.keyframe_requests.load(Ordering::Relaxed),
+                    packets_retransmitted: c.retransmitted.load(Ordering::Relaxed),
+                    bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+                    bitrate_bps: c.bitrate(now),
+                    packets_lost_reported: lock(&c.reported_lost)
+                        .values()
+                        .map(|lost| u64::from(*lost))
+                        .sum(),
+                    video_loss_permille: u32::try_from(
+                        c.fraction_lost.load(Ordering::Relaxed) * 1000 / 256,
+                    )
+                    .unwrap_or(1000),
+                    rtt_us: (rtt != u64::MAX).then_some(rtt),
+                }
             })
             .collect();
         viewers.sort_by_key(|v| v.id.0);
         EngineStatus {
             source,
+            outgoing_bitrate_bps: viewers.iter().map(|v| v.bitrate_bps).sum(),
             viewers,
             upstream_keyframe_requests: self
                 .inner
@@ -783,7 +954,20 @@ impl Inner {
         if self.current_generation.load(Ordering::Acquire) != packet.generation {
             return;
         }
+        self.fan_out_shared(Arc::new(packet));
+    }
+
+    /// As [`Inner::fan_out`], first caching the packet in the current GOP.
+    fn fan_out_cached(&self, packet: SourcePacket) {
+        if self.current_generation.load(Ordering::Acquire) != packet.generation {
+            return;
+        }
         let packet = Arc::new(packet);
+        lock(&self.gop).record(&packet);
+        self.fan_out_shared(packet);
+    }
+
+    fn fan_out_shared(&self, packet: Arc<SourcePacket>) {
         let sinks = self
             .sinks
             .read()
@@ -837,7 +1021,8 @@ async fn expire_viewer_if_never_connected(engine: Weak<Inner>, id: ViewerId, tim
         .is_some_and(|v| !v.counters.ever_connected.load(Ordering::Acquire));
     if never && let Some(viewer) = engine.remove_viewer(id) {
         tracing::info!(viewer = %id, "never connected; removed");
-        close_viewer(viewer).await;
+        // Its own task: closing aborts this watchdog.
+        tokio::spawn(close_viewer(viewer));
     }
 }
 
@@ -854,6 +1039,7 @@ async fn retire(source: Source) {
 async fn close_viewer(viewer: Viewer) {
     viewer.stopped.store(true, Ordering::Relaxed);
     viewer.forward_task.abort();
+    viewer.watchdog.abort();
     let _ = viewer.pc.close().await;
 }
 
@@ -1023,23 +1209,46 @@ impl PeerConnectionEventHandler for ViewerEvents {
     }
 }
 
-/// Reads a viewer's PLI/FIR (surfaced by [`KeyframeRequestTap`]) and passes them upstream.
-async fn watch_keyframe_requests(
+/// Reads the RTCP a viewer sends about one track (surfaced by [`KeyframeRequestTap`]): passes
+/// PLI/FIR upstream, answers NACKs from the engine's history, records receiver reports.
+async fn watch_viewer_rtcp(
+    kind: TrackKind,
     track: Arc<TrackLocalStaticRTP>,
+    ssrc: u32,
     keyframe_tx: mpsc::Sender<KeyframeRequest>,
     stopped: Arc<AtomicBool>,
-    id: ViewerId,
+    counters: Arc<ViewerCounters>,
     engine: Weak<Inner>,
 ) {
+    let video_ssrc = (kind == TrackKind::Video).then_some(ssrc);
     while !stopped.load(Ordering::Relaxed) && engine.strong_count() > 0 {
         match track.poll().await {
             Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
-                if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
-                    if let Some(engine) = engine.upgrade()
-                        && let Some(v) = lock(&engine.state).viewers.get(&id)
+                let mut resend = Vec::new();
+                for packet in &packets {
+                    let any = packet.as_any();
+                    if let Some(report) = any.downcast_ref::<ReceiverReport>() {
+                        counters.on_receiver_report(report, video_ssrc);
+                    } else if let Some(nack) = any.downcast_ref::<TransportLayerNack>()
+                        && nack.media_ssrc == ssrc
                     {
-                        v.counters.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+                        resend.extend(
+                            nack.nacks
+                                .iter()
+                                .flat_map(|pair| pair.packet_list())
+                                .filter_map(|seq| counters.recall(seq)),
+                        );
                     }
+                }
+                for packet in resend {
+                    if track.write_rtp(packet).await.is_ok() {
+                        counters.retransmitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                if kind == TrackKind::Video
+                    && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+                {
+                    counters.keyframe_requests.fetch_add(1, Ordering::Relaxed);
                     let _ = keyframe_tx.try_send(KeyframeRequest::Asked);
                 }
             }
@@ -1141,7 +1350,7 @@ async fn play_test_card(
                 TrackKind::Audio => audio_codec.clone(),
             };
             let keyframe_start = starts_keyframe(&codec.mime_type, &packet.payload);
-            engine.fan_out(SourcePacket {
+            engine.fan_out_cached(SourcePacket {
                 kind: frame.kind,
                 codec,
                 generation,
@@ -1261,55 +1470,85 @@ impl ViewerTrack {
 }
 
 /// A viewer's own task: drains its queue, holds video until a keyframe, rewrites and writes.
+/// On its first video packet after connecting it first replays the cached GOP (test card).
 async fn forward_to_viewer(
     mut queue: mpsc::Receiver<Arc<SourcePacket>>,
     mut tracks: Vec<ViewerTrack>,
     counters: Arc<ViewerCounters>,
     keyframe_tx: mpsc::Sender<KeyframeRequest>,
+    gop: Arc<Mutex<Gop>>,
 ) {
+    let mut replayed = false;
     while let Some(source) = queue.recv().await {
-        let Some(track) = tracks.iter_mut().find(|t| t.kind == source.kind) else {
-            continue;
-        };
-        if track.kind == TrackKind::Video && counters.resync.swap(false, Ordering::Relaxed) {
+        if !replayed
+            && source.kind == TrackKind::Video
+            && counters.connected.load(Ordering::Acquire)
+        {
+            replayed = true;
+            let cached = lock(&gop).before(&source);
+            for packet in cached {
+                forward_one(&mut tracks, &packet, &counters, &keyframe_tx).await;
+            }
+        }
+        forward_one(&mut tracks, &source, &counters, &keyframe_tx).await;
+    }
+}
+
+async fn forward_one(
+    tracks: &mut [ViewerTrack],
+    source: &SourcePacket,
+    counters: &ViewerCounters,
+    keyframe_tx: &mpsc::Sender<KeyframeRequest>,
+) {
+    let Some(track) = tracks.iter_mut().find(|t| t.kind == source.kind) else {
+        return;
+    };
+    if track.kind == TrackKind::Video && counters.resync.swap(false, Ordering::Relaxed) {
+        track.awaiting_keyframe = true;
+        let _ = keyframe_tx.try_send(KeyframeRequest::Resync);
+    }
+    if !counters.connected.load(Ordering::Acquire) {
+        counters.skipped.fetch_add(1, Ordering::Relaxed);
+        if track.kind == TrackKind::Video {
             track.awaiting_keyframe = true;
-            let _ = keyframe_tx.try_send(KeyframeRequest::Resync);
         }
-        if !counters.connected.load(Ordering::Acquire) {
-            counters.skipped.fetch_add(1, Ordering::Relaxed);
-            if track.kind == TrackKind::Video {
-                track.awaiting_keyframe = true;
+        return;
+    }
+    let was_awaiting = track.awaiting_keyframe;
+    let Some(packet) = track.rewrite(source) else {
+        counters.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    if track.awaiting_keyframe && !was_awaiting {
+        // A new source took over: ask it for a keyframe rather than wait for one.
+        let _ = keyframe_tx.try_send(KeyframeRequest::SourceChanged);
+    }
+    if track.awaiting_keyframe && source.keyframe_start == Some(false) {
+        // Skipped on purpose: close the sequence gap so the viewer does not NACK it.
+        track.sequence_offset = track.sequence_offset.wrapping_sub(1);
+        counters.skipped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
+    let size =
+        rtc::shared::marshal::MarshalSize::marshal_size(&packet.header) + packet.payload.len();
+    if track.kind == TrackKind::Video {
+        counters.remember(&packet);
+    }
+    match track.track.write_rtp(packet).await {
+        Ok(()) => {
+            counters
+                .bytes_sent
+                .fetch_add(size as u64, Ordering::Relaxed);
+            if source.keyframe_start == Some(true) {
+                track.awaiting_keyframe = false;
             }
-            continue;
+            track.last_out = Some((seq, ts));
+            counters.forwarded.fetch_add(1, Ordering::Relaxed);
         }
-        let was_awaiting = track.awaiting_keyframe;
-        let Some(packet) = track.rewrite(&source) else {
+        // Before DTLS completes the track is unbound; the packet is lost for this viewer.
+        Err(_) => {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        };
-        if track.awaiting_keyframe && !was_awaiting {
-            // A new source took over: ask it for a keyframe rather than wait for one.
-            let _ = keyframe_tx.try_send(KeyframeRequest::SourceChanged);
-        }
-        if track.awaiting_keyframe && source.keyframe_start == Some(false) {
-            // Skipped on purpose: close the sequence gap so the viewer does not NACK it.
-            track.sequence_offset = track.sequence_offset.wrapping_sub(1);
-            counters.skipped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
-        match track.track.write_rtp(packet).await {
-            Ok(()) => {
-                if source.keyframe_start == Some(true) {
-                    track.awaiting_keyframe = false;
-                }
-                track.last_out = Some((seq, ts));
-                counters.forwarded.fetch_add(1, Ordering::Relaxed);
-            }
-            // Before DTLS completes the track is unbound; the packet is lost for this viewer.
-            Err(_) => {
-                counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
         }
     }
 }
@@ -1324,7 +1563,7 @@ mod tests {
         capacity: usize,
     ) -> (mpsc::Receiver<Arc<SourcePacket>>, Arc<ViewerCounters>) {
         let (queue, rx) = mpsc::channel(capacity);
-        let counters = Arc::new(ViewerCounters::default());
+        let counters = Arc::new(ViewerCounters::new());
         let mut sinks = engine.inner.sinks.write().unwrap();
         let mut list = sinks.as_ref().clone();
         list.push(ViewerSink {

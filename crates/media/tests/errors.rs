@@ -91,8 +91,15 @@ fn ids_round_trip_as_hex_strings() {
             packets_dropped: 0,
             packets_skipped: 0,
             keyframe_requests: 0,
+            packets_retransmitted: 0,
+            bytes_sent: 0,
+            bitrate_bps: 0,
+            packets_lost_reported: 0,
+            video_loss_permille: 0,
+            rtt_us: None,
         }],
         upstream_keyframe_requests: 0,
+        outgoing_bitrate_bps: 0,
     };
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["viewers"][0]["id"], "fffffffffffffffe");

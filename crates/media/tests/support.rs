@@ -9,6 +9,7 @@ use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::MediaEngine as CodecTable;
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
@@ -111,15 +112,41 @@ async fn build_peer(
     keyframe_tap: bool,
     on_track: Option<OnTrack>,
 ) -> (Arc<dyn PeerConnection>, Arc<Notify>) {
+    build_custom_peer(pts, keyframe_tap, on_track, ViewerSetup::default()).await
+}
+
+/// Extra wiring for a test viewer: an interceptor of its own, SRTP settings.
+#[derive(Default)]
+pub struct ViewerSetup {
+    /// Adds interceptors to the viewer's registry (after the defaults).
+    pub registry: Option<Box<dyn FnOnce(Registry) -> Registry + Send>>,
+    /// The viewer's SRTP replay window; `Some(0)` turns replay protection off.
+    pub srtp_replay_window: Option<usize>,
+}
+
+async fn build_custom_peer(
+    pts: Option<PayloadTypes>,
+    keyframe_tap: bool,
+    on_track: Option<OnTrack>,
+    setup: ViewerSetup,
+) -> (Arc<dyn PeerConnection>, Arc<Notify>) {
     let mut table = codec_table(pts);
     let mut registry = register_default_interceptors(Registry::new(), &mut table).unwrap();
     if keyframe_tap {
         registry = registry.with(Slot::from(KEYFRAME_TAP_SLOT), KeyframeRequestTap::default());
     }
+    if let Some(customize) = setup.registry {
+        registry = customize(registry);
+    }
+    let mut settings = SettingEngineBuilder::new();
+    if let Some(window) = setup.srtp_replay_window {
+        settings = settings.with_srtp_replay_protection_window(window);
+    }
     let gathered = Arc::new(Notify::new());
     let pc = PeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
         .with_media_engine(table)
+        .with_setting_engine(settings.build())
         .with_interceptor_registry(registry)
         .with_handler(Arc::new(Events {
             gathered: gathered.clone(),
@@ -279,6 +306,15 @@ pub struct TestViewer {
 
 impl TestViewer {
     pub async fn join(engine: &MediaEngine, pts: Option<PayloadTypes>) -> Self {
+        Self::join_with(engine, pts, ViewerSetup::default()).await
+    }
+
+    /// A viewer with its own interceptors or SRTP settings.
+    pub async fn join_with(
+        engine: &MediaEngine,
+        pts: Option<PayloadTypes>,
+        setup: ViewerSetup,
+    ) -> Self {
         let received: Arc<Mutex<Vec<Received>>> = Arc::new(Mutex::new(Vec::new()));
         let video_track: Arc<Mutex<Option<Arc<dyn TrackRemote>>>> = Arc::new(Mutex::new(None));
         let sink = received.clone();
@@ -305,7 +341,7 @@ impl TestViewer {
                 }
             });
         });
-        let (pc, gathered) = build_peer(pts, false, Some(on_track)).await;
+        let (pc, gathered) = build_custom_peer(pts, false, Some(on_track), setup).await;
         for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {
             pc.add_transceiver_from_kind(
                 kind,

@@ -7,8 +7,11 @@
 
 mod browser;
 mod builtin;
+mod cycles;
 mod errors;
 mod fanout;
 mod keyframes;
+mod nack;
 mod obs;
+mod stats;
 mod support;
