@@ -42,6 +42,15 @@ pub(crate) struct Broadcast {
     replace_publisher: AtomicBool,
 }
 
+/// Where media binds: loopback only, or every interface plus loopback.
+pub(crate) fn media_addrs(loopback_only: bool) -> Vec<String> {
+    if loopback_only {
+        EngineConfig::loopback().udp_addrs
+    } else {
+        EngineConfig::default().udp_addrs
+    }
+}
+
 impl Broadcast {
     pub(crate) fn media(&self) -> &MediaEngine {
         &self.media

@@ -454,6 +454,8 @@ impl Studio {
             ));
         };
         let network = control.set_lan_open(args.lan_open).await?;
+        // Media follows the page: students on the network need candidates they can reach.
+        self.media().set_udp_addrs(crate::broadcast::media_addrs(!network.lan_open));
         self.report_network(network.clone());
         Ok(network)
     }

@@ -257,6 +257,9 @@ struct State {
 
 pub(crate) struct Inner {
     config: EngineConfig,
+    /// Where new peer connections bind; starts as `config.udp_addrs`, changed by
+    /// [`MediaEngine::set_udp_addrs`] when the studio opens to (or closes from) the network.
+    udp_addrs: Mutex<Vec<String>>,
     state: Mutex<State>,
     /// Copy-on-write list read once per packet by the fan-out.
     sinks: RwLock<Arc<Vec<ViewerSink>>>,
@@ -334,6 +337,7 @@ impl MediaEngine {
     pub fn new(config: EngineConfig) -> Self {
         let (keyframe_tx, keyframe_rx) = mpsc::channel(1024);
         let inner = Arc::new(Inner {
+            udp_addrs: Mutex::new(config.udp_addrs.clone()),
             config,
             state: Mutex::new(State::default()),
             sinks: RwLock::new(Arc::new(Vec::new())),
@@ -349,6 +353,24 @@ impl MediaEngine {
             inner.config.keyframe_request_interval,
         ));
         Self { inner }
+    }
+
+    /// Where new publishers and viewers bind their UDP sockets from now on (sessions already
+    /// connected keep theirs): loopback only, or also every interface when the studio is open to
+    /// its local network.
+    pub fn set_udp_addrs(&self, addrs: Vec<String>) {
+        if let Ok(mut current) = self.inner.udp_addrs.lock() {
+            *current = addrs;
+        }
+    }
+
+    /// Where new sessions bind now.
+    pub fn udp_addrs(&self) -> Vec<String> {
+        self.inner
+            .udp_addrs
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// WHIP ingest: answer a publisher's offer and make it the source.
@@ -852,7 +874,7 @@ impl MediaEngine {
             .with_media_engine(table)
             .with_interceptor_registry(registry)
             .with_handler(handler)
-            .with_udp_addrs(self.inner.config.udp_addrs.clone())
+            .with_udp_addrs(self.udp_addrs())
             .build()
             .await
             .map_err(|e| MediaError::webrtc("peer connection", e))?;

@@ -50,6 +50,8 @@
 //! - `events.rs`: the event log types and SQL.
 //! - `backup.rs`: online backup and [`restore`].
 //! - `lock.rs`: the sidecar lock file.
+//! - `import.rs`: CSV import of the catalog, learners and purchases ([`preview`], [`Store::import`]).
+//! - `models.rs`: stored purchase-prediction models ([`Store::save_model`], [`Store::latest_model`]).
 //! - `demo.rs`: the demo school generator.
 #![deny(missing_docs)]
 
@@ -58,8 +60,11 @@ pub mod demo;
 mod error;
 mod events;
 mod files;
+mod import;
 mod lock;
+mod models;
 mod moderators;
+mod privacy;
 mod schema;
 mod store;
 mod writer;
@@ -69,7 +74,16 @@ pub use error::StoreError;
 pub use events::{
     EventRecord, MAX_ID_BYTES, MAX_KIND_BYTES, MAX_PAGE, MAX_PAYLOAD_BYTES, NewEvent,
 };
+pub use import::{
+    ImportErrorCode, ImportKind, ImportPreview, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS,
+    MAX_LISTED_ERRORS, RowError, preview,
+};
+pub use models::{
+    LatestModel, MAX_MODEL_BYTES, MODELS_KEPT, ModelInfo, ModelKind, ModelMetrics, ModelSave,
+    StaleModel,
+};
 pub use moderators::{MAX_LINK_LABEL_CHARS, ModeratorLink};
+pub use privacy::Erased;
 pub use schema::{APPLICATION_ID, DEFAULT_SCHOOL_NAME, SCHEMA_VERSION};
 pub use store::{
     CatalogCourse, Counts, InstallSecret, MAX_SCHOOL_NAME_CHARS, MAX_SETTING_KEY_BYTES,

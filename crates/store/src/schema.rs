@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -128,6 +128,26 @@ CREATE TABLE moderator_links (
 ) STRICT;
 "#;
 
+/// Version 3: consented email hashes of imported learners, and stored purchase-prediction
+/// models (the blob is the model's serde JSON; `format_version` says which layout it has).
+const V3_IMPORT_AND_MODELS: &str = r#"
+ALTER TABLE learners ADD COLUMN email_hash TEXT
+    CHECK (email_hash IS NULL OR (length(email_hash) = 64 AND email_hash NOT GLOB '*[^0-9a-f]*'));
+
+CREATE TABLE models (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT    NOT NULL CHECK (kind IN ('logistic', 'forest')),
+    version        INTEGER NOT NULL CHECK (version >= 1),
+    created_at_ms  INTEGER NOT NULL,
+    data_from_ms   INTEGER NOT NULL,
+    data_to_ms     INTEGER NOT NULL CHECK (data_to_ms >= data_from_ms),
+    metrics        TEXT    NOT NULL CHECK (json_valid(metrics)),
+    blob           BLOB    NOT NULL,
+    format_version INTEGER NOT NULL,
+    UNIQUE (kind, version)
+) STRICT;
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
@@ -140,6 +160,8 @@ pub fn steps() -> Vec<M<'static>> {
             Ok(())
         }),
         M::up(V2_MODERATOR_LINKS),
+        M::up(V3_IMPORT_AND_MODELS),
+        M::up(crate::privacy::V4_ERASE_PATH),
     ]
 }
 

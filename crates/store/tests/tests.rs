@@ -4,8 +4,11 @@
 mod backup;
 mod crash;
 mod demo;
+mod import;
 mod migrations;
+mod models;
 mod moderators;
+mod privacy;
 mod writer;
 
 use std::path::{Path, PathBuf};
