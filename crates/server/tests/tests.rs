@@ -282,6 +282,8 @@ async fn the_event_socket_needs_the_key_and_carries_network_changes() {
     let network: serde_json::Value = r.json().await.unwrap();
     assert_eq!(network["lanOpen"], true);
     assert_eq!(network["bind"], format!("0.0.0.0:{port}"));
+    // Media follows: new viewers get candidates on every interface, not only loopback.
+    assert!(h.studio.media().udp_addrs().contains(&"0.0.0.0:0".to_owned()));
     let event = tokio::time::timeout(Duration::from_secs(5), ws.next())
         .await
         .unwrap()
@@ -305,6 +307,7 @@ async fn the_event_socket_needs_the_key_and_carries_network_changes() {
         h.server.local_addr().to_string(),
         format!("127.0.0.1:{port}")
     );
+    assert_eq!(h.studio.media().udp_addrs(), vec!["127.0.0.1:0".to_owned()]);
     h.stop().await;
 }
 
