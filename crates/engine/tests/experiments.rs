@@ -19,22 +19,52 @@ fn action(value: serde_json::Value) -> Action {
     parse_client_frame(&frame).unwrap().action
 }
 
-async fn buy(studio: &Studio, order: &str, course: &str, at_ms: i64, code: Option<String>) {
-    let store = studio.store().await.unwrap();
-    let course = course.to_owned();
-    let order = order.to_owned();
-    store
-        .write(move |tx| {
-            let learner: String = tx.query_row("SELECT id FROM learners LIMIT 1", [], |r| r.get(0))?;
-            tx.execute(
-                "INSERT INTO purchases (order_id, learner_id, course_id, purchased_at_ms, amount_cents, currency, source, ref_code)
-                 VALUES (?1, ?2, ?3, ?4, 3900, 'EUR', 'import', ?5)",
-                lectern_store::rusqlite::params![order, learner, course, at_ms, code],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+/// `at_ms` as an RFC 3339 UTC time (civil-from-days, H. Hinnant).
+fn rfc3339(at_ms: i64) -> String {
+    let secs = at_ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The shop's sales export: one CSV line per purchase, imported as a school would.
+struct Sales(String);
+
+impl Sales {
+    fn new() -> Sales {
+        Sales("order_id,learner,course,date,amount,currency,ref\n".to_owned())
+    }
+
+    fn buy(&mut self, order: &str, course: &str, at_ms: i64, code: Option<String>) {
+        let learner = format!("lrn-{order}");
+        let when = rfc3339(at_ms);
+        let code = code.unwrap_or_default();
+        self.0.push_str(&format!(
+            "{order},{learner},{course},{when},39.00,EUR,{code}\n"
+        ));
+    }
+
+    async fn import(self, studio: &Studio) {
+        let store = studio.store().await.unwrap();
+        let report = store
+            .import(lectern_store::ImportKind::Purchases, &self.0, |_, _| {})
+            .await
+            .unwrap();
+        assert!(report.applied, "{:?}", report.errors);
+    }
 }
 
 #[tokio::test]
@@ -128,46 +158,40 @@ async fn exposed_viewers_who_buy_within_the_window_are_the_conversions() {
     let names = ["A", "B"];
     // Buyers: exposed viewers 0..30 buy within a day, by their checkout links.
     let mut converted = [0u64; 2];
+    let mut sales = Sales::new();
     for i in 0..30 {
         let viewer = format!("v-{i:08x}");
         let v = variant_of[&viewer];
-        buy(
-            &studio,
+        sales.buy(
             &format!("o-{i}"),
             &course,
             now + 3_600_000,
             Some(format!("spring.{}.{viewer}", names[usize::from(v)])),
-        )
-        .await;
+        );
         converted[usize::from(v)] += 1;
     }
     // Not conversions: another course; after the window; a viewer never exposed; no code.
     let v40 = "v-00000028".to_owned();
-    buy(
-        &studio,
+    sales.buy(
         "x-1",
         &other_course,
         now + 3_600_000,
         Some(format!("spring.A.{v40}")),
-    )
-    .await;
-    buy(
-        &studio,
+    );
+    sales.buy(
         "x-2",
         &course,
         now + 8 * 86_400_000,
         Some(format!("spring.A.{v40}")),
-    )
-    .await;
-    buy(
-        &studio,
+    );
+    sales.buy(
         "x-3",
         &course,
         now + 3_600_000,
         Some("spring.A.v-00000070".to_owned()),
-    )
-    .await;
-    buy(&studio, "x-4", &course, now + 3_600_000, None).await;
+    );
+    sales.buy("x-4", &course, now + 3_600_000, None);
+    sales.import(&studio).await;
 
     let results = studio
         .offer_results(OfferResultsArgs {

@@ -105,7 +105,8 @@ impl ImportKind {
         match self {
             ImportKind::Catalog => &["currency", "track"],
             ImportKind::Learners => &["email_hash", "joined", "display_name"],
-            ImportKind::Purchases => &[],
+            // The checkout link's reference code (`<offer>.<variant>.<viewer>`), for attribution.
+            ImportKind::Purchases => &["ref"],
         }
     }
 
@@ -287,6 +288,7 @@ struct PurchaseRow {
     at_ms: i64,
     amount_cents: i64,
     currency: String,
+    ref_code: Option<String>,
 }
 
 #[derive(Debug)]
@@ -703,22 +705,23 @@ fn store_purchases(
         }
     }
     let mut select = tx.prepare_cached(
-        "SELECT learner_id, course_id, purchased_at_ms, amount_cents, currency
+        "SELECT learner_id, course_id, purchased_at_ms, amount_cents, currency, ref_code
            FROM purchases WHERE order_id = ?1",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO purchases (order_id, learner_id, course_id, purchased_at_ms, amount_cents,
-                                currency, source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import')",
+                                currency, source, ref_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import', ?7)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE purchases SET learner_id = ?2, course_id = ?3, purchased_at_ms = ?4,
-                amount_cents = ?5, currency = ?6, source = 'import' WHERE order_id = ?1",
+                amount_cents = ?5, currency = ?6, source = 'import', ref_code = ?7
+          WHERE order_id = ?1",
     )?;
     for (done, p) in rows.iter().enumerate() {
-        let existing: Option<(String, String, i64, i64, String)> = select
+        let existing: Option<(String, String, i64, i64, String, Option<String>)> = select
             .query_row([&p.order_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })
             .optional()?;
         let values = params![
@@ -727,7 +730,8 @@ fn store_purchases(
             p.course,
             p.at_ms,
             p.amount_cents,
-            p.currency
+            p.currency,
+            p.ref_code
         ];
         match existing {
             None => {
@@ -739,7 +743,8 @@ fn store_purchases(
                     && old.1 == p.course
                     && old.2 == p.at_ms
                     && old.3 == p.amount_cents
-                    && old.4 == p.currency;
+                    && old.4 == p.currency
+                    && old.5 == p.ref_code;
                 if same {
                     report.unchanged += 1;
                 } else {
@@ -994,7 +999,8 @@ fn parse(kind: ImportKind, text: &str) -> Parsed {
                 let at = check!("date", date_field(field("date").unwrap_or("")));
                 let amount = check!("amount", money_field(field("amount").unwrap_or("")));
                 let currency = check!("currency", currency_field(field("currency").unwrap_or("")));
-                match (order, learner, course, at, amount, currency) {
+                let ref_code = check!("ref", ref_field(field("ref")));
+                match (order, learner, course, at, amount, currency, ref_code) {
                     (
                         Some(order_id),
                         Some(learner),
@@ -1002,6 +1008,7 @@ fn parse(kind: ImportKind, text: &str) -> Parsed {
                         Some(at_ms),
                         Some(amount_cents),
                         Some(currency),
+                        Some(ref_code),
                     ) => (
                         order_id.clone(),
                         Some(Row::Purchase(PurchaseRow {
@@ -1012,6 +1019,7 @@ fn parse(kind: ImportKind, text: &str) -> Parsed {
                             at_ms,
                             amount_cents,
                             currency,
+                            ref_code,
                         })),
                     ),
                     (order, ..) => (order.unwrap_or_default(), None),
@@ -1168,6 +1176,32 @@ fn text_field(
         ));
     }
     Ok(Some(text.to_owned()))
+}
+
+/// The longest reference code kept.
+const MAX_REF_CHARS: usize = 300;
+
+/// An optional reference code: empty is none; printable, no formula, bounded.
+fn ref_field(value: Option<&str>) -> Result<Option<String>, FieldError> {
+    let raw = value.unwrap_or("");
+    let code = raw.trim();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    formula_check(raw)?;
+    if code.chars().count() > MAX_REF_CHARS {
+        return Err((
+            ImportErrorCode::TooLong,
+            format!("the ref is longer than {MAX_REF_CHARS} characters"),
+        ));
+    }
+    if code.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err((
+            ImportErrorCode::BadId,
+            "the ref has spaces or control characters".to_owned(),
+        ));
+    }
+    Ok(Some(code.to_owned()))
 }
 
 fn id_field(column: &str, value: Option<&str>) -> Result<String, FieldError> {

@@ -351,3 +351,69 @@ fn a_file_of_many_bad_rows_lists_the_first_errors_and_counts_them_all() {
     );
     assert_eq!(p.errors.last().map(|e| e.line), Some(251));
 }
+
+#[tokio::test]
+async fn a_purchase_keeps_its_checkout_reference_code_for_attribution() {
+    let (_dir, path) = school();
+    let store = Store::open(&path).unwrap();
+    assert!(import(&store, ImportKind::Catalog, CATALOG).await.applied);
+    let with_refs = "order_id,learner,course,date,amount,currency,ref\n\
+R-1,lrn_a,py-101,2026-01-05,49.00,USD,spring.B.v-0123abcd\n\
+R-2,lrn_b,py-101,2026-01-06,49.00,USD,\n";
+    let report = import(&store, ImportKind::Purchases, with_refs).await;
+    assert!(report.applied, "{:?}", report.errors);
+    let refs = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .read(|c| {
+                    let mut s =
+                        c.prepare("SELECT order_id, ref_code FROM purchases ORDER BY order_id")?;
+                    let rows = s
+                        .query_map([], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                        })?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(rows)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        refs(&store).await,
+        vec![
+            ("R-1".into(), Some("spring.B.v-0123abcd".into())),
+            ("R-2".into(), None)
+        ]
+    );
+    // The same file again changes nothing; a new code for R-2 is an update.
+    assert_eq!(
+        import(&store, ImportKind::Purchases, with_refs)
+            .await
+            .unchanged,
+        2
+    );
+    let changed = with_refs.replace("USD,\n", "USD,spring.A.v-99\n");
+    assert_eq!(
+        import(&store, ImportKind::Purchases, &changed)
+            .await
+            .updated,
+        1
+    );
+    // A code with a space or a formula is refused with the row's line.
+    let bad = "order_id,learner,course,date,amount,currency,ref\n\
+R-3,lrn_a,py-101,2026-01-05,49.00,USD,spring B\n\
+R-4,lrn_a,py-101,2026-01-05,49.00,USD,=HYPERLINK(1)\n";
+    let report = import(&store, ImportKind::Purchases, bad).await;
+    assert!(!report.applied);
+    assert_eq!(
+        report
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, "ref"), (3, "ref")]
+    );
+    store.close().await.unwrap();
+}
