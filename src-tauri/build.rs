@@ -17,6 +17,11 @@ const COMMANDS: &[&str] = &[
     "revoke_moderator_link",
     "offer_results",
     "catalog",
+    "preview_import",
+    "import_data",
+    "sales_feed",
+    "set_sales_feed",
+    "sync_sales_feed",
 ];
 
 fn main() {

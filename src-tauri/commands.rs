@@ -5,6 +5,7 @@ use lectern_engine::api::{
     StartClass,
 };
 use lectern_engine::catalog::Course;
+use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
 use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
@@ -113,4 +114,44 @@ pub async fn offer_results(
 #[tauri::command]
 pub async fn catalog(studio: State<'_, Studio>, args: NoArgs) -> Result<Vec<Course>, ApiError> {
     studio.catalog(args).await
+}
+
+#[tauri::command]
+pub async fn preview_import(
+    studio: State<'_, Studio>,
+    args: ImportFile,
+) -> Result<ImportCheck, ApiError> {
+    studio.preview_import(args).await
+}
+
+#[tauri::command]
+pub async fn import_data(
+    studio: State<'_, Studio>,
+    args: ImportFile,
+) -> Result<ImportDone, ApiError> {
+    studio.import_data(args).await
+}
+
+#[tauri::command]
+pub async fn sales_feed(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<SalesFeed, ApiError> {
+    studio.sales_feed(args).await
+}
+
+#[tauri::command]
+pub async fn set_sales_feed(
+    studio: State<'_, Studio>,
+    args: SetSalesFeed,
+) -> Result<SalesFeed, ApiError> {
+    studio.set_sales_feed(args).await
+}
+
+#[tauri::command]
+pub async fn sync_sales_feed(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<ImportDone, ApiError> {
+    studio.sync_sales_feed(args).await
 }

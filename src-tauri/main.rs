@@ -108,6 +108,11 @@ fn main() -> anyhow::Result<()> {
             commands::revoke_moderator_link,
             commands::offer_results,
             commands::catalog,
+            commands::preview_import,
+            commands::import_data,
+            commands::sales_feed,
+            commands::set_sales_feed,
+            commands::sync_sales_feed,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

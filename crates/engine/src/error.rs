@@ -38,6 +38,12 @@ pub enum ErrorCode {
     Storage,
     /// A bug or an unexpected failure; the message says what we were doing.
     Internal,
+    /// The sales feed could not be reached (network, 5xx, 429), after retries.
+    FeedUnreachable,
+    /// The sales feed refused the request (4xx: a wrong token, a wrong URL).
+    FeedRefused,
+    /// The sales feed answered with something that is not a purchases feed.
+    FeedInvalid,
 }
 
 impl ErrorCode {
@@ -59,6 +65,9 @@ impl ErrorCode {
             ErrorCode::DiskFull => "disk_full",
             ErrorCode::Storage => "storage",
             ErrorCode::Internal => "internal",
+            ErrorCode::FeedUnreachable => "feed_unreachable",
+            ErrorCode::FeedRefused => "feed_refused",
+            ErrorCode::FeedInvalid => "feed_invalid",
         }
     }
 }

@@ -23,6 +23,7 @@
 pub mod api;
 mod broadcast;
 pub mod catalog;
+pub mod data;
 pub mod moderators;
 mod error;
 pub mod experiments;

@@ -74,7 +74,7 @@ pub trait NetworkControl: Send + Sync + 'static {
 pub(crate) struct Inner {
     pub(crate) options: StudioOptions,
     school: RwLock<Option<Store>>,
-    events: broadcast::Sender<StudioEvent>,
+    pub(crate) events: broadcast::Sender<StudioEvent>,
     network: Mutex<NetworkAccess>,
     network_control: Mutex<Option<Arc<dyn NetworkControl>>>,
     school_problem: Mutex<Option<ApiError>>,
@@ -130,6 +130,7 @@ impl Studio {
         let school = open_school(&options).await?;
         let studio = Studio::with_school(options, school, None);
         studio.start_builtin_source().await?;
+        studio.start_clock();
         Ok(studio)
     }
 
@@ -144,6 +145,7 @@ impl Studio {
             Ok(school) => {
                 let studio = Studio::with_school(options, school, None);
                 studio.start_builtin_source().await?;
+                studio.start_clock();
                 Ok(studio)
             }
             Err(problem) => {
@@ -181,6 +183,22 @@ impl Studio {
                 broadcast: media,
             }),
         }
+    }
+
+    /// The studio's own clock: once a minute, the scheduled work (the sales feed). The task
+    /// holds the studio weakly and ends with it.
+    fn start_clock(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let studio = Studio { inner };
+                studio.sync_sales_feed_if_due(now_ms()).await;
+            }
+        });
     }
 
     /// Events for every open screen. A receiver that lags gets `Lagged`: refetch then.

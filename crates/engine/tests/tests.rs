@@ -5,6 +5,7 @@
 )]
 
 mod bindings;
+mod data;
 mod experiments;
 mod live;
 mod studio;

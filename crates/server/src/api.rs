@@ -16,6 +16,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// Largest request body, in bytes.
 pub(crate) const MAX_BODY: usize = 64 * 1024;
+/// Commands that carry a whole file (CSV imports) may send up to this much.
+pub(crate) const MAX_FILE_BODY: usize = 52 * 1024 * 1024;
+const FILE_COMMANDS: &[&str] = &["preview_import", "import_data"];
 /// Largest message a browser may send on the event socket.
 const MAX_WS_MESSAGE: usize = 4 * 1024;
 /// How long a new event socket may take to authenticate.
@@ -40,6 +43,9 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::DatabaseLocked => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        ErrorCode::FeedUnreachable | ErrorCode::FeedRefused | ErrorCode::FeedInvalid => {
+            StatusCode::BAD_GATEWAY
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -144,16 +150,27 @@ async fn call_inner(
             ApiError::invalid("the body must be application/json"),
         ));
     }
+    let limit = if FILE_COMMANDS.contains(&command) {
+        MAX_FILE_BODY
+    } else {
+        MAX_BODY
+    };
+    let too_large = || {
+        plain(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is over {limit} bytes"),
+        ))
+    };
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            plain(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("the body is over {MAX_BODY} bytes"),
-            ))
+            too_large()
         } else {
             plain(ApiError::invalid(format!("reading the body: {rejection}")))
         }
     })?;
+    if body.len() > limit {
+        return Err(too_large());
+    }
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::json!({})
     } else {

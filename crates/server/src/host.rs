@@ -118,7 +118,11 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
         .route("/room", get(crate::room::room))
         .route("/api/v1/public", get(api::public))
         .route("/api/v1/events", get(api::events))
-        .route("/api/v1/{command}", post(api::call))
+        // Up to a file's size here; `call` holds every other command to `MAX_BODY`.
+        .route(
+            "/api/v1/{command}",
+            post(api::call).layer(DefaultBodyLimit::max(api::MAX_FILE_BODY)),
+        )
         .merge(whip)
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))

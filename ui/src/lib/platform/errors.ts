@@ -17,6 +17,9 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   disk_full: true,
   storage: true,
   internal: true,
+  feed_unreachable: true,
+  feed_refused: true,
+  feed_invalid: true,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

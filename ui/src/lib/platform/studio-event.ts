@@ -5,6 +5,7 @@ const KINDS: Record<StudioEvent['kind'], true> = {
   network_changed: true,
   backup_progress: true,
   moderator_link_revoked: true,
+  import_progress: true,
 };
 
 /**

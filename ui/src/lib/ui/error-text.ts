@@ -17,4 +17,7 @@ export const ERROR_HEADLINES: Record<ErrorCode, string> = {
   disk_full: 'The disk is full',
   storage: 'The school couldn’t be read or saved',
   internal: 'Something went wrong',
+  feed_unreachable: 'The shop could not be reached',
+  feed_refused: 'The shop refused the request',
+  feed_invalid: 'The shop did not send purchases',
 };

@@ -46,6 +46,9 @@ export class OverviewStore {
       case 'moderator_link_revoked':
         // Held by the Team screen.
         return;
+      case 'import_progress':
+        // Held by the import screen.
+        return;
       default:
         ev satisfies never;
     }

@@ -1,0 +1,506 @@
+//! The school's data coming in: CSV imports (catalog, learners, purchases) and the sales feed.
+//!
+//! An import is previewed first (row errors, a sample), then applied all-or-nothing: one bad
+//! row and nothing is written, every bad row listed with its line, column and code. Progress
+//! goes out as `import_progress` events. Re-importing the same file changes nothing.
+//!
+//! The **sales feed** is a URL of the school's shop that lists purchases (CSV with the import's
+//! columns, or JSON: an array of objects with the same keys, or `{"purchases": [...]}`), fetched
+//! with an optional Bearer token on demand and every N minutes, and imported the same way, so
+//! it is idempotent by order id. A shop that answers badly gets a clear, typed error: network
+//! failures and 5xx/429 are retried twice (1 s, then 2 s), then `feed_unreachable`; other 4xx
+//! are `feed_refused`; a body over 50 MB, an unknown format or malformed JSON is `feed_invalid`.
+//! The token is kept in the school file's settings and never logged or returned.
+//!
+//! Not yet: "mark as bought" by hand in the studio (use a one-line CSV import).
+
+use std::time::Duration;
+
+use lectern_store::{ImportKind, ImportPreview, ImportReport, RowError};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::api::StudioEvent;
+use crate::{ApiError, ErrorCode, Studio};
+
+/// The largest file or feed body imported.
+pub const MAX_IMPORT_BYTES: usize = lectern_store::MAX_IMPORT_BYTES as usize;
+const FEED_SETTING: &str = "sales_feed";
+const FEED_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Which kind of file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// Courses: id, title, tags, level, price, length (+ currency, track).
+    Catalog,
+    /// Learners: id (+ email_hash, joined, display_name).
+    Learners,
+    /// Purchases: order_id, learner, course, date, amount, currency (+ ref).
+    Purchases,
+}
+
+impl From<DataKind> for ImportKind {
+    fn from(kind: DataKind) -> ImportKind {
+        match kind {
+            DataKind::Catalog => ImportKind::Catalog,
+            DataKind::Learners => ImportKind::Learners,
+            DataKind::Purchases => ImportKind::Purchases,
+        }
+    }
+}
+
+/// A file to preview or import.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportFile {
+    /// What it holds.
+    pub kind: DataKind,
+    /// The file's text (UTF-8 CSV).
+    pub text: String,
+}
+
+/// One refused row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRowError {
+    /// The line of the file (1 = the header).
+    pub line: u64,
+    /// The column, or empty for the whole row.
+    pub column: String,
+    /// A stable code (`bad_date`, `unknown_course`, `formula_injection`, ...).
+    pub code: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// What a file would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportCheck {
+    /// Data rows.
+    pub rows: u64,
+    /// Rows without errors.
+    pub valid: u64,
+    /// Rows with errors.
+    pub error_rows: u64,
+    /// The first errors (at most 500).
+    pub errors: Vec<ImportRowError>,
+    /// The columns read.
+    pub columns: Vec<String>,
+    /// The first rows as read.
+    pub sample: Vec<Vec<String>>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDone {
+    /// False when any row had an error: then nothing was written.
+    pub applied: bool,
+    /// Data rows.
+    pub rows: u64,
+    /// New records.
+    pub inserted: u64,
+    /// Changed records.
+    pub updated: u64,
+    /// Records already as in the file.
+    pub unchanged: u64,
+    /// Learners created for purchases by unknown learners.
+    pub learners_created: u64,
+    /// Rows with errors.
+    pub error_rows: u64,
+    /// The first errors (at most 500).
+    pub errors: Vec<ImportRowError>,
+}
+
+/// The sales feed's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetSalesFeed {
+    /// The shop's URL (http or https); `null` turns the feed off.
+    pub url: Option<String>,
+    /// A Bearer token for the shop (kept, never shown again); `null` keeps the one stored.
+    pub token: Option<String>,
+    /// Sync every N minutes (5 to 1440); `null` for on demand only.
+    pub every_minutes: Option<u32>,
+}
+
+/// The feed as the studio shows it (never the token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesFeed {
+    /// The URL, if a feed is set.
+    pub url: Option<String>,
+    /// Whether a token is stored.
+    pub has_token: bool,
+    /// The schedule.
+    pub every_minutes: Option<u32>,
+    /// When it last synced successfully (Unix ms).
+    pub last_sync_ms: Option<i64>,
+    /// The last failure's code, if the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct FeedSetting {
+    url: Option<String>,
+    token: Option<String>,
+    every_minutes: Option<u32>,
+    last_sync_ms: Option<i64>,
+    last_error: Option<String>,
+}
+
+fn row_errors(errors: &[RowError]) -> Vec<ImportRowError> {
+    errors
+        .iter()
+        .map(|e| ImportRowError {
+            line: e.line,
+            column: e.column.clone(),
+            code: e.code.as_str().to_owned(),
+            message: e.message.clone(),
+        })
+        .collect()
+}
+
+fn check_of(p: &ImportPreview) -> ImportCheck {
+    ImportCheck {
+        rows: p.rows as u64,
+        valid: p.valid as u64,
+        error_rows: p.error_rows as u64,
+        errors: row_errors(&p.errors),
+        columns: p.columns.clone(),
+        sample: p.sample.clone(),
+    }
+}
+
+fn done_of(r: &ImportReport) -> ImportDone {
+    ImportDone {
+        applied: r.applied,
+        rows: r.rows as u64,
+        inserted: r.inserted as u64,
+        updated: r.updated as u64,
+        unchanged: r.unchanged as u64,
+        learners_created: r.learners_created as u64,
+        error_rows: r.error_rows as u64,
+        errors: row_errors(&r.errors),
+    }
+}
+
+fn feed_error(code: ErrorCode, message: impl Into<String>) -> ApiError {
+    ApiError::new(code, message)
+}
+
+/// JSON purchases (an array, or `{"purchases": [...]}`) as the import's CSV.
+pub fn json_feed_to_csv(text: &str) -> Result<String, ApiError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        feed_error(
+            ErrorCode::FeedInvalid,
+            format!("the feed is not valid JSON: {e}"),
+        )
+    })?;
+    let rows = match &value {
+        serde_json::Value::Array(rows) => rows,
+        serde_json::Value::Object(map) => match map.get("purchases") {
+            Some(serde_json::Value::Array(rows)) => rows,
+            _ => {
+                return Err(feed_error(
+                    ErrorCode::FeedInvalid,
+                    "a JSON feed is an array of purchases or {\"purchases\": [...]}",
+                ));
+            }
+        },
+        _ => {
+            return Err(feed_error(
+                ErrorCode::FeedInvalid,
+                "a JSON feed is an array of purchases or {\"purchases\": [...]}",
+            ));
+        }
+    };
+    const COLUMNS: [&str; 7] = [
+        "order_id", "learner", "course", "date", "amount", "currency", "ref",
+    ];
+    let mut csv = COLUMNS.join(",");
+    csv.push('\n');
+    for row in rows {
+        let cells: Vec<String> = COLUMNS
+            .iter()
+            .map(|key| {
+                let cell = match row.get(key) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Number(n)) => n.to_string(),
+                    Some(serde_json::Value::Null) | None => String::new(),
+                    // Anything else is passed on as text, for the importer to refuse by row.
+                    Some(other) => other.to_string(),
+                };
+                // RFC 4180 quoting, always: the importer reads quotes, commas and newlines back.
+                format!("\"{}\"", cell.replace('"', "\"\""))
+            })
+            .collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    Ok(csv)
+}
+
+impl Studio {
+    /// Check a file without writing anything.
+    pub async fn preview_import(&self, args: ImportFile) -> Result<ImportCheck, ApiError> {
+        check_size(&args.text)?;
+        let preview = self
+            .store()
+            .await?
+            .preview_import(args.kind.into(), &args.text)
+            .await?;
+        Ok(check_of(&preview))
+    }
+
+    /// Import a file, all or nothing, with `import_progress` events.
+    pub async fn import_data(&self, args: ImportFile) -> Result<ImportDone, ApiError> {
+        check_size(&args.text)?;
+        let events = self.inner.events.clone();
+        let report = self
+            .store()
+            .await?
+            .import(args.kind.into(), &args.text, move |done, total| {
+                let _ = events.send(StudioEvent::ImportProgress { done, total });
+            })
+            .await?;
+        if report.applied {
+            self.emit(StudioEvent::SchoolChanged);
+        }
+        Ok(done_of(&report))
+    }
+
+    async fn feed_setting(&self) -> Result<FeedSetting, ApiError> {
+        let raw = self.store().await?.setting(FEED_SETTING).await?;
+        Ok(raw
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default())
+    }
+
+    async fn save_feed_setting(&self, setting: &FeedSetting) -> Result<(), ApiError> {
+        let text = serde_json::to_string(setting)
+            .map_err(|e| ApiError::internal(format!("encoding the feed setting: {e}")))?;
+        self.store().await?.set_setting(FEED_SETTING, &text).await?;
+        Ok(())
+    }
+
+    fn feed_view(setting: &FeedSetting) -> SalesFeed {
+        SalesFeed {
+            url: setting.url.clone(),
+            has_token: setting.token.is_some(),
+            every_minutes: setting.every_minutes,
+            last_sync_ms: setting.last_sync_ms,
+            last_error: setting.last_error.clone(),
+        }
+    }
+
+    /// The sales feed's settings and last result.
+    pub async fn sales_feed(&self, _args: crate::api::NoArgs) -> Result<SalesFeed, ApiError> {
+        Ok(Self::feed_view(&self.feed_setting().await?))
+    }
+
+    /// Set (or turn off) the sales feed.
+    pub async fn set_sales_feed(&self, args: SetSalesFeed) -> Result<SalesFeed, ApiError> {
+        let mut setting = self.feed_setting().await?;
+        match args.url.as_deref().map(str::trim) {
+            None | Some("") => {
+                setting = FeedSetting::default();
+            }
+            Some(url) => {
+                let parsed = reqwest::Url::parse(url)
+                    .map_err(|_| ApiError::invalid("the feed URL is not a URL"))?;
+                if !matches!(parsed.scheme(), "http" | "https") || url.len() > 2000 {
+                    return Err(ApiError::invalid(
+                        "the feed URL must be http or https, at most 2000 characters",
+                    ));
+                }
+                if !parsed.username().is_empty() || parsed.password().is_some() {
+                    return Err(ApiError::invalid(
+                        "put credentials in the token, not in the URL",
+                    ));
+                }
+                setting.url = Some(url.to_owned());
+                if let Some(token) = args.token {
+                    let token = token.trim().to_owned();
+                    if token.len() > 4096 || token.chars().any(char::is_control) {
+                        return Err(ApiError::invalid(
+                            "the token is at most 4096 printable characters",
+                        ));
+                    }
+                    setting.token = (!token.is_empty()).then_some(token);
+                }
+                if let Some(every) = args.every_minutes
+                    && !(5..=1440).contains(&every)
+                {
+                    return Err(ApiError::invalid("sync every 5 to 1440 minutes"));
+                }
+                setting.every_minutes = args.every_minutes;
+            }
+        }
+        self.save_feed_setting(&setting).await?;
+        Ok(Self::feed_view(&setting))
+    }
+
+    /// Fetch the sales feed now and import it.
+    pub async fn sync_sales_feed(&self, _args: crate::api::NoArgs) -> Result<ImportDone, ApiError> {
+        let mut setting = self.feed_setting().await?;
+        let Some(url) = setting.url.clone() else {
+            return Err(ApiError::new(ErrorCode::Conflict, "no sales feed is set"));
+        };
+        let result = async {
+            let (body, is_json) = fetch_feed(&url, setting.token.as_deref()).await?;
+            let csv = if is_json {
+                json_feed_to_csv(&body)?
+            } else {
+                body
+            };
+            self.import_data(ImportFile {
+                kind: DataKind::Purchases,
+                text: csv,
+            })
+            .await
+        }
+        .await;
+        match &result {
+            Ok(done) if done.applied => {
+                setting.last_sync_ms = Some(crate::studio::now_ms());
+                setting.last_error = None;
+            }
+            Ok(_) => setting.last_error = Some("feed_rows_refused".to_owned()),
+            Err(err) => setting.last_error = Some(err.code.as_str().to_owned()),
+        }
+        self.save_feed_setting(&setting).await?;
+        if let Err(err) = &result {
+            tracing::warn!(
+                code = err.code.as_str(),
+                "the sales feed failed: {}",
+                err.message
+            );
+        }
+        result
+    }
+
+    /// Sync the feed when its schedule says so (called once a minute by the studio's clock).
+    pub(crate) async fn sync_sales_feed_if_due(&self, now_ms: i64) {
+        let Ok(setting) = self.feed_setting().await else {
+            return;
+        };
+        let (Some(_), Some(every)) = (&setting.url, setting.every_minutes) else {
+            return;
+        };
+        let due = setting
+            .last_sync_ms
+            .is_none_or(|last| now_ms - last >= i64::from(every) * 60_000);
+        if due {
+            let _ = self.sync_sales_feed(crate::api::NoArgs {}).await;
+        }
+    }
+}
+
+fn check_size(text: &str) -> Result<(), ApiError> {
+    if text.len() > MAX_IMPORT_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("a file is at most {} MB", MAX_IMPORT_BYTES / 1_000_000),
+        ));
+    }
+    Ok(())
+}
+
+/// GET the feed: the body and whether it is JSON. Retries network failures, 5xx and 429.
+async fn fetch_feed(url: &str, token: Option<&str>) -> Result<(String, bool), ApiError> {
+    let client = reqwest::Client::builder()
+        .timeout(FEED_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| ApiError::internal(format!("making the HTTP client: {e}")))?;
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+        }
+        let mut request = client
+            .get(url)
+            .header("accept", "application/json, text/csv");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(err) => {
+                last = format!("the shop could not be reached: {}", without_url(&err));
+                continue;
+            }
+        };
+        let status = response.status();
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            last = format!("the shop answered {status}");
+            continue;
+        }
+        if !status.is_success() {
+            let hint = if status == reqwest::StatusCode::UNAUTHORIZED
+                || status == reqwest::StatusCode::FORBIDDEN
+            {
+                ": check the token"
+            } else {
+                ""
+            };
+            return Err(feed_error(
+                ErrorCode::FeedRefused,
+                format!("the shop answered {status}{hint}"),
+            ));
+        }
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.to_ascii_lowercase());
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_IMPORT_BYTES {
+                        return Err(feed_error(
+                            ErrorCode::FeedInvalid,
+                            format!("the feed is over {} MB", MAX_IMPORT_BYTES / 1_000_000),
+                        ));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    return Err(feed_error(
+                        ErrorCode::FeedUnreachable,
+                        format!("the feed broke off: {}", without_url(&err)),
+                    ));
+                }
+            }
+        }
+        let text = String::from_utf8(body)
+            .map_err(|_| feed_error(ErrorCode::FeedInvalid, "the feed is not UTF-8 text"))?;
+        let json = match is_json.as_deref() {
+            Some(t) if t.contains("html") => {
+                return Err(feed_error(
+                    ErrorCode::FeedInvalid,
+                    "the feed URL returned a web page, not purchases (CSV or JSON)",
+                ));
+            }
+            Some(t) if t.contains("json") => true,
+            Some(t) if t.contains("csv") || t.starts_with("text/plain") => false,
+            _ => text.trim_start().starts_with(['[', '{']),
+        };
+        return Ok((text, json));
+    }
+    Err(feed_error(ErrorCode::FeedUnreachable, last))
+}
+
+/// A reqwest error without its URL (the URL may carry a shop's query secrets).
+fn without_url(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    if let Some(url) = err.url() {
+        text = text.replace(url.as_str(), "<feed>");
+    }
+    text
+}
