@@ -24,7 +24,7 @@ use crate::api::StudioEvent;
 use crate::{ApiError, ErrorCode, Studio};
 
 /// The largest file or feed body imported.
-pub const MAX_IMPORT_BYTES: usize = lectern_store::MAX_IMPORT_BYTES as usize;
+pub const MAX_IMPORT_BYTES: usize = lectern_store::MAX_IMPORT_BYTES;
 const FEED_SETTING: &str = "sales_feed";
 const FEED_TIMEOUT: Duration = Duration::from_secs(20);
 
