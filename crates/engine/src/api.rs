@@ -181,6 +181,11 @@ pub enum StudioEvent {
         /// The new state.
         network: NetworkAccess,
     },
+    /// The broadcast's live numbers, once a second while anyone listens.
+    BroadcastStats {
+        /// As `broadcast_status` answers.
+        status: Box<crate::BroadcastStatus>,
+    },
     /// An import is under way.
     ImportProgress {
         /// Rows written.
@@ -282,6 +287,7 @@ pub fn typescript_bindings() -> String {
         StudioEvent::decl(&cfg),
         crate::BroadcastStatus::decl(&cfg),
         crate::SetBroadcast::decl(&cfg),
+        crate::ViewerLive::decl(&cfg),
         crate::moderators::CreateModeratorLink::decl(&cfg),
         crate::moderators::ModeratorLinkInfo::decl(&cfg),
         crate::moderators::NewModeratorLink::decl(&cfg),

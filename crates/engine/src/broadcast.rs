@@ -5,7 +5,7 @@
 //! checking the publish key with [`Studio::check_publish_key`]; everything that is a policy
 //! (the key, whether a new publisher replaces the live one, the built-in source) lives here.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use lectern_media::{EngineConfig, MediaEngine, SourceKind, TestCard};
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,14 @@ impl Default for BroadcastOptions {
 pub(crate) struct Broadcast {
     media: MediaEngine,
     replace_publisher: AtomicBool,
+    /// The instructor's upload budget in kbit/s (0: none set).
+    uplink_kbps: AtomicU32,
 }
+
+/// The bitrate assumed per viewer before any viewer has been measured (OBS's advice for 720p).
+pub const ASSUMED_VIEWER_KBPS: u32 = 2_500;
+/// The share of the budget at which the studio warns.
+pub const UPLINK_WARNING: f64 = 0.8;
 
 /// Where media binds: loopback only, or every interface plus loopback.
 pub(crate) fn media_addrs(loopback_only: bool) -> Vec<String> {
@@ -65,6 +72,7 @@ impl Broadcast {
         Broadcast {
             media: MediaEngine::new(config),
             replace_publisher: AtomicBool::new(false),
+            uplink_kbps: AtomicU32::new(0),
         }
     }
 }
@@ -87,6 +95,36 @@ pub struct BroadcastStatus {
     pub replace_publisher: bool,
     /// Keyframe requests sent upstream after coalescing.
     pub upstream_keyframe_requests: u64,
+    /// What the studio sends to all viewers now, in kbit/s.
+    pub outgoing_kbps: u32,
+    /// One viewer's bitrate: measured (the average over viewers) or assumed (2,500).
+    pub per_viewer_kbps: u32,
+    /// Whether `perViewerKbps` was measured.
+    pub per_viewer_measured: bool,
+    /// The instructor's upload budget (kbit/s), if set.
+    pub uplink_kbps: Option<u32>,
+    /// About how many direct viewers the budget carries at this bitrate.
+    pub direct_viewer_capacity: Option<u32>,
+    /// Share of the budget in use (0..), if a budget is set.
+    pub uplink_use: Option<f64>,
+    /// A warning in words when the budget is 80% used or more.
+    pub uplink_warning: Option<String>,
+    /// Each viewer's live numbers.
+    pub viewer_stats: Vec<ViewerLive>,
+}
+
+/// One viewer's live numbers (pseudonymous session id only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewerLive {
+    /// The WHEP session.
+    pub session: String,
+    /// Sent to it now, kbit/s.
+    pub kbps: u32,
+    /// Video loss it reports, per mille.
+    pub loss_permille: u32,
+    /// Round-trip time, if measured.
+    pub rtt_ms: Option<u32>,
 }
 
 /// Broadcast settings the instructor changes.
@@ -97,6 +135,8 @@ pub struct SetBroadcast {
     pub replace_publisher: Option<bool>,
     /// Loop the built-in test card when no publisher is live (`true`), or stop it.
     pub test_card: Option<bool>,
+    /// The upload budget in kbit/s (100 to 10,000,000); 0 removes it.
+    pub uplink_kbps: Option<u32>,
 }
 
 impl Studio {
@@ -176,7 +216,7 @@ impl Studio {
         _args: crate::api::NoArgs,
     ) -> Result<BroadcastStatus, ApiError> {
         let status = self.media().status();
-        let (source, codecs) = match status.source {
+        let (source, codecs) = match &status.source {
             Some(source) => {
                 let kind = match source.kind {
                     SourceKind::Publisher(_) => "publisher",
@@ -186,15 +226,97 @@ impl Studio {
             }
             None => (None, vec![]),
         };
+        let viewers = u32::try_from(status.viewers.len()).unwrap_or(u32::MAX);
+        let measured: Vec<u64> = status
+            .viewers
+            .iter()
+            .map(|v| v.bitrate_bps)
+            .filter(|b| *b > 0)
+            .collect();
+        let per_viewer_measured = !measured.is_empty();
+        let per_viewer_kbps = if per_viewer_measured {
+            let avg = measured.iter().sum::<u64>() / measured.len() as u64;
+            u32::try_from(avg / 1000).unwrap_or(u32::MAX).max(1)
+        } else {
+            ASSUMED_VIEWER_KBPS
+        };
+        let outgoing_kbps = u32::try_from(status.outgoing_bitrate_bps / 1000).unwrap_or(u32::MAX);
+        let budget = self.inner.broadcast.uplink_kbps.load(Ordering::Relaxed);
+        let uplink_kbps = (budget > 0).then_some(budget);
+        let direct_viewer_capacity = uplink_kbps.map(|b| b / per_viewer_kbps);
+        let uplink_use = uplink_kbps.map(|b| f64::from(outgoing_kbps) / f64::from(b));
+        let uplink_warning = match (uplink_use, direct_viewer_capacity) {
+            (Some(used), Some(capacity)) if used >= UPLINK_WARNING => Some(format!(
+                "Upload at {:.0}% of your budget: about {capacity} direct viewers fit at this \
+                 bitrate. Add a relay for a bigger class; new viewers beyond it wait.",
+                used * 100.0
+            )),
+            _ => None,
+        };
+        let viewer_stats = status
+            .viewers
+            .iter()
+            .map(|v| ViewerLive {
+                session: v.id.to_string(),
+                kbps: u32::try_from(v.bitrate_bps / 1000).unwrap_or(u32::MAX),
+                loss_permille: v.video_loss_permille,
+                rtt_ms: v
+                    .rtt_us
+                    .map(|us| u32::try_from(us / 1000).unwrap_or(u32::MAX)),
+            })
+            .collect();
         Ok(BroadcastStatus {
             source,
             codecs,
-            viewers: u32::try_from(status.viewers.len()).unwrap_or(u32::MAX),
+            viewers,
             whip_path: "/whip".to_owned(),
-            publish_key: self.publish_key().await?,
+            publish_key: self.publish_key().await.unwrap_or_default(),
             replace_publisher: self.replace_publisher(),
             upstream_keyframe_requests: status.upstream_keyframe_requests,
+            outgoing_kbps,
+            per_viewer_kbps,
+            per_viewer_measured,
+            uplink_kbps,
+            direct_viewer_capacity,
+            uplink_use,
+            uplink_warning,
+            viewer_stats,
         })
+    }
+
+    /// May one more viewer connect directly? Beyond the upload budget, new viewers wait (or
+    /// watch through the relay); nobody already watching loses quality.
+    ///
+    /// # Errors
+    /// `over_capacity` when the budget is full.
+    pub fn admit_viewer(&self) -> Result<(), ApiError> {
+        let budget = self.inner.broadcast.uplink_kbps.load(Ordering::Relaxed);
+        if budget == 0 {
+            return Ok(());
+        }
+        let status = self.media().status();
+        let measured: Vec<u64> = status
+            .viewers
+            .iter()
+            .map(|v| v.bitrate_bps)
+            .filter(|b| *b > 0)
+            .collect();
+        let per_viewer = if measured.is_empty() {
+            u64::from(ASSUMED_VIEWER_KBPS)
+        } else {
+            (measured.iter().sum::<u64>() / measured.len() as u64 / 1000).max(1)
+        };
+        let wanted = (status.viewers.len() as u64 + 1) * per_viewer;
+        if wanted > u64::from(budget) {
+            return Err(ApiError::new(
+                ErrorCode::OverCapacity,
+                format!(
+                    "this class is full on the studio's connection ({} viewers at about {per_viewer} kbit/s); try again in a moment",
+                    status.viewers.len()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Change broadcast settings; fields left out stay as they are.
@@ -204,6 +326,17 @@ impl Studio {
                 .broadcast
                 .replace_publisher
                 .store(replace, Ordering::Relaxed);
+        }
+        if let Some(kbps) = args.uplink_kbps {
+            if kbps != 0 && !(100..=10_000_000).contains(&kbps) {
+                return Err(ApiError::invalid(
+                    "an upload budget is 100 to 10,000,000 kbit/s (0 removes it)",
+                ));
+            }
+            self.inner
+                .broadcast
+                .uplink_kbps
+                .store(kbps, Ordering::Relaxed);
         }
         if let Some(on) = args.test_card {
             self.set_test_card(on).await?;

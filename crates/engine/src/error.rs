@@ -44,6 +44,8 @@ pub enum ErrorCode {
     FeedRefused,
     /// The sales feed answered with something that is not a purchases feed.
     FeedInvalid,
+    /// The studio's upload budget is full: a new viewer waits (or watches through the relay).
+    OverCapacity,
 }
 
 impl ErrorCode {
@@ -68,6 +70,7 @@ impl ErrorCode {
             ErrorCode::FeedUnreachable => "feed_unreachable",
             ErrorCode::FeedRefused => "feed_refused",
             ErrorCode::FeedInvalid => "feed_invalid",
+            ErrorCode::OverCapacity => "over_capacity",
         }
     }
 }

@@ -30,6 +30,6 @@ pub mod experiments;
 pub mod live;
 mod studio;
 
-pub use broadcast::{BroadcastOptions, BroadcastStatus, SetBroadcast};
+pub use broadcast::{BroadcastOptions, BroadcastStatus, SetBroadcast, ViewerLive};
 pub use error::{ApiError, ErrorCode};
 pub use studio::{BoxFuture, NetworkControl, SchoolSource, Studio, StudioOptions};

@@ -188,6 +188,25 @@ impl Studio {
     /// The studio's own clock: once a minute, the scheduled work (the sales feed). The task
     /// holds the studio weakly and ends with it.
     fn start_clock(&self) {
+        // Live broadcast numbers once a second, for the screens that listen.
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                if inner.events.receiver_count() == 0 {
+                    continue;
+                }
+                let studio = Studio { inner };
+                if let Ok(status) = studio.broadcast_status(NoArgs {}).await {
+                    studio.emit(StudioEvent::BroadcastStats {
+                        status: Box::new(status),
+                    });
+                }
+            }
+        });
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

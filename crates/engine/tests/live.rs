@@ -203,11 +203,20 @@ async fn a_restarted_room_remembers_what_the_log_holds() {
 
 #[tokio::test]
 async fn a_session_whose_log_is_not_a_room_log_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("demo.sqlite");
-    lectern_store::demo::generate(&path, 7).unwrap();
-    let store = Store::open_existing(&path).unwrap();
+    let (_dir, store, session) = school().await;
+    // An event some other writer put in the log: not a room record.
+    store
+        .append(vec![lectern_store::NewEvent {
+            session_id: session,
+            kind: "join".into(),
+            actor: Some("lrn_000000000001".into()),
+            at_ms: 1_800_000_000_000,
+            payload: serde_json::json!({ "device": "phone" }),
+            client_id: "foreign-1".into(),
+        }])
+        .await
+        .unwrap();
     let (clock, _) = manual_clock(1_800_000_000_000);
-    let err = LiveRoom::open(store, 1, clock).await.unwrap_err();
+    let err = LiveRoom::open(store, session, clock).await.unwrap_err();
     assert_eq!(err.code, lectern_engine::ErrorCode::Storage, "{err}");
 }

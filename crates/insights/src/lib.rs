@@ -30,6 +30,8 @@
 //! - `src/stats/counts.rs`: Wilson, exact Beta-Binomial, SRM, Holm and Benjamini-Hochberg.
 //! - `src/stats/planner.rs`: classes needed to detect a lift.
 //! - `src/stats/special.rs`: normal, Student-t and chi-square functions (1e-12 or better).
+//! - `src/engagement/`: engagement of live classes: per viewer, per minute, score, alerts, live
+//!   and recomputed, course trends, the class report (HTML and CSV).
 //! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
 //!
 //! Not yet:
@@ -42,6 +44,9 @@
 
 #![deny(missing_docs)]
 
+pub mod engagement;
+pub mod forest;
+pub mod model_store;
 pub mod propensity;
 pub mod recs;
 pub mod stats;

@@ -48,7 +48,9 @@ const ALPHA: f64 = 1.0;
 pub struct LogEvent {
     /// The session.
     pub session_id: i64,
-    /// `join`, `leave`, `chat`, `reaction`, `poll_answer`, `offer_exposure`, `offer_click`, ...
+    /// The room's event type: `viewer_joined`, `viewer_left`, `chat_sent`, `ballot_cast`,
+    /// `offer_exposed`, `offer_clicked`, ... (the older demo names `join`, `leave`, `chat`,
+    /// `reaction`, `poll_answer`, `offer_exposure`, `offer_click` are read too).
     pub kind: String,
     /// The learner, if any.
     pub actor: Option<String>,
@@ -143,19 +145,21 @@ pub fn attendee_rows(
                 order.push(actor);
                 Tally::default()
             });
+            // Reactions count only where the log names who reacted: the room's
+            // `reactions_aggregated` has no actor, so it never reaches here.
             match e.kind.as_str() {
                 // A second join without a leave (a reconnect) keeps the first.
-                "join" if t.open.is_none() => t.open = Some(e.at_ms),
-                "leave" => {
+                "viewer_joined" | "join" if t.open.is_none() => t.open = Some(e.at_ms),
+                "viewer_left" | "leave" => {
                     if let Some(from) = t.open.take() {
                         t.watched_ms += (e.at_ms - from).max(0);
                     }
                 }
-                "chat" => t.counts[0] += 1.0,
-                "reaction" => t.counts[1] += 1.0,
-                "poll_answer" => t.counts[2] += 1.0,
-                "offer_exposure" => t.counts[3] += 1.0,
-                "offer_click" => t.counts[4] += 1.0,
+                "chat_sent" | "chat_held" | "chat" => t.counts[0] += 1.0,
+                "reactions_aggregated" | "reaction" => t.counts[1] += 1.0,
+                "ballot_cast" | "anonymous_ballot_cast" | "poll_answer" => t.counts[2] += 1.0,
+                "offer_exposed" | "offer_exposure" => t.counts[3] += 1.0,
+                "offer_clicked" | "offer_click" => t.counts[4] += 1.0,
                 _ => {}
             }
         }

@@ -6,7 +6,9 @@
     reason = "tests fail loudly on unexpected None/Err"
 )]
 
+mod engagement;
 mod errors;
+mod forest;
 mod planner;
 mod propensity;
 mod properties;

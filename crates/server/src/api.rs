@@ -41,7 +41,7 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::DatabaseLocked => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::DatabaseLocked | ErrorCode::OverCapacity => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
         ErrorCode::FeedUnreachable | ErrorCode::FeedRefused | ErrorCode::FeedInvalid => {
             StatusCode::BAD_GATEWAY

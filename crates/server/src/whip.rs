@@ -179,6 +179,13 @@ pub(crate) async fn whep_post(
     if let Err(refusal) = check_offer_type(&headers) {
         return refusal;
     }
+    if let Err(err) = state.studio.admit_viewer() {
+        let mut response = (crate::api::status_of(err.code), axum::Json(err)).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("15"));
+        return response;
+    }
     let offer = match read_sdp(body).await {
         Ok(offer) => offer,
         Err(refusal) => return refusal,

@@ -336,3 +336,89 @@ async fn configured_ice_servers_are_offered_in_link_headers() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_upload_budget_new_viewers_wait_and_those_watching_stay() {
+    let h = crate::host().await;
+    let offer = || {
+        h.whip(reqwest::Method::POST, "/whep")
+            .header("content-type", "application/sdp")
+            .body(PLAYER_OFFER)
+    };
+    // 3,000 kbit/s carries one viewer at the assumed 2,500 kbit/s.
+    let status = h
+        .call("set_broadcast", serde_json::json!({"uplinkKbps": 3000}))
+        .await;
+    assert_eq!(status["uplinkKbps"], 3000);
+    assert_eq!(status["directViewerCapacity"], 1);
+    assert_eq!(status["perViewerKbps"], 2500);
+    let first = offer().send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first_location = first.headers()["location"].to_str().unwrap().to_owned();
+    let second = offer().send().await.unwrap();
+    assert_eq!(second.status(), 503);
+    assert_eq!(second.headers()["retry-after"], "15");
+    assert_eq!(code_of(second).await, "over_capacity");
+    let status = h.call("broadcast_status", serde_json::json!({})).await;
+    assert_eq!(status["viewers"], 1, "the one watching stays");
+
+    // Removing the budget lets the next one in; a nonsense budget is refused.
+    h.call("set_broadcast", serde_json::json!({"uplinkKbps": 0}))
+        .await;
+    let third = offer().send().await.unwrap();
+    assert_eq!(third.status(), 201);
+    let response = h
+        .post("set_broadcast")
+        .bearer_auth(&h.key)
+        .body(r#"{"uplinkKbps": 5}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = h
+        .whip(reqwest::Method::DELETE, &first_location)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_studio_hears_the_broadcast_numbers_every_second() {
+    use futures_util::{SinkExt, StreamExt};
+    let h = crate::host().await;
+    let response = h
+        .whip(reqwest::Method::POST, "/whep")
+        .header("content-type", "application/sdp")
+        .body(PLAYER_OFFER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let url = format!("{}api/v1/events", h.base.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(
+        serde_json::json!({"type": "auth", "key": h.key}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let mut stats = vec![];
+    while stats.len() < 2 {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("a stats event within a few seconds")
+            .unwrap()
+            .unwrap();
+        let event: serde_json::Value = serde_json::from_str(message.to_text().unwrap()).unwrap();
+        if event["kind"] == "broadcast_stats" {
+            stats.push(event);
+        }
+    }
+    assert_eq!(stats[1]["status"]["viewers"], 1, "{}", stats[1]);
+    assert_eq!(
+        stats[1]["status"]["viewerStats"].as_array().unwrap().len(),
+        1
+    );
+    h.stop().await;
+}

@@ -11,9 +11,17 @@
 //!   affinities (data -> cloud, design -> web, marketing -> business), popular courses, and a
 //!   few heavy buyers; some never buy;
 //! - about 30 past live sessions with join/leave intervals (drop-off, late arrivals, rejoins),
-//!   chat, reaction bursts, polls, and an A/B offer near the end whose purchases are mirrored
-//!   in `purchases` with a `ref_code`;
+//!   chat, reaction bursts, polls, and an A/B offer near the end whose purchases are in
+//!   `purchases` with a `ref_code` (`live-<session>`);
 //! - sessions that differ in liveliness, from dull to lively.
+//!
+//! The event log speaks the live room's vocabulary, as the engine writes it: `kind` is the room
+//! event's `type`, `actor` its author (`by`), and `payload` the room's record
+//! `{"v": 1, "at", "by", "client_id": null, "event": {"type", ...}}`. A class reads
+//! `viewer_joined`/`viewer_left` (no leave after the end: `broadcast_ended` closes the room),
+//! `chat_sent`, `reactions_aggregated` (one per second with reactions, without names, as the
+//! room counts them), `poll_opened`, `ballot_cast`, `poll_closed`, `offer_pushed`,
+//! `offer_exposed`, `offer_clicked`, `offer_withdrawn` and `broadcast_ended`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
@@ -205,6 +213,32 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 // The plan: the whole school in memory, then written in one transaction
 
+/// What the room counts while a session's log is written: message numbers, poll totals, and
+/// per variant (exposures, clicks).
+#[derive(Default)]
+struct RoomLog {
+    messages: u64,
+    totals: BTreeMap<u64, Vec<u32>>,
+    offer_counts: [(u32, u32); 2],
+    /// Question keys in the order asked: the room's question id is the position + 1.
+    questions: Vec<usize>,
+    /// The question as asked, by key.
+    asked: BTreeMap<usize, serde_json::Value>,
+    votes: BTreeMap<usize, u32>,
+}
+
+impl RoomLog {
+    /// The room's id of a question, and the question as asked.
+    fn question(&self, key: usize) -> (usize, Option<&serde_json::Value>) {
+        let id = self
+            .questions
+            .iter()
+            .position(|&k| k == key)
+            .map_or(0, |p| p + 1);
+        (id, self.asked.get(&key))
+    }
+}
+
 struct Course {
     track: usize,
     position: usize,
@@ -248,32 +282,97 @@ enum Body {
     Join,
     Leave,
     Chat(String),
-    Reaction(String),
-    PollOpen {
-        poll_id: String,
-        poll: usize,
+    /// One viewer's reaction (an index into [`REACTIONS`]); the room only records them
+    /// aggregated, so these become [`Body::Reactions`] before the log is written.
+    Reaction(usize),
+    /// The reactions of one second: (index into [`REACTIONS`], count), in that order.
+    Reactions {
+        second: i64,
+        counts: Vec<(usize, u32)>,
     },
-    PollAnswer {
-        poll_id: String,
+    PollOpen {
+        poll: u64,
+        spec: usize,
+    },
+    Ballot {
+        poll: u64,
         option: usize,
     },
     PollClose {
-        poll_id: String,
+        poll: u64,
+    },
+    OfferPush {
+        offer_id: String,
+        course: usize,
     },
     Exposure {
         offer_id: String,
         course: usize,
-        variant: &'static str,
+        variant: u8,
     },
     Click {
         offer_id: String,
         course: usize,
-        variant: &'static str,
+        variant: u8,
     },
-    Purchase {
-        purchase: usize,
+    OfferWithdraw {
+        offer_id: String,
+        course: usize,
     },
+    /// A question (`key` names it until the room numbers it, in the order asked).
+    Ask {
+        key: usize,
+        text: &'static str,
+    },
+    Approve {
+        key: usize,
+    },
+    Upvote {
+        key: usize,
+    },
+    Answer {
+        key: usize,
+    },
+    End,
 }
+
+/// What viewers ask (the recipe has no questions; these fit any course).
+const QUESTIONS: [&str; 8] = [
+    "Could you go over the last step again?",
+    "Will the slides be shared after the class?",
+    "Does this work the same on Windows?",
+    "What is the difference between the two approaches?",
+    "Is there a recording for those who joined late?",
+    "How would this scale to a bigger project?",
+    "Which course should I take after this one?",
+    "Can you show a real-world example?",
+];
+
+/// The room's reactions, in its enum's order.
+const REACTIONS: [&str; 6] = [
+    "thumbs_up",
+    "heart",
+    "laugh",
+    "clap",
+    "surprised",
+    "confused",
+];
+
+/// The room reaction closest to one of the recipe's emoji.
+fn reaction_of(emoji: &str) -> usize {
+    match emoji {
+        "👍" | "💡" => 0,
+        "❤️" | "🔥" => 1,
+        "😂" => 2,
+        "👏" | "🎉" => 3,
+        "🤯" | "😮" => 4,
+        "🤔" => 5,
+        _ => 0,
+    }
+}
+
+/// The variants of the demo's offers.
+const VARIANTS: [&str; 2] = ["A", "B"];
 
 struct Plan {
     courses: Vec<Course>,
@@ -283,6 +382,8 @@ struct Plan {
     /// In chronological order, order ids assigned.
     purchases: Vec<Purchase>,
     sessions: Vec<Session>,
+    /// The school's seed, for generators of their own (see the Q&A in `fill_session`).
+    seed: u64,
 }
 
 impl Plan {
@@ -295,6 +396,7 @@ impl Plan {
             learners: Vec::new(),
             purchases: Vec::new(),
             sessions: Vec::new(),
+            seed,
         };
         plan.learners = plan.make_learners(catalog, &mut rng);
         let mut owned: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); plan.learners.len()];
@@ -589,11 +691,14 @@ impl Plan {
                     actor: Some(v),
                     body: Body::Join,
                 });
-                s.events.push(Event {
-                    at: l,
-                    actor: Some(v),
-                    body: Body::Leave,
-                });
+                // The end of the class closes the room; nobody leaves after it.
+                if l < s.end {
+                    s.events.push(Event {
+                        at: l,
+                        actor: Some(v),
+                        body: Body::Leave,
+                    });
+                }
             }
             presence.push((v, intervals));
         }
@@ -639,9 +744,9 @@ impl Plan {
                 }
                 for _ in 0..rng.between(1, 3) {
                     let emoji = if rng.chance(0.7) {
-                        main.clone()
+                        reaction_of(&main)
                     } else {
-                        rng.pick(&catalog.reactions).clone()
+                        reaction_of(rng.pick(&catalog.reactions).as_str())
                     };
                     let t = t0 + rng.between(0, 20_000);
                     s.events.push(Event {
@@ -661,7 +766,7 @@ impl Plan {
         } as usize;
         for p in 0..polls {
             let poll = rng.below(catalog.polls.len());
-            let poll_id = format!("poll-{}-{}", s.id, p + 1);
+            let poll_id = p as u64 + 1;
             let slot = duration * (10 + 65 * p as i64 / polls.max(1) as i64) / 100;
             let t = s.start + slot + rng.between(0, 4 * MINUTE);
             let close = t + rng.between(120_000, 180_000);
@@ -669,8 +774,8 @@ impl Plan {
                 at: t,
                 actor: None,
                 body: Body::PollOpen {
-                    poll_id: poll_id.clone(),
-                    poll,
+                    poll: poll_id,
+                    spec: poll,
                 },
             });
             let options = catalog.polls[poll].options.len();
@@ -682,8 +787,8 @@ impl Plan {
                     s.events.push(Event {
                         at: answer_at,
                         actor: Some(*v),
-                        body: Body::PollAnswer {
-                            poll_id: poll_id.clone(),
+                        body: Body::Ballot {
+                            poll: poll_id,
                             option,
                         },
                     });
@@ -692,7 +797,7 @@ impl Plan {
             s.events.push(Event {
                 at: close,
                 actor: None,
-                body: Body::PollClose { poll_id },
+                body: Body::PollClose { poll: poll_id },
             });
         }
 
@@ -704,12 +809,20 @@ impl Plan {
             .unwrap_or(s.course);
         let offer_id = format!("offer-{}", s.id);
         let shown_at = s.end - rng.between(8, 15) * MINUTE;
+        s.events.push(Event {
+            at: shown_at,
+            actor: None,
+            body: Body::OfferPush {
+                offer_id: offer_id.clone(),
+                course: offered,
+            },
+        });
         for (v, intervals) in &presence {
             let t = shown_at + rng.between(0, 30_000);
             if !present(intervals, t) {
                 continue;
             }
-            let variant = if rng.chance(0.5) { "A" } else { "B" };
+            let variant = u8::from(!rng.chance(0.5));
             s.events.push(Event {
                 at: t,
                 actor: Some(*v),
@@ -720,7 +833,7 @@ impl Plan {
                 },
             });
             let already = owned[*v].contains(&offered);
-            let lift = if variant == "B" { 1.4 } else { 1.0 };
+            let lift = if variant == 1 { 1.4 } else { 1.0 };
             let p_click = (0.05 + 0.10 * norm) * lift * if already { 0.2 } else { 1.0 };
             if !rng.chance(p_click) {
                 continue;
@@ -743,7 +856,6 @@ impl Plan {
             if !already && rng.chance(0.35) {
                 let at = click_at + rng.between(30_000, 240_000);
                 owned[*v].insert(offered);
-                let purchase = self.purchases.len();
                 self.purchases.push(Purchase {
                     learner: *v,
                     course: offered,
@@ -752,19 +864,103 @@ impl Plan {
                     ref_code: Some(format!("live-{}", s.id)),
                     order_id: String::new(),
                 });
+            }
+        }
+
+        // Q&A, from a generator of its own so that adding it left the rest of the school as it
+        // was: a few questions (more in lively classes), approved by staff a little later,
+        // upvoted by others present, most answered.
+        let mut qa = Rng::new(self.seed ^ (s.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let asks = (norm * 6.0 + qa.unit() * 3.0) as usize;
+        for key in 0..asks.min(presence.len()) {
+            let (asker, intervals) = &presence[qa.below(presence.len())];
+            let &(j, l) = &intervals[qa.below(intervals.len())];
+            let at = j + qa.between(30_000, (l.min(s.end) - j - 30_000).max(30_000));
+            if !present(intervals, at) || at > s.end - 5 * MINUTE {
+                continue;
+            }
+            s.events.push(Event {
+                at,
+                actor: Some(*asker),
+                body: Body::Ask {
+                    key,
+                    text: QUESTIONS[qa.below(QUESTIONS.len())],
+                },
+            });
+            let approved = at + qa.between(20_000, 90_000);
+            s.events.push(Event {
+                at: approved,
+                actor: None,
+                body: Body::Approve { key },
+            });
+            for (v, intervals) in &presence {
+                let t = approved + qa.between(5_000, 120_000);
+                if v != asker && present(intervals, t) && qa.chance(0.05 + 0.20 * norm) {
+                    s.events.push(Event {
+                        at: t,
+                        actor: Some(*v),
+                        body: Body::Upvote { key },
+                    });
+                }
+            }
+            if qa.chance(0.8) {
                 s.events.push(Event {
-                    at,
-                    actor: Some(*v),
-                    body: Body::Purchase { purchase },
+                    at: approved + qa.between(125_000, 300_000),
+                    actor: None,
+                    body: Body::Answer { key },
                 });
             }
         }
 
+        // Reactions as the room records them: per second, each viewer's kind once, without
+        // names, written when the second is over.
+        let mut seconds: BTreeMap<i64, BTreeSet<(usize, usize)>> = BTreeMap::new();
+        s.events.retain(|e| match (&e.body, e.actor) {
+            (Body::Reaction(kind), Some(viewer)) => {
+                seconds
+                    .entry(e.at - e.at.rem_euclid(1_000))
+                    .or_default()
+                    .insert((*kind, viewer));
+                false
+            }
+            _ => true,
+        });
+        for (second, senders) in seconds {
+            let mut counts: Vec<(usize, u32)> = Vec::new();
+            for (kind, _) in senders {
+                match counts.last_mut() {
+                    Some((k, n)) if *k == kind => *n += 1,
+                    _ => counts.push((kind, 1)),
+                }
+            }
+            s.events.push(Event {
+                at: second + 1_000,
+                actor: None,
+                body: Body::Reactions { second, counts },
+            });
+        }
+
         // The log in time order; the sort is stable, so equal times keep their causal order.
+        // The room accepts nothing after the end (a late goodbye in the chat is lost).
         s.events.sort_by_key(|e| e.at);
+        s.events.retain(|e| e.at < s.end);
+        // The end: the live offer is withdrawn and the room closes.
+        s.events.push(Event {
+            at: s.end,
+            actor: None,
+            body: Body::OfferWithdraw {
+                offer_id,
+                course: offered,
+            },
+        });
+        s.events.push(Event {
+            at: s.end,
+            actor: None,
+            body: Body::End,
+        });
     }
 
-    /// Sorts purchases by time and numbers the orders, keeping the sessions' references valid.
+    /// Sorts purchases by time and numbers the orders.
     fn assign_order_ids(&mut self) {
         let mut order: Vec<usize> = (0..self.purchases.len()).collect();
         order.sort_by(|&a, &b| {
@@ -775,10 +971,6 @@ impl Plan {
                 pb.course,
             ))
         });
-        let mut new_index = vec![0; order.len()];
-        for (rank, &old) in order.iter().enumerate() {
-            new_index[old] = rank;
-        }
         let mut old: Vec<Option<Purchase>> = std::mem::take(&mut self.purchases)
             .into_iter()
             .map(Some)
@@ -793,13 +985,6 @@ impl Plan {
                 })
             })
             .collect();
-        for s in &mut self.sessions {
-            for e in &mut s.events {
-                if let Body::Purchase { purchase } = &mut e.body {
-                    *purchase = new_index[*purchase];
-                }
-            }
-        }
     }
 
     fn insert(&self, tx: &Transaction<'_>, catalog: &Catalog) -> Result<(), StoreError> {
@@ -865,14 +1050,24 @@ impl Plan {
                 s.start,
                 s.end
             ])?;
+            let mut room = RoomLog::default();
             for (i, e) in s.events.iter().enumerate() {
                 let seq = i as i64 + 1;
-                let (kind, payload) = self.payload(&e.body, catalog);
+                let actor = e.actor.map(|a| self.learners[a].id.as_str());
+                let event = self.room_event(e, catalog, &mut room);
+                let kind = event["type"].as_str().unwrap_or("unknown").to_owned();
+                let payload = json!({
+                    "v": 1,
+                    "at": e.at,
+                    "by": actor,
+                    "client_id": null,
+                    "event": event,
+                });
                 event_stmt.execute(params![
                     s.id,
                     seq,
                     kind,
-                    e.actor.map(|a| self.learners[a].id.as_str()),
+                    actor,
                     e.at,
                     payload.to_string(),
                     format!("demo-{}-{seq}", s.id),
@@ -882,49 +1077,178 @@ impl Plan {
         Ok(())
     }
 
-    fn payload(&self, body: &Body, catalog: &Catalog) -> (&'static str, serde_json::Value) {
+    /// The room's event (the record's `event`) for one demo event, in log order.
+    fn room_event(&self, e: &Event, catalog: &Catalog, room: &mut RoomLog) -> serde_json::Value {
         let course_id = |c: usize| catalog_course(catalog, self, c).id.as_str();
-        match body {
-            Body::Join => ("join", json!({})),
-            Body::Leave => ("leave", json!({})),
-            Body::Chat(text) => ("chat", json!({ "text": text })),
-            Body::Reaction(emoji) => ("reaction", json!({ "emoji": emoji })),
-            Body::PollOpen { poll_id, poll } => {
-                let spec = &catalog.polls[*poll];
-                (
-                    "poll_open",
-                    json!({ "poll_id": poll_id, "question": spec.question, "options": spec.options }),
-                )
+        let viewer = e.actor.map(|a| self.learners[a].id.as_str());
+        match &e.body {
+            Body::Join => json!({
+                "type": "viewer_joined",
+                "viewer": viewer,
+                "role": "viewer",
+                "name": e.actor.map(|a| self.name_of(a)),
+                "fingerprint": null,
+            }),
+            Body::Leave => json!({ "type": "viewer_left", "viewer": viewer }),
+            Body::Chat(text) => {
+                room.messages += 1;
+                json!({
+                    "type": "chat_sent",
+                    "message": {
+                        "id": room.messages,
+                        "author": viewer,
+                        "name": e.actor.map(|a| self.name_of(a)),
+                        "role": "viewer",
+                        "text": text,
+                        "sent_at": e.at,
+                    },
+                })
             }
-            Body::PollAnswer { poll_id, option } => (
-                "poll_answer",
-                json!({ "poll_id": poll_id, "option": option }),
-            ),
-            Body::PollClose { poll_id } => ("poll_close", json!({ "poll_id": poll_id })),
+            Body::Reaction(kind) => {
+                // Never written: `fill_session` aggregates them per second first. Were one
+                // left, it would read as one reaction in its second.
+                json!({ "type": "reactions_aggregated", "second": e.at - e.at.rem_euclid(1_000),
+                        "counts": [[REACTIONS[*kind], 1]] })
+            }
+            Body::Reactions { second, counts } => json!({
+                "type": "reactions_aggregated",
+                "second": second,
+                "counts": counts
+                    .iter()
+                    .map(|(kind, n)| json!([REACTIONS[*kind], n]))
+                    .collect::<Vec<_>>(),
+            }),
+            Body::PollOpen { poll, spec } => {
+                let spec = &catalog.polls[*spec];
+                room.totals.insert(*poll, vec![0; spec.options.len()]);
+                json!({
+                    "type": "poll_opened",
+                    "poll": poll,
+                    "question": spec.question,
+                    "options": spec.options,
+                    "multiple": false,
+                    "anonymous": false,
+                    "quiz": false,
+                    "deadline": null,
+                })
+            }
+            Body::Ballot { poll, option } => {
+                let totals = room.totals.entry(*poll).or_default();
+                if let Some(n) = totals.get_mut(*option) {
+                    *n += 1;
+                }
+                json!({
+                    "type": "ballot_cast",
+                    "poll": poll,
+                    "ballot": { "viewer": viewer, "choices": [option] },
+                    "totals": totals,
+                })
+            }
+            Body::PollClose { poll } => json!({ "type": "poll_closed", "poll": poll }),
+            Body::OfferPush { offer_id, course } => {
+                let c = &self.courses[*course];
+                let spec = catalog_course(catalog, self, *course);
+                json!({
+                    "type": "offer_pushed",
+                    "offer": {
+                        "spec": {
+                            "id": offer_id,
+                            "course_id": spec.id,
+                            "title": format!("Next: {}", spec.title),
+                            "cta": "Enroll now",
+                            "price_cents": c.price_cents,
+                            "currency": catalog.currency,
+                            "discount_pct": 0,
+                            "checkout_url": format!("https://northwind.example/checkout/{}", spec.id),
+                            "variants": VARIANTS.iter().map(|v| json!({"name": v, "weight": 0.5})).collect::<Vec<_>>(),
+                        },
+                        "state": "live",
+                        "at": e.at,
+                        "session_variant": null,
+                        "counts": [
+                            {"shown": 0, "exposures": 0, "clicks": 0, "dismissals": 0},
+                            {"shown": 0, "exposures": 0, "clicks": 0, "dismissals": 0},
+                        ],
+                    },
+                })
+            }
             Body::Exposure {
                 offer_id,
                 course,
                 variant,
-            } => (
-                "offer_exposure",
-                json!({ "offer_id": offer_id, "course_id": course_id(*course), "variant": variant }),
-            ),
-            Body::Click {
+            }
+            | Body::Click {
                 offer_id,
                 course,
                 variant,
-            } => (
-                "offer_click",
-                json!({ "offer_id": offer_id, "course_id": course_id(*course), "variant": variant }),
-            ),
-            Body::Purchase { purchase } => {
-                let p = &self.purchases[*purchase];
-                (
-                    "purchase",
-                    json!({ "order_id": p.order_id, "course_id": course_id(p.course) }),
-                )
+            } => {
+                let exposed = matches!(e.body, Body::Exposure { .. });
+                let counts = &mut room.offer_counts[usize::from(*variant).min(1)];
+                if exposed {
+                    counts.0 += 1;
+                } else {
+                    counts.1 += 1;
+                }
+                json!({
+                    "type": if exposed { "offer_exposed" } else { "offer_clicked" },
+                    "offer": offer_id,
+                    "course_id": course_id(*course),
+                    "viewer": viewer,
+                    "variant": variant,
+                    "variant_name": VARIANTS[usize::from(*variant).min(1)],
+                    "counts": {"shown": counts.0, "exposures": counts.0, "clicks": counts.1, "dismissals": 0},
+                })
             }
+            Body::OfferWithdraw { offer_id, course } => json!({
+                "type": "offer_withdrawn",
+                "offer": offer_id,
+                "course_id": course_id(*course),
+            }),
+            Body::Ask { key, text } => {
+                room.questions.push(*key);
+                let id = room.questions.len();
+                room.votes.insert(*key, 0);
+                let question = json!({
+                    "id": id,
+                    "asker": viewer,
+                    "name": e.actor.map(|a| self.name_of(a)),
+                    "text": text,
+                    "state": "pending",
+                    "votes": 0,
+                    "asked_at": e.at,
+                });
+                room.asked.insert(*key, question.clone());
+                json!({ "type": "question_asked", "question": question })
+            }
+            Body::Approve { key } => {
+                let (id, asked) = room.question(*key);
+                let asked = asked.map(|e| {
+                    let mut q = e.clone();
+                    q["state"] = json!("approved");
+                    q
+                });
+                json!({ "type": "question_approved", "question": asked.unwrap_or(json!({ "id": id })) })
+            }
+            Body::Upvote { key } => {
+                let (id, _) = room.question(*key);
+                let votes = room.votes.entry(*key).or_default();
+                *votes += 1;
+                json!({ "type": "question_upvoted", "question": id, "viewer": viewer, "votes": votes })
+            }
+            Body::Answer { key } => {
+                let (id, _) = room.question(*key);
+                json!({ "type": "question_answered", "question": id })
+            }
+            Body::End => json!({ "type": "broadcast_ended" }),
         }
+    }
+
+    /// A learner's display name, or the pseudonym the room would give them.
+    fn name_of(&self, learner: usize) -> String {
+        let l = &self.learners[learner];
+        l.display_name
+            .clone()
+            .unwrap_or_else(|| format!("Guest {}", &l.id[l.id.len().saturating_sub(4)..]))
     }
 
     fn summary(&self, catalog: &Catalog) -> DemoSummary {

@@ -260,7 +260,7 @@ async fn queries_and_paging() {
     let mut batch: Vec<NewEvent> = (0..10).map(|i| event(new, &format!("e{i}"))).collect();
     for (i, who) in ["lrn_a", "lrn_b", "lrn_a"].iter().enumerate() {
         let mut join = event(new, &format!("join{i}"));
-        join.kind = "join".to_owned();
+        join.kind = "viewer_joined".to_owned();
         join.actor = Some((*who).to_owned());
         batch.push(join);
     }

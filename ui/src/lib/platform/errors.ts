@@ -20,6 +20,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   feed_unreachable: true,
   feed_refused: true,
   feed_invalid: true,
+  over_capacity: true,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -6,6 +6,7 @@ const KINDS: Record<StudioEvent['kind'], true> = {
   backup_progress: true,
   moderator_link_revoked: true,
   import_progress: true,
+  broadcast_stats: true,
 };
 
 /**

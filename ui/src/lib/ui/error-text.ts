@@ -20,4 +20,5 @@ export const ERROR_HEADLINES: Record<ErrorCode, string> = {
   feed_unreachable: 'The shop could not be reached',
   feed_refused: 'The shop refused the request',
   feed_invalid: 'The shop did not send purchases',
+  over_capacity: 'The class is full on this connection',
 };

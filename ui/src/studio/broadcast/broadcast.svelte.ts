@@ -93,7 +93,7 @@ export class BroadcastStore {
   async setBroadcast(change: 'replacePublisher' | 'testCard', on: boolean): Promise<boolean> {
     if (this.setting !== null) return false;
     this.setting = change;
-    const args: SetBroadcast = { replacePublisher: null, testCard: null };
+    const args: SetBroadcast = { replacePublisher: null, testCard: null, uplinkKbps: null };
     args[change] = on;
     const ticket = ++this.#ticket;
     try {

@@ -40,6 +40,14 @@ describe('BroadcastStore status', () => {
     publishKey: 'ba7b07f30b77abcb60eabbab73e1a144',
     replacePublisher: false,
     upstreamKeyframeRequests: 0,
+    outgoingKbps: 0,
+    perViewerKbps: 2500,
+    perViewerMeasured: false,
+    uplinkKbps: null,
+    directViewerCapacity: null,
+    uplinkUse: null,
+    uplinkWarning: null,
+    viewerStats: [],
   };
 
   class Timers {
@@ -81,7 +89,7 @@ describe('BroadcastStore status', () => {
     const platform = new FakePlatform().on('set_broadcast', (args) => ({ ...STATUS, replacePublisher: args.replacePublisher ?? false }));
     const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
     expect(await broadcast.setBroadcast('replacePublisher', true)).toBe(true);
-    expect(platform.calls.at(-1)).toEqual({ command: 'set_broadcast', args: { replacePublisher: true, testCard: null } });
+    expect(platform.calls.at(-1)).toEqual({ command: 'set_broadcast', args: { replacePublisher: true, testCard: null, uplinkKbps: null } });
     expect(broadcast.status?.replacePublisher).toBe(true);
   });
 

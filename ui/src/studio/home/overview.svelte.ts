@@ -49,6 +49,9 @@ export class OverviewStore {
       case 'import_progress':
         // Held by the import screen.
         return;
+      case 'broadcast_stats':
+        // Held by the broadcast screen.
+        return;
       default:
         ev satisfies never;
     }

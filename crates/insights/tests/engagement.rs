@@ -1,0 +1,745 @@
+//! Engagement: the room's records read as a class would write them, hand-computed scenarios,
+//! live state against recomputation on random logs, alerts, the report and course trends.
+
+use lectern_insights::engagement::{
+    Activity, Alert, ClassSummary, Direction, EngagementEvent, LiveEngagement, ReportMeta,
+    class_report, course_trend, recompute,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const S: i64 = 1_790_000_000_000;
+const SEC: i64 = 1_000;
+const MIN: i64 = 60_000;
+
+/// A log record as the engine writes it: the room's `Recorded` as the payload.
+struct Rec {
+    kind: String,
+    by: Option<String>,
+    at: i64,
+    payload: Value,
+}
+
+fn rec(at: i64, by: Option<&str>, event: Value) -> Rec {
+    let kind = event["type"].as_str().unwrap().to_owned();
+    Rec {
+        kind,
+        by: by.map(str::to_owned),
+        at,
+        payload: json!({"v": 1, "at": at, "by": by, "client_id": null, "event": event}),
+    }
+}
+
+fn joined(at: i64, viewer: &str, name: &str, role: &str) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": "viewer_joined", "viewer": viewer, "role": role, "name": name, "fingerprint": null}),
+    )
+}
+
+fn left(at: i64, viewer: &str) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": "viewer_left", "viewer": viewer}),
+    )
+}
+
+fn chat(at: i64, viewer: &str, role: &str) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": "chat_sent", "message": {"id": 1, "author": viewer, "name": "x", "role": role, "text": "hello", "sent_at": at}}),
+    )
+}
+
+fn poll_opened(at: i64, poll: u64, question: &str) -> Rec {
+    rec(
+        at,
+        Some("prof"),
+        json!({"type": "poll_opened", "poll": poll, "question": question, "options": ["a", "b"],
+               "multiple": false, "anonymous": false, "quiz": false, "deadline": null}),
+    )
+}
+
+fn poll_closed(at: i64, poll: u64) -> Rec {
+    rec(
+        at,
+        Some("prof"),
+        json!({"type": "poll_closed", "poll": poll}),
+    )
+}
+
+fn ballot(at: i64, poll: u64, viewer: &str) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": "ballot_cast", "poll": poll, "ballot": {"viewer": viewer, "choices": [0]}, "totals": [1, 0]}),
+    )
+}
+
+fn tally(kind: &str, at: i64, viewer: &str) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": kind, "offer": "spring-sale", "course_id": "docker", "viewer": viewer,
+               "variant": 1, "variant_name": "B",
+               "counts": {"shown": 2, "exposures": 1, "clicks": 0, "dismissals": 0}}),
+    )
+}
+
+fn read(log: &[Rec]) -> Vec<EngagementEvent> {
+    log.iter()
+        .filter_map(|r| {
+            EngagementEvent::from_record(&r.kind, r.by.as_deref(), r.at, &r.payload).unwrap()
+        })
+        .collect()
+}
+
+fn live_of(log: &[Rec]) -> LiveEngagement {
+    let mut live = LiveEngagement::new(S);
+    for r in log {
+        live.push_record(&r.kind, r.by.as_deref(), r.at, &r.payload)
+            .unwrap();
+    }
+    live
+}
+
+/// Ten minutes: the instructor, Ann all along, Bob who leaves for a minute, Cat who comes late
+/// and leaves early; two polls, a question, an upvote, reactions and an offer.
+fn ten_minute_class() -> Vec<Rec> {
+    vec![
+        joined(0, "prof", "Prof", "instructor"),
+        joined(0, "ann", "Ann", "viewer"),
+        joined(30 * SEC, "bob", "Bob", "viewer"),
+        poll_opened(MIN, 1, "Ready?"),
+        ballot(MIN + 10 * SEC, 1, "ann"),
+        ballot(MIN + 20 * SEC, 1, "bob"),
+        poll_closed(2 * MIN, 1),
+        chat(2 * MIN + 30 * SEC, "ann", "viewer"),
+        left(3 * MIN, "bob"),
+        joined(3 * MIN + 30 * SEC, "cat", "Cat", "viewer"),
+        joined(4 * MIN, "bob", "Bob", "viewer"),
+        rec(
+            4 * MIN + 10 * SEC,
+            Some("bob"),
+            json!({"type": "question_asked", "question": {"id": 1, "asker": "bob", "name": "Bob",
+                   "text": "why?", "state": "pending", "votes": 0, "asked_at": 0}}),
+        ),
+        rec(
+            4 * MIN + 20 * SEC,
+            Some("ann"),
+            json!({"type": "question_upvoted", "question": 1, "viewer": "ann", "votes": 1}),
+        ),
+        chat(5 * MIN, "prof", "instructor"),
+        poll_opened(6 * MIN, 2, "Which one?"),
+        ballot(6 * MIN + 30 * SEC, 2, "cat"),
+        left(7 * MIN, "cat"),
+        poll_closed(7 * MIN, 2),
+        rec(
+            8 * MIN,
+            None,
+            json!({"type": "reactions_aggregated", "second": 0, "counts": [["thumbs_up", 3], ["heart", 1]]}),
+        ),
+        rec(
+            9 * MIN,
+            Some("prof"),
+            json!({"type": "offer_pushed", "offer": {"spec": {"id": "spring-sale"}, "state": "live"}}),
+        ),
+        tally("offer_exposed", 9 * MIN + 10 * SEC, "ann"),
+        tally("offer_exposed", 9 * MIN + 10 * SEC, "bob"),
+        tally("offer_clicked", 9 * MIN + 20 * SEC, "ann"),
+    ]
+    .into_iter()
+    .map(|mut r| {
+        r.at += S;
+        if let Some(p) = r.payload.get_mut("at") {
+            *p = json!(r.at);
+        }
+        r
+    })
+    .collect()
+}
+
+#[test]
+fn the_room_vocabulary_maps_to_activities_and_bad_records_are_refused_by_code() {
+    let log = ten_minute_class();
+    let events = read(&log);
+    assert_eq!(events.len(), log.len(), "every kind of this log counts");
+    assert_eq!(
+        events[1].activity,
+        Activity::Joined {
+            viewer: "ann".into(),
+            name: "Ann".into(),
+            staff: false
+        }
+    );
+    assert!(matches!(
+        events[0].activity,
+        Activity::Joined { staff: true, .. }
+    ));
+    assert_eq!(
+        events[18].activity,
+        Activity::Reactions {
+            viewer: None,
+            count: 4
+        }
+    );
+    assert_eq!(
+        events[22].activity,
+        Activity::OfferClicked {
+            viewer: "ann".into(),
+            offer: "spring-sale".into(),
+            variant: 1
+        }
+    );
+    // Held messages and anonymous ballots count too; moderation does not.
+    let held = json!({"event": {"type": "chat_held", "hold": {"message": {"author": "v9", "role": "viewer"}, "reason": "link"}}});
+    assert_eq!(
+        EngagementEvent::from_record("chat_held", Some("v9"), S, &held)
+            .unwrap()
+            .unwrap()
+            .activity,
+        Activity::Chat {
+            viewer: "v9".into(),
+            staff: false
+        }
+    );
+    let anon = json!({"event": {"type": "anonymous_ballot_cast", "poll": 3, "viewer": "v9", "totals": [1]}});
+    assert_eq!(
+        EngagementEvent::from_record("anonymous_ballot_cast", Some("v9"), S, &anon)
+            .unwrap()
+            .unwrap()
+            .activity,
+        Activity::Ballot {
+            poll: 3,
+            viewer: "v9".into()
+        }
+    );
+    let pinned = json!({"event": {"type": "message_pinned"}});
+    assert_eq!(
+        EngagementEvent::from_record("message_pinned", None, S, &pinned).unwrap(),
+        None
+    );
+    // A counted kind without its fields is an error with a stable code, never a panic.
+    for (kind, payload) in [
+        ("viewer_joined", json!({"event": {"type": "viewer_joined"}})),
+        ("ballot_cast", json!({"event": {"poll": -1}})),
+        (
+            "offer_exposed",
+            json!({"event": {"viewer": "v", "offer": "o", "variant": 300}}),
+        ),
+        (
+            "reactions_aggregated",
+            json!({"event": {"counts": [["heart"]]}}),
+        ),
+        ("chat_sent", json!(null)),
+    ] {
+        let err = EngagementEvent::from_record(kind, None, S, &payload).unwrap_err();
+        assert_eq!(err.code(), "malformed_event", "{kind}");
+    }
+    let mut live = LiveEngagement::new(S);
+    assert!(
+        live.push_record("viewer_left", None, S, &json!({}))
+            .is_err()
+    );
+    assert_eq!(
+        live.snapshot(S).viewers.len(),
+        0,
+        "a refused record changes nothing"
+    );
+}
+
+#[test]
+fn a_ten_minute_class_by_hand() {
+    let log = ten_minute_class();
+    let now = S + 10 * MIN;
+    let s = live_of(&log).snapshot(now);
+    assert_eq!(s, recompute(S, &read(&log), now));
+
+    let names: Vec<&str> = s.viewers.iter().map(|v| v.viewer.as_str()).collect();
+    assert_eq!(names, ["ann", "bob", "cat"], "staff are left out");
+    let (ann, bob, cat) = (&s.viewers[0], &s.viewers[1], &s.viewers[2]);
+
+    // Ann: present 0-10 min = 600 s; polls 1 and 2 opened while present, answered 1;
+    // 1 message; 1 upvote; saw and clicked the offer.
+    assert_eq!(ann.watch_ms, 600_000);
+    assert_eq!((ann.polls_asked, ann.polls_answered), (2, 1));
+    assert_eq!((ann.chat, ann.questions, ann.upvotes), (1, 0, 1));
+    assert_eq!((ann.offer_exposures, ann.offer_clicks), (1, 1));
+    // attendance 600/600 -> 30; polls 1/2 -> 12.5; chat 1 msg / 10 min = 0.1/min, half of
+    // 0.2 -> 10; Q&A 1 / 10 min = 0.1/min = the cap -> 15; reactions not attributed: left out.
+    // 67.5 of 90 -> 75.0. Ten points: 2 + 1 + 1 + 2 = 6 over 4 parts -> 6 x 5/4 = 7.5.
+    assert!(!ann.score.reactions.measured);
+    assert_eq!(ann.score.attendance.points, 30.0);
+    assert_eq!(ann.score.polls.points, 12.5);
+    assert_eq!(ann.score.chat.points, 10.0);
+    assert_eq!(ann.score.qa.points, 15.0);
+    assert_eq!(ann.score.total, 75.0);
+    assert_eq!(ann.score.ten_point.total, 7.5);
+    assert_eq!(ann.score.ten_point.reactions, None);
+
+    // Bob: 0:30-3:00 (150 s) + 4:00-10:00 (360 s) = 510 s; present at both polls' opening.
+    assert_eq!(bob.watch_ms, 510_000);
+    assert_eq!(bob.joins, 2);
+    assert_eq!((bob.polls_asked, bob.polls_answered), (2, 1));
+    // attendance 510/600 = 0.85 -> 25.5; polls 12.5; chat 0; a question in 8.5 min
+    // = 0.118/min >= 0.1 -> 15. 53 of 90 = 58.89 -> 58.9.
+    assert_eq!(bob.score.total, 58.9);
+
+    // Cat: 3:30-7:00 = 210 s; poll 1 closed before she came, poll 2 opened while present.
+    assert_eq!(cat.watch_ms, 210_000);
+    assert_eq!((cat.polls_asked, cat.polls_answered), (1, 1));
+    assert!(!cat.present);
+    // attendance 210/600 = 0.35 -> 10.5; polls 1/1 -> 25; 35.5 of 90 = 39.44 -> 39.4.
+    assert_eq!(cat.score.total, 39.4);
+
+    // Minutes 0..=10 (10 is the minute of `now`).
+    let col = |f: fn(&lectern_insights::engagement::MinuteEngagement) -> u32| -> Vec<u32> {
+        s.minutes.iter().map(f).collect()
+    };
+    // Minute 3: Bob leaves (he was there at its start) and Cat joins: 3 distinct, 2 at its end.
+    // Minute 4: Bob is back. Minute 7: Cat leaves at 7:00 sharp (counted in minute 7).
+    assert_eq!(col(|m| m.viewers), [2, 2, 2, 3, 3, 3, 3, 3, 2, 2, 2]);
+    assert_eq!(col(|m| m.present_at_end), [2, 2, 2, 2, 3, 3, 3, 2, 2, 2, 2]);
+    assert_eq!(col(|m| m.joins), [2, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(col(|m| m.leaves), [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(
+        col(|m| m.chat),
+        [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+        "the instructor's message is not the audience's"
+    );
+    assert_eq!(col(|m| m.ballots), [0, 2, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    assert_eq!(col(|m| m.reactions), [0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0]);
+    assert_eq!(
+        col(|m| m.offer_exposures),
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0]
+    );
+    // Retention: present at the end over the peak of 3.
+    assert_eq!(s.totals.peak_present, 3);
+    assert_eq!(s.minutes[3].retention_pct, 200.0 / 3.0);
+    assert_eq!(s.minutes[4].retention_pct, 100.0);
+    assert!(s.drop_offs.is_empty(), "no minute lost 3 viewers");
+
+    // Polls: poll 1 had Ann and Bob present and both voted; poll 2 had 3 present, 1 ballot.
+    assert_eq!(
+        s.polls
+            .iter()
+            .map(|p| (p.poll, p.present_at_open, p.ballots))
+            .collect::<Vec<_>>(),
+        [(1, 2, 2), (2, 3, 1)]
+    );
+    assert_eq!(s.polls[1].participation_pct, 100.0 / 3.0);
+    assert_eq!(s.polls[1].closed_at_ms, Some(S + 7 * MIN));
+
+    let t = &s.totals;
+    assert_eq!((t.viewers, t.present, t.chat, t.reactions), (3, 2, 1, 4));
+    assert_eq!(
+        (t.polls_opened, t.ballots, t.questions, t.upvotes),
+        (2, 3, 1, 1)
+    );
+    assert_eq!(
+        (t.offers_pushed, t.offer_exposures, t.offer_clicks),
+        (1, 2, 1)
+    );
+    assert_eq!(t.watch_ms, 600_000 + 510_000 + 210_000);
+    assert_eq!(t.median_score, 58.9);
+    // The last message was at 2:30: 7:30 of quiet with 2 present.
+    assert_eq!(
+        s.alerts,
+        [Alert::ChatQuiet {
+            quiet_ms: 450_000,
+            present: 2
+        }]
+    );
+}
+
+#[test]
+fn the_end_closes_presence_without_a_drop_off_and_later_events_are_ignored() {
+    let mut log = ten_minute_class();
+    log.push(rec(
+        S + 9 * MIN + 30 * SEC,
+        Some("prof"),
+        json!({"type": "broadcast_ended"}),
+    ));
+    log.push(left(S + 9 * MIN + 40 * SEC, "ann"));
+    log.push(chat(S + 9 * MIN + 50 * SEC, "bob", "viewer"));
+    let live = live_of(&log);
+    assert!(live.ended());
+    let s = live.snapshot(S + 60 * MIN);
+    assert_eq!(s, recompute(S, &read(&log), S + 60 * MIN));
+    assert_eq!(
+        s.now_ms,
+        S + 9 * MIN + 30 * SEC,
+        "a finished class is described at its end"
+    );
+    assert_eq!(s.ignored_events, 2);
+    assert_eq!(
+        s.viewers[0].watch_ms, 570_000,
+        "Ann: 0:00 to the end at 9:30"
+    );
+    assert_eq!(s.minutes.len(), 10);
+    assert_eq!(s.minutes[9].present_at_end, 2, "the end is not a leave");
+    assert_eq!(s.minutes[9].leaves, 0);
+    assert_eq!(s.totals.present, 0);
+    assert!(s.alerts.is_empty(), "no alerts after the end");
+}
+
+#[test]
+fn alerts_follow_time_without_new_events() {
+    let mut log: Vec<Rec> = (0..10)
+        .map(|i| joined(S, &format!("v{i}"), "", "viewer"))
+        .collect();
+    log.push(chat(S + MIN, "v0", "viewer"));
+    log.push(poll_opened(S + 2 * MIN, 1, "Q"));
+    log.push(ballot(S + 2 * MIN + 5 * SEC, 1, "v1"));
+    let mut live = live_of(&log);
+    // 4:59 after the last message: not yet; 5:00: quiet. The poll (1 of 10 ballots) alerts once
+    // a minute old.
+    assert_eq!(live.alerts(S + 2 * MIN + 59 * SEC), []);
+    assert_eq!(
+        live.alerts(S + 3 * MIN),
+        [Alert::PollLowParticipation {
+            poll: 1,
+            ballots: 1,
+            present: 10
+        }]
+    );
+    assert!(
+        !live
+            .alerts(S + 5 * MIN + 59 * SEC)
+            .iter()
+            .any(|a| a.code() == "chat_quiet")
+    );
+    assert!(
+        live.alerts(S + 6 * MIN)
+            .iter()
+            .any(|a| a.code() == "chat_quiet")
+    );
+    // Four leave in minute 6: 10 -> 6 is 40 % and 4 viewers; against the end of minute 4.
+    for i in 0..4 {
+        live.push_record(
+            "viewer_left",
+            Some("x"),
+            S + 6 * MIN + i * SEC,
+            &json!({"event": {"viewer": format!("v{i}")}}),
+        )
+        .unwrap();
+    }
+    let alerts = live.alerts(S + 6 * MIN + 30 * SEC);
+    assert!(
+        alerts.contains(&Alert::AudienceDropping { from: 10, to: 6 }),
+        "{alerts:?}"
+    );
+    let s = live.snapshot(S + 6 * MIN + 30 * SEC);
+    assert_eq!(s.alerts, alerts, "the snapshot's alerts are the live ones");
+    assert_eq!(s.drop_offs.len(), 1);
+    assert_eq!(
+        (
+            s.drop_offs[0].minute,
+            s.drop_offs[0].present_before,
+            s.drop_offs[0].present_after
+        ),
+        (6, 10, 6)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live against recomputed, on random logs
+
+fn activity() -> impl Strategy<Value = Activity> {
+    let who = prop::sample::select(vec!["a", "b", "c", "d", "e", "staff"]);
+    prop_oneof![
+        4 => (who.clone(), any::<bool>()).prop_map(|(v, named)| Activity::Joined {
+            viewer: v.into(),
+            name: if named { format!("Name {v}") } else { String::new() },
+            staff: v == "staff",
+        }),
+        3 => who.clone().prop_map(|v| Activity::Left { viewer: v.into() }),
+        2 => (who.clone(), any::<bool>()).prop_map(|(v, staff)| Activity::Chat { viewer: v.into(), staff: staff && v == "staff" }),
+        1 => (1u64..4).prop_map(|poll| Activity::PollOpened { poll, question: format!("Q{poll}") }),
+        1 => (1u64..4).prop_map(|poll| Activity::PollClosed { poll }),
+        2 => (1u64..5, who.clone()).prop_map(|(poll, v)| Activity::Ballot { poll, viewer: v.into() }),
+        1 => who.clone().prop_map(|v| Activity::QuestionAsked { viewer: v.into() }),
+        1 => who.clone().prop_map(|v| Activity::QuestionUpvoted { viewer: v.into() }),
+        1 => (prop::option::of(who.clone()), 1u32..5).prop_map(|(v, count)| Activity::Reactions { viewer: v.map(str::to_owned), count }),
+        1 => Just(Activity::OfferPushed { offer: "o".into() }),
+        1 => who.clone().prop_map(|v| Activity::OfferExposed { viewer: v.into(), offer: "o".into(), variant: 0 }),
+        1 => who.clone().prop_map(|v| Activity::OfferClicked { viewer: v.into(), offer: "o".into(), variant: 0 }),
+        1 => who.prop_map(|v| Activity::OfferDismissed { viewer: v.into(), offer: "o".into(), variant: 1 }),
+    ]
+}
+
+fn log() -> impl Strategy<Value = Vec<EngagementEvent>> {
+    // Steps mostly forward, sometimes back in time; starts a little before the class; rarely ends.
+    prop::collection::vec((activity(), -20_000i64..150_000, 0u8..60), 0..120).prop_map(|steps| {
+        let mut at = S - 2 * MIN;
+        steps
+            .into_iter()
+            .map(|(activity, step, end)| {
+                at += step;
+                EngagementEvent {
+                    at_ms: at,
+                    activity: if end == 0 { Activity::Ended } else { activity },
+                }
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    // No failure file (see tests/properties.rs): a failure prints its minimal input instead.
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn live_state_equals_recomputation(events in log(), probes in prop::collection::vec((0usize..130, 0i64..600_000), 1..6)) {
+        let mut live = LiveEngagement::new(S);
+        let mut probes = probes;
+        probes.sort();
+        let mut next = 0;
+        for (i, e) in events.iter().enumerate() {
+            while next < probes.len() && probes[next].0 <= i {
+                let now = e.at_ms + probes[next].1;
+                prop_assert_eq!(live.snapshot(now), recompute(S, &events[..i], now));
+                prop_assert_eq!(live.alerts(now), live.snapshot(now).alerts);
+                next += 1;
+            }
+            live.push(e);
+        }
+        let now = events.last().map_or(S, |e| e.at_ms) + 30 * MIN;
+        let snap = live.snapshot(now);
+        prop_assert_eq!(&snap, &recompute(S, &events, now));
+        // Watch time never exceeds the class's elapsed time; minutes count distinct viewers.
+        let elapsed = snap.now_ms - S;
+        for v in &snap.viewers {
+            prop_assert!(v.watch_ms >= 0 && v.watch_ms <= elapsed, "{v:?}");
+            prop_assert!((0.0..=100.0).contains(&v.score.total));
+            prop_assert!(v.polls_answered <= v.polls_asked);
+        }
+        for m in &snap.minutes {
+            prop_assert!(m.present_at_end <= m.viewers && m.viewers <= snap.totals.viewers);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+fn meta() -> ReportMeta {
+    ReportMeta {
+        title: "Docker basics".into(),
+        course: Some("Containers".into()),
+        school: "Northwind".into(),
+        generated_at_ms: S + 2 * 3_600_000,
+    }
+}
+
+/// `n` viewers with the given names present the whole half hour, each voting in one poll.
+fn class_of(names: &[&str], ballots: usize) -> Vec<Rec> {
+    let mut log = vec![];
+    for (i, name) in names.iter().enumerate() {
+        log.push(joined(S, &format!("v{i}"), name, "viewer"));
+    }
+    log.push(poll_opened(S + 5 * MIN, 1, "<b>Pick</b> one"));
+    for i in 0..ballots {
+        log.push(ballot(S + 6 * MIN, 1, &format!("v{i}")));
+    }
+    log.push(poll_closed(S + 8 * MIN, 1));
+    log.push(chat(S + 9 * MIN, "v0", "viewer"));
+    log.push(rec(
+        S + 30 * MIN,
+        Some("prof"),
+        json!({"type": "broadcast_ended"}),
+    ));
+    log
+}
+
+#[test]
+fn the_report_escapes_hostile_names_and_stands_alone() {
+    let hostile = [
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "Zoë, \"the\" admin",
+        "\u{202E}gnp.exe",
+        "line\nbreak",
+    ];
+    let s = live_of(&class_of(&hostile, 6)).snapshot(S + 30 * MIN);
+    let report = class_report(&meta(), &s);
+    let html = &report.html;
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        html.contains("&lt;b&gt;Pick&lt;/b&gt; one"),
+        "poll questions are escaped too"
+    );
+    for tag in [
+        "<script", "<img", "<iframe", "<link", "<object", "\u{202E}", "<b>Pick",
+    ] {
+        assert!(!html.contains(tag), "{tag} reached the page");
+    }
+    // CSV: quoted where needed, formulas defused.
+    let csv = &report.viewers_csv;
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
+        "{csv}"
+    );
+    assert!(csv.contains("\"Zoë, \"\"the\"\" admin\""));
+    assert!(csv.contains("\"line\nbreak\""));
+    assert_eq!(csv.lines().next().unwrap().split(',').count(), 20);
+
+    // Self-contained: inline style and SVG, nothing fetched, nothing run.
+    let plain = class_report(
+        &meta(),
+        &live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 6)).snapshot(S + 30 * MIN),
+    );
+    let html = &plain.html;
+    assert!(html.contains("<style>") && html.contains("@media print"));
+    assert_eq!(html.matches("<svg").count(), 2);
+    for banned in [
+        "<script", "src=", "href=", "url(", "@import", "http:", "https:", "<link", "on",
+    ] {
+        let found = if banned == "on" {
+            // No inline event handler attributes.
+            html.contains(" onload=") || html.contains(" onclick=") || html.contains(" onerror=")
+        } else {
+            html.contains(banned)
+        };
+        assert!(!found, "{banned} in the report");
+    }
+    assert!(
+        html.contains("2025-") || html.contains("2026-"),
+        "dates are printed"
+    );
+}
+
+#[test]
+fn aggregates_under_five_viewers_are_suppressed() {
+    // Four viewers: no totals, charts or polls; minutes all suppressed; the per-viewer table stays.
+    let four = live_of(&class_of(&["A", "B", "C", "D"], 4)).snapshot(S + 30 * MIN);
+    let r = class_report(&meta(), &four);
+    assert!(r.html.contains("Fewer than 5 viewers"));
+    assert!(!r.html.contains("<svg"));
+    assert!(!r.html.contains("Pick"), "the poll is not shown");
+    assert_eq!(r.viewers_csv.lines().count(), 1 + 4);
+    let minutes: Vec<&str> = r.minutes_csv.lines().skip(1).collect();
+    assert_eq!(minutes.len(), 31, "minutes 0 to 30");
+    assert!(minutes.iter().all(|l| l.split(',').nth(2) == Some("true")));
+    assert!(r.polls_csv.lines().nth(1).unwrap().ends_with(",true,,,"));
+
+    // Six viewers, but a poll answered by two: the class is shown, the poll is not.
+    let six = live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 2)).snapshot(S + 30 * MIN);
+    let r = class_report(&meta(), &six);
+    assert!(r.html.contains("fewer than 5 ballots"));
+    assert!(r.polls_csv.lines().nth(1).unwrap().contains(",true,"));
+    let minute0 = r.minutes_csv.lines().nth(1).unwrap();
+    assert!(
+        minute0.starts_with("0,") && minute0.contains(",false,6,6,100.0,6,"),
+        "{minute0}"
+    );
+    let six_all = live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 6)).snapshot(S + 30 * MIN);
+    let line = class_report(&meta(), &six_all).polls_csv;
+    assert!(
+        line.lines().nth(1).unwrap().ends_with(",false,6,6,100.0"),
+        "{line}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Across a course's classes
+
+fn summary(session_id: i64, viewers: u32, median_score: f64) -> ClassSummary {
+    ClassSummary {
+        session_id,
+        title: format!("Class {session_id}"),
+        started_at_ms: S + session_id * 7 * 86_400_000,
+        viewers,
+        peak_present: viewers,
+        median_score,
+        mean_watch_minutes: 30.0,
+        poll_participation_pct: None,
+        chat_per_viewer_hour: 1.0,
+        final_retention_pct: 80.0,
+    }
+}
+
+#[test]
+fn a_course_trend_compares_classes_and_hides_small_ones() {
+    // Given out of order; class 3 had 3 viewers and is hidden. Shown scores 40, 50, 60:
+    // mean 50; slope: x = 0,1,2 (mean 1), sum dx*dy = (-1)(-10) + 0 + (1)(10) = 20, sum dx^2 = 2
+    // -> 10 points per class: rising.
+    let classes = [
+        summary(4, 30, 60.0),
+        summary(1, 20, 40.0),
+        summary(3, 3, 99.0),
+        summary(2, 25, 50.0),
+    ];
+    let trend = course_trend("docker", &classes);
+    assert_eq!(trend.suppressed, 1);
+    assert_eq!(trend.mean_median_score, Some(50.0));
+    assert_eq!(trend.slope_per_class, Some(10.0));
+    assert_eq!(trend.direction, Direction::Rising);
+    let ids: Vec<i64> = trend.sessions.iter().map(|p| p.session_id).collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    assert_eq!(trend.sessions[2].summary, None);
+    assert_eq!(
+        trend.sessions[3].vs_previous,
+        Some(10.0),
+        "against class 2, skipping class 3"
+    );
+    assert_eq!(trend.sessions[0].vs_course, Some(-10.0));
+    assert_eq!(trend.sessions[0].vs_previous, None);
+
+    assert_eq!(
+        course_trend("docker", &classes[..2]).direction,
+        Direction::TooFewClasses
+    );
+    let flat = [
+        summary(1, 9, 50.0),
+        summary(2, 9, 50.5),
+        summary(3, 9, 50.0),
+    ];
+    assert_eq!(course_trend("docker", &flat).direction, Direction::Flat);
+
+    // From a real snapshot: the ten-minute class (3 viewers) is too small to show.
+    let s = live_of(&ten_minute_class()).snapshot(S + 10 * MIN);
+    let one = ClassSummary::from_snapshot(7, "Ten minutes", &s);
+    assert_eq!(one.viewers, 3);
+    // Ballots 3 of 5 polls asked (Ann 2, Bob 2, Cat 1) = 60 %; 1 message in 22 viewer-minutes.
+    assert_eq!(one.poll_participation_pct, Some(60.0));
+    assert_eq!(one.chat_per_viewer_hour, 1.0 / (1_320_000.0 / 3_600_000.0));
+    assert_eq!(course_trend("x", &[one]).sessions[0].summary, None);
+}
+
+#[test]
+fn extreme_times_neither_panic_nor_count_outside_the_window() {
+    for start in [i64::MIN, -1, 0, S, i64::MAX - 1] {
+        let events: Vec<EngagementEvent> = [i64::MIN, start, i64::MAX, 0]
+            .into_iter()
+            .map(|at_ms| EngagementEvent {
+                at_ms,
+                activity: Activity::Joined {
+                    viewer: format!("v{at_ms}"),
+                    name: String::new(),
+                    staff: false,
+                },
+            })
+            .collect();
+        let mut live = LiveEngagement::new(start);
+        for e in &events {
+            live.push(e);
+        }
+        for now in [i64::MIN, 0, i64::MAX] {
+            let s = live.snapshot(now);
+            assert_eq!(
+                s,
+                recompute(start, &events, now),
+                "start {start}, now {now}"
+            );
+            assert!(s.minutes.len() <= 48 * 60 + 1);
+            let _ = class_report(&meta(), &s);
+        }
+    }
+}
