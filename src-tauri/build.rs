@@ -22,6 +22,13 @@ const COMMANDS: &[&str] = &[
     "sales_feed",
     "set_sales_feed",
     "sync_sales_feed",
+    "live_engagement",
+    "session_engagement",
+    "class_report",
+    "viewer_data",
+    "erase_viewer",
+    "chat_retention",
+    "set_chat_retention",
 ];
 
 fn main() {

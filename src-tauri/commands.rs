@@ -6,9 +6,13 @@ use lectern_engine::api::{
 };
 use lectern_engine::catalog::Course;
 use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
+use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
+};
+use lectern_engine::privacy::{
+    ChatRetention, ChatRetentionApplied, ViewerData, ViewerErased, ViewerRef,
 };
 use lectern_engine::{ApiError, BroadcastStatus, SetBroadcast, Studio};
 use tauri::State;
@@ -133,10 +137,7 @@ pub async fn import_data(
 }
 
 #[tauri::command]
-pub async fn sales_feed(
-    studio: State<'_, Studio>,
-    args: NoArgs,
-) -> Result<SalesFeed, ApiError> {
+pub async fn sales_feed(studio: State<'_, Studio>, args: NoArgs) -> Result<SalesFeed, ApiError> {
     studio.sales_feed(args).await
 }
 
@@ -154,4 +155,60 @@ pub async fn sync_sales_feed(
     args: NoArgs,
 ) -> Result<ImportDone, ApiError> {
     studio.sync_sales_feed(args).await
+}
+
+#[tauri::command]
+pub async fn live_engagement(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<Engagement, ApiError> {
+    studio.live_engagement(args).await
+}
+
+#[tauri::command]
+pub async fn session_engagement(
+    studio: State<'_, Studio>,
+    args: SessionRef,
+) -> Result<Engagement, ApiError> {
+    studio.session_engagement(args).await
+}
+
+#[tauri::command]
+pub async fn class_report(
+    studio: State<'_, Studio>,
+    args: SessionRef,
+) -> Result<ReportFiles, ApiError> {
+    studio.class_report(args).await
+}
+
+#[tauri::command]
+pub async fn viewer_data(
+    studio: State<'_, Studio>,
+    args: ViewerRef,
+) -> Result<ViewerData, ApiError> {
+    studio.viewer_data(args).await
+}
+
+#[tauri::command]
+pub async fn erase_viewer(
+    studio: State<'_, Studio>,
+    args: ViewerRef,
+) -> Result<ViewerErased, ApiError> {
+    studio.erase_viewer(args).await
+}
+
+#[tauri::command]
+pub async fn chat_retention(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<ChatRetention, ApiError> {
+    studio.chat_retention(args).await
+}
+
+#[tauri::command]
+pub async fn set_chat_retention(
+    studio: State<'_, Studio>,
+    args: ChatRetention,
+) -> Result<ChatRetentionApplied, ApiError> {
+    studio.set_chat_retention(args).await
 }

@@ -113,6 +113,13 @@ fn main() -> anyhow::Result<()> {
             commands::sales_feed,
             commands::set_sales_feed,
             commands::sync_sales_feed,
+            commands::live_engagement,
+            commands::session_engagement,
+            commands::class_report,
+            commands::viewer_data,
+            commands::erase_viewer,
+            commands::chat_retention,
+            commands::set_chat_retention,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

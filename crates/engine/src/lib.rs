@@ -24,10 +24,12 @@ pub mod api;
 mod broadcast;
 pub mod catalog;
 pub mod data;
+pub mod engagement;
 pub mod moderators;
 mod error;
 pub mod experiments;
 pub mod live;
+pub mod privacy;
 mod studio;
 
 pub use broadcast::{BroadcastOptions, BroadcastStatus, SetBroadcast, ViewerLive};

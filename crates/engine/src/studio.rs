@@ -88,6 +88,7 @@ struct Live {
     room: LiveRoom,
     title: String,
     started_at_ms: i64,
+    engagement: crate::engagement::SharedEngagement,
 }
 
 /// The running studio. Cheap to clone; every clone is the same studio.
@@ -211,11 +212,20 @@ impl Studio {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut minutes: u64 = 0;
             loop {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
                 let studio = Studio { inner };
                 studio.sync_sales_feed_if_due(now_ms()).await;
+                minutes += 1;
+                // Chat retention once a day (and once at start).
+                if minutes % (24 * 60) == 1
+                    && let Err(err) = studio.apply_chat_retention().await
+                    && err.code != ErrorCode::NoSchool
+                {
+                    tracing::warn!(code = err.code.as_str(), "chat retention failed: {}", err.message);
+                }
             }
         });
     }
@@ -362,10 +372,12 @@ impl Studio {
                 .create_session(&title, args.course_id.as_deref(), started_at_ms)
                 .await?;
             let room = LiveRoom::open(store, session_id, system_clock()).await?;
+            let engagement = crate::engagement::follow(&room, started_at_ms);
             *live = Some(Live {
                 room,
                 title,
                 started_at_ms,
+                engagement,
             });
         }
         self.emit(StudioEvent::SchoolChanged);
@@ -389,6 +401,16 @@ impl Studio {
         let store = self.store().await?;
         store.end_session(live.room.session_id(), now_ms()).await?;
         Ok(())
+    }
+
+    /// The live class's engagement state.
+    pub(crate) async fn live_engagement_state(&self) -> Option<crate::engagement::SharedEngagement> {
+        self.inner
+            .live
+            .lock()
+            .await
+            .as_ref()
+            .map(|live| live.engagement.clone())
     }
 
     /// The room of the class on air, for the hosts that connect people to it.

@@ -6,6 +6,7 @@
 
 mod bindings;
 mod data;
+mod engagement;
 mod experiments;
 mod live;
 mod studio;

@@ -585,6 +585,62 @@ lastSyncMs: number | null,
  * The last failure's code, if the last attempt failed.
  */
 lastError: string | null, };
+export type SessionRef = { 
+/**
+ * The live session's id.
+ */
+sessionId: number, };
+export type Engagement = unknown;
+export type ReportFiles = { 
+/**
+ * The folder.
+ */
+folder: string, 
+/**
+ * `report.html` (self-contained, prints to PDF).
+ */
+html: string, 
+/**
+ * `viewers.csv`, `minutes.csv`, `polls.csv`.
+ */
+csv: Array<string>, };
+export type ViewerRef = { 
+/**
+ * The viewer's id.
+ */
+viewer: string, };
+export type ViewerData = { 
+/**
+ * The viewer's id.
+ */
+viewer: string, 
+/**
+ * Every event they caused or that names them: `{session, seq, kind, payload}`.
+ */
+events: Array<{ session: number, seq: number, kind: string, payload: unknown }>, };
+export type ViewerErased = { 
+/**
+ * Events removed.
+ */
+deleted: number, 
+/**
+ * Other events from which they were removed.
+ */
+redacted: number, };
+export type ChatRetention = { 
+/**
+ * Days (1 to 3650); `null` keeps chat for ever.
+ */
+days: number | null, };
+export type ChatRetentionApplied = { 
+/**
+ * The setting.
+ */
+days: number | null, 
+/**
+ * Messages whose text was blanked now.
+ */
+blanked: number, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -605,4 +661,11 @@ export type Commands = {
   sales_feed: { args: NoArgs, result: SalesFeed },
   set_sales_feed: { args: SetSalesFeed, result: SalesFeed },
   sync_sales_feed: { args: NoArgs, result: ImportDone },
+  live_engagement: { args: NoArgs, result: Engagement },
+  session_engagement: { args: SessionRef, result: Engagement },
+  class_report: { args: SessionRef, result: ReportFiles },
+  viewer_data: { args: ViewerRef, result: ViewerData },
+  erase_viewer: { args: ViewerRef, result: ViewerErased },
+  chat_retention: { args: NoArgs, result: ChatRetention },
+  set_chat_retention: { args: ChatRetention, result: ChatRetentionApplied },
 };

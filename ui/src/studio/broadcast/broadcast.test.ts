@@ -8,7 +8,7 @@ describe('BroadcastStore', () => {
   it('starts a class with a trimmed title and shows it live at once', async () => {
     const platform = new FakePlatform()
       .on('overview', () => demoOverview())
-      .on('start_class', ({ title }) => ({ state: 'live', sessionId: 9, title, startedAtMs: 1 }));
+      .on('start_class', ({ title }) => ({ state: 'live' as const, sessionId: 9, title, startedAtMs: 1 }));
     const overview = new OverviewStore(platform);
     await overview.load();
     const broadcast = new BroadcastStore(platform, overview);

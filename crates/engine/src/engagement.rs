@@ -1,0 +1,200 @@
+//! Engagement in the studio: the live panel's numbers during class, kept up to date event by
+//! event (never a rescan), and the same numbers after class recomputed from the log, plus the
+//! class report written to the data folder.
+//!
+//! The measures themselves (score, per-minute series, retention, alerts) are
+//! `lectern_insights::engagement`; their live state and the recomputation agree exactly.
+
+use std::sync::{Arc, Mutex};
+
+use lectern_insights::engagement::{
+    EngagementEvent, EngagementSnapshot, LiveEngagement, ReportMeta, class_report, recompute,
+};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::api::NoArgs;
+use crate::live::LiveRoom;
+use crate::studio::now_ms;
+use crate::{ApiError, ErrorCode, Studio};
+
+/// A class's engagement state shared by the feeder task and the commands.
+pub(crate) type SharedEngagement = Arc<Mutex<LiveEngagement>>;
+
+/// Start counting a live room's events into a fresh engagement state.
+pub(crate) fn follow(room: &LiveRoom, started_at_ms: i64) -> SharedEngagement {
+    let state = Arc::new(Mutex::new(LiveEngagement::new(started_at_ms)));
+    let mut deliveries = room.subscribe();
+    let weak = Arc::downgrade(&state);
+    let room = room.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = room.ended() => break,
+                delivery = deliveries.recv() => match delivery {
+                    Ok(delivery) => {
+                        let Some(state) = weak.upgrade() else { break };
+                        let Ok(payload) = serde_json::to_value(&delivery.record) else { continue };
+                        let kind = payload["event"]["type"].as_str().unwrap_or_default().to_owned();
+                        let actor = delivery.record.by.as_ref().map(|v| v.0.clone());
+                        let at = i64::try_from(delivery.record.at.0).unwrap_or(i64::MAX);
+                        if let Ok(mut live) = state.lock() {
+                            // A malformed record is counted as ignored inside; nothing to do here.
+                            let _ = live.push_record(&kind, actor.as_deref(), at, &payload);
+                        }
+                    }
+                    // Fell behind the room: the numbers are recomputed from the log after class.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "the live engagement panel fell behind the room");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    });
+    state
+}
+
+/// Which class.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionRef {
+    /// The live session's id.
+    pub session_id: i64,
+}
+
+/// Where a class report was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportFiles {
+    /// The folder.
+    pub folder: String,
+    /// `report.html` (self-contained, prints to PDF).
+    pub html: String,
+    /// `viewers.csv`, `minutes.csv`, `polls.csv`.
+    pub csv: Vec<String>,
+}
+
+/// An engagement snapshot for the UI (the shape of `lectern_insights::engagement::EngagementSnapshot`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+pub struct Engagement(#[ts(type = "unknown")] pub serde_json::Value);
+
+impl Studio {
+    /// The live class's engagement now (from the incremental state).
+    pub async fn live_engagement(&self, _args: NoArgs) -> Result<Engagement, ApiError> {
+        let state = self
+            .live_engagement_state()
+            .await
+            .ok_or_else(|| ApiError::new(ErrorCode::Conflict, "no class is live"))?;
+        let snapshot = state
+            .lock()
+            .map_err(|_| ApiError::internal("the engagement state was poisoned"))?
+            .snapshot(now_ms());
+        to_json(&snapshot)
+    }
+
+    /// A class's engagement recomputed from its log (the session page after class).
+    pub async fn session_engagement(&self, args: SessionRef) -> Result<Engagement, ApiError> {
+        let (snapshot, _) = self.recompute_session(args.session_id).await?;
+        to_json(&snapshot)
+    }
+
+    /// Write a class's report (HTML and CSV) into `<data folder>/reports/class-<id>/`.
+    pub async fn class_report(&self, args: SessionRef) -> Result<ReportFiles, ApiError> {
+        let (snapshot, title) = self.recompute_session(args.session_id).await?;
+        let store = self.store().await?;
+        let school = store.school().await?.name;
+        let report = class_report(
+            &ReportMeta {
+                title,
+                course: None,
+                school,
+                generated_at_ms: now_ms(),
+            },
+            &snapshot,
+        );
+        let folder = self
+            .data_dir()
+            .join("reports")
+            .join(format!("class-{}", args.session_id));
+        let files = [
+            ("report.html", report.html),
+            ("viewers.csv", report.viewers_csv),
+            ("minutes.csv", report.minutes_csv),
+            ("polls.csv", report.polls_csv),
+        ];
+        let written = folder.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&written)?;
+            for (name, text) in files {
+                // Write beside, then rename: a report is whole or absent, never half-written.
+                let tmp = written.join(format!(".{name}.tmp"));
+                std::fs::write(&tmp, text)?;
+                std::fs::rename(&tmp, written.join(name))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|_| ApiError::internal("writing the report was cancelled"))?
+        .map_err(|e| ApiError::new(ErrorCode::Storage, format!("writing the report: {e}")))?;
+        let path = |name: &str| folder.join(name).display().to_string();
+        Ok(ReportFiles {
+            folder: folder.display().to_string(),
+            html: path("report.html"),
+            csv: vec![path("viewers.csv"), path("minutes.csv"), path("polls.csv")],
+        })
+    }
+
+    async fn recompute_session(
+        &self,
+        session_id: i64,
+    ) -> Result<(EngagementSnapshot, String), ApiError> {
+        let store = self.store().await?;
+        let session: Option<(i64, Option<i64>, String)> = store
+            .read(move |conn| {
+                use lectern_store::rusqlite::OptionalExtension;
+                Ok(conn
+                    .query_row(
+                        "SELECT started_at_ms, ended_at_ms, title FROM live_sessions WHERE id = ?1",
+                        [session_id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        let Some((started, ended, title)) = session else {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no class {session_id}"),
+            ));
+        };
+        let mut events = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store
+                .events_after(session_id, after, lectern_store::MAX_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for record in &page {
+                if let Ok(Some(event)) = EngagementEvent::from_record(
+                    &record.kind,
+                    record.actor.as_deref(),
+                    record.at_ms,
+                    &record.payload,
+                ) {
+                    events.push(event);
+                }
+            }
+        }
+        let now = ended.unwrap_or_else(now_ms);
+        Ok((recompute(started, &events, now), title))
+    }
+}
+
+fn to_json(snapshot: &EngagementSnapshot) -> Result<Engagement, ApiError> {
+    serde_json::to_value(snapshot)
+        .map(Engagement)
+        .map_err(|e| ApiError::internal(format!("encoding engagement: {e}")))
+}

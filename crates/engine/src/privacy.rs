@@ -1,0 +1,142 @@
+//! Viewers' privacy in the studio: what the school keeps about one viewer (export), erasing
+//! them from the school file, and how long raw chat is kept.
+//!
+//! Viewer ids are already pseudonymous (an HMAC of a key their browser keeps, with this
+//! school's secret). Erasure deletes what they did and removes their id, names and texts from
+//! what others did, so the file itself no longer holds them (see `lectern_store` privacy).
+//! Chat retention blanks message texts older than N days, keeping the events, so aggregates
+//! (engagement, chat per minute) stay.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::api::NoArgs;
+use crate::studio::now_ms;
+use crate::{ApiError, Studio};
+
+const RETENTION_SETTING: &str = "chat_retention_days";
+const DAY_MS: i64 = 86_400_000;
+
+/// One viewer, by pseudonymous id (`v-…`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ViewerRef {
+    /// The viewer's id.
+    pub viewer: String,
+}
+
+/// What the school keeps about one viewer.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewerData {
+    /// The viewer's id.
+    pub viewer: String,
+    /// Every event they caused or that names them: `{session, seq, kind, payload}`.
+    #[ts(type = "Array<{ session: number, seq: number, kind: string, payload: unknown }>")]
+    pub events: Vec<serde_json::Value>,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewerErased {
+    /// Events removed.
+    pub deleted: u64,
+    /// Other events from which they were removed.
+    pub redacted: u64,
+}
+
+/// How long raw chat is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatRetention {
+    /// Days (1 to 3650); `null` keeps chat for ever.
+    pub days: Option<u32>,
+}
+
+/// The retention setting and what applying it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatRetentionApplied {
+    /// The setting.
+    pub days: Option<u32>,
+    /// Messages whose text was blanked now.
+    pub blanked: u64,
+}
+
+impl Studio {
+    /// Export what the school keeps about a viewer.
+    pub async fn viewer_data(&self, args: ViewerRef) -> Result<ViewerData, ApiError> {
+        let rows = self.store().await?.viewer_events(&args.viewer).await?;
+        Ok(ViewerData {
+            viewer: args.viewer,
+            events: rows
+                .into_iter()
+                .map(|(session, seq, kind, payload)| {
+                    serde_json::json!({ "session": session, "seq": seq, "kind": kind, "payload": payload })
+                })
+                .collect(),
+        })
+    }
+
+    /// Erase a viewer from the school file.
+    pub async fn erase_viewer(&self, args: ViewerRef) -> Result<ViewerErased, ApiError> {
+        let erased = self
+            .store()
+            .await?
+            .erase_viewer(&args.viewer, now_ms())
+            .await?;
+        tracing::info!(
+            deleted = erased.deleted,
+            redacted = erased.redacted,
+            "a viewer was erased"
+        );
+        self.emit(crate::api::StudioEvent::SchoolChanged);
+        Ok(ViewerErased {
+            deleted: erased.deleted,
+            redacted: erased.redacted,
+        })
+    }
+
+    /// Set how long raw chat is kept, and apply it now (the studio's clock applies it daily).
+    pub async fn set_chat_retention(
+        &self,
+        args: ChatRetention,
+    ) -> Result<ChatRetentionApplied, ApiError> {
+        if let Some(days) = args.days
+            && !(1..=3650).contains(&days)
+        {
+            return Err(ApiError::invalid("keep chat 1 to 3650 days, or for ever"));
+        }
+        let store = self.store().await?;
+        let value = args.days.map(|d| d.to_string()).unwrap_or_default();
+        store.set_setting(RETENTION_SETTING, &value).await?;
+        let blanked = self.apply_chat_retention().await?;
+        Ok(ChatRetentionApplied {
+            days: args.days,
+            blanked,
+        })
+    }
+
+    /// The retention setting.
+    pub async fn chat_retention(&self, _args: NoArgs) -> Result<ChatRetention, ApiError> {
+        Ok(ChatRetention {
+            days: self.retention_days().await?,
+        })
+    }
+
+    async fn retention_days(&self) -> Result<Option<u32>, ApiError> {
+        let raw = self.store().await?.setting(RETENTION_SETTING).await?;
+        Ok(raw.and_then(|r| r.parse().ok()))
+    }
+
+    /// Blank chat older than the setting; 0 when none is set.
+    pub(crate) async fn apply_chat_retention(&self) -> Result<u64, ApiError> {
+        let Some(days) = self.retention_days().await? else {
+            return Ok(0);
+        };
+        let now = now_ms();
+        let cutoff = now - i64::from(days) * DAY_MS;
+        Ok(self.store().await?.redact_chat_before(cutoff, now).await?)
+    }
+}

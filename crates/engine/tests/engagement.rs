@@ -1,0 +1,242 @@
+//! The live panel's engagement during a class, the same story after class from the log, and the
+//! report written to the data folder.
+
+use lectern_engine::api::NoArgs;
+use lectern_engine::engagement::SessionRef;
+use lectern_engine::{SchoolSource, Studio, StudioOptions};
+use lectern_room::{Action, ClientId, Input, Role, ViewerId};
+
+#[tokio::test]
+async fn the_live_panel_counts_the_class_and_the_session_page_and_report_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let live = studio
+        .start_class(
+            serde_json::from_value(serde_json::json!({"title": "Window functions"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let session_id = match serde_json::to_value(&live).unwrap()["sessionId"].as_i64() {
+        Some(id) => id,
+        None => panic!("{live:?}"),
+    };
+    let room = studio.live_room().await.unwrap();
+    for i in 0..6 {
+        room.submit(Input::Join {
+            viewer: ViewerId(format!("v-{i:04}")),
+            role: Role::Viewer,
+            name: format!("Learner <img src=x onerror=alert({i})>"),
+            fingerprint: None,
+        })
+        .await
+        .unwrap();
+    }
+    for (i, text) in ["What is OVER()?", "Nice", "Can we partition twice?"]
+        .iter()
+        .enumerate()
+    {
+        room.submit(Input::Act {
+            viewer: ViewerId(format!("v-{i:04}")),
+            client_id: Some(ClientId::from(format!("c{i}").as_str())),
+            action: Action::SendChat {
+                text: (*text).into(),
+            },
+        })
+        .await
+        .unwrap();
+    }
+    room.submit(Input::Leave {
+        viewer: ViewerId::from("v-0005"),
+    })
+    .await
+    .unwrap();
+
+    // The feeder runs beside the room: wait until it has counted what was committed.
+    let mut panel = serde_json::Value::Null;
+    for _ in 0..100 {
+        panel = studio.live_engagement(NoArgs {}).await.unwrap().0;
+        if panel["totals"]["chat"] == 3 && panel["totals"]["present"] == 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(panel["totals"]["viewers"], 6, "{}", panel["totals"]);
+    assert_eq!(panel["totals"]["chat"], 3);
+    assert_eq!(panel["totals"]["present"], 5);
+    assert_eq!(panel["viewers"].as_array().unwrap().len(), 6);
+
+    studio.end_class(NoArgs {}).await.unwrap();
+    let after = studio
+        .session_engagement(SessionRef { session_id })
+        .await
+        .unwrap()
+        .0;
+    for key in ["viewers", "chat", "questions", "ballots"] {
+        assert_eq!(after["totals"][key], panel["totals"][key], "{key}");
+    }
+    assert_eq!(
+        after["totals"]["present"], 5,
+        "counted up to the class's end time"
+    );
+    assert_eq!(
+        studio
+            .live_engagement(NoArgs {})
+            .await
+            .unwrap_err()
+            .code
+            .as_str(),
+        "conflict",
+        "no class is live"
+    );
+
+    let files = studio
+        .class_report(SessionRef { session_id })
+        .await
+        .unwrap();
+    let html = std::fs::read_to_string(&files.html).unwrap();
+    assert!(html.contains("Window functions"));
+    assert!(
+        !html.contains("<img"),
+        "viewer names are text, never markup"
+    );
+    assert!(
+        html.contains("&lt;img"),
+        "the names are in the per-viewer table, escaped"
+    );
+    assert!(!html.contains("<script"), "self-contained and inert");
+    let viewers_csv = std::fs::read_to_string(&files.csv[0]).unwrap();
+    assert_eq!(viewers_csv.lines().count(), 1 + 6, "{viewers_csv}");
+    let err = studio
+        .class_report(SessionRef {
+            session_id: 999_999,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "not_found");
+}
+
+#[tokio::test]
+async fn a_viewer_can_be_exported_and_erased_and_old_chat_blanked() {
+    use lectern_engine::privacy::{ChatRetention, ViewerRef};
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let live = studio
+        .start_class(serde_json::from_value(serde_json::json!({"title": "Privacy"})).unwrap())
+        .await
+        .unwrap();
+    let session_id = serde_json::to_value(&live).unwrap()["sessionId"]
+        .as_i64()
+        .unwrap();
+    let room = studio.live_room().await.unwrap();
+    for (viewer, text) in [("v-erase-me", "my secret plan"), ("v-stays", "hello")] {
+        room.submit(Input::Join {
+            viewer: ViewerId::from(viewer),
+            role: Role::Viewer,
+            name: viewer.into(),
+            fingerprint: None,
+        })
+        .await
+        .unwrap();
+        room.submit(Input::Act {
+            viewer: ViewerId::from(viewer),
+            client_id: Some(ClientId::from(format!("c-{viewer}").as_str())),
+            action: Action::SendChat { text: text.into() },
+        })
+        .await
+        .unwrap();
+    }
+    studio.end_class(NoArgs {}).await.unwrap();
+
+    let data = studio
+        .viewer_data(ViewerRef {
+            viewer: "v-erase-me".into(),
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = data
+        .events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"viewer_joined") && kinds.contains(&"chat_sent"),
+        "{kinds:?}"
+    );
+    assert!(
+        serde_json::to_string(&data)
+            .unwrap()
+            .contains("my secret plan")
+    );
+
+    let erased = studio
+        .erase_viewer(ViewerRef {
+            viewer: "v-erase-me".into(),
+        })
+        .await
+        .unwrap();
+    assert!(erased.deleted >= 2, "{erased:?}");
+    assert!(
+        studio
+            .viewer_data(ViewerRef {
+                viewer: "v-erase-me".into()
+            })
+            .await
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    let after = studio
+        .session_engagement(SessionRef { session_id })
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(after["totals"]["viewers"], 1, "only the viewer who stays");
+    let path = studio
+        .overview(NoArgs {})
+        .await
+        .unwrap()
+        .school
+        .unwrap()
+        .db_path;
+    studio.close().await.unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !bytes.windows(14).any(|w| w == b"my secret plan"),
+        "gone from the file itself"
+    );
+
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let applied = studio
+        .set_chat_retention(ChatRetention { days: Some(30) })
+        .await
+        .unwrap();
+    assert!(applied.blanked > 0, "the demo's old classes had chat");
+    let store = studio.store().await.unwrap();
+    let today = store.events_after(session_id, 0, 100).await.unwrap();
+    let kept = today
+        .iter()
+        .any(|e| e.payload["event"]["message"]["text"] == "hello");
+    assert!(kept, "today's chat is younger than 30 days and stays");
+    assert_eq!(
+        studio.chat_retention(NoArgs {}).await.unwrap().days,
+        Some(30)
+    );
+    let err = studio
+        .set_chat_retention(ChatRetention { days: Some(0) })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "invalid_input");
+    let err = studio
+        .erase_viewer(ViewerRef {
+            viewer: "instructor".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "invalid_input");
+}
