@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "erase_viewer",
     "chat_retention",
     "set_chat_retention",
+    "recommend_next",
+    "likely_buyers",
 ];
 
 fn main() {

@@ -8,6 +8,7 @@ use lectern_engine::catalog::Course;
 use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
 use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
+use lectern_engine::models::{AudienceRef, LikelyBuyers, NextCourse};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
 };
@@ -211,4 +212,20 @@ pub async fn set_chat_retention(
     args: ChatRetention,
 ) -> Result<ChatRetentionApplied, ApiError> {
     studio.set_chat_retention(args).await
+}
+
+#[tauri::command]
+pub async fn recommend_next(
+    studio: State<'_, Studio>,
+    args: AudienceRef,
+) -> Result<Vec<NextCourse>, ApiError> {
+    studio.recommend_next(args).await
+}
+
+#[tauri::command]
+pub async fn likely_buyers(
+    studio: State<'_, Studio>,
+    args: SessionRef,
+) -> Result<LikelyBuyers, ApiError> {
+    studio.likely_buyers(args).await
 }

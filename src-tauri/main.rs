@@ -120,6 +120,8 @@ fn main() -> anyhow::Result<()> {
             commands::erase_viewer,
             commands::chat_retention,
             commands::set_chat_retention,
+            commands::recommend_next,
+            commands::likely_buyers,
         ])
         .build(tauri::generate_context!())
         .context("building the studio window")?

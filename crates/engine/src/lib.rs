@@ -29,6 +29,7 @@ pub mod moderators;
 mod error;
 pub mod experiments;
 pub mod live;
+pub mod models;
 pub mod privacy;
 mod studio;
 

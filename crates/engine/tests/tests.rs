@@ -9,4 +9,5 @@ mod data;
 mod engagement;
 mod experiments;
 mod live;
+mod models;
 mod studio;

@@ -641,6 +641,79 @@ days: number | null,
  * Messages whose text was blanked now.
  */
 blanked: number, };
+export type AudienceRef = { 
+/**
+ * The class; `null` for the class on air.
+ */
+sessionId: number | null, };
+export type NextCourse = { 
+/**
+ * Catalog id.
+ */
+courseId: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Why, in words ("34 of 120 learners who took X took it next").
+ */
+reason: string, 
+/**
+ * Attendees who do not have it yet.
+ */
+audienceWithoutIt: number, };
+export type LikelyBuyer = { 
+/**
+ * Pseudonymous id.
+ */
+learner: string, 
+/**
+ * Probability of a purchase within 7 days of the class.
+ */
+probability: number, 
+/**
+ * The largest pushes, in words ("clicked the offer: +0.8").
+ */
+reasons: Array<string>, };
+export type ModelReport = { 
+/**
+ * Area under the ROC curve on held-out classes (0.5 = guessing, 1 = perfect).
+ */
+auc: number, 
+/**
+ * Brier score (lower is better).
+ */
+brier: number, 
+/**
+ * Rows learned from and checked on.
+ */
+trainRows: number, 
+/**
+ * Rows held out.
+ */
+holdoutRows: number, 
+/**
+ * `[predicted, observed, count]` per tenth of probability.
+ */
+calibration: Array<[number, number, number]>, 
+/**
+ * The model's version in the school file.
+ */
+version: number, 
+/**
+ * In words.
+ */
+summary: string, };
+export type LikelyBuyers = { 
+/**
+ * Highest first.
+ */
+buyers: Array<LikelyBuyer>, 
+/**
+ * The model.
+ */
+model: ModelReport, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -668,4 +741,6 @@ export type Commands = {
   erase_viewer: { args: ViewerRef, result: ViewerErased },
   chat_retention: { args: NoArgs, result: ChatRetention },
   set_chat_retention: { args: ChatRetention, result: ChatRetentionApplied },
+  recommend_next: { args: AudienceRef, result: Array<NextCourse> },
+  likely_buyers: { args: SessionRef, result: LikelyBuyers },
 };
