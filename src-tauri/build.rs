@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "set_chat_retention",
     "recommend_next",
     "likely_buyers",
+    "set_relay",
 ];
 
 fn main() {

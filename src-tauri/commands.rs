@@ -4,6 +4,7 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
+use lectern_engine::broadcast::SetRelay;
 use lectern_engine::catalog::Course;
 use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
 use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
@@ -228,4 +229,12 @@ pub async fn likely_buyers(
     args: SessionRef,
 ) -> Result<LikelyBuyers, ApiError> {
     studio.likely_buyers(args).await
+}
+
+#[tauri::command]
+pub async fn set_relay(
+    studio: State<'_, Studio>,
+    args: SetRelay,
+) -> Result<BroadcastStatus, ApiError> {
+    studio.set_relay(args).await
 }

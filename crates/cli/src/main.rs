@@ -221,6 +221,12 @@ struct MediaArgs {
     /// A STUN/TURN server offered to WHIP/WHEP clients (repeatable), e.g. stun:stun.example.org.
     #[arg(long = "ice-server")]
     ice_servers: Vec<String>,
+    /// Relay the stream to an external WHIP server (Galène, LiveKit, another Lectern) from the start.
+    #[arg(long)]
+    relay: Option<String>,
+    /// The relay server's Bearer token.
+    #[arg(long, requires = "relay")]
+    relay_token: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -259,6 +265,7 @@ async fn serve(
     options.broadcast.loopback_only = bind.is_loopback();
     options.broadcast.test_card = (demo || media.test_card) && !media.no_test_card;
     options.broadcast.publish_key = media.publish_key.clone();
+    options.broadcast.relay = media.relay.clone().map(|url| (url, media.relay_token.clone()));
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {

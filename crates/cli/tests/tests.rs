@@ -359,3 +359,97 @@ fn stats_ab_refuses_bad_input_with_exit_2_and_a_code() {
         );
     }
 }
+
+async fn broadcast_status(base: &str, key: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{base}api/v1/broadcast_status"))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Poll `f` every 200 ms until it returns true or 30 s pass.
+async fn eventually(mut f: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..150 {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_studio_relays_its_stream_to_another_over_whip() {
+    // B plays the external server: no source of its own, a known publish key.
+    let (mut b, b_base, b_studio, _b_lines) = serve(&[
+        "--demo",
+        "--port",
+        "0",
+        "--no-test-card",
+        "--publish-key",
+        "relay-test-key-0001",
+    ]);
+    let b_key = b_studio.split("#key=").nth(1).unwrap().to_owned();
+    assert_eq!(
+        broadcast_status(&b_base, &b_key).await["source"],
+        serde_json::Value::Null
+    );
+
+    // A loops its test card and relays it to B's WHIP endpoint.
+    let relay_url = format!("{b_base}whip");
+    let (mut a, a_base, a_studio, _a_lines) = serve(&[
+        "--demo",
+        "--port",
+        "0",
+        "--relay",
+        &relay_url,
+        "--relay-token",
+        "relay-test-key-0001",
+    ]);
+    let a_key = a_studio.split("#key=").nth(1).unwrap().to_owned();
+    let live = eventually(async || {
+        broadcast_status(&a_base, &a_key).await["relay"]["state"] == "live"
+            && broadcast_status(&b_base, &b_key).await["source"] == "publisher"
+    })
+    .await;
+    assert!(
+        live,
+        "A: {} / B: {}",
+        broadcast_status(&a_base, &a_key).await["relay"],
+        broadcast_status(&b_base, &b_key).await
+    );
+    let a_status = broadcast_status(&a_base, &a_key).await;
+    assert!(
+        !a_status.to_string().contains("relay-test-key-0001"),
+        "the token is never shown"
+    );
+
+    // A wrong token: the relay reports it, typed.
+    let response = reqwest::Client::new()
+        .post(format!("{a_base}api/v1/set_relay"))
+        .bearer_auth(&a_key)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"url": relay_url, "token": "wrong-token-00000"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let refused = eventually(async || {
+        broadcast_status(&a_base, &a_key).await["relay"]["lastError"] == "relay_unauthorized"
+    })
+    .await;
+    assert!(
+        refused,
+        "{}",
+        broadcast_status(&a_base, &a_key).await["relay"]
+    );
+    assert!(terminate(&mut a).success());
+    assert!(terminate(&mut b).success());
+}

@@ -273,6 +273,7 @@ commands! {
     set_chat_retention(crate::privacy::ChatRetention) -> crate::privacy::ChatRetentionApplied;
     recommend_next(crate::models::AudienceRef) -> Vec<crate::models::NextCourse>;
     likely_buyers(crate::engagement::SessionRef) -> crate::models::LikelyBuyers;
+    set_relay(crate::broadcast::SetRelay) -> crate::BroadcastStatus;
 }
 
 /// The TypeScript bindings of the API, as committed in `ui/src/lib/bindings/api.ts`.
@@ -297,6 +298,8 @@ pub fn typescript_bindings() -> String {
         crate::BroadcastStatus::decl(&cfg),
         crate::SetBroadcast::decl(&cfg),
         crate::ViewerLive::decl(&cfg),
+        crate::broadcast::RelayInfo::decl(&cfg),
+        crate::broadcast::SetRelay::decl(&cfg),
         crate::moderators::CreateModeratorLink::decl(&cfg),
         crate::moderators::ModeratorLinkInfo::decl(&cfg),
         crate::moderators::NewModeratorLink::decl(&cfg),

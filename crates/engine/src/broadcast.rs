@@ -24,6 +24,8 @@ pub struct BroadcastOptions {
     /// A fixed publish key (`--publish-key`); otherwise one derived from the school's secret,
     /// stable across restarts so OBS keeps working.
     pub publish_key: Option<String>,
+    /// Relay the stream at start to this WHIP endpoint (`--relay`), with this Bearer token.
+    pub relay: Option<(String, Option<String>)>,
 }
 
 impl Default for BroadcastOptions {
@@ -32,6 +34,7 @@ impl Default for BroadcastOptions {
             loopback_only: true,
             test_card: false,
             publish_key: None,
+            relay: None,
         }
     }
 }
@@ -111,6 +114,35 @@ pub struct BroadcastStatus {
     pub uplink_warning: Option<String>,
     /// Each viewer's live numbers.
     pub viewer_stats: Vec<ViewerLive>,
+    /// The relay to an external server, if one is set.
+    pub relay: Option<RelayInfo>,
+}
+
+/// The relay as the studio shows it (the URL without its query; never the token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayInfo {
+    /// Where it pushes.
+    pub url: String,
+    /// `connecting`, `live`, `retrying` or `failed`.
+    pub state: String,
+    /// Failures in a row (0 once live).
+    pub attempts: u32,
+    /// The last failure's code (`relay_unauthorized`, `relay_unreachable`, ...).
+    pub last_error: Option<String>,
+    /// What it sends now, kbit/s.
+    pub kbps: u32,
+}
+
+/// Start relaying the stream to an external WHIP server (Galène, LiveKit, Cloudflare, another
+/// Lectern), or stop it with `url: null`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetRelay {
+    /// The server's WHIP URL; `null` stops the relay.
+    pub url: Option<String>,
+    /// Its Bearer token, if it needs one.
+    pub token: Option<String>,
 }
 
 /// One viewer's live numbers (pseudonymous session id only).
@@ -189,12 +221,35 @@ impl Studio {
         }
     }
 
-    /// Start the built-in source if the options ask for it.
+    /// Start the built-in source and the relay if the options ask for them.
     pub(crate) async fn start_builtin_source(&self) -> Result<(), ApiError> {
         if self.inner.options.broadcast.test_card {
             self.set_test_card(true).await?;
         }
+        if let Some((url, token)) = self.inner.options.broadcast.relay.clone() {
+            self.set_relay(SetRelay { url: Some(url), token }).await?;
+        }
         Ok(())
+    }
+
+    /// Start, replace or stop the relay.
+    pub async fn set_relay(&self, args: SetRelay) -> Result<BroadcastStatus, ApiError> {
+        match args.url {
+            Some(url) => {
+                let mut config = lectern_media::RelayConfig::new(url.trim());
+                if let Some(token) = args.token.filter(|t| !t.trim().is_empty()) {
+                    config = config.with_bearer_token(token.trim());
+                }
+                self.media().start_relay(config).await.map_err(|e| {
+                    ApiError::new(ErrorCode::InvalidInput, format!("{e} ({})", e.code()))
+                })?;
+                tracing::info!("the relay was started");
+            }
+            None => {
+                self.media().stop_relay().await;
+            }
+        }
+        self.broadcast_status(crate::api::NoArgs {}).await
     }
 
     async fn set_test_card(&self, on: bool) -> Result<(), ApiError> {
@@ -265,7 +320,18 @@ impl Studio {
                     .map(|us| u32::try_from(us / 1000).unwrap_or(u32::MAX)),
             })
             .collect();
+        let relay = status.relay.as_ref().map(|r| RelayInfo {
+            url: r.url.clone(),
+            state: serde_json::to_value(r.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            attempts: r.attempts,
+            last_error: r.last_error.as_ref().map(|e| e.code.to_string()),
+            kbps: u32::try_from(r.bitrate_bps / 1000).unwrap_or(u32::MAX),
+        });
         Ok(BroadcastStatus {
+            relay,
             source,
             codecs,
             viewers,

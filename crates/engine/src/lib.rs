@@ -21,7 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
-mod broadcast;
+pub mod broadcast;
 pub mod catalog;
 pub mod data;
 pub mod engagement;

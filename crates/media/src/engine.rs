@@ -22,7 +22,8 @@ use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind,
 };
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use std::collections::HashMap;
@@ -99,9 +100,9 @@ enum KeyframeRequest {
 }
 
 #[derive(Debug, Default)]
-struct ViewerCounters {
-    forwarded: AtomicU64,
-    dropped: AtomicU64,
+pub(crate) struct ViewerCounters {
+    pub(crate) forwarded: AtomicU64,
+    pub(crate) dropped: AtomicU64,
     /// Held back on purpose: before the connection is up, or video until a keyframe.
     skipped: AtomicU64,
     keyframe_requests: AtomicU64,
@@ -111,11 +112,11 @@ struct ViewerCounters {
     ever_connected: AtomicBool,
     /// DTLS is up. Before that `write_rtp` may accept a packet that never leaves (the track is
     /// bound but SRTP is not ready), so a keyframe written then would be silently lost.
-    connected: AtomicBool,
+    pub(crate) connected: AtomicBool,
     /// Video packets resent from [`ViewerCounters::history`] in answer to this viewer's NACKs.
     retransmitted: AtomicU64,
     /// RTP bytes (header and payload, before SRTP) handed to the connection.
-    bytes_sent: AtomicU64,
+    pub(crate) bytes_sent: AtomicU64,
     /// From the viewer's latest receiver report: cumulative packets lost, summed over tracks.
     reported_lost: Mutex<HashMap<u32, u32>>,
     /// Latest `fraction lost` (of 256) about the video track.
@@ -134,7 +135,7 @@ struct ViewerCounters {
 const HISTORY_PACKETS: usize = 512;
 
 impl ViewerCounters {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             rtt_us: AtomicU64::new(u64::MAX),
             ..Self::default()
@@ -160,7 +161,7 @@ impl ViewerCounters {
     }
 
     /// Bit/s over the last interval of at least one second (0 before the first full one).
-    fn bitrate(&self, now: Instant) -> u64 {
+    pub(crate) fn bitrate(&self, now: Instant) -> u64 {
         let bytes = self.bytes_sent.load(Ordering::Relaxed);
         let mut rate = lock(&self.rate);
         match *rate {
@@ -257,6 +258,8 @@ struct State {
 
 pub(crate) struct Inner {
     config: EngineConfig,
+    /// The relay to an external WHIP server, if one is running (see `relay.rs`).
+    pub(crate) relay: Mutex<Option<crate::relay::RelayHandle>>,
     /// Where new peer connections bind; starts as `config.udp_addrs`, changed by
     /// [`MediaEngine::set_udp_addrs`] when the studio opens to (or closes from) the network.
     udp_addrs: Mutex<Vec<String>>,
@@ -325,7 +328,7 @@ pub struct MediaEngine {
     inner: Arc<Inner>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind; keep serving.
     mutex
         .lock()
@@ -337,6 +340,7 @@ impl MediaEngine {
     pub fn new(config: EngineConfig) -> Self {
         let (keyframe_tx, keyframe_rx) = mpsc::channel(1024);
         let inner = Arc::new(Inner {
+            relay: Mutex::new(None),
             udp_addrs: Mutex::new(config.udp_addrs.clone()),
             config,
             state: Mutex::new(State::default()),
@@ -767,10 +771,14 @@ impl MediaEngine {
             })
             .collect();
         viewers.sort_by_key(|v| v.id.0);
+        drop(state);
+        let relay = crate::relay::relay_status(&self.inner, now);
         EngineStatus {
             source,
-            outgoing_bitrate_bps: viewers.iter().map(|v| v.bitrate_bps).sum(),
+            outgoing_bitrate_bps: viewers.iter().map(|v| v.bitrate_bps).sum::<u64>()
+                + relay.as_ref().map_or(0, |r| r.bitrate_bps),
             viewers,
+            relay,
             upstream_keyframe_requests: self
                 .inner
                 .upstream_keyframe_requests
@@ -778,8 +786,10 @@ impl MediaEngine {
         }
     }
 
-    /// Close every peer connection; the engine keeps working for new sessions.
+    /// Close every peer connection (and stop the relay); the engine keeps working for new
+    /// sessions.
     pub async fn shutdown(&self) {
+        self.stop_relay().await;
         let (source, viewers) = {
             let mut state = lock(&self.inner.state);
             self.inner.current_generation.store(0, Ordering::Release);
@@ -1572,6 +1582,226 @@ async fn forward_one(
         Err(_) => {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// A leg the engine offers itself (the relay to an external WHIP server): the peer connection,
+/// its send-only tracks, and the complete offer. Media flows once [`MediaEngine::attach_leg`]
+/// has read the answer.
+pub(crate) struct OfferedLeg {
+    pub(crate) pc: Arc<dyn PeerConnection>,
+    tracks: Vec<(TrackKind, Arc<TrackLocalStaticRTP>, u32)>,
+    pub(crate) offer: String,
+}
+
+/// A leg in the fan-out that is not a WHEP viewer: its own queue, forward task and counters,
+/// exactly like a viewer's, but not listed in [`EngineStatus::viewers`].
+pub(crate) struct Leg {
+    sink: ViewerId,
+    stopped: Arc<AtomicBool>,
+    forward_task: JoinHandle<()>,
+}
+
+impl MediaEngine {
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// What an offered leg sends: exactly the live source's codecs (else the test card's), so
+    /// the remote cannot pick one the source does not send.
+    fn offered_codecs(&self) -> Vec<(TrackKind, RTCRtpCodec)> {
+        let names = self.source_codec_names();
+        let kinds: Vec<TrackKind> = if names.is_empty() {
+            vec![TrackKind::Audio, TrackKind::Video]
+        } else {
+            [TrackKind::Audio, TrackKind::Video]
+                .into_iter()
+                .filter(|k| names.contains_key(k))
+                .collect()
+        };
+        kinds
+            .into_iter()
+            .map(|kind| {
+                let mut codec = track_codec(kind, names.get(&kind));
+                if kind == TrackKind::Video {
+                    codec.rtcp_feedback = [("ccm", "fir"), ("nack", ""), ("nack", "pli")]
+                        .into_iter()
+                        .map(|(typ, parameter)| RTCPFeedback {
+                            typ: typ.to_owned(),
+                            parameter: parameter.to_owned(),
+                        })
+                        .collect();
+                }
+                (kind, codec)
+            })
+            .collect()
+    }
+
+    /// Builds a send-only peer connection with one track per kind the source has and returns
+    /// its complete offer (all host candidates gathered: WHIP without trickle).
+    pub(crate) async fn offer_leg(
+        &self,
+        handler: Arc<dyn PeerConnectionEventHandler>,
+        gathered: &Notify,
+    ) -> Result<OfferedLeg, MediaError> {
+        let codecs = self.offered_codecs();
+        let mut table = CodecTable::default();
+        for (kind, codec) in &codecs {
+            let payload_type = match kind {
+                TrackKind::Audio => 111,
+                TrackKind::Video => 96,
+            };
+            table
+                .register_codec(
+                    RTCRtpCodecParameters {
+                        rtp_codec: codec.clone(),
+                        payload_type,
+                    },
+                    kind.codec_kind(),
+                )
+                .map_err(|e| MediaError::webrtc("codecs", e))?;
+        }
+        let registry = register_default_interceptors(Registry::new(), &mut table)
+            .map_err(|e| MediaError::webrtc("interceptors", e))?
+            .with(Slot::from(KEYFRAME_TAP_SLOT), KeyframeRequestTap::default());
+        let pc = self.build_pc(table, registry, handler).await?;
+        let mut tracks = Vec::new();
+        let offer = async {
+            for (kind, codec) in codecs {
+                let ssrc = random_u32();
+                let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                    "lectern".to_owned(),
+                    format!("lectern-{}", kind.as_str()),
+                    format!("lectern-{}", kind.as_str()),
+                    kind.codec_kind(),
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(ssrc),
+                            ..Default::default()
+                        },
+                        codec,
+                        ..Default::default()
+                    }],
+                )));
+                pc.add_transceiver_from_track(
+                    track.clone() as Arc<dyn TrackLocal>,
+                    Some(RTCRtpTransceiverInit {
+                        direction: RTCRtpTransceiverDirection::Sendonly,
+                        ..Default::default()
+                    }),
+                )
+                .await
+                .map_err(|e| MediaError::webrtc("add transceiver", e))?;
+                tracks.push((kind, track, ssrc));
+            }
+            let offer = pc
+                .create_offer(None)
+                .await
+                .map_err(|e| MediaError::webrtc("create offer", e))?;
+            pc.set_local_description(offer)
+                .await
+                .map_err(|e| MediaError::webrtc("set local description", e))?;
+            let _ =
+                tokio::time::timeout(self.inner.config.gather_timeout, gathered.notified()).await;
+            pc.local_description()
+                .await
+                .map(|d| d.sdp)
+                .ok_or_else(|| MediaError::WebRtc("no local description after offering".into()))
+        }
+        .await;
+        match offer {
+            Ok(offer) => Ok(OfferedLeg { pc, tracks, offer }),
+            Err(err) => {
+                let _ = pc.close().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Puts an offered leg into the fan-out, mapped to what the remote's answer negotiated
+    /// (payload types, extension ids), with its own bounded queue, NACK history and PLI tap.
+    /// `counters.connected` gates it exactly as a viewer's.
+    pub(crate) fn attach_leg(
+        &self,
+        offered: &OfferedLeg,
+        answer_sdp: &str,
+        counters: Arc<ViewerCounters>,
+    ) -> Leg {
+        let answer_sections = sdp::media_sections(answer_sdp);
+        let stopped = Arc::new(AtomicBool::new(false));
+        let mut legs = Vec::new();
+        for (kind, track, ssrc) in &offered.tracks {
+            let section = sdp::section_of(&answer_sections, *kind)
+                .cloned()
+                .unwrap_or_default();
+            tokio::spawn(watch_viewer_rtcp(
+                *kind,
+                track.clone(),
+                *ssrc,
+                self.inner.keyframe_tx.clone(),
+                stopped.clone(),
+                counters.clone(),
+                Arc::downgrade(&self.inner),
+            ));
+            legs.push(ViewerTrack::new(*kind, track.clone(), *ssrc, section));
+        }
+        let (queue, queue_rx) = mpsc::channel(self.inner.config.viewer_queue_packets.max(1));
+        let forward_task = tokio::spawn(forward_to_viewer(
+            queue_rx,
+            legs,
+            counters.clone(),
+            self.inner.keyframe_tx.clone(),
+            self.inner.gop.clone(),
+        ));
+        let sink = ViewerId(random_u64());
+        {
+            let mut sinks = self
+                .inner
+                .sinks
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut list: Vec<ViewerSink> = sinks.as_ref().clone();
+            list.push(ViewerSink {
+                id: sink,
+                queue,
+                counters,
+            });
+            *sinks = Arc::new(list);
+        }
+        Leg {
+            sink,
+            stopped,
+            forward_task,
+        }
+    }
+
+    /// Takes a leg out of the fan-out and stops its tasks (its peer connection is the caller's).
+    pub(crate) fn detach_leg(&self, leg: Leg) {
+        {
+            let mut sinks = self
+                .inner
+                .sinks
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let list: Vec<ViewerSink> =
+                sinks.iter().filter(|s| s.id != leg.sink).cloned().collect();
+            *sinks = Arc::new(list);
+        }
+        leg.stopped.store(true, Ordering::Relaxed);
+        leg.forward_task.abort();
+    }
+
+    /// Asks the source for a keyframe (through the same throttle as viewers' requests).
+    pub(crate) fn request_keyframe(&self) {
+        let _ = self.inner.keyframe_tx.try_send(KeyframeRequest::Joined);
     }
 }
 

@@ -36,6 +36,12 @@ pub enum MediaError {
     /// The WebRTC stack failed while negotiating (HTTP 500).
     #[error("webrtc: {0}")]
     WebRtc(String),
+    /// The relay's URL is not an http(s) URL the relay can use (HTTP 400).
+    #[error("relay URL: {0}")]
+    BadRelayUrl(String),
+    /// The relay's bearer token cannot go in an HTTP header (HTTP 400).
+    #[error("relay token: {0}")]
+    BadRelayToken(String),
 }
 
 impl MediaError {
@@ -50,6 +56,8 @@ impl MediaError {
             MediaError::BadCandidate(_) => "bad_candidate",
             MediaError::TestCard(_) => "test_card",
             MediaError::WebRtc(_) => "webrtc",
+            MediaError::BadRelayUrl(_) => "relay_bad_url",
+            MediaError::BadRelayToken(_) => "relay_bad_token",
         }
     }
 

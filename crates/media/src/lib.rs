@@ -13,6 +13,7 @@
 //! | [`MediaEngine::stop`] | DELETE |
 //! | [`MediaEngine::status`] | the studio's live stats |
 //! | [`MediaEngine::start_test_card`] | `lectern serve --demo` |
+//! | [`MediaEngine::start_relay`] / [`MediaEngine::stop_relay`] | the studio's "Relay for big classes" |
 //!
 //! Per viewer the engine maps payload types and header-extension ids to what that viewer
 //! negotiated, keeps a bounded queue (a slow viewer loses only its own packets, then waits for
@@ -22,9 +23,23 @@
 //! PT, SSRC and numbering; payloads shared with the source packet), and reads the viewer's
 //! receiver reports for [`ViewerStats`] (loss, round-trip time) next to bytes and bitrate.
 //!
-//! **What it is not for.** No HTTP, no authentication, no publish keys: the server crate owns
-//! those and maps [`MediaError::code`] to statuses. No transcoding or simulcast layer
-//! selection: packets are forwarded as they come. No relay to an external SFU yet.
+//! **The relay** pushes the live source by WHIP to one external server (Galène, LiveKit
+//! ingress, Cloudflare, Broadcast Box, another Lectern) so an SFU does the fan-out past the
+//! laptop. It is a viewer leg that makes the offer: its own queue in the fan-out, mapped to
+//! what the remote answered; its send-only offer (the source's codecs only) is POSTed as
+//! `application/sdp` with `Authorization: Bearer`, `201` + `Location` + answer expected, the
+//! `Location` DELETEd on stop. Failures (HTTP, ICE/DTLS, a connection lost or `disconnected`
+//! for [`RelayConfig::disconnected_grace`]) are retried after 1 s, 2 s, 4 s ... 30 s; each
+//! connection asks the source for a keyframe. [`EngineStatus::relay`] shows its
+//! [`RelayState`], failures in a row, the last [`RelayError`] (`relay_unauthorized` for 401,
+//! `relay_refused` other 4xx, `relay_unreachable` 5xx/network/timeout, `relay_bad_answer`,
+//! `relay_connect_failed`, `relay_connection_lost`), bytes and bitrate. The token is never
+//! logged or shown; status shows the URL without query string.
+//!
+//! **What it is not for.** No HTTP server (the relay's WHIP client is its only HTTP), no
+//! authentication, no publish keys: the server crate owns those and maps [`MediaError::code`]
+//! to statuses. No transcoding or simulcast layer selection: packets are forwarded as they
+//! come. One relay at a time.
 //!
 //! ```no_run
 //! # async fn demo(viewer_offer: String) -> Result<(), lectern_media::MediaError> {
@@ -46,6 +61,8 @@
 //! - `interceptor`: surfaces viewers' PLI/FIR, NACK and receiver reports, which `webrtc` 0.21
 //!   otherwise keeps to itself.
 //! - `testcard`: the built-in source's IVF/Ogg reading and RTP pacing.
+//! - `relay`: the WHIP client that pushes the source to an external server, its reconnect
+//!   loop and status.
 //!
 //! **Invariant:** the fan-out never awaits: it `try_send`s into each viewer's queue, so one
 //! stalled viewer cannot delay the source or the others.
@@ -69,8 +86,16 @@
 //! - Forwarding delay under keyframe bursts: ~13 us of CPU per forwarded packet means a
 //!   40-packet keyframe to 100 viewers takes ~50 ms of CPU, so p99 delay is ~50 ms at 100
 //!   viewers on 2 cores (target 2 ms); see `docs/benchmarks.md`.
-//! - Relay to an external WHIP server; ICE/TURN servers and `Link: rel="ice-server"` (none are
-//!   configured); a single-port UDP mux.
+//! - The relay is tested against another Lectern only (real HTTP and WebRTC on loopback), not
+//!   against Galène, LiveKit, Cloudflare or Broadcast Box. It ignores `Link: rel="ice-server"`
+//!   (no STUN/TURN is configured, so it needs a remote reachable by host candidates), does not
+//!   trickle, and its H.264 offer always says `profile-level-id=42e01f` whatever the source
+//!   sends. Its codecs are fixed when it connects: a source that later goes live with another
+//!   codec (VP8 card, then an H.264 publisher) is not carried until the relay reconnects. A
+//!   lost connection is noticed after ICE's 5 s `disconnected` plus the 5 s grace. The uplink
+//!   budget counts the relay's bitrate in [`EngineStatus::outgoing_bitrate_bps`] but admission
+//!   of viewers is decided elsewhere.
+//! - ICE/TURN servers and `Link: rel="ice-server"` (none are configured); a single-port UDP mux.
 //! - Audio/video sync across a source switch is approximate (timestamps are made continuous per
 //!   track, not re-aligned to each other).
 //! - One audio and one video section per session; simulcast, extra tracks and data channels
@@ -87,6 +112,7 @@ mod engine;
 mod error;
 mod interceptor;
 mod keyframe;
+mod relay;
 mod sdp;
 mod testcard;
 
@@ -94,6 +120,10 @@ pub use engine::MediaEngine;
 pub use error::MediaError;
 pub use interceptor::{KEYFRAME_TAP_SLOT, KeyframeRequestTap};
 pub use keyframe::{KeyframeDecision, KeyframeThrottle};
+pub use relay::{
+    MAX_RELAY_ANSWER, MAX_RELAY_URL, RelayConfig, RelayError, RelayErrorCode, RelayState,
+    RelayStatus, relay_backoff,
+};
 pub use testcard::{PacedFrame, RtpStreamParams, TestCard, TestCardPlayer};
 
 use serde::Serialize;
@@ -309,6 +339,9 @@ pub struct EngineStatus {
     pub viewers: Vec<ViewerStats>,
     /// PLIs sent to the publisher after coalescing.
     pub upstream_keyframe_requests: u64,
-    /// The sum of the viewers' [`ViewerStats::bitrate_bps`]: the uplink the fan-out uses.
+    /// The sum of the viewers' [`ViewerStats::bitrate_bps`] and the relay's
+    /// [`RelayStatus::bitrate_bps`]: the uplink the fan-out uses.
     pub outgoing_bitrate_bps: u64,
+    /// The relay to an external WHIP server, while one is started ([`MediaEngine::start_relay`]).
+    pub relay: Option<RelayStatus>,
 }

@@ -100,6 +100,7 @@ fn ids_round_trip_as_hex_strings() {
         }],
         upstream_keyframe_requests: 0,
         outgoing_bitrate_bps: 0,
+        relay: None,
     };
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["viewers"][0]["id"], "fffffffffffffffe");

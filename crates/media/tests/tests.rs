@@ -13,5 +13,6 @@ mod fanout;
 mod keyframes;
 mod nack;
 mod obs;
+mod relay;
 mod stats;
 mod support;

@@ -259,7 +259,11 @@ uplinkWarning: string | null,
 /**
  * Each viewer's live numbers.
  */
-viewerStats: Array<ViewerLive>, };
+viewerStats: Array<ViewerLive>, 
+/**
+ * The relay to an external server, if one is set.
+ */
+relay: RelayInfo | null, };
 export type SetBroadcast = { 
 /**
  * A new publisher replaces the live one instead of being refused.
@@ -290,6 +294,36 @@ lossPermille: number,
  * Round-trip time, if measured.
  */
 rttMs: number | null, };
+export type RelayInfo = { 
+/**
+ * Where it pushes.
+ */
+url: string, 
+/**
+ * `connecting`, `live`, `retrying` or `failed`.
+ */
+state: string, 
+/**
+ * Failures in a row (0 once live).
+ */
+attempts: number, 
+/**
+ * The last failure's code (`relay_unauthorized`, `relay_unreachable`, ...).
+ */
+lastError: string | null, 
+/**
+ * What it sends now, kbit/s.
+ */
+kbps: number, };
+export type SetRelay = { 
+/**
+ * The server's WHIP URL; `null` stops the relay.
+ */
+url: string | null, 
+/**
+ * Its Bearer token, if it needs one.
+ */
+token: string | null, };
 export type CreateModeratorLink = { 
 /**
  * Who it is for ("Priya, TA"); shown in the list and the room.
@@ -743,4 +777,5 @@ export type Commands = {
   set_chat_retention: { args: ChatRetention, result: ChatRetentionApplied },
   recommend_next: { args: AudienceRef, result: Array<NextCourse> },
   likely_buyers: { args: SessionRef, result: LikelyBuyers },
+  set_relay: { args: SetRelay, result: BroadcastStatus },
 };

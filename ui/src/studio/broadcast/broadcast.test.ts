@@ -48,6 +48,7 @@ describe('BroadcastStore status', () => {
     uplinkUse: null,
     uplinkWarning: null,
     viewerStats: [],
+    relay: null,
   };
 
   class Timers {
