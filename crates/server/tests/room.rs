@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::{Host, host};
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) async fn connect(h: &Host) -> Socket {

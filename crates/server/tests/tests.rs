@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+mod hostile;
 mod moderators;
 mod room;
 mod whip;
