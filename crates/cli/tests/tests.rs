@@ -453,3 +453,126 @@ async fn one_studio_relays_its_stream_to_another_over_whip() {
     assert!(terminate(&mut a).success());
     assert!(terminate(&mut b).success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_clients_resume() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("school.sqlite");
+    let db = db.to_str().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let (mut first, base, studio, _lines) = serve(&[
+        "--demo",
+        "--db",
+        db,
+        "--data-dir",
+        data,
+        "--port",
+        "0",
+        "--no-test-card",
+    ]);
+    let key = studio.split("#key=").nth(1).unwrap().to_owned();
+    let started = reqwest::Client::new()
+        .post(format!("{base}api/v1/start_class"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(r#"{"title":"Crash course"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    let ws_url = format!("{}room", base.replacen("http", "ws", 1));
+    let hello = |last: Option<(i64, i64)>| {
+        let mut h = serde_json::json!({"type": "hello", "v": 1, "name": "Ann", "browser_key": "kill-test-browser-01"});
+        if let Some((session, seq)) = last {
+            h["session"] = session.into();
+            h["last_seq"] = seq.into();
+        }
+        Message::text(h.to_string())
+    };
+    let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    ws.send(hello(None)).await.unwrap();
+    let welcome: serde_json::Value = loop {
+        if let Some(Ok(Message::Text(t))) = ws.next().await {
+            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "welcome" {
+                break v;
+            }
+        }
+    };
+    let session = welcome["session"].as_i64().unwrap();
+    // Four messages (within the burst of 5), each acknowledged before the kill.
+    let mut acked = vec![];
+    for n in 0..4 {
+        let frame = serde_json::json!({"v": 1, "client_id": format!("k{n}"), "action": {"type": "send_chat", "text": format!("message {n} before the crash")}});
+        ws.send(Message::text(frame.to_string())).await.unwrap();
+        loop {
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                if v["type"] == "ack" {
+                    acked.push(v["seqs"][0].as_i64().unwrap());
+                    break;
+                }
+            }
+        }
+    }
+    let port = base
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    Command::new("kill")
+        .args(["-KILL", &first.id().to_string()])
+        .status()
+        .unwrap();
+    first.wait().unwrap();
+
+    // The studio comes back on the same port and file: the class is live again.
+    let (mut second, base2, studio2, _lines2) = serve(&[
+        "--db",
+        db,
+        "--data-dir",
+        data,
+        "--port",
+        &port,
+        "--no-test-card",
+    ]);
+    assert_eq!(base2, base);
+    let key2 = studio2.split("#key=").nth(1).unwrap().to_owned();
+    let overview: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}api/v1/overview"))
+        .bearer_auth(&key2)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["live"]["state"], "live", "{}", overview["live"]);
+    // The client resumes from before its messages and gets every one of them back, in order.
+    let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
+    ws.send(hello(Some((session, acked[0] - 1)))).await.unwrap();
+    let mut replayed = vec![];
+    loop {
+        let Some(Ok(Message::Text(t))) = ws.next().await else {
+            panic!("closed")
+        };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        if v["type"] == "event" && v["record"]["event"]["type"] == "chat_sent" {
+            replayed.push(v["seq"].as_i64().unwrap());
+        }
+        if v["type"] == "caught_up" {
+            break;
+        }
+    }
+    assert_eq!(
+        replayed, acked,
+        "every acknowledged message survived the kill, once, in order"
+    );
+    assert!(terminate(&mut second).success());
+}

@@ -83,6 +83,9 @@ pub(crate) struct Inner {
     pub(crate) broadcast: crate::broadcast::Broadcast,
 }
 
+/// A class left live by a crash resumes if it started this recently (6 hours).
+const RESUME_WITHIN_MS: i64 = 6 * 3_600_000;
+
 /// The class on air: its session and room.
 struct Live {
     room: LiveRoom,
@@ -130,6 +133,7 @@ impl Studio {
             .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
         let school = open_school(&options).await?;
         let studio = Studio::with_school(options, school, None);
+        studio.resume_live_class().await?;
         studio.start_builtin_source().await?;
         studio.start_clock();
         Ok(studio)
@@ -145,6 +149,7 @@ impl Studio {
         match open_school(&options).await {
             Ok(school) => {
                 let studio = Studio::with_school(options, school, None);
+                studio.resume_live_class().await?;
                 studio.start_builtin_source().await?;
                 studio.start_clock();
                 Ok(studio)
@@ -224,7 +229,11 @@ impl Studio {
                     && let Err(err) = studio.apply_chat_retention().await
                     && err.code != ErrorCode::NoSchool
                 {
-                    tracing::warn!(code = err.code.as_str(), "chat retention failed: {}", err.message);
+                    tracing::warn!(
+                        code = err.code.as_str(),
+                        "chat retention failed: {}",
+                        err.message
+                    );
                 }
             }
         });
@@ -403,8 +412,87 @@ impl Studio {
         Ok(())
     }
 
+    /// After a crash or a kill, a class that was live when the studio stopped (no end time,
+    /// started within [`RESUME_WITHIN_MS`]) goes live again: its room is rebuilt from the log,
+    /// so students reconnect with their last number and miss nothing. An older unfinished
+    /// class gets its end time instead.
+    async fn resume_live_class(&self) -> Result<(), ApiError> {
+        let Ok(store) = self.store().await else {
+            return Ok(());
+        };
+        let open: Option<(i64, i64, String)> = store
+            .read(|conn| {
+                use lectern_store::rusqlite::OptionalExtension;
+                Ok(conn
+                    .query_row(
+                        "SELECT id, started_at_ms, title FROM live_sessions WHERE ended_at_ms IS NULL
+                         ORDER BY started_at_ms DESC, id DESC LIMIT 1",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        let Some((session_id, started_at_ms, title)) = open else {
+            return Ok(());
+        };
+        let now = now_ms();
+        if now - started_at_ms > RESUME_WITHIN_MS {
+            store
+                .end_session(session_id, now.max(started_at_ms))
+                .await?;
+            return Ok(());
+        }
+        match LiveRoom::open(store, session_id, system_clock()).await {
+            Ok(room) => {
+                let engagement = crate::engagement::follow(&room, started_at_ms);
+                // Nobody is connected yet: what the log holds is everything so far.
+                if let Ok(store) = self.store().await {
+                    let mut after = 0;
+                    while let Ok(page) = store
+                        .events_after(session_id, after, lectern_store::MAX_PAGE)
+                        .await
+                    {
+                        let Some(last) = page.last() else { break };
+                        after = last.seq;
+                        if let Ok(mut live) = engagement.lock() {
+                            for e in &page {
+                                let _ = live.push_record(
+                                    &e.kind,
+                                    e.actor.as_deref(),
+                                    e.at_ms,
+                                    &e.payload,
+                                );
+                            }
+                        }
+                    }
+                }
+                *self.inner.live.lock().await = Some(Live {
+                    room,
+                    title,
+                    started_at_ms,
+                    engagement,
+                });
+                tracing::info!(
+                    session = session_id,
+                    "the class that was live before the stop is live again"
+                );
+            }
+            Err(err) => {
+                tracing::warn!(
+                    code = err.code.as_str(),
+                    "the unfinished class could not be resumed: {}",
+                    err.message
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The live class's engagement state.
-    pub(crate) async fn live_engagement_state(&self) -> Option<crate::engagement::SharedEngagement> {
+    pub(crate) async fn live_engagement_state(
+        &self,
+    ) -> Option<crate::engagement::SharedEngagement> {
         self.inner
             .live
             .lock()
@@ -514,7 +602,8 @@ impl Studio {
         };
         let network = control.set_lan_open(args.lan_open).await?;
         // Media follows the page: students on the network need candidates they can reach.
-        self.media().set_udp_addrs(crate::broadcast::media_addrs(!network.lan_open));
+        self.media()
+            .set_udp_addrs(crate::broadcast::media_addrs(!network.lan_open));
         self.report_network(network.clone());
         Ok(network)
     }
