@@ -26,7 +26,7 @@ export class BroadcastStore {
   /** The last failure to read the status or change a setting. */
   statusError = $state<ApiError | null>(null);
   /** Which broadcast setting is being changed. */
-  setting = $state<'replacePublisher' | 'testCard' | null>(null);
+  setting = $state<string | null>(null);
 
   readonly #platform: Platform;
   readonly #overview: OverviewStore;
@@ -95,6 +95,46 @@ export class BroadcastStore {
     this.setting = change;
     const args: SetBroadcast = { replacePublisher: null, testCard: null, uplinkKbps: null };
     args[change] = on;
+    const ticket = ++this.#ticket;
+    try {
+      this.#apply(ticket, await this.#platform.call('set_broadcast', args));
+      this.statusError = null;
+      return true;
+    } catch (err) {
+      this.statusError = toApiError(err);
+      return false;
+    } finally {
+      this.setting = null;
+    }
+  }
+
+  /** Sets the upload budget in kbit/s (null or 0 removes it). */
+  async setUplink(kbps: number | null): Promise<boolean> {
+    return this.#change('uplink', { replacePublisher: null, testCard: null, uplinkKbps: kbps ?? 0 });
+  }
+
+  /** Starts (or replaces) the relay to an external WHIP server, or stops it with a null URL. */
+  async setRelay(url: string | null, token: string | null): Promise<boolean> {
+    if (this.setting !== null) return false;
+    this.setting = 'relay';
+    const ticket = ++this.#ticket;
+    try {
+      const trimmed = url?.trim() ?? '';
+      const args = { url: trimmed === '' ? null : trimmed, token: token?.trim() ? token.trim() : null };
+      this.#apply(ticket, await this.#platform.call('set_relay', args));
+      this.statusError = null;
+      return true;
+    } catch (err) {
+      this.statusError = toApiError(err);
+      return false;
+    } finally {
+      this.setting = null;
+    }
+  }
+
+  async #change(what: string, args: SetBroadcast): Promise<boolean> {
+    if (this.setting !== null) return false;
+    this.setting = what;
     const ticket = ++this.#ticket;
     try {
       this.#apply(ticket, await this.#platform.call('set_broadcast', args));

@@ -101,4 +101,31 @@ describe('BroadcastStore status', () => {
     expect(broadcast.statusError?.message).toMatch(/publisher/);
     expect(broadcast.setting).toBeNull();
   });
+
+  it('sets the upload budget in kbit/s and removes it with 0', async () => {
+    const platform = new FakePlatform().on('set_broadcast', (args) => ({ ...STATUS, uplinkKbps: args.uplinkKbps || null }));
+    const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
+    expect(await broadcast.setUplink(20_000)).toBe(true);
+    expect(platform.calls.at(-1)).toEqual({ command: 'set_broadcast', args: { replacePublisher: null, testCard: null, uplinkKbps: 20_000 } });
+    expect(broadcast.status?.uplinkKbps).toBe(20_000);
+    expect(await broadcast.setUplink(null)).toBe(true);
+    expect(platform.calls.at(-1)?.args).toEqual({ replacePublisher: null, testCard: null, uplinkKbps: 0 });
+    expect(broadcast.status?.uplinkKbps).toBeNull();
+  });
+
+  it('starts the relay with a trimmed URL and an optional token, stops it with null, and keeps refusals', async () => {
+    const relay = { url: 'https://sfu.example.org/whip', state: 'connecting', attempts: 0, lastError: null, kbps: 0 };
+    const platform = new FakePlatform().on('set_relay', (args) => ({ ...STATUS, relay: args.url ? relay : null }));
+    const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
+    expect(await broadcast.setRelay('  https://sfu.example.org/whip ', '  ')).toBe(true);
+    expect(platform.calls.at(-1)).toEqual({ command: 'set_relay', args: { url: 'https://sfu.example.org/whip', token: null } });
+    expect(broadcast.status?.relay?.state).toBe('connecting');
+    expect(await broadcast.setRelay(null, null)).toBe(true);
+    expect(platform.calls.at(-1)?.args).toEqual({ url: null, token: null });
+    expect(broadcast.status?.relay).toBeNull();
+    const refusing = new FakePlatform().fail('set_relay', { code: 'invalid_input', message: 'not a URL' });
+    const other = new BroadcastStore(refusing, new OverviewStore(refusing), new Timers());
+    expect(await other.setRelay('ftp://x', 'secret')).toBe(false);
+    expect(other.statusError?.code).toBe('invalid_input');
+  });
 });
