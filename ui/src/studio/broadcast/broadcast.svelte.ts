@@ -6,7 +6,8 @@ import type { OverviewStore } from '../home/overview.svelte';
 export const MAX_CLASS_TITLE = 200;
 
 /** How often the Broadcast screen asks for the stream's status while it is shown. */
-export const STATUS_POLL_MS = 2000;
+/** A fallback read, for when no `broadcast_stats` event arrives (the engine sends one a second). */
+export const STATUS_POLL_MS = 10_000;
 
 export interface PollTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -33,6 +34,7 @@ export class BroadcastStore {
   readonly #timers: PollTimers;
   #watchers = 0;
   #timer: unknown = null;
+  #unsubscribe: (() => void) | null = null;
   #inFlight = false;
   // Each read takes a ticket; an answer older than the last applied one is dropped.
   #ticket = 0;
@@ -55,12 +57,22 @@ export class BroadcastStore {
    */
   watchStatus(): () => void {
     this.#watchers += 1;
+    if (this.#watchers === 1) {
+      // The engine's once-a-second numbers keep the screen current without asking.
+      this.#unsubscribe = this.#platform.subscribe((ev) => {
+        if (ev.kind === 'broadcast_stats') this.#apply(++this.#ticket, ev.status);
+      });
+    }
     if (this.#watchers === 1 && !this.#inFlight && this.#timer === null) void this.#poll();
     let stopped = false;
     return () => {
       if (stopped) return;
       stopped = true;
       this.#watchers -= 1;
+      if (this.#watchers === 0) {
+        this.#unsubscribe?.();
+        this.#unsubscribe = null;
+      }
       if (this.#watchers === 0 && this.#timer !== null) {
         this.#timers.clearTimeout(this.#timer);
         this.#timer = null;

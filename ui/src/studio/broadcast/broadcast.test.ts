@@ -69,7 +69,7 @@ describe('BroadcastStore status', () => {
     }
   }
 
-  it('polls every 2 s while watched, and stops when the screen goes', async () => {
+  it('reads the status while watched (a slow fallback poll), and stops when the screen goes', async () => {
     let viewers = 0;
     const platform = new FakePlatform().on('broadcast_status', () => ({ ...STATUS, viewers: viewers++ }));
     const timers = new Timers();
@@ -127,5 +127,19 @@ describe('BroadcastStore status', () => {
     const other = new BroadcastStore(refusing, new OverviewStore(refusing), new Timers());
     expect(await other.setRelay('ftp://x', 'secret')).toBe(false);
     expect(other.statusError?.code).toBe('invalid_input');
+  });
+
+  it('follows the engine\'s broadcast_stats events while watched, and stops listening after', async () => {
+    const platform = new FakePlatform().on('broadcast_status', () => ({ ...STATUS, viewers: 0 }));
+    const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
+    const stop = broadcast.watchStatus();
+    await settle();
+    expect(broadcast.status?.viewers).toBe(0);
+    platform.emit({ kind: 'broadcast_stats', status: { ...STATUS, viewers: 7 } });
+    expect(broadcast.status?.viewers).toBe(7);
+    expect(platform.count('broadcast_status')).toBe(1);
+    stop();
+    platform.emit({ kind: 'broadcast_stats', status: { ...STATUS, viewers: 9 } });
+    expect(broadcast.status?.viewers).toBe(7);
   });
 });
