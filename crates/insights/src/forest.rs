@@ -29,8 +29,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::propensity::{
-    AttendeeRow, CalibrationBin, FEATURES, MIN_BUYERS, MIN_ROWS, ModelQuality, PropensityError,
-    roc_auc,
+    AttendeeRow, FEATURES, MIN_BUYERS, MIN_ROWS, ModelQuality, PropensityError,
 };
 
 /// The layout version of a serialised [`Forest`]. Bump it whenever the layout or the meaning of
@@ -493,49 +492,6 @@ pub fn train_forest(
     let labels: Vec<bool> = holdout.iter().map(|r| r.bought == Some(true)).collect();
     Ok(ForestModel {
         forest,
-        quality: quality(&predicted, &labels, train_rows.len()),
+        quality: crate::propensity::holdout_quality(&predicted, &labels, train_rows.len()),
     })
-}
-
-/// AUC, Brier and calibration of held-out predictions, as `propensity::train` reports them.
-fn quality(predicted: &[f64], labels: &[bool], train_rows: usize) -> ModelQuality {
-    let outcome = |l: bool| f64::from(u8::from(l));
-    let brier = predicted
-        .iter()
-        .zip(labels)
-        .map(|(p, &l)| (p - outcome(l)).powi(2))
-        .sum::<f64>()
-        / predicted.len().max(1) as f64;
-    let calibration = (0..10)
-        .map(|b| {
-            let (from, to) = (b as f64 / 10.0, (b + 1) as f64 / 10.0);
-            let members: Vec<usize> = (0..predicted.len())
-                .filter(|&i| {
-                    predicted[i] >= from && (predicted[i] < to || (b == 9 && predicted[i] <= to))
-                })
-                .collect();
-            let count = members.len();
-            let mean = |f: &dyn Fn(usize) -> f64| {
-                if count == 0 {
-                    0.0
-                } else {
-                    members.iter().map(|&i| f(i)).sum::<f64>() / count as f64
-                }
-            };
-            CalibrationBin {
-                from,
-                to,
-                count,
-                predicted: mean(&|i| predicted[i]),
-                observed: mean(&|i| outcome(labels[i])),
-            }
-        })
-        .collect();
-    ModelQuality {
-        auc: roc_auc(predicted, labels),
-        brier,
-        calibration,
-        train_rows,
-        holdout_rows: predicted.len(),
-    }
 }

@@ -480,14 +480,24 @@ pub fn train(rows: &[AttendeeRow]) -> Result<PropensityModel, PropensityError> {
         .map(|r| model.probability(&r.features))
         .collect();
     let labels: Vec<bool> = holdout.iter().map(|r| r.bought == Some(true)).collect();
-    model.quality.auc = roc_auc(&predicted, &labels);
-    model.quality.brier = predicted
+    model.quality = holdout_quality(&predicted, &labels, train_rows.len());
+    Ok(model)
+}
+
+/// AUC, Brier and 10-bin calibration of held-out predictions (logistic and forest alike).
+pub(crate) fn holdout_quality(
+    predicted: &[f64],
+    labels: &[bool],
+    train_rows: usize,
+) -> ModelQuality {
+    let outcome = |l: bool| f64::from(u8::from(l));
+    let brier = predicted
         .iter()
-        .zip(&labels)
-        .map(|(p, &l)| (p - f64::from(u8::from(l))).powi(2))
+        .zip(labels)
+        .map(|(p, &l)| (p - outcome(l)).powi(2))
         .sum::<f64>()
-        / predicted.len() as f64;
-    model.quality.calibration = (0..10)
+        / predicted.len().max(1) as f64;
+    let calibration = (0..10)
         .map(|b| {
             let (from, to) = (b as f64 / 10.0, (b + 1) as f64 / 10.0);
             let members: Vec<usize> = (0..predicted.len())
@@ -508,9 +518,15 @@ pub fn train(rows: &[AttendeeRow]) -> Result<PropensityModel, PropensityError> {
                 to,
                 count,
                 predicted: mean(&|i| predicted[i]),
-                observed: mean(&|i| f64::from(u8::from(labels[i]))),
+                observed: mean(&|i| outcome(labels[i])),
             }
         })
         .collect();
-    Ok(model)
+    ModelQuality {
+        auc: roc_auc(predicted, labels),
+        brier,
+        calibration,
+        train_rows,
+        holdout_rows: predicted.len(),
+    }
 }

@@ -103,53 +103,31 @@ export class BroadcastStore {
 
   /** Turns "replace the live publisher" or the test card on or off. */
   async setBroadcast(change: 'replacePublisher' | 'testCard', on: boolean): Promise<boolean> {
-    if (this.setting !== null) return false;
-    this.setting = change;
     const args: SetBroadcast = { replacePublisher: null, testCard: null, uplinkKbps: null };
     args[change] = on;
-    const ticket = ++this.#ticket;
-    try {
-      this.#apply(ticket, await this.#platform.call('set_broadcast', args));
-      this.statusError = null;
-      return true;
-    } catch (err) {
-      this.statusError = toApiError(err);
-      return false;
-    } finally {
-      this.setting = null;
-    }
+    return this.#change(change, () => this.#platform.call('set_broadcast', args));
   }
 
   /** Sets the upload budget in kbit/s (null or 0 removes it). */
   async setUplink(kbps: number | null): Promise<boolean> {
-    return this.#change('uplink', { replacePublisher: null, testCard: null, uplinkKbps: kbps ?? 0 });
+    const args: SetBroadcast = { replacePublisher: null, testCard: null, uplinkKbps: kbps ?? 0 };
+    return this.#change('uplink', () => this.#platform.call('set_broadcast', args));
   }
 
   /** Starts (or replaces) the relay to an external WHIP server, or stops it with a null URL. */
   async setRelay(url: string | null, token: string | null): Promise<boolean> {
-    if (this.setting !== null) return false;
-    this.setting = 'relay';
-    const ticket = ++this.#ticket;
-    try {
-      const trimmed = url?.trim() ?? '';
-      const args = { url: trimmed === '' ? null : trimmed, token: token?.trim() ? token.trim() : null };
-      this.#apply(ticket, await this.#platform.call('set_relay', args));
-      this.statusError = null;
-      return true;
-    } catch (err) {
-      this.statusError = toApiError(err);
-      return false;
-    } finally {
-      this.setting = null;
-    }
+    const trimmed = url?.trim() ?? '';
+    const args = { url: trimmed === '' ? null : trimmed, token: token?.trim() ? token.trim() : null };
+    return this.#change('relay', () => this.#platform.call('set_relay', args));
   }
 
-  async #change(what: string, args: SetBroadcast): Promise<boolean> {
+  /** One setting change at a time; the answer is the new status, a refusal is kept as the error. */
+  async #change(what: string, call: () => Promise<BroadcastStatus>): Promise<boolean> {
     if (this.setting !== null) return false;
     this.setting = what;
     const ticket = ++this.#ticket;
     try {
-      this.#apply(ticket, await this.#platform.call('set_broadcast', args));
+      this.#apply(ticket, await call());
       this.statusError = null;
       return true;
     } catch (err) {
