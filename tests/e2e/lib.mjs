@@ -159,3 +159,15 @@ export async function serveWithBanner(args) {
 
 /** The Chromium flags WebRTC needs between pages and a server on loopback. */
 export const WEBRTC_LOOPBACK_ARGS = ['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'];
+
+/** Waits until `locator`'s text is `expected` (a timeout like any wait), then asserts it. */
+export async function waitForText(locator, expected, timeoutMs = 15_000) {
+  const started = Date.now();
+  let text = null;
+  while (Date.now() - started < timeoutMs) {
+    text = (await locator.count()) > 0 ? (await locator.first().innerText()).trim() : null;
+    if (text === expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (text !== expected) throw new Error(`expected ${JSON.stringify(expected)}, still ${JSON.stringify(text)} after ${timeoutMs} ms`);
+}

@@ -80,10 +80,10 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     route: 'insights',
-    badge: 'Coming soon',
+    badge: null,
     title: 'Insights',
     icon: 'insights',
-    summary: 'Understand attendance, engagement and sales across your past sessions.',
+    summary: 'See engagement live and after class: retention, every viewer’s score, reports, next courses and likely buyers.',
     plans: [
       'Attendance over time for each session.',
       'Chat, reactions and poll answers per minute of class.',

@@ -1,5 +1,5 @@
 /** The screens of the studio console. */
-export const ROUTES = ['home', 'broadcast', 'chat', 'polls', 'qa', 'offers', 'insights', 'team', 'settings'] as const;
+export const ROUTES = ['home', 'broadcast', 'chat', 'polls', 'qa', 'offers', 'insights', 'data', 'team', 'settings'] as const;
 export type Route = (typeof ROUTES)[number];
 
 /** The screens a TA (a moderator link) has: moderation, polls and Q&A; the first is the default. */
