@@ -68,14 +68,14 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     route: 'offers',
-    badge: 'Coming soon',
+    badge: null,
     title: 'Offers',
     icon: 'offers',
-    summary: 'Present your next course to the class at the right moment, with a clear price.',
+    summary: 'Put your next course on viewers’ pages at the right moment, test variants of it, and see which one sells.',
     plans: [
       'Show an offer for your next course on the viewer page.',
       'Try variants of an offer and compare how they do.',
-      'See views, clicks and purchases per session.',
+      'See views, clicks and purchases per variant.',
     ],
   },
   {

@@ -352,6 +352,11 @@ export function applyAck(view: RoomView, action: Action): void {
   }
   // Upvotes reach everyone as events; this only spares a viewer a second click in between.
   if (action.type === 'upvote' && !view.upvoted.includes(action.question)) view.upvoted.push(action.question);
+  // Exposures and clicks reach staff only: the ack is how a viewer's card learns they counted.
+  if ((action.type === 'offer_exposed' || action.type === 'offer_clicked') && view.offer?.offer === action.offer) {
+    if (action.type === 'offer_exposed') view.offer.exposed = true;
+    else view.offer.clicked = true;
+  }
 }
 
 function updatePoll(view: RoomView, id: PollId, change: (poll: PollView) => void): void {

@@ -4,7 +4,7 @@ import { BROWSER_KEY_STORAGE_NAME, browserKey, randomHex32 } from './browser-key
 import { buildHello, roomUrl, stopReasonFor } from './connection';
 import type { ChatMessage, Offer, Question, Recorded, RoomEvent, ServerMessage, Snapshot } from './protocol';
 import { isModeratorToken, RoomStore } from './room.svelte';
-import { applyEvent, isCorrect, sortedQuestions, viewFromWelcome } from './room-state';
+import { applyAck, applyEvent, isCorrect, sortedQuestions, viewFromWelcome } from './room-state';
 import { graphemeCount } from './text';
 
 class FakeSocket implements SocketLike {
@@ -450,6 +450,19 @@ describe('polls, Q&A and offers', () => {
       type: 'offer_dismissed', offer: 'o1', course_id: 'c1', viewer: 'v-ann', variant: 0, variant_name: 'A', counts: { shown: 1, exposures: 1, clicks: 0, dismissals: 1 },
     }));
     expect(viewer.offer).toBeNull();
+  });
+
+  it("marks a viewer's card seen and clicked when the room acknowledges them (staff-only events)", () => {
+    const viewer = viewFromWelcome(welcome(1));
+    viewer.offer = {
+      offer: 'o1', course_id: 'c1', variant: 1, variant_name: 'B', title: 'Next course', cta: 'Enrol', price_cents: 1000, currency: 'EUR',
+      discount_pct: 0, final_price_cents: 1000, checkout_url: 'https://example.test/?ref=x', exposed: false, clicked: false,
+    };
+    applyAck(viewer, { type: 'offer_exposed', offer: 'other', variant: 1 });
+    expect(viewer.offer.exposed).toBe(false);
+    applyAck(viewer, { type: 'offer_exposed', offer: 'o1', variant: 1 });
+    applyAck(viewer, { type: 'offer_clicked', offer: 'o1', variant: 1 });
+    expect(viewer.offer).toMatchObject({ exposed: true, clicked: true });
   });
 
   it('skips an event type this build does not know, keeping its seq', () => {
