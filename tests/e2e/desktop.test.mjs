@@ -44,7 +44,17 @@ async function textOf(selector) {
     script: 'const el = document.querySelector(arguments[0]); return el ? el.innerText : null;',
     args: [selector],
   });
-  if (text === null) throw new Error(`no element matches ${selector}`);
+  if (text === null) {
+    // Say what the window shows instead, and why a module may have failed to start.
+    const page = await wd('POST', `/session/${session}/execute/async`, {
+      script: `const done = arguments[arguments.length - 1];
+        const scripts = [...document.querySelectorAll('script[type=module]')].map((s) => s.src);
+        Promise.all(scripts.map((src) => import(src).then(() => 'ok', (e) => String(e && (e.stack || e.message) || e))))
+          .then((results) => done({ body: document.body.innerHTML.slice(0, 400), scripts, results }));`,
+      args: [],
+    }).catch((e) => ({ error: e.message }));
+    throw new Error(`no element matches ${selector}; the window shows ${JSON.stringify(page)}`);
+  }
   return text;
 }
 
