@@ -1,5 +1,5 @@
 // Headless Chromium against `lectern serve --demo --port 0 --no-test-card`: the instructor
-// starts a class, two students join and chat, the live panel follows them and recommends the
+// starts a class, two students join, chat, vote and react, the live panel follows them and recommends the
 // next courses; after the class the session page shows the same totals, exports the report,
 // a viewer's data and erases a viewer; the Data screen previews and imports purchases.
 import { test, before, after } from 'node:test';
@@ -49,6 +49,16 @@ async function say(page, text) {
 }
 
 /** The live panel's viewer rows as "name: chat". */
+/** A viewer's row (live panel or session page) as { polls, reactions }. */
+async function rowCounts(page, rowTestId, name) {
+  const row = page.getByTestId(rowTestId).filter({ hasText: name });
+  const prefix = rowTestId === 'live-viewer' ? 'live-viewer' : 'session-viewer';
+  return {
+    polls: (await row.getByTestId(`${prefix}-polls`).innerText()).trim(),
+    reactions: (await row.getByTestId(`${prefix}-reactions`).innerText()).trim(),
+  };
+}
+
 function liveViewers(page) {
   return page.locator('[data-testid="live-viewer"]').evaluateAll((rows) =>
     rows
@@ -70,11 +80,31 @@ test('the live panel follows the class: viewers, chat, alerts and the chart', as
   await say(ann, 'Can you repeat the last step?');
   await say(bob, 'Same question');
 
+  // A poll that Ann answers and Bob does not; Ann reacts twice, Bob once.
+  await studio.getByTestId('nav-polls').click();
+  await studio.getByTestId('poll-question').fill('Ready for the next step?');
+  const options = ['Yes', 'Not yet'];
+  while ((await studio.getByTestId('poll-option-input').count()) < options.length) await studio.getByTestId('poll-add-option').click();
+  for (const [i, option] of options.entries()) await studio.getByTestId('poll-option-input').nth(i).fill(option);
+  await studio.getByTestId('poll-create').click();
+  const poll = studio.getByTestId('staff-poll').filter({ hasText: 'Ready for the next step?' });
+  await poll.getByTestId('poll-open').click();
+  await ann.getByTestId('poll-option').filter({ hasText: 'Yes' }).click();
+  await ann.getByTestId('poll-voted').waitFor();
+  await ann.getByTestId('react-heart').click();
+  await ann.getByTestId('react-clap').click();
+  await bob.getByTestId('react-heart').click();
+
   await studio.getByTestId('nav-insights').click();
   await studio.getByTestId('live-panel').waitFor();
   await waitForText(studio.getByTestId('live-chat'), '3');
   await waitForText(studio.getByTestId('live-present'), '2');
   assert.deepEqual(await liveViewers(studio), ['<img src=x onerror=alert(1)>Bob: 1', 'Ann: 2']);
+  // Reactions are recorded per viewer (the room's staff-only `reactions_by`) within a second or two.
+  await waitForText(studio.getByTestId('live-viewer').filter({ hasText: 'Ann' }).getByTestId('live-viewer-reactions'), '2');
+  assert.deepEqual(await rowCounts(studio, 'live-viewer', 'Ann'), { polls: '1/1', reactions: '2' });
+  await waitForText(studio.getByTestId('live-viewer').filter({ hasText: 'Bob' }).getByTestId('live-viewer-reactions'), '1');
+  assert.deepEqual(await rowCounts(studio, 'live-viewer', 'Bob'), { polls: '0/1', reactions: '1' });
   // A viewer's name is text, never markup.
   assert.equal(await studio.locator('[data-testid="live-panel"] img').count(), 0);
   assert.match(await studio.getByTestId('live-alerts').innerText(), /Nothing needs your attention/);
@@ -124,6 +154,9 @@ test('after class the session page shows the same totals and exports the report'
   assert.equal(await studio.getByTestId('total-peak').innerText(), '2');
   assert.equal(await studio.getByTestId('session-viewer').count(), 2);
   assert.deepEqual((await studio.getByTestId('session-viewer-name').allInnerTexts()).sort(), ['<img src=x onerror=alert(1)>Bob', 'Ann']);
+  // Recomputed from the log after class: the same polls and reactions as the live panel showed.
+  assert.deepEqual(await rowCounts(studio, 'session-viewer', 'Ann'), { polls: '1/1', reactions: '2' });
+  assert.deepEqual(await rowCounts(studio, 'session-viewer', 'Bob'), { polls: '0/1', reactions: '1' });
   await studio.getByTestId('retention-chart').locator('canvas').first().waitFor();
   assert.match(await studio.getByTestId('retention-chart-summary').innerText(), /The audience peaked at 2 viewers/);
 

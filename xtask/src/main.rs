@@ -70,8 +70,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout being worked on. Read when xtask runs (`cargo run` sets CARGO_MANIFEST_DIR),
+/// not when it was compiled: with a target folder shared between clones, the binary built from
+/// another clone is reused, and its compile-time path would point at that clone.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
@@ -650,7 +656,12 @@ const BENCHES: &[(&str, &str, &str)] = &[
 
 fn bench(args: &[String]) -> Result {
     let names: Vec<&str> = BENCHES.iter().map(|(name, ..)| *name).collect();
-    let usage = || format!("usage: cargo xtask bench <{}> [-- options]", names.join("|"));
+    let usage = || {
+        format!(
+            "usage: cargo xtask bench <{}> [-- options]",
+            names.join("|")
+        )
+    };
     let what = args.first().map(String::as_str).ok_or_else(usage)?;
     let (_, package, example) = BENCHES
         .iter()
@@ -665,7 +676,12 @@ fn bench(args: &[String]) -> Result {
         example,
         "--",
     ];
-    cargo_args.extend(args.iter().skip(1).map(String::as_str).filter(|a| *a != "--"));
+    cargo_args.extend(
+        args.iter()
+            .skip(1)
+            .map(String::as_str)
+            .filter(|a| *a != "--"),
+    );
     if what == "room" {
         // The room benchmark drives a real `lectern serve` in another process.
         sh(&cargo(), &["build", "--release", "-p", "lectern-cli"])?;

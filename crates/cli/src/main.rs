@@ -265,7 +265,10 @@ async fn serve(
     options.broadcast.loopback_only = bind.is_loopback();
     options.broadcast.test_card = (demo || media.test_card) && !media.no_test_card;
     options.broadcast.publish_key = media.publish_key.clone();
-    options.broadcast.relay = media.relay.clone().map(|url| (url, media.relay_token.clone()));
+    options.broadcast.relay = media
+        .relay
+        .clone()
+        .map(|url| (url, media.relay_token.clone()));
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {

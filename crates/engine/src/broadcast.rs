@@ -227,7 +227,11 @@ impl Studio {
             self.set_test_card(true).await?;
         }
         if let Some((url, token)) = self.inner.options.broadcast.relay.clone() {
-            self.set_relay(SetRelay { url: Some(url), token }).await?;
+            self.set_relay(SetRelay {
+                url: Some(url),
+                token,
+            })
+            .await?;
         }
         Ok(())
     }

@@ -25,11 +25,11 @@ pub mod broadcast;
 pub mod catalog;
 pub mod data;
 pub mod engagement;
-pub mod moderators;
 mod error;
 pub mod experiments;
 pub mod live;
 pub mod models;
+pub mod moderators;
 pub mod privacy;
 mod studio;
 

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 #[test]
 fn bindings_are_fresh() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings/api.ts");
+    // The checkout the test runs in (cargo sets it at run time too), not the one it was built in.
+    let crate_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let path = PathBuf::from(crate_dir).join("../../ui/src/lib/bindings/api.ts");
     let generated = lectern_engine::api::typescript_bindings();
     if std::env::var_os("LECTERN_UPDATE_BINDINGS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -63,7 +63,9 @@ async fn a_class_gets_three_next_courses_with_reasons_and_a_ranked_list_of_likel
         first
             .buyers
             .iter()
-            .all(|b| (0.0..=1.0).contains(&b.probability) && !b.reasons.is_empty() && b.reasons.len() <= 3)
+            .all(|b| (0.0..=1.0).contains(&b.probability)
+                && !b.reasons.is_empty()
+                && b.reasons.len() <= 3)
     );
     assert!(first.model.auc > 0.6, "{:?}", first.model);
     assert!(first.model.summary.contains("AUC"));

@@ -355,6 +355,62 @@ fn a_ten_minute_class_by_hand() {
     );
 }
 
+/// The room writes `reactions_by` beside each second's `reactions_aggregated`: the minute keeps
+/// the aggregate, each viewer gets their own count, and the reactions part becomes measured.
+#[test]
+fn reactions_by_viewer_score_each_viewer_without_counting_the_minute_twice() {
+    let mut log = ten_minute_class();
+    let at = S + 8 * MIN;
+    let i = log
+        .iter()
+        .position(|r| r.kind == "reactions_aggregated")
+        .unwrap();
+    log.insert(
+        i + 1,
+        rec(at, None, json!({"type": "reactions_by", "second": 0, "viewers": [["ann", 3], ["bob", 1], ["prof", 2]]})),
+    );
+    let now = S + 10 * MIN;
+    let s = live_of(&log).snapshot(now);
+    assert_eq!(s, recompute(S, &read(&log), now));
+    let (ann, bob, cat) = (&s.viewers[0], &s.viewers[1], &s.viewers[2]);
+    assert_eq!((ann.reactions, bob.reactions, cat.reactions), (3, 1, 0));
+    assert_eq!(
+        s.viewers.len(),
+        3,
+        "the instructor's reactions are not the audience's"
+    );
+    assert_eq!(
+        s.minutes[8].reactions, 4,
+        "the minute counts the aggregate once"
+    );
+    assert_eq!(s.totals.reactions, 4);
+    // Ann: 3 reactions in 10 min = 0.3/min of the 0.5 cap -> 6 of 10; 67.5 + 6 = 73.5 of 100.
+    assert!(ann.score.reactions.measured);
+    assert_eq!(ann.score.reactions.points, 6.0);
+    assert_eq!(ann.score.total, 73.5);
+    // Ten points: 2 + 1 + 1 + 2 + 1.2 over five parts.
+    assert_eq!(ann.score.ten_point.total, 7.2);
+    // Bob: 1 in 8.5 min = 0.1176/min -> 2.353 points; 53 + 2.353 = 55.35 -> 55.4.
+    assert_eq!(bob.score.total, 55.4);
+    // Cat did not react: measured, and 0 of 10 (35.5 of 100).
+    assert!(cat.score.reactions.measured);
+    assert_eq!(cat.score.total, 35.5);
+    // An erased viewer's id in someone else's record is "erased": it counts for nobody.
+    let erased = json!({"event": {"type": "reactions_by", "second": 0, "viewers": [["erased", 2], ["ann", 1]]}});
+    assert_eq!(
+        EngagementEvent::from_record("reactions_by", None, S, &erased)
+            .unwrap()
+            .unwrap()
+            .activity,
+        Activity::ReactionsBy {
+            viewers: vec![("ann".into(), 1)]
+        }
+    );
+    // A `reactions_by` without its pairs is refused by code, like any record lacking a field.
+    let bad = json!({"event": {"type": "reactions_by", "second": 0, "viewers": [["ann"]]}});
+    assert!(EngagementEvent::from_record("reactions_by", None, S, &bad).is_err());
+}
+
 #[test]
 fn the_end_closes_presence_without_a_drop_off_and_later_events_are_ignored() {
     let mut log = ten_minute_class();
@@ -464,6 +520,7 @@ fn activity() -> impl Strategy<Value = Activity> {
         1 => who.clone().prop_map(|v| Activity::QuestionAsked { viewer: v.into() }),
         1 => who.clone().prop_map(|v| Activity::QuestionUpvoted { viewer: v.into() }),
         1 => (prop::option::of(who.clone()), 1u32..5).prop_map(|(v, count)| Activity::Reactions { viewer: v.map(str::to_owned), count }),
+        1 => prop::collection::vec((who.clone(), 1u32..4), 1..4).prop_map(|pairs| Activity::ReactionsBy { viewers: pairs.into_iter().map(|(v, n)| (v.to_owned(), n)).collect() }),
         1 => Just(Activity::OfferPushed { offer: "o".into() }),
         1 => who.clone().prop_map(|v| Activity::OfferExposed { viewer: v.into(), offer: "o".into(), variant: 0 }),
         1 => who.clone().prop_map(|v| Activity::OfferClicked { viewer: v.into(), offer: "o".into(), variant: 0 }),

@@ -18,10 +18,7 @@ async fn chromium_decodes_the_test_card() {
         .await
         .unwrap();
     let mut node = tokio::process::Command::new("node")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/whep-viewer.mjs"
-        ))
+        .arg(script("whep-viewer.mjs"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -68,10 +65,7 @@ async fn chromium_publishes_to_a_rust_viewer() {
     use lectern_media::TrackKind;
     let engine = MediaEngine::new(EngineConfig::loopback());
     let mut node = tokio::process::Command::new("node")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/whip-publisher.mjs"
-        ))
+        .arg(script("whip-publisher.mjs"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -124,4 +118,12 @@ async fn chromium_publishes_to_a_rust_viewer() {
     drop(stdin);
     let _ = tokio::time::timeout(Duration::from_secs(15), node.wait()).await;
     engine.shutdown().await;
+}
+
+/// A script beside this test, in the checkout the test runs in (cargo sets CARGO_MANIFEST_DIR at
+/// run time too; a test binary reused from another clone would carry that clone's path).
+fn script(name: &str) -> std::path::PathBuf {
+    let crate_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::PathBuf::from(crate_dir).join("tests").join(name)
 }

@@ -456,6 +456,14 @@ pub enum Event {
         /// Count per reaction, in the enum's order, zero counts left out.
         counts: Vec<(Reaction, u32)>,
     },
+    /// Who reacted during that second, and how often (staff only: engagement counts each
+    /// viewer's reactions; other viewers see only the aggregate).
+    ReactionsBy {
+        /// The start of that second (the same as its `reactions_aggregated`).
+        second: Timestamp,
+        /// Reactions per viewer, in id order.
+        viewers: Vec<(ViewerId, u32)>,
+    },
     /// The broadcast ended; the room accepts nothing more.
     BroadcastEnded,
     /// An offer was scheduled: every variant (staff only).
@@ -519,7 +527,8 @@ impl Event {
             | Event::OfferScheduled { .. }
             | Event::OfferPushed { .. }
             | Event::OfferExposed(_)
-            | Event::OfferClicked(_) => Audience::Staff,
+            | Event::OfferClicked(_)
+            | Event::ReactionsBy { .. } => Audience::Staff,
             Event::OfferShown { viewer, .. } => Audience::StaffAnd(viewer.clone()),
             Event::OfferDismissed(tally) => Audience::StaffAnd(tally.viewer.clone()),
             Event::ChatHeld { hold } => Audience::StaffAnd(hold.message.author.clone()),

@@ -178,6 +178,7 @@ struct ReactionWindow {
     second: Timestamp,
     counts: BTreeMap<Reaction, u32>,
     senders: BTreeSet<(ViewerId, Reaction)>,
+    per_viewer: BTreeMap<ViewerId, u32>,
 }
 
 /// The live room. See the crate docs.
@@ -520,7 +521,7 @@ impl Room {
                     });
                 }
             }
-            Event::ReactionsAggregated { .. } => {}
+            Event::ReactionsAggregated { .. } | Event::ReactionsBy { .. } => {}
             Event::PollCreated { poll } => {
                 s.last_poll = s.last_poll.max(poll.id.0);
                 s.polls.insert(poll.id, poll.clone());
@@ -755,6 +756,11 @@ impl Room {
             && window.second.plus_ms(limits::RATE_INTERVAL_MS) <= now
         {
             let counts = window.counts.iter().map(|(r, n)| (*r, *n)).collect();
+            let viewers = window
+                .per_viewer
+                .iter()
+                .map(|(v, n)| (v.clone(), *n))
+                .collect();
             let second = window.second;
             self.reactions = None;
             self.emit(
@@ -764,6 +770,7 @@ impl Room {
                 None,
                 Event::ReactionsAggregated { second, counts },
             );
+            self.emit(out, now, None, None, Event::ReactionsBy { second, viewers });
         }
         let due = self
             .state
@@ -1467,6 +1474,7 @@ impl Room {
                     second,
                     counts: BTreeMap::new(),
                     senders: BTreeSet::new(),
+                    per_viewer: BTreeMap::new(),
                 });
                 if !window.senders.insert((viewer.clone(), *reaction)) {
                     let next = window.second.plus_ms(limits::RATE_INTERVAL_MS);
@@ -1476,6 +1484,8 @@ impl Room {
                 }
                 let count = window.counts.entry(*reaction).or_insert(0);
                 *count = count.saturating_add(1);
+                let mine = window.per_viewer.entry(viewer.clone()).or_insert(0);
+                *mine = mine.saturating_add(1);
                 Ok(Outcome::Pending)
             }
             Action::EndBroadcast => {

@@ -19,11 +19,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use futures_util::SinkExt;
 use lectern_engine::live::{Delivery, LiveRoom};
 use lectern_room::{Audience, Input, MAX_FRAME_BYTES, Reply, Role, ViewerId, parse_client_frame};
 use serde::Deserialize;
 use serde_json::json;
-use futures_util::SinkExt;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::api::{AppState, Caller};

@@ -284,7 +284,12 @@ async fn the_event_socket_needs_the_key_and_carries_network_changes() {
     assert_eq!(network["lanOpen"], true);
     assert_eq!(network["bind"], format!("0.0.0.0:{port}"));
     // Media follows: new viewers get candidates on every interface, not only loopback.
-    assert!(h.studio.media().udp_addrs().contains(&"0.0.0.0:0".to_owned()));
+    assert!(
+        h.studio
+            .media()
+            .udp_addrs()
+            .contains(&"0.0.0.0:0".to_owned())
+    );
     let event = loop {
         let message = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await

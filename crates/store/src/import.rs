@@ -721,7 +721,14 @@ fn store_purchases(
     for (done, p) in rows.iter().enumerate() {
         let existing: Option<(String, String, i64, i64, String, Option<String>)> = select
             .query_row([&p.order_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .optional()?;
         let values = params![

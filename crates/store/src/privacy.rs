@@ -65,7 +65,8 @@ pub struct Erased {
     pub redacted: u64,
 }
 
-/// Replace every object member equal to `id` with `"erased"` and drop text-like members of
+/// Replace every object member equal to `id` with `"erased"` (engagement reads that id as
+/// nobody: `lectern_insights::engagement::ERASED_VIEWER`) and drop text-like members of
 /// that object. Returns whether anything changed.
 fn scrub(value: &mut Value, id: &str) -> bool {
     match value {

@@ -5,6 +5,10 @@ use serde_json::Value;
 
 use super::EngagementError;
 
+/// What an erased viewer's id becomes in other people's records (the store's erase path writes
+/// it): nobody, for engagement.
+pub const ERASED_VIEWER: &str = "erased";
+
 /// Something a participant did that engagement counts, at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementEvent {
@@ -76,6 +80,12 @@ pub enum Activity {
         viewer: Option<String>,
         /// How many.
         count: u32,
+    },
+    /// `reactions_by`: who reacted during one second (the room writes it beside that second's
+    /// `reactions_aggregated`, which already counted them for the minute).
+    ReactionsBy {
+        /// Reactions per viewer.
+        viewers: Vec<(String, u32)>,
     },
     /// `offer_pushed`: an offer went on screens.
     OfferPushed {
@@ -176,6 +186,25 @@ impl EngagementEvent {
                     viewer: actor.map(str::to_owned),
                     count,
                 }
+            }
+            "reactions_by" => {
+                let pairs = event
+                    .get("viewers")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| field.missing("viewers"))?;
+                let mut viewers = Vec::with_capacity(pairs.len());
+                for pair in pairs {
+                    let viewer = pair.get(0).and_then(Value::as_str);
+                    let n = pair.get(1).and_then(Value::as_u64);
+                    let (Some(viewer), Some(n)) = (viewer, n) else {
+                        return Err(field.missing("viewers"));
+                    };
+                    if viewer == ERASED_VIEWER {
+                        continue;
+                    }
+                    viewers.push((viewer.to_owned(), u32::try_from(n).unwrap_or(u32::MAX)));
+                }
+                Activity::ReactionsBy { viewers }
             }
             "offer_pushed" => Activity::OfferPushed {
                 offer: field.nested_string(&["offer", "spec", "id"])?,

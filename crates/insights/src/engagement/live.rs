@@ -244,6 +244,14 @@ impl LiveEngagement {
                     row.reactions = row.reactions.saturating_add(*count);
                 }
             },
+            Activity::ReactionsBy { viewers } => {
+                for (viewer, count) in viewers {
+                    if let Some(v) = self.audience(viewer, false) {
+                        v.reactions = v.reactions.saturating_add(*count);
+                        self.reactions_attributed = true;
+                    }
+                }
+            }
             Activity::OfferPushed { .. } => self.offers_pushed += 1,
             Activity::OfferExposed { viewer, .. } => {
                 if let Some(v) = self.audience(viewer, false) {

@@ -32,8 +32,9 @@
 //! `fraction = min(value / cap, 1)`, `total = 100 x sum(fraction x weight) / sum(weight)` over
 //! the parts that are measured, rounded to one decimal. A part is not measured when the class
 //! gave no way to earn it: polls when none was opened while the viewer was present; reactions
-//! when the log does not say whose they were, which is the case for the room today
-//! (`reactions_aggregated` carries counts per second, no viewer). The ten-point view shows the
+//! when the log does not say whose they were (logs written before the room recorded
+//! `reactions_by`, the staff-only record of who reacted in each second beside the public
+//! `reactions_aggregated`). The ten-point view shows the
 //! same parts as BigBlueButton's dashboard does, 2 points each (`2 x fraction`), with a total
 //! out of 10 rescaled over the measured parts.
 //!
@@ -89,8 +90,6 @@
 //! - `report.rs`: the class report (HTML and CSV).
 //!
 //! Not yet:
-//! - per-viewer reactions from live classes: the room's `reactions_aggregated` has no viewer
-//!   (the part is reported as not measured until the room records who reacted);
 //! - purchases: the room's vocabulary has no purchase event (sales are in the `purchases` table
 //!   with a `ref_code`); joining them is the caller's;
 //! - ts-rs bindings of the output types (the UI reads them as JSON, snake_case).
@@ -103,7 +102,7 @@ mod score;
 mod snapshot;
 mod trend;
 
-pub use event::{Activity, EngagementEvent};
+pub use event::{Activity, ERASED_VIEWER, EngagementEvent};
 pub use live::LiveEngagement;
 pub use recompute::recompute;
 pub use report::{ClassReport, MIN_GROUP, ReportMeta, class_report};

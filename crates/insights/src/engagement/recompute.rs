@@ -194,6 +194,14 @@ pub fn recompute(
                 }
                 None => row.reactions = row.reactions.saturating_add(*count),
             },
+            Activity::ReactionsBy { viewers } => {
+                for (viewer, count) in viewers {
+                    if let Some(v) = audience!(viewer, false) {
+                        v.reactions = v.reactions.saturating_add(*count);
+                        reactions_attributed = true;
+                    }
+                }
+            }
             Activity::OfferPushed { .. } => offers_pushed += 1,
             Activity::OfferExposed { viewer, .. } => {
                 if let Some(v) = audience!(viewer, false) {

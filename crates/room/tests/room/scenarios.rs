@@ -1,7 +1,9 @@
 //! Scenario tests: a script of (time, input) steps, the emitted outputs as a snapshot.
 
 use expect_test::expect;
-use lectern_room::{Action, Input, PollId, PollSpec, QuestionId, Reaction, Role, Timestamp};
+use lectern_room::{
+    Action, Audience, Event, Input, PollId, PollSpec, QuestionId, Reaction, Role, Timestamp,
+};
 
 use super::harness::{act, act_as, chat, class, id, join, join_from};
 
@@ -1152,9 +1154,24 @@ fn reactions_are_aggregated_once_per_second_of_activity() {
     expect![[r#"
         @1400 -> ada rejected rate_limited {"retry_after_ms":600}
         @2000 room: {"type":"reactions_aggregated","second":1000,"counts":[["heart",2],["clap",1]]}
+        @2000 room: {"type":"reactions_by","second":1000,"viewers":[["ada",1],["prof",1],["ta",1]]}
         @6300 room: {"type":"reactions_aggregated","second":5000,"counts":[["laugh",1]]}
+        @6300 room: {"type":"reactions_by","second":5000,"viewers":[["ada",1]]}
         @6300 ada: {"type":"chat_sent","message":{"id":1,"author":"ada","name":"Ada","role":"viewer","text":"the next input flushes too","sent_at":6300}}
     "#]].assert_eq(&s.finish());
+    // Everyone sees the counts; only staff see who reacted.
+    let counts = Event::ReactionsAggregated {
+        second: Timestamp(0),
+        counts: vec![],
+    };
+    let by = Event::ReactionsBy {
+        second: Timestamp(0),
+        viewers: vec![(id("ada"), 1)],
+    };
+    assert_eq!(
+        (counts.audience(), by.audience()),
+        (Audience::Everyone, Audience::Staff)
+    );
 }
 
 #[test]

@@ -324,6 +324,8 @@ export type RoomEvent =
   | { type: 'question_dismissed'; question: QuestionId; asker: ViewerId }
   | { type: 'question_highlighted'; question: QuestionId | null }
   | { type: 'reactions_aggregated'; second: Timestamp; counts: [Reaction, number][] }
+  /** Staff only: who reacted during that second (engagement counts it; the room view does not). */
+  | { type: 'reactions_by'; second: Timestamp; viewers: [ViewerId, number][] }
   | { type: 'broadcast_ended' }
   | { type: 'offer_scheduled'; offer: Offer }
   | { type: 'offer_pushed'; offer: Offer }

@@ -323,6 +323,9 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     case 'reactions_aggregated':
       view.reactions = { second: ev.second, counts: ev.counts };
       break;
+    case 'reactions_by':
+      // Counted by the studio's engagement from the log; nothing on screen changes.
+      break;
     case 'broadcast_ended':
       view.ended = true;
       if (view.poll?.state === 'open') view.poll.state = 'closed';
