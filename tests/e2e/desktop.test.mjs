@@ -11,6 +11,7 @@ let driver;
 let driverUrl;
 let session;
 let startedAt;
+let dbPath;
 
 async function wd(method, path, body) {
   const response = await fetch(driverUrl + path, {
@@ -86,6 +87,7 @@ function memoryMiB(rootPid) {
 before(async () => {
   const dir = tempDir('lectern-desktop-');
   const db = join(dir, 'demo.sqlite');
+  dbPath = db;
   execFileSync(required('LECTERN_BIN'), ['demo', '--db', db], { stdio: 'ignore' });
   const port = await freePort();
   const nativePort = await freePort();
@@ -110,9 +112,32 @@ before(async () => {
   session = created.sessionId;
 });
 
+/** Pids of the app started for this file (its --db path is unique). */
+function appPids() {
+  try {
+    return execFileSync('pgrep', ['-f', `--db ${dbPath}`]).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
   driver?.kill();
+  // Closing the session should end the app; if it lingers (it holds this runner's stderr, so the
+  // runner would never exit), end it: TERM, then KILL.
+  for (const signal of ['SIGTERM', 'SIGKILL']) {
+    const deadline = Date.now() + 5_000;
+    while (appPids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const left = appPids();
+    if (left.length === 0) break;
+    console.log(`desktop: the app (${left.join(', ')}) outlived its session; sending ${signal}`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, signal);
+      } catch {}
+    }
+  }
 });
 
 test('the window opens on the home screen with the school name read from SQLite', async () => {
