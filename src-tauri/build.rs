@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "moderator_links",
     "revoke_moderator_link",
     "offer_results",
+    "plan_experiment",
+    "record_sale",
     "catalog",
     "preview_import",
     "import_data",

@@ -6,9 +6,11 @@ use lectern_engine::api::{
 };
 use lectern_engine::broadcast::SetRelay;
 use lectern_engine::catalog::Course;
-use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
+use lectern_engine::data::{
+    ImportCheck, ImportDone, ImportFile, RecordSale, SalesFeed, SetSalesFeed,
+};
 use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
-use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
+use lectern_engine::experiments::{ExperimentPlan, OfferResults, OfferResultsArgs, PlanArgs};
 use lectern_engine::models::{AudienceRef, LikelyBuyers, NextCourse};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
@@ -115,6 +117,22 @@ pub async fn offer_results(
     args: OfferResultsArgs,
 ) -> Result<OfferResults, ApiError> {
     studio.offer_results(args).await
+}
+
+#[tauri::command]
+pub async fn plan_experiment(
+    studio: State<'_, Studio>,
+    args: PlanArgs,
+) -> Result<ExperimentPlan, ApiError> {
+    studio.plan_experiment(args).await
+}
+
+#[tauri::command]
+pub async fn record_sale(
+    studio: State<'_, Studio>,
+    args: RecordSale,
+) -> Result<ImportDone, ApiError> {
+    studio.record_sale(args).await
 }
 
 #[tauri::command]

@@ -107,6 +107,8 @@ fn main() -> anyhow::Result<()> {
             commands::moderator_links,
             commands::revoke_moderator_link,
             commands::offer_results,
+            commands::plan_experiment,
+            commands::record_sale,
             commands::catalog,
             commands::preview_import,
             commands::import_data,

@@ -258,6 +258,8 @@ commands! {
     moderator_links(NoArgs) -> Vec<crate::moderators::ModeratorLinkInfo>;
     revoke_moderator_link(crate::moderators::RevokeModeratorLink) -> Vec<crate::moderators::ModeratorLinkInfo>;
     offer_results(crate::experiments::OfferResultsArgs) -> crate::experiments::OfferResults;
+    plan_experiment(crate::experiments::PlanArgs) -> crate::experiments::ExperimentPlan;
+    record_sale(crate::data::RecordSale) -> crate::data::ImportDone;
     catalog(NoArgs) -> Vec<crate::catalog::Course>;
     preview_import(crate::data::ImportFile) -> crate::data::ImportCheck;
     import_data(crate::data::ImportFile) -> crate::data::ImportDone;
@@ -307,6 +309,11 @@ pub fn typescript_bindings() -> String {
         crate::experiments::OfferResultsArgs::decl(&cfg),
         crate::experiments::VariantResult::decl(&cfg),
         crate::experiments::OfferResults::decl(&cfg),
+        crate::experiments::RevenueResult::decl(&cfg),
+        crate::experiments::HistoryPoint::decl(&cfg),
+        crate::experiments::PlanArgs::decl(&cfg),
+        crate::experiments::ExperimentPlan::decl(&cfg),
+        crate::data::RecordSale::decl(&cfg),
         crate::catalog::Course::decl(&cfg),
         crate::data::DataKind::decl(&cfg),
         crate::data::ImportFile::decl(&cfg),

@@ -243,7 +243,81 @@ pub fn json_feed_to_csv(text: &str) -> Result<String, ApiError> {
     Ok(csv)
 }
 
+/// One sale entered by hand ("mark as bought"): the same checks and the same idempotence (by
+/// order id) as a purchases file, because it goes through the same import.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordSale {
+    /// The shop's order id.
+    pub order_id: String,
+    /// The course bought.
+    pub course_id: String,
+    /// What was paid, as written on the order ("49.00").
+    pub amount: String,
+    /// ISO 4217 code ("EUR").
+    pub currency: String,
+    /// When (a date or an RFC 3339 time); now when absent.
+    pub date: Option<String>,
+    /// The checkout link's reference code (`<offer>.<variant>.<viewer>`), for attribution.
+    pub ref_code: Option<String>,
+    /// The learner's id; the viewer of the reference code when absent.
+    pub learner: Option<String>,
+}
+
+/// The one-row purchases file of a hand-entered sale.
+pub fn sale_to_csv(sale: &RecordSale, now_ms: i64) -> Result<String, ApiError> {
+    let ref_code = sale
+        .ref_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let learner = match sale
+        .learner
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(learner) => learner.to_owned(),
+        None => match ref_code.and_then(|r| r.rsplit_once('.')) {
+            Some((_, viewer)) if !viewer.is_empty() => viewer.to_owned(),
+            _ => {
+                return Err(ApiError::invalid(
+                    "name the learner, or give the reference code from the checkout link",
+                ));
+            }
+        },
+    };
+    let date = sale
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| lectern_store::format_utc(now_ms), str::to_owned);
+    let row = serde_json::json!([{
+        "order_id": sale.order_id.trim(),
+        "learner": learner,
+        "course": sale.course_id.trim(),
+        "date": date,
+        "amount": sale.amount.trim(),
+        "currency": sale.currency.trim(),
+        "ref": ref_code,
+    }]);
+    json_feed_to_csv(&row.to_string())
+}
+
 impl Studio {
+    /// Record one sale by hand ("mark as bought"): checked and stored like a purchases file's row
+    /// (a typed row error when it is wrong, nothing written; the same order id again changes
+    /// nothing).
+    pub async fn record_sale(&self, args: RecordSale) -> Result<ImportDone, ApiError> {
+        let text = sale_to_csv(&args, crate::studio::now_ms())?;
+        self.import_data(ImportFile {
+            kind: DataKind::Purchases,
+            text,
+        })
+        .await
+    }
+
     /// Check a file without writing anything.
     pub async fn preview_import(&self, args: ImportFile) -> Result<ImportCheck, ApiError> {
         check_size(&args.text)?;

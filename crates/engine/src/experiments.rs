@@ -12,13 +12,23 @@
 //! session and analysed per session: each session is one unit whose value is its conversion
 //! rate (exposed viewers who bought / exposed viewers), as a mean metric.
 //!
-//! Not yet: matching purchases by a consented email when the reference code is missing; a
-//! revenue-per-viewer test beside the conversion test (revenue is reported, not tested); the
-//! planner on this screen.
+//! **Revenue.** Beside the conversion test, revenue per unit (what exposed viewers paid within
+//! the window, zero for those who did not buy; per session for timing experiments) is tested as
+//! a mean metric with the same engine.
+//!
+//! **History.** The cumulative rate of each variant at up to [`HISTORY_POINTS`] moments between
+//! the first exposure and the last change (exposures when they happened, conversions when the
+//! purchase was made), so the screen can draw how the reading moved during and after class.
+//!
+//! **Planner.** [`Studio::plan_experiment`]: how many classes of a given size a lift needs.
+//!
+//! Not yet: matching purchases by a consented email when the reference code is missing.
 
 use std::collections::{BTreeMap, HashMap};
 
-use lectern_insights::stats::{AbInput, AbOutput, ArmInput, Verdict, analyze_ab};
+use lectern_insights::stats::{
+    AbInput, AbOutput, ArmInput, PlanInput, Verdict, analyze_ab, plan_classes, wilson_interval,
+};
 use lectern_room::{Event, Recorded};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -27,6 +37,8 @@ use crate::{ApiError, ErrorCode, Studio};
 
 /// Days after an exposure in which a purchase counts, by default.
 pub const DEFAULT_WINDOW_DAYS: u32 = 7;
+/// Most moments in a results history.
+pub const HISTORY_POINTS: usize = 40;
 const DAY_MS: i64 = 86_400_000;
 
 /// Which experiment to read.
@@ -71,6 +83,43 @@ pub struct VariantResult {
     pub verdict: Option<String>,
     /// The verdict in words.
     pub summary: String,
+    /// Revenue per unit against control.
+    pub revenue: RevenueResult,
+}
+
+/// The revenue test of one variant against control: revenue per unit, as a mean metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RevenueResult {
+    /// Mean revenue per unit, in cents (`null` with no units).
+    pub per_unit_cents: Option<f64>,
+    /// Relative lift of revenue per unit against control (variants only).
+    pub lift: Option<f64>,
+    /// Its sequential (peeking-safe) interval.
+    pub lift_ci: Option<[f64; 2]>,
+    /// Bayesian chance the variant brings more revenue per unit.
+    pub chance_to_win: Option<f64>,
+    /// As for conversions.
+    pub verdict: Option<String>,
+    /// The reading in words.
+    pub summary: String,
+}
+
+/// Each variant's cumulative numbers at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPoint {
+    /// When, in milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    /// Exposed viewers so far, per variant (control first).
+    pub exposed: Vec<u64>,
+    /// Converted viewers so far, per variant.
+    pub converted: Vec<u64>,
+    /// The rate so far, per variant (`null` before an exposure).
+    pub rate: Vec<Option<f64>>,
+    /// Its 95% Wilson interval, per variant.
+    pub rate_ci: Vec<Option<[f64; 2]>>,
 }
 
 /// An experiment's results.
@@ -94,6 +143,43 @@ pub struct OfferResults {
     /// The full analysis (`lectern stats ab` output), for export.
     #[ts(type = "unknown")]
     pub analysis: Option<serde_json::Value>,
+    /// The revenue analysis (`lectern stats ab` output, mean metric), for export.
+    #[ts(type = "unknown")]
+    pub revenue_analysis: Option<serde_json::Value>,
+    /// How the rates moved (viewer-randomised experiments; empty for timing ones).
+    pub history: Vec<HistoryPoint>,
+}
+
+/// What the planner needs.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanArgs {
+    /// Control's expected conversion rate (0 to 1, exclusive).
+    pub baseline_rate: f64,
+    /// The smallest relative lift worth detecting (0.2 = 20%).
+    pub relative_lift: f64,
+    /// Exposed viewers one class brings.
+    #[ts(type = "number")]
+    pub class_size: u64,
+    /// Traffic weights, control first (default: two equal arms).
+    pub weights: Option<Vec<f64>>,
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperimentPlan {
+    /// Exposed viewers needed across all variants.
+    #[ts(type = "number")]
+    pub units_needed: u64,
+    /// Classes of that size.
+    #[ts(type = "number")]
+    pub classes: u64,
+    /// Viewers each variant needs.
+    #[ts(type = "number[]")]
+    pub units_per_arm: Vec<u64>,
+    /// The plan in words.
+    pub summary: String,
 }
 
 #[derive(Default)]
@@ -278,6 +364,7 @@ impl Studio {
             .await?;
         let window_ms = i64::from(window_days) * DAY_MS;
         let mut bought: HashMap<String, i64> = HashMap::new();
+        let mut bought_at: HashMap<String, i64> = HashMap::new();
         for (code, at, amount) in purchases {
             let Some((offer, viewer)) = parse_ref(&code) else {
                 continue;
@@ -290,6 +377,8 @@ impl Studio {
             };
             if at >= exposure.at_ms && at - exposure.at_ms <= window_ms {
                 *bought.entry(viewer.to_owned()).or_default() += amount;
+                let first = bought_at.entry(viewer.to_owned()).or_insert(at);
+                *first = (*first).min(at);
             }
         }
 
@@ -298,8 +387,12 @@ impl Studio {
         let mut clicked = vec![0u64; arms];
         let mut converted = vec![0u64; arms];
         let mut revenue = vec![0i64; arms];
-        // Per session, per arm: (exposed, converted), for timing experiments.
-        let mut per_session: BTreeMap<i64, (usize, u64, u64)> = BTreeMap::new();
+        // Per session, per arm: (exposed, converted, revenue), for timing experiments.
+        let mut per_session: BTreeMap<i64, (usize, u64, u64, i64)> = BTreeMap::new();
+        // Revenue per viewer, per arm: (n, sum, sum of squares), in cents.
+        let mut revenue_moments = vec![(0f64, 0f64, 0f64); arms];
+        // (time, arm, exposure or conversion), for the history.
+        let mut changes: Vec<(i64, usize, bool)> = Vec::new();
         for (viewer, e) in &exposures {
             let arm = if pushed.timing {
                 pushed
@@ -315,16 +408,24 @@ impl Studio {
             let paid = bought.get(viewer).copied();
             converted[arm] += u64::from(paid.is_some());
             revenue[arm] += paid.unwrap_or(0);
-            let s = per_session.entry(e.session).or_insert((arm, 0, 0));
+            let cents = paid.unwrap_or(0) as f64;
+            let m = &mut revenue_moments[arm];
+            *m = (m.0 + 1.0, m.1 + cents, m.2 + cents * cents);
+            let s = per_session.entry(e.session).or_insert((arm, 0, 0, 0));
             s.1 += 1;
             s.2 += u64::from(paid.is_some());
+            s.3 += paid.unwrap_or(0);
+            changes.push((e.at_ms, arm, false));
+            if let Some(at) = bought_at.get(viewer) {
+                changes.push((*at, arm, true));
+            }
         }
         let sessions = pushed.offers.len() as u64;
         let (input, units) = if pushed.timing {
             let mut n = vec![0u64; arms];
             let mut sum = vec![0f64; arms];
             let mut squares = vec![0f64; arms];
-            for (arm, seen, bought) in per_session.values() {
+            for (arm, seen, bought, _) in per_session.values() {
                 let rate = *bought as f64 / *seen as f64;
                 n[*arm] += 1;
                 sum[*arm] += rate;
@@ -353,6 +454,37 @@ impl Studio {
             ("binomial", (arms_in, exposed.clone()))
         };
         let (arms_in, units) = units_pair(input, units);
+        // Revenue per unit: per viewer, or per session (revenue per exposed viewer) for timing.
+        if pushed.timing {
+            revenue_moments = vec![(0.0, 0.0, 0.0); arms];
+            for (arm, seen, _, cents) in per_session.values() {
+                let per_viewer = *cents as f64 / *seen as f64;
+                let m = &mut revenue_moments[*arm];
+                *m = (m.0 + 1.0, m.1 + per_viewer, m.2 + per_viewer * per_viewer);
+            }
+        }
+        let revenue_analysis: Option<AbOutput> = analyze_ab(AbInput {
+            metric: "mean".to_owned(),
+            alpha: 0.05,
+            weights: Some(pushed.weights.clone()),
+            sequential_tuning: 5000.0,
+            prior: None,
+            arms: (0..arms)
+                .map(|i| ArmInput {
+                    name: pushed.names[i].clone(),
+                    n: revenue_moments[i].0,
+                    conversions: None,
+                    sum: Some(revenue_moments[i].1),
+                    sum_squares: Some(revenue_moments[i].2),
+                })
+                .collect(),
+        })
+        .ok();
+        let history = if pushed.timing {
+            Vec::new()
+        } else {
+            history_of(changes, arms)
+        };
         let analysis: Option<AbOutput> = analyze_ab(AbInput {
             metric: arms_in.0.to_owned(),
             alpha: 0.05,
@@ -385,6 +517,27 @@ impl Studio {
                     None if i == 0 => format!("{name} is the control"),
                     None => format!("{name}: nobody has seen it yet"),
                 };
+                let revenue_arm = revenue_analysis.as_ref().and_then(|a| a.arms.get(i));
+                let revenue_versus = revenue_arm.and_then(|a| a.versus.as_ref());
+                let revenue_lift = revenue_versus.and_then(|v| v.relative);
+                let revenue_verdict = revenue_versus.map(|v| v.verdict);
+                let revenue_reading = RevenueResult {
+                    per_unit_cents: revenue_arm.and_then(|a| a.mean),
+                    lift: revenue_lift.map(|r| r.estimate),
+                    lift_ci: revenue_lift.map(|r| r.sequential.ci),
+                    chance_to_win: revenue_lift.map(|r| r.bayes.chance_to_win),
+                    verdict: revenue_verdict.and_then(verdict_code),
+                    summary: match revenue_verdict {
+                        Some(verdict) => revenue_summary(
+                            name,
+                            verdict,
+                            revenue_lift.map(|r| r.estimate),
+                            revenue_lift.map(|r| r.bayes.chance_to_win),
+                        ),
+                        None if i == 0 => format!("{name} is the control"),
+                        None => format!("{name}: nobody has seen it yet"),
+                    },
+                };
                 VariantResult {
                     name: name.clone(),
                     weight: pushed.weights[i],
@@ -398,12 +551,9 @@ impl Studio {
                     lift: relative.map(|r| r.estimate),
                     lift_ci: relative.map(|r| r.sequential.ci),
                     chance_to_win: relative.map(|r| r.bayes.chance_to_win),
-                    verdict: verdict.and_then(|v| {
-                        serde_json::to_value(v)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                    }),
+                    verdict: verdict.and_then(verdict_code),
                     summary,
+                    revenue: revenue_reading,
                 }
             })
             .collect();
@@ -416,8 +566,171 @@ impl Studio {
             variants,
             srm_p_value: analysis.as_ref().map(|a| a.srm_p_value),
             analysis: analysis.and_then(|a| serde_json::to_value(a).ok()),
+            revenue_analysis: revenue_analysis.and_then(|a| serde_json::to_value(a).ok()),
+            history,
         })
     }
+
+    /// How many classes of `class_size` exposed viewers an experiment needs to detect
+    /// `relative_lift` on `baseline_rate` (5% two-sided, 80% power, the fixed-horizon test of the
+    /// relative lift; the sequential test that the results screen reads needs somewhat more).
+    pub async fn plan_experiment(&self, args: PlanArgs) -> Result<ExperimentPlan, ApiError> {
+        plan(&args)
+    }
+}
+
+/// The planner, without a school.
+pub fn plan(args: &PlanArgs) -> Result<ExperimentPlan, ApiError> {
+    if !(args.baseline_rate > 0.0 && args.baseline_rate < 1.0) {
+        return Err(ApiError::invalid(
+            "the control's rate must be above 0% and below 100%",
+        ));
+    }
+    if !(args.relative_lift > 0.0 && args.relative_lift <= 10.0) {
+        return Err(ApiError::invalid(
+            "the lift to detect must be above 0% and at most 1000%",
+        ));
+    }
+    if !(1..=1_000_000).contains(&args.class_size) {
+        return Err(ApiError::invalid("a class brings 1 to 1,000,000 viewers"));
+    }
+    if args.baseline_rate * (1.0 + args.relative_lift) >= 1.0 {
+        return Err(ApiError::invalid(
+            "that lift would take the rate to 100% or more",
+        ));
+    }
+    let plan = plan_classes(&PlanInput {
+        metric: "binomial".to_owned(),
+        baseline_mean: args.baseline_rate,
+        baseline_sd: None,
+        relative_lift: args.relative_lift,
+        alpha: 0.05,
+        power: 0.8,
+        class_size: args.class_size,
+        weights: args.weights.clone(),
+    })
+    .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let summary = format!(
+        "To detect a {}% lift on a {}% rate, about {} exposed viewers are needed: {} {} of {}.",
+        fmt_pct(args.relative_lift),
+        fmt_pct(args.baseline_rate),
+        thousands(plan.units_needed),
+        thousands(plan.classes),
+        if plan.classes == 1 {
+            "class"
+        } else {
+            "classes"
+        },
+        thousands(args.class_size),
+    );
+    Ok(ExperimentPlan {
+        units_needed: plan.units_needed,
+        classes: plan.classes,
+        units_per_arm: plan.units_per_arm,
+        summary,
+    })
+}
+
+fn fmt_pct(x: f64) -> String {
+    let p = x * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}")
+    } else {
+        format!("{p:.1}")
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn verdict_code(v: Verdict) -> Option<String> {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+fn revenue_summary(name: &str, verdict: Verdict, lift: Option<f64>, chance: Option<f64>) -> String {
+    let diff = match lift {
+        Some(l) => format!(
+            "{name} brings {}% {} revenue per viewer",
+            pct(l.abs()),
+            if l >= 0.0 { "more" } else { "less" }
+        ),
+        None => format!("{name} has no revenue difference to read yet"),
+    };
+    let chance = chance
+        .map(|c| format!("{:.0}% chance it brings more", c * 100.0))
+        .unwrap_or_default();
+    let reading = match verdict {
+        Verdict::NotEnoughData => "not enough data yet for a verdict",
+        Verdict::SampleRatioMismatch => {
+            "traffic does not match the weights: check the setup before trusting this"
+        }
+        Verdict::VariantBetter => "the sequential test says it is better: you can stop",
+        Verdict::ControlBetter => "the sequential test says it is worse: you can stop",
+        Verdict::KeepGoing => "the sequential test says keep going",
+    };
+    [diff, chance, reading.to_owned()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Cumulative rates at up to [`HISTORY_POINTS`] evenly spaced moments from the first change to
+/// the last (the last point is always the final state).
+fn history_of(mut changes: Vec<(i64, usize, bool)>, arms: usize) -> Vec<HistoryPoint> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    changes.sort_unstable();
+    let first = changes[0].0;
+    let last = changes[changes.len() - 1].0;
+    let steps = if last == first { 1 } else { HISTORY_POINTS };
+    let span = (last - first) as f64;
+    let mut exposed = vec![0u64; arms];
+    let mut converted = vec![0u64; arms];
+    let mut points = Vec::with_capacity(steps);
+    let mut next = changes.iter().peekable();
+    for step in 1..=steps {
+        let at = if step == steps {
+            last
+        } else {
+            first + (span * step as f64 / steps as f64) as i64
+        };
+        while let Some(&&(t, arm, conversion)) = next.peek() {
+            if t > at {
+                break;
+            }
+            if conversion {
+                converted[arm] += 1;
+            } else {
+                exposed[arm] += 1;
+            }
+            next.next();
+        }
+        points.push(HistoryPoint {
+            at_ms: at,
+            exposed: exposed.clone(),
+            converted: converted.clone(),
+            rate: (0..arms)
+                .map(|i| (exposed[i] > 0).then(|| converted[i] as f64 / exposed[i] as f64))
+                .collect(),
+            rate_ci: (0..arms)
+                .map(|i| wilson_interval(converted[i].min(exposed[i]), exposed[i], 0.05))
+                .collect(),
+        });
+    }
+    points
 }
 
 #[allow(clippy::type_complexity)]

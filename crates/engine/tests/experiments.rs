@@ -218,6 +218,98 @@ async fn exposed_viewers_who_buy_within_the_window_are_the_conversions() {
     assert!(b.summary.starts_with("B converts"), "{}", b.summary);
     assert!(results.srm_p_value.unwrap() > 0.001, "a 50/50 hash split");
 
+    // Revenue per exposed viewer, tested beside the conversions: every buyer paid 39.00.
+    let per_unit: Vec<f64> = (0..2)
+        .map(|i| converted[i] as f64 * 3900.0 / exposed[i] as f64)
+        .collect();
+    for (i, v) in results.variants.iter().enumerate() {
+        assert!(
+            (v.revenue.per_unit_cents.unwrap() - per_unit[i]).abs() < 1e-9,
+            "{v:?}"
+        );
+    }
+    let lift = b.revenue.lift.expect("a revenue lift for B");
+    assert!(
+        (lift - (per_unit[1] / per_unit[0] - 1.0)).abs() < 1e-9,
+        "{lift}"
+    );
+    let [lo, hi] = b.revenue.lift_ci.unwrap();
+    assert!(lo < lift && lift < hi);
+    assert!(
+        b.revenue.summary.starts_with("B brings"),
+        "{}",
+        b.revenue.summary
+    );
+    assert!(results.revenue_analysis.is_some());
+
+    // The history ends on the final counts, never goes back, and has at most 40 moments.
+    let history = &results.history;
+    assert!(
+        !history.is_empty() && history.len() <= 40,
+        "{}",
+        history.len()
+    );
+    let last = history.last().unwrap();
+    assert_eq!(last.exposed, exposed.to_vec());
+    assert_eq!(last.converted, converted.to_vec());
+    for pair in history.windows(2) {
+        assert!(pair[0].at_ms <= pair[1].at_ms);
+        for i in 0..2 {
+            assert!(pair[0].exposed[i] <= pair[1].exposed[i]);
+            assert!(pair[0].converted[i] <= pair[1].converted[i]);
+        }
+    }
+    // Everyone was exposed before anyone bought (purchases came an hour later): a moment exists
+    // with every exposure and no conversion yet.
+    assert!(
+        history
+            .iter()
+            .any(|p| p.exposed == exposed.to_vec() && p.converted == vec![0, 0]),
+        "{history:?}"
+    );
+
+    // "Mark as bought": a sale entered by hand with the checkout's reference code counts like an
+    // imported one, once, whatever the number of times it is entered.
+    let hand = "v-0000001f".to_owned(); // exposed (viewer 31), not among the 30 buyers
+    let arm = usize::from(variant_of[&hand]);
+    let sale = |order: &str, amount: &str| {
+        serde_json::from_value::<lectern_engine::data::RecordSale>(json!({
+            "orderId": order, "courseId": course, "amount": amount, "currency": "EUR",
+            "refCode": format!("spring.{}.{hand}", names[arm]),
+        }))
+        .unwrap()
+    };
+    let done = studio.record_sale(sale("hand-1", "39.00")).await.unwrap();
+    assert!(done.applied && done.inserted == 1, "{done:?}");
+    let again = studio.record_sale(sale("hand-1", "39.00")).await.unwrap();
+    assert!(
+        again.applied && again.inserted == 0 && again.unchanged == 1,
+        "{again:?}"
+    );
+    let bad = studio.record_sale(sale("hand-2", "thirty")).await.unwrap();
+    assert!(!bad.applied && bad.errors.len() == 1, "{bad:?}");
+    let err = studio
+        .record_sale(
+            serde_json::from_value(json!({
+                "orderId": "hand-3", "courseId": course, "amount": "39.00", "currency": "EUR"
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "invalid_input");
+    let after_hand = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "docker-price".into(),
+            window_days: None,
+        })
+        .await
+        .unwrap();
+    for (i, v) in after_hand.variants.iter().enumerate() {
+        assert_eq!(v.converted, converted[i] + u64::from(i == arm), "{v:?}");
+    }
+    converted[arm] += 1;
+
     // A longer window admits the late purchase; an unknown experiment is not found.
     let wide = studio
         .offer_results(OfferResultsArgs {
@@ -247,4 +339,52 @@ async fn exposed_viewers_who_buy_within_the_window_are_the_conversions() {
         .await
         .unwrap_err();
     assert_eq!(err.code.as_str(), "invalid_input");
+}
+
+#[tokio::test]
+async fn the_planner_says_how_many_classes_a_lift_needs() {
+    use lectern_engine::experiments::{PlanArgs, plan};
+    use lectern_insights::stats::{PlanInput, plan_classes};
+    let args = |rate: f64, lift: f64, size: u64| PlanArgs {
+        baseline_rate: rate,
+        relative_lift: lift,
+        class_size: size,
+        weights: None,
+    };
+    let ours = plan(&args(0.05, 0.2, 300)).unwrap();
+    let reference = plan_classes(&PlanInput {
+        metric: "binomial".into(),
+        baseline_mean: 0.05,
+        baseline_sd: None,
+        relative_lift: 0.2,
+        alpha: 0.05,
+        power: 0.8,
+        class_size: 300,
+        weights: None,
+    })
+    .unwrap();
+    assert_eq!(ours.units_needed, reference.units_needed);
+    assert_eq!(ours.classes, ours.units_needed.div_ceil(300));
+    assert!(
+        ours.summary.contains("20% lift on a 5% rate"),
+        "{}",
+        ours.summary
+    );
+    assert!(
+        ours.summary
+            .contains(&format!("{} classes of 300", ours.classes)),
+        "{}",
+        ours.summary
+    );
+    // A smaller lift needs more classes; a bigger class fewer.
+    assert!(plan(&args(0.05, 0.1, 300)).unwrap().classes > ours.classes);
+    assert!(plan(&args(0.05, 0.2, 3000)).unwrap().classes < ours.classes);
+    for bad in [
+        args(0.0, 0.2, 300),
+        args(0.05, 0.0, 300),
+        args(0.05, 0.2, 0),
+        args(0.6, 1.0, 300),
+    ] {
+        assert_eq!(plan(&bad).unwrap_err().code.as_str(), "invalid_input");
+    }
 }

@@ -1555,8 +1555,8 @@ fn parse_iso8601(s: &str) -> Option<i64> {
     Some(ms - offset_minutes * 60_000)
 }
 
-/// `2026-03-04T10:20:30Z`.
-fn format_utc(ms: i64) -> String {
+/// `2026-03-04T10:20:30Z`: a time as the importer reads it back.
+pub fn format_utc(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
     let in_day = ms.rem_euclid(86_400_000) / 1_000;
     let (y, m, d) = civil_from_days(days);

@@ -76,7 +76,7 @@ pub use events::{
 };
 pub use import::{
     ImportErrorCode, ImportKind, ImportPreview, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS,
-    MAX_LISTED_ERRORS, RowError, preview,
+    MAX_LISTED_ERRORS, RowError, format_utc, preview,
 };
 pub use models::{
     LatestModel, MAX_MODEL_BYTES, MODELS_KEPT, ModelInfo, ModelKind, ModelMetrics, ModelSave,

@@ -437,7 +437,11 @@ verdict: string | null,
 /**
  * The verdict in words.
  */
-summary: string, };
+summary: string, 
+/**
+ * Revenue per unit against control.
+ */
+revenue: RevenueResult, };
 export type OfferResults = { 
 /**
  * The experiment.
@@ -470,7 +474,124 @@ srmPValue: number | null,
 /**
  * The full analysis (`lectern stats ab` output), for export.
  */
-analysis: unknown, };
+analysis: unknown, 
+/**
+ * The revenue analysis (`lectern stats ab` output, mean metric), for export.
+ */
+revenueAnalysis: unknown, 
+/**
+ * How the rates moved (viewer-randomised experiments; empty for timing ones).
+ */
+history: Array<HistoryPoint>, };
+export type RevenueResult = { 
+/**
+ * Mean revenue per unit, in cents (`null` with no units).
+ */
+perUnitCents: number | null, 
+/**
+ * Relative lift of revenue per unit against control (variants only).
+ */
+lift: number | null, 
+/**
+ * Its sequential (peeking-safe) interval.
+ */
+liftCi: [number, number] | null, 
+/**
+ * Bayesian chance the variant brings more revenue per unit.
+ */
+chanceToWin: number | null, 
+/**
+ * As for conversions.
+ */
+verdict: string | null, 
+/**
+ * The reading in words.
+ */
+summary: string, };
+export type HistoryPoint = { 
+/**
+ * When, in milliseconds since the Unix epoch.
+ */
+atMs: number, 
+/**
+ * Exposed viewers so far, per variant (control first).
+ */
+exposed: Array<number>, 
+/**
+ * Converted viewers so far, per variant.
+ */
+converted: Array<number>, 
+/**
+ * The rate so far, per variant (`null` before an exposure).
+ */
+rate: Array<number | null>, 
+/**
+ * Its 95% Wilson interval, per variant.
+ */
+rateCi: Array<[number, number] | null>, };
+export type PlanArgs = { 
+/**
+ * Control's expected conversion rate (0 to 1, exclusive).
+ */
+baselineRate: number, 
+/**
+ * The smallest relative lift worth detecting (0.2 = 20%).
+ */
+relativeLift: number, 
+/**
+ * Exposed viewers one class brings.
+ */
+classSize: number, 
+/**
+ * Traffic weights, control first (default: two equal arms).
+ */
+weights: Array<number> | null, };
+export type ExperimentPlan = { 
+/**
+ * Exposed viewers needed across all variants.
+ */
+unitsNeeded: number, 
+/**
+ * Classes of that size.
+ */
+classes: number, 
+/**
+ * Viewers each variant needs.
+ */
+unitsPerArm: number[], 
+/**
+ * The plan in words.
+ */
+summary: string, };
+export type RecordSale = { 
+/**
+ * The shop's order id.
+ */
+orderId: string, 
+/**
+ * The course bought.
+ */
+courseId: string, 
+/**
+ * What was paid, as written on the order ("49.00").
+ */
+amount: string, 
+/**
+ * ISO 4217 code ("EUR").
+ */
+currency: string, 
+/**
+ * When (a date or an RFC 3339 time); now when absent.
+ */
+date: string | null, 
+/**
+ * The checkout link's reference code (`<offer>.<variant>.<viewer>`), for attribution.
+ */
+refCode: string | null, 
+/**
+ * The learner's id; the viewer of the reference code when absent.
+ */
+learner: string | null, };
 export type Course = { 
 /**
  * Catalog id.
@@ -762,6 +883,8 @@ export type Commands = {
   moderator_links: { args: NoArgs, result: Array<ModeratorLinkInfo> },
   revoke_moderator_link: { args: RevokeModeratorLink, result: Array<ModeratorLinkInfo> },
   offer_results: { args: OfferResultsArgs, result: OfferResults },
+  plan_experiment: { args: PlanArgs, result: ExperimentPlan },
+  record_sale: { args: RecordSale, result: ImportDone },
   catalog: { args: NoArgs, result: Array<Course> },
   preview_import: { args: ImportFile, result: ImportCheck },
   import_data: { args: ImportFile, result: ImportDone },
