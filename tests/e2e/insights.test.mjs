@@ -131,6 +131,17 @@ test('"Recommend next" lists three courses with reasons, each one click from an 
   for (const reason of await studio.getByTestId('recommendation-reason').allInnerTexts()) assert.ok(reason.trim().length > 10, reason);
   await recs.first().getByTestId('make-offer').click();
   await studio.waitForURL(/#\/offers$/);
+  // The Offers screen starts from that course: its title, price and currency filled in.
+  assert.match(await studio.getByTestId('offer-from-recs').innerText(), new RegExp(titles[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.equal(await studio.getByTestId('offer-title').inputValue(), titles[0]);
+  const chosen = await studio.getByTestId('offer-course').evaluate((s) => s.selectedOptions[0]?.textContent ?? '');
+  assert.ok(chosen.startsWith(titles[0]), chosen);
+  // One link more and it is on the students' screens.
+  await studio.getByTestId('offer-url').fill('https://shop.example.com/next');
+  await studio.getByTestId('offer-submit').click();
+  await studio.locator('[data-testid="staff-offer"][data-state="live"]').waitFor();
+  await ann.getByTestId('offer-card').waitFor();
+  assert.match(await ann.getByTestId('offer-card').innerText(), new RegExp(titles[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   await studio.getByTestId('nav-insights').click();
   await studio.getByTestId('live-panel').waitFor();
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);

@@ -326,6 +326,51 @@ test('the results screen shows the same numbers, a chart, verdicts, a purchase, 
     assert.equal(byName[v][5], v === clicker.variant ? '1' : '0', `converted ${v}`);
   }
   assert.equal(byName[clicker.variant][6], '3120');
+
+  // How each variant's rate moved: a chart whose caption and table carry the numbers.
+  await results.getByTestId('results-history').locator('canvas').first().waitFor();
+  assert.match(await results.getByTestId('results-history-summary').innerText(), /^Conversion rate so far, per variant, over .*: A [\d.]+% \(\d+ of \d+\), B [\d.]+% \(\d+ of \d+\)\.$/);
+  // Revenue per viewer who saw it, beside the revenue.
+  assert.notEqual((await row.getByTestId('results-revenue-per-viewer').innerText()).trim(), '–');
+
+  // The planner, prefilled from the results: how many classes a 50% lift needs.
+  const planner = results.getByTestId('planner');
+  await planner.getByTestId('planner-lift').fill('50');
+  await planner.getByTestId('planner-go').click();
+  assert.match(
+    await planner.getByTestId('planner-summary').innerText(),
+    /^To detect a 50% lift on a [\d.]+% rate, about [\d,]+ exposed viewers are needed: [\d,]+ class(es)? of [\d,]+\.$/,
+  );
+  await planner.getByTestId('planner-lift').fill('none');
+  await planner.getByTestId('planner-go').click();
+  assert.match(await planner.getByTestId('planner-problem').innerText(), /lift/);
+
+  // "Mark as bought": a sale the shop did not send, by another student's reference code.
+  const handBuyer = students.find((s) => s !== clicker);
+  const handRef = new URL(await handBuyer.page.getByTestId('offer-cta').getAttribute('href')).searchParams.get('ref');
+  const sale = results.getByTestId('record-sale');
+  await sale.getByTestId('sale-record').click();
+  assert.match(await sale.getByTestId('sale-problem').innerText(), /reference code/);
+  await sale.getByTestId('sale-ref').fill(handRef);
+  await sale.getByTestId('sale-order').fill('hand-1');
+  await sale.getByTestId('sale-amount').fill('thirty');
+  await sale.getByTestId('sale-record').click();
+  // A wrong amount is refused by its column, and nothing is written.
+  assert.match(await sale.getByTestId('sale-row-errors').innerText(), /amount/);
+  const handRow = results.locator(`[data-testid="results-row"][data-variant="${handBuyer.variant}"]`);
+  const before = Number((await handRow.getByTestId('results-converted').innerText()).trim());
+  await sale.getByTestId('sale-amount').fill('31.20');
+  await sale.getByTestId('sale-record').click();
+  await waitForText(sale.getByTestId('sale-recorded'), 'Recorded.');
+  await waitForText(handRow.getByTestId('results-converted'), String(before + 1));
+  // The same order again changes nothing.
+  await sale.getByTestId('sale-ref').fill(handRef);
+  await sale.getByTestId('sale-order').fill('hand-1');
+  await sale.getByTestId('sale-amount').fill('31.20');
+  await sale.getByTestId('sale-record').click();
+  await waitForText(sale.getByTestId('sale-recorded'), 'Already recorded: that order number is in the school file.');
+  assert.equal((await handRow.getByTestId('results-converted').innerText()).trim(), String(before + 1));
+  await results.screenshot({ path: join(ARTIFACTS, 'offers-results.png') });
   assertNoErrors();
 });
 

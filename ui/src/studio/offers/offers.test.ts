@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Course, OfferResults, VariantResult } from '../../lib/bindings/api';
 import { deferred, FakePlatform, settle } from '../../test-support/fake-platform';
 import { addVariant, checkUrl, emptyDraft, evenWeights, newOfferId, removeVariant, specFromDraft, weightSum, withCourse, type OfferDraft } from './offer-draft';
-import { axisMax, csvCell, csvFileName, signedPct, srmAlert, variantsCsv } from './results';
+import { axisMax, csvCell, csvFileName, elapsedLabel, historySpec, historySummary, planArgs, planDefaults, saleArgs, signedPct, srmAlert, variantsCsv } from './results';
 import { ResultsStore } from './results.svelte';
 
 const DOCKER: Course = { id: 'docker', title: 'Docker in Practice', level: 'beginner', priceCents: 4900, currency: 'EUR', lengthMinutes: 240, tags: [] };
@@ -106,7 +106,8 @@ describe('the offer editor', () => {
 function variant(name: string, over: Partial<VariantResult> = {}): VariantResult {
   return {
     name, weight: 0.5, units: 10, exposed: 10, clicked: 3, converted: 1, revenueCents: 3900,
-    rate: 0.1, rateCi: [0.018, 0.404], lift: null, liftCi: null, chanceToWin: null, verdict: 'not_enough_data', summary: 'A: not enough data yet', ...over,
+    rate: 0.1, rateCi: [0.018, 0.404], lift: null, liftCi: null, chanceToWin: null, verdict: 'not_enough_data', summary: 'A: not enough data yet',
+    revenue: { perUnitCents: 390, lift: null, liftCi: null, chanceToWin: null, verdict: null, summary: 'A is the control' }, ...over,
   };
 }
 
@@ -114,7 +115,7 @@ function results(over: Partial<OfferResults> = {}): OfferResults {
   return {
     experiment: 'docker-offer', courseId: 'docker', unit: 'viewer', sessions: 1, windowDays: 7,
     variants: [variant('A'), variant('B', { lift: 0.5, liftCi: [-0.9, 4.1], summary: '=B is "50%" better, maybe' })],
-    srmPValue: 0.5, analysis: null, ...over,
+    srmPValue: 0.5, analysis: null, revenueAnalysis: null, history: [], ...over,
   };
 }
 
@@ -128,9 +129,9 @@ describe('experiment results', () => {
   it('writes the variants table as CSV, quoting and defusing formulas', () => {
     const csv = variantsCsv(results());
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('variant,weight,units,exposed,clicked,converted,revenue_cents,rate,rate_low,rate_high,lift,lift_low,lift_high,chance_to_win,verdict,summary');
-    expect(lines[1]).toBe('A,0.5,10,10,3,1,3900,0.1,0.018,0.404,,,,,not_enough_data,A: not enough data yet');
-    expect(lines[2]).toBe(`B,0.5,10,10,3,1,3900,0.1,0.018,0.404,0.5,-0.9,4.1,,not_enough_data,"'=B is ""50%"" better, maybe"`);
+    expect(lines[0]).toBe('variant,weight,units,exposed,clicked,converted,revenue_cents,rate,rate_low,rate_high,lift,lift_low,lift_high,chance_to_win,verdict,summary,revenue_per_unit_cents,revenue_lift,revenue_lift_low,revenue_lift_high,revenue_chance_to_win,revenue_verdict');
+    expect(lines[1]).toBe('A,0.5,10,10,3,1,3900,0.1,0.018,0.404,,,,,not_enough_data,A: not enough data yet,390,,,,,');
+    expect(lines[2]).toBe(`B,0.5,10,10,3,1,3900,0.1,0.018,0.404,0.5,-0.9,4.1,,not_enough_data,"'=B is ""50%"" better, maybe",390,,,,,`);
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvFileName('docker/offer')).toBe('docker-offer-variants.csv');
@@ -170,5 +171,43 @@ describe('experiment results', () => {
     expect(store.results).toBeNull();
     stop();
     expect(tick).toBeNull();
+  });
+});
+
+describe('the history, the planner and a sale by hand', () => {
+  const history = [
+    { atMs: 1_000_000, exposed: [1, 0], converted: [0, 0], rate: [0, null], rateCi: [[0, 0.79] as [number, number], null] },
+    { atMs: 1_000_000 + 30 * 60_000, exposed: [10, 8], converted: [1, 2], rate: [0.1, 0.25], rateCi: [null, null] },
+  ];
+
+  it('charts each variant\'s rate so far in percent, from the first exposure', () => {
+    const spec = historySpec(results({ history }));
+    expect(spec.x).toEqual([0, 30]);
+    expect(spec.series.map((s) => s.label)).toEqual(['A', 'B']);
+    expect(spec.series[1]!.values).toEqual([null, 25]);
+    expect(spec.series[0]!.values).toEqual([0, 10]);
+    expect(historySummary(results({ history }))).toBe('Conversion rate so far, per variant, over 30 min: A 10.0% (1 of 10), B 25.0% (2 of 8).');
+    expect(historySummary(results())).toBe('Nobody has seen the offer yet.');
+    expect([elapsedLabel(0.5), elapsedLabel(2.25), elapsedLabel(45), elapsedLabel(150), elapsedLabel(3 * 1440)]).toEqual(['30 s', '2.3 min', '45 min', '2.5 h', '3 d']);
+  });
+
+  it('prefills the planner from the results and checks it before asking', () => {
+    expect(planDefaults(results({ sessions: 2 }))).toEqual({ baselinePct: '10', liftPct: '20', classSize: '10' });
+    expect(planDefaults(null)).toEqual({ baselinePct: '5', liftPct: '20', classSize: '100' });
+    expect(planArgs({ baselinePct: '5,5', liftPct: '20', classSize: '300' }, [0.5, 0.5])).toEqual({
+      args: { baselineRate: 0.055, relativeLift: 0.2, classSize: 300, weights: [0.5, 0.5] },
+    });
+    expect(planArgs({ baselinePct: '0', liftPct: '20', classSize: '300' }, null)).toHaveProperty('problem');
+    expect(planArgs({ baselinePct: '5', liftPct: 'lots', classSize: '300' }, null)).toHaveProperty('problem');
+    expect(planArgs({ baselinePct: '5', liftPct: '20', classSize: '2.5' }, null)).toHaveProperty('problem');
+  });
+
+  it('needs a reference code, an order number and an amount for a sale by hand', () => {
+    expect(saleArgs({ refCode: ' spring.B.v-01 ', orderId: '1001', amount: '39.00', date: '' }, 'docker', 'EUR')).toEqual({
+      args: { orderId: '1001', courseId: 'docker', amount: '39.00', currency: 'EUR', date: null, refCode: 'spring.B.v-01', learner: null },
+    });
+    expect(saleArgs({ refCode: '', orderId: '1', amount: '1', date: '' }, 'docker', 'EUR')).toHaveProperty('problem');
+    expect(saleArgs({ refCode: 'r', orderId: ' ', amount: '1', date: '' }, 'docker', 'EUR')).toHaveProperty('problem');
+    expect(saleArgs({ refCode: 'r', orderId: '1', amount: '', date: '2026-11-28' }, 'docker', 'EUR')).toHaveProperty('problem');
   });
 });
