@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "live_engagement",
     "session_engagement",
     "class_report",
+    "course_trend",
     "viewer_data",
     "erase_viewer",
     "chat_retention",

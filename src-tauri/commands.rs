@@ -9,7 +9,7 @@ use lectern_engine::catalog::Course;
 use lectern_engine::data::{
     ImportCheck, ImportDone, ImportFile, RecordSale, SalesFeed, SetSalesFeed,
 };
-use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
+use lectern_engine::engagement::{CourseTrendView, Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{ExperimentPlan, OfferResults, OfferResultsArgs, PlanArgs};
 use lectern_engine::models::{AudienceRef, LikelyBuyers, NextCourse};
 use lectern_engine::moderators::{
@@ -199,6 +199,14 @@ pub async fn class_report(
     args: SessionRef,
 ) -> Result<ReportFiles, ApiError> {
     studio.class_report(args).await
+}
+
+#[tauri::command]
+pub async fn course_trend(
+    studio: State<'_, Studio>,
+    args: SessionRef,
+) -> Result<CourseTrendView, ApiError> {
+    studio.course_trend(args).await
 }
 
 #[tauri::command]

@@ -118,6 +118,7 @@ fn main() -> anyhow::Result<()> {
             commands::live_engagement,
             commands::session_engagement,
             commands::class_report,
+            commands::course_trend,
             commands::viewer_data,
             commands::erase_viewer,
             commands::chat_retention,

@@ -194,6 +194,23 @@ test('after class the session page shows the same totals and exports the report'
   await studio.getByTestId('session-totals').scrollIntoViewIfNeeded();
   await studio.screenshot({ path: join(ARTIFACTS, 'insights-session-dark.png') });
   await studio.getByRole('button', { name: 'Switch to light theme' }).click();
+
+  // Compared with the course's other classes: the class just taught was for no course, so there
+  // is nothing to compare; a demo class of a course is compared with its siblings.
+  await studio.getByTestId('trend-none').waitFor();
+  // The demo school teaches HTML and CSS three times.
+  const demo = await picker.locator('option').evaluateAll((options) => options.find((o) => o.textContent.includes('HTML and CSS'))?.value);
+  assert.ok(demo, 'a demo class of HTML and CSS is in the picker');
+  await picker.selectOption(demo);
+  const sentence = studio.getByTestId('trend-sentence');
+  await sentence.waitFor();
+  assert.match(await sentence.innerText(), /: (Engagement is (rising|falling|steady)|\d+ class(es)? to compare)/);
+  assert.equal(await studio.locator('[data-testid="trend-row"][data-current="true"]').count(), 1);
+  assert.equal(await studio.getByTestId('trend-row').count(), 3);
+  await studio.getByTestId('course-trend').screenshot({ path: join(ARTIFACTS, 'insights-trend.png') });
+  await picker.selectOption(value);
+  await waitForText(studio.getByTestId('total-chat'), liveTotals.chat);
+  await studio.getByTestId('trend-none').waitFor();
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
 });
 

@@ -269,6 +269,7 @@ commands! {
     live_engagement(NoArgs) -> crate::engagement::Engagement;
     session_engagement(crate::engagement::SessionRef) -> crate::engagement::Engagement;
     class_report(crate::engagement::SessionRef) -> crate::engagement::ReportFiles;
+    course_trend(crate::engagement::SessionRef) -> crate::engagement::CourseTrendView;
     viewer_data(crate::privacy::ViewerRef) -> crate::privacy::ViewerData;
     erase_viewer(crate::privacy::ViewerRef) -> crate::privacy::ViewerErased;
     chat_retention(NoArgs) -> crate::privacy::ChatRetention;
@@ -325,6 +326,7 @@ pub fn typescript_bindings() -> String {
         crate::engagement::SessionRef::decl(&cfg),
         crate::engagement::Engagement::decl(&cfg),
         crate::engagement::ReportFiles::decl(&cfg),
+        crate::engagement::CourseTrendView::decl(&cfg),
         crate::privacy::ViewerRef::decl(&cfg),
         crate::privacy::ViewerData::decl(&cfg),
         crate::privacy::ViewerErased::decl(&cfg),

@@ -8,7 +8,8 @@
 use std::sync::{Arc, Mutex};
 
 use lectern_insights::engagement::{
-    EngagementEvent, EngagementSnapshot, LiveEngagement, ReportMeta, class_report, recompute,
+    ClassSummary, EngagementEvent, EngagementSnapshot, LiveEngagement, ReportMeta, class_report,
+    course_trend, recompute,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -55,6 +56,24 @@ pub(crate) fn follow(room: &LiveRoom, started_at_ms: i64) -> SharedEngagement {
     state
 }
 
+/// Most classes of a course compared (the latest ones).
+pub const MAX_TREND_CLASSES: i64 = 30;
+
+/// A course's classes compared, as the session page shows them.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseTrendView {
+    /// The course's title (`null` for a class taught for no course).
+    pub course_title: Option<String>,
+    /// The class the page is about.
+    #[ts(type = "number")]
+    pub session_id: i64,
+    /// `lectern_insights::engagement::CourseTrend` (snake_case fields), oldest class first;
+    /// `null` for a class taught for no course.
+    #[ts(type = "unknown")]
+    pub trend: Option<serde_json::Value>,
+}
+
 /// Which class.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -92,6 +111,68 @@ impl Studio {
             .map_err(|_| ApiError::internal("the engagement state was poisoned"))?
             .snapshot(now_ms());
         to_json(&snapshot)
+    }
+
+    /// How this class compares with the other classes of its course: each ended class's summary
+    /// (recomputed from its log), the course's mean and whether engagement rises or falls.
+    /// Classes under five viewers are counted but not shown. A class taught for no course of the
+    /// catalog has no trend (`trend: null`); `not_found` for an unknown class.
+    pub async fn course_trend(&self, args: SessionRef) -> Result<CourseTrendView, ApiError> {
+        let store = self.store().await?;
+        let id = args.session_id;
+        let course: Option<(Option<String>, Option<String>)> = store
+            .read(move |conn| {
+                use lectern_store::rusqlite::OptionalExtension;
+                Ok(conn
+                    .query_row(
+                        "SELECT s.course_id, c.title FROM live_sessions s
+                         LEFT JOIN courses c ON c.id = s.course_id WHERE s.id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        let Some((course_id, course_title)) = course else {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("no class {id}")));
+        };
+        let Some(course_id) = course_id else {
+            return Ok(CourseTrendView {
+                course_title: None,
+                session_id: id,
+                trend: None,
+            });
+        };
+        let wanted = course_id.clone();
+        let sessions: Vec<i64> = store
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id FROM live_sessions
+                     WHERE course_id = ?1 AND ended_at_ms IS NOT NULL
+                     ORDER BY started_at_ms DESC, id DESC LIMIT ?2",
+                )?;
+                let rows = stmt
+                    .query_map(
+                        lectern_store::rusqlite::params![wanted, MAX_TREND_CLASSES],
+                        |r| r.get(0),
+                    )?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
+        let mut classes = Vec::with_capacity(sessions.len());
+        for session in sessions {
+            let (snapshot, title) = self.recompute_session(session).await?;
+            classes.push(ClassSummary::from_snapshot(session, &title, &snapshot));
+        }
+        let trend = course_trend(&course_id, &classes);
+        let value = serde_json::to_value(&trend)
+            .map_err(|e| ApiError::internal(format!("encoding the trend: {e}")))?;
+        Ok(CourseTrendView {
+            course_title: Some(course_title.unwrap_or_else(|| course_id.clone())),
+            session_id: id,
+            trend: Some(value),
+        })
     }
 
     /// A class's engagement recomputed from its log (the session page after class).

@@ -240,3 +240,93 @@ async fn a_viewer_can_be_exported_and_erased_and_old_chat_blanked() {
         .unwrap_err();
     assert_eq!(err.code.as_str(), "invalid_input");
 }
+
+#[tokio::test]
+async fn a_class_is_compared_with_the_other_classes_of_its_course() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let store = studio.store().await.unwrap();
+    // The demo school's course with the most ended classes.
+    let (course, classes): (String, Vec<i64>) = store
+        .read(|conn| {
+            let course: String = conn.query_row(
+                "SELECT course_id FROM live_sessions WHERE course_id IS NOT NULL AND ended_at_ms IS NOT NULL
+                 GROUP BY course_id ORDER BY count(*) DESC, course_id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )?;
+            let mut stmt = conn.prepare(
+                "SELECT id FROM live_sessions WHERE course_id = ?1 AND ended_at_ms IS NOT NULL
+                 ORDER BY started_at_ms, id",
+            )?;
+            let ids = stmt
+                .query_map([&course], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            Ok((course, ids))
+        })
+        .await
+        .unwrap();
+    assert!(
+        classes.len() >= 3,
+        "the demo teaches a course several times"
+    );
+    let last = *classes.last().unwrap();
+    let view = studio
+        .course_trend(serde_json::from_value(serde_json::json!({"sessionId": last})).unwrap())
+        .await
+        .unwrap();
+    let trend = view.trend.as_ref().unwrap();
+    assert_eq!(trend["course_id"], course.as_str());
+    assert!(!view.course_title.unwrap().is_empty());
+    let sessions = trend["sessions"].as_array().unwrap();
+    let ids: Vec<i64> = sessions
+        .iter()
+        .map(|s| s["session_id"].as_i64().unwrap())
+        .collect();
+    let expected: Vec<i64> = classes.iter().rev().take(30).rev().copied().collect();
+    assert_eq!(ids, expected, "the course's classes, oldest first");
+    // Each shown class says what its own session page says.
+    let shown = sessions
+        .iter()
+        .find(|s| !s["summary"].is_null())
+        .expect("a class of 5+ viewers");
+    let id = shown["session_id"].as_i64().unwrap();
+    let page = studio
+        .session_engagement(serde_json::from_value(serde_json::json!({"sessionId": id})).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(shown["summary"]["viewers"], page.0["totals"]["viewers"]);
+    assert_eq!(
+        shown["summary"]["median_score"],
+        page.0["totals"]["median_score"]
+    );
+    let direction = trend["direction"].as_str().unwrap();
+    assert!(
+        ["rising", "falling", "flat", "too_few_classes"].contains(&direction),
+        "{direction}"
+    );
+    // A class taught for no course has nothing to compare with; an unknown one is not found.
+    let err = studio
+        .course_trend(serde_json::from_value(serde_json::json!({"sessionId": 999_999})).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "not_found");
+    let live = studio
+        .start_class(serde_json::from_value(serde_json::json!({"title": "Office hours"})).unwrap())
+        .await
+        .unwrap();
+    let lectern_engine::api::LiveStatus::Live {
+        session_id: session,
+        ..
+    } = live
+    else {
+        panic!("the class is live: {live:?}");
+    };
+    let none = studio
+        .course_trend(serde_json::from_value(serde_json::json!({"sessionId": session})).unwrap())
+        .await
+        .unwrap();
+    assert!(none.trend.is_none() && none.course_title.is_none());
+}

@@ -759,6 +759,20 @@ html: string,
  * `viewers.csv`, `minutes.csv`, `polls.csv`.
  */
 csv: Array<string>, };
+export type CourseTrendView = { 
+/**
+ * The course's title (`null` for a class taught for no course).
+ */
+courseTitle: string | null, 
+/**
+ * The class the page is about.
+ */
+sessionId: number, 
+/**
+ * `lectern_insights::engagement::CourseTrend` (snake_case fields), oldest class first;
+ * `null` for a class taught for no course.
+ */
+trend: unknown, };
 export type ViewerRef = { 
 /**
  * The viewer's id.
@@ -894,6 +908,7 @@ export type Commands = {
   live_engagement: { args: NoArgs, result: Engagement },
   session_engagement: { args: SessionRef, result: Engagement },
   class_report: { args: SessionRef, result: ReportFiles },
+  course_trend: { args: SessionRef, result: CourseTrendView },
   viewer_data: { args: ViewerRef, result: ViewerData },
   erase_viewer: { args: ViewerRef, result: ViewerErased },
   chat_retention: { args: NoArgs, result: ChatRetention },

@@ -1,0 +1,82 @@
+// A course's classes compared (the engine's `course_trend`, snake_case like every engagement
+// snapshot): the chart of median scores, and the sentence that reads the direction.
+import type { ChartSpec } from '../../lib/charts/spec';
+
+export interface ClassSummary {
+  session_id: number;
+  title: string;
+  started_at_ms: number;
+  viewers: number;
+  peak_present: number;
+  median_score: number;
+  mean_watch_minutes: number;
+  poll_participation_pct: number | null;
+  chat_per_viewer_hour: number;
+  final_retention_pct: number;
+}
+
+export interface SessionPoint {
+  session_id: number;
+  title: string;
+  started_at_ms: number;
+  /** `null`: under five viewers, too few to show. */
+  summary: ClassSummary | null;
+  vs_previous: number | null;
+  vs_course: number | null;
+}
+
+export interface CourseTrend {
+  course_id: string;
+  sessions: SessionPoint[];
+  suppressed: number;
+  mean_median_score: number | null;
+  slope_per_class: number | null;
+  direction: 'rising' | 'falling' | 'flat' | 'too_few_classes';
+}
+
+const one = (x: number) => x.toFixed(1).replace(/\.0$/, '');
+const signed = (x: number) => (x > 0 ? `+${one(x)}` : x < 0 ? `−${one(-x)}` : '0');
+
+/** Median score and viewers of each shown class, in teaching order (class 1 is the oldest shown). */
+export function trendSpec(trend: CourseTrend): ChartSpec {
+  const shown = trend.sessions.filter((s) => s.summary !== null);
+  return {
+    xLabel: 'Class of the course',
+    xFormat: (x) => `class ${x}`,
+    x: shown.map((_, i) => i + 1),
+    xPad: 0.5,
+    xSteps: [1, 2, 5, 10],
+    yLabel: 'Median score',
+    yRange: [0, 100],
+    series: [{ label: 'Median engagement', unit: ' of 100', values: shown.map((s) => s.summary!.median_score), color: '--accent', kind: 'line' }],
+  };
+}
+
+/** What the comparison says, in one or two sentences. */
+export function trendSentence(trend: CourseTrend, sessionId: number): string {
+  const shown = trend.sessions.filter((s) => s.summary !== null);
+  const hidden = trend.suppressed > 0 ? ` ${trend.suppressed} ${trend.suppressed === 1 ? 'class had' : 'classes had'} fewer than 5 viewers and ${trend.suppressed === 1 ? 'is' : 'are'} not shown.` : '';
+  const self = trend.sessions.find((s) => s.session_id === sessionId);
+  let here = '';
+  if (self?.summary && self.vs_course !== null) {
+    const d = self.vs_course;
+    here = Math.abs(d) < 0.05 ? ' This class is at the course’s average.' : ` This class is ${one(Math.abs(d))} points ${d > 0 ? 'above' : 'below'} the course’s average.`;
+  } else if (self && self.summary === null) {
+    here = ' This class had fewer than 5 viewers, so it is not compared.';
+  }
+  const slope = trend.slope_per_class ?? 0;
+  const direction =
+    trend.direction === 'too_few_classes'
+      ? `${shown.length} ${shown.length === 1 ? 'class' : 'classes'} to compare: a direction needs at least 3.`
+      : trend.direction === 'rising'
+        ? `Engagement is rising: ${signed(slope)} points per class over ${shown.length} classes.`
+        : trend.direction === 'falling'
+          ? `Engagement is falling: ${signed(slope)} points per class over ${shown.length} classes.`
+          : `Engagement is steady over ${shown.length} classes (within a point per class).`;
+  return `${direction}${here}${hidden}`;
+}
+
+/** "+2.5", "−1", "0", or "–" when there is nothing to compare. */
+export function difference(x: number | null): string {
+  return x === null ? '–' : signed(x);
+}
