@@ -303,5 +303,9 @@ test('the sales feed says in words why a sync failed; chat retention is set in S
   await studio.reload();
   await waitForText(studio.getByTestId('retention-card').getByTestId('retention-state'), 'Chat text is kept for 30 days, then blanked.');
   assert.equal(await studio.getByTestId('retention-days').isChecked(), true);
+  // The viewer page tells students how long their chat is kept.
+  const student = await newPage('student');
+  await student.goto(host.base + 'watch');
+  await waitForText(student.getByTestId('privacy-retention'), 'The text of chat messages is deleted after 30 days; only counts are kept. This data stays on your instructor’s computer, and your instructor can export or erase everything kept about you on request.');
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
 });

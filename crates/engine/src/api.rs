@@ -127,6 +127,9 @@ pub struct PublicInfo {
     pub school_name: Option<String>,
     /// Whether a class is on air.
     pub live: bool,
+    /// Days after which chat texts are deleted (`null`: kept until the instructor deletes
+    /// them), so the viewer page can say so.
+    pub chat_retention_days: Option<u32>,
 }
 
 /// Create a new, empty school (first run).

@@ -125,7 +125,7 @@ impl Studio {
         })
     }
 
-    async fn retention_days(&self) -> Result<Option<u32>, ApiError> {
+    pub(crate) async fn retention_days(&self) -> Result<Option<u32>, ApiError> {
         let raw = self.store().await?.setting(RETENTION_SETTING).await?;
         Ok(raw.and_then(|r| r.parse().ok()))
     }

@@ -340,12 +340,20 @@ impl Studio {
     /// What a student's browser may see without credentials.
     pub async fn public_info(&self) -> Result<PublicInfo, ApiError> {
         let store = self.inner.school.read().await.clone();
-        let school_name = match store {
+        let school_name = match &store {
             Some(store) => Some(store.school().await?.name),
             None => None,
         };
+        let chat_retention_days = match store {
+            Some(_) => self.retention_days().await?,
+            None => None,
+        };
         let live = self.inner.live.lock().await.is_some();
-        Ok(PublicInfo { school_name, live })
+        Ok(PublicInfo {
+            school_name,
+            live,
+            chat_retention_days,
+        })
     }
 
     async fn live_status(&self) -> LiveStatus {

@@ -11,7 +11,15 @@ describe('fetchPublicInfo', () => {
       return new Response(JSON.stringify({ schoolName: 'Demo School', live: true }));
     });
     expect(urls).toEqual(['/api/v1/public']);
-    expect(info).toEqual({ schoolName: 'Demo School', live: true });
+    expect(info).toEqual({ schoolName: 'Demo School', live: true, chatRetentionDays: null });
+  });
+
+  it('says how long chat is kept when the instructor set it', async () => {
+    const info = await fetchPublicInfo(async () => new Response(JSON.stringify({ schoolName: 'S', live: false, chatRetentionDays: 30 })));
+    expect(info.chatRetentionDays).toBe(30);
+    await expect(fetchPublicInfo(async () => new Response(JSON.stringify({ schoolName: 'S', live: false, chatRetentionDays: -1 })))).rejects.toBeInstanceOf(
+      PublicInfoUnavailable,
+    );
   });
 
   it('refuses an answer of the wrong shape or status', async () => {

@@ -8,11 +8,15 @@ export class PublicInfoUnavailable extends Error {
 function isPublicInfo(value: unknown): value is PublicInfo {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (v.schoolName === null || typeof v.schoolName === 'string') && typeof v.live === 'boolean';
+  return (
+    (v.schoolName === null || typeof v.schoolName === 'string') &&
+    typeof v.live === 'boolean' &&
+    (v.chatRetentionDays === undefined || v.chatRetentionDays === null || (typeof v.chatRetentionDays === 'number' && Number.isInteger(v.chatRetentionDays) && v.chatRetentionDays >= 0))
+  );
 }
 
 /**
- * Reads `GET /api/v1/public`: the school's name and whether a class is live. It needs no key,
+ * Reads `GET /api/v1/public`: the school's name, whether a class is live and how long chat is kept. It needs no key,
  * and the viewer page is never inside the desktop window, so this is a plain fetch.
  */
 export async function fetchPublicInfo(fetchFn: typeof fetch = (input, init) => fetch(input, init)): Promise<PublicInfo> {
@@ -32,5 +36,5 @@ export async function fetchPublicInfo(fetchFn: typeof fetch = (input, init) => f
     throw new PublicInfoUnavailable('The class sent an answer this page could not read.');
   }
   if (!isPublicInfo(body)) throw new PublicInfoUnavailable('The class sent an answer this page could not read.');
-  return { schoolName: body.schoolName, live: body.live };
+  return { schoolName: body.schoolName, live: body.live, chatRetentionDays: body.chatRetentionDays ?? null };
 }

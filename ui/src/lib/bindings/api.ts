@@ -140,7 +140,12 @@ schoolName: string | null,
 /**
  * Whether a class is on air.
  */
-live: boolean, };
+live: boolean, 
+/**
+ * Days after which chat texts are deleted (`null`: kept until the instructor deletes
+ * them), so the viewer page can say so.
+ */
+chatRetentionDays: number | null, };
 export type NoArgs = Record<string, never>;
 export type CreateSchool = { 
 /**
