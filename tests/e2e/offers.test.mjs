@@ -2,10 +2,12 @@
 // two-variant offer in the studio and pushes it; students (each their own browser, so their own
 // browser key) see one card with their variant's price, keep it across a reload, count as having
 // seen it only once it is on their screen, click it; the studio's live counts and the
-// experiment's results follow; withdrawing removes the cards.
+// experiment's results follow, with purchases from a CSV, a sale marked by hand and the shop's
+// sales feed on loopback; withdrawing removes the cards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, serve, launchChromium, watchErrors, startClassFromStudio, joinWatchAs } from './lib.mjs';
 
@@ -371,6 +373,49 @@ test('the results screen shows the same numbers, a chart, verdicts, a purchase, 
   await waitForText(sale.getByTestId('sale-recorded'), 'Already recorded: that order number is in the school file.');
   assert.equal((await handRow.getByTestId('results-converted').innerText()).trim(), String(before + 1));
   await results.screenshot({ path: join(ARTIFACTS, 'offers-results.png') });
+  assertNoErrors();
+});
+
+test('a purchase from the shop\'s sales feed on loopback reaches the results', async () => {
+  const clicker = students.find((s) => s.clicked);
+  // The shop: a JSON sales export on loopback that wants its Bearer token. The clicker bought a
+  // second seat: one more order by the same viewer (one conversion, twice the revenue).
+  const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const asked = [];
+  const shop = createServer((request, response) => {
+    asked.push(request.headers.authorization ?? '');
+    if (request.headers.authorization !== 'Bearer shop-token-e2e') {
+      response.writeHead(401).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ purchases: [{ order_id: 'feed-order-1', learner: 'learner-feed-1', course: COURSE, date: at, amount: '31.20', currency: 'USD', ref: clicker.ref }] }));
+  });
+  await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  try {
+    const results = studio.getByTestId('experiment-results');
+    const row = results.locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`);
+    assert.equal((await row.getByTestId('results-revenue').innerText()).trim(), '$31.20');
+    await studio.getByTestId('nav-data').click();
+    await studio.getByTestId('feed-url').fill(`http://127.0.0.1:${shop.address().port}/sales.json`);
+    await studio.getByTestId('feed-token').fill('shop-token-e2e');
+    await studio.getByTestId('feed-save').click();
+    await studio.getByText('Saved.').waitFor();
+    await studio.getByTestId('feed-sync').click();
+    await waitForText(studio.getByTestId('feed-synced'), 'Imported 1 row: 1 new, 0 updated, 0 unchanged; 1 learner created.');
+    assert.deepEqual(asked, ['Bearer shop-token-e2e']);
+    await studio.getByTestId('nav-offers').click();
+    await waitForText(studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`).getByTestId('results-revenue'), '$62.40');
+    assert.equal((await studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`).getByTestId('results-converted').innerText()).trim(), '1');
+    // Synced again, the same order changes nothing.
+    await studio.getByTestId('nav-data').click();
+    await studio.getByTestId('feed-sync').click();
+    await waitForText(studio.getByTestId('feed-synced'), 'Imported 1 row: 0 new, 0 updated, 1 unchanged.');
+    await studio.getByTestId('nav-offers').click();
+    await studio.getByTestId('experiment-results').waitFor();
+  } finally {
+    shop.close();
+  }
   assertNoErrors();
 });
 
