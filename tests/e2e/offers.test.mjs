@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ARTIFACTS, serve, launchChromium, watchErrors, startClassFromStudio, joinWatchAs } from './lib.mjs';
 
@@ -378,6 +379,24 @@ test('the results screen shows the same numbers, a chart, verdicts, a purchase, 
 
 test('a purchase from the shop\'s sales feed on loopback reaches the results', async () => {
   const clicker = students.find((s) => s.clicked);
+  // Pat links their purchases by email, with consent; the shop knows Pat only by that email.
+  const link = phone.page.getByTestId('link-purchases');
+  await link.locator('summary').click();
+  await link.getByTestId('link-email').fill('Pat@Example.org');
+  await link.getByTestId('link-submit').click();
+  assert.equal(await link.getByTestId('link-problem').innerText(), 'Tick the box to agree first.');
+  await link.getByTestId('link-consent').check();
+  await link.getByTestId('link-submit').click();
+  await link.getByTestId('link-done').waitFor();
+  const patHash = createHash('sha256').update('pat@example.org').digest('hex');
+  const learners = await fetch(host.base + 'api/v1/import_data', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${host.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'learners', text: `id,email_hash\nlearner-pat,${patHash}\n` }),
+  });
+  assert.equal(learners.status, 200, await learners.clone().text());
+  const patRow = studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${phone.variant}"]`);
+  const patBefore = Number((await patRow.getByTestId('results-converted').innerText()).trim());
   // The shop: a JSON sales export on loopback that wants its Bearer token. The clicker bought a
   // second seat: one more order by the same viewer (one conversion, twice the revenue).
   const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -389,7 +408,15 @@ test('a purchase from the shop\'s sales feed on loopback reaches the results', a
       return;
     }
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ purchases: [{ order_id: 'feed-order-1', learner: 'learner-feed-1', course: COURSE, date: at, amount: '31.20', currency: 'USD', ref: clicker.ref }] }));
+    response.end(
+      JSON.stringify({
+        purchases: [
+          { order_id: 'feed-order-1', learner: 'learner-feed-1', course: COURSE, date: at, amount: '31.20', currency: 'USD', ref: clicker.ref },
+          // No reference code: matched by Pat's consented email.
+          { order_id: 'feed-order-2', learner: 'learner-pat', course: COURSE, date: at, amount: '39.20', currency: 'USD' },
+        ],
+      }),
+    );
   });
   await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
   try {
@@ -402,15 +429,19 @@ test('a purchase from the shop\'s sales feed on loopback reaches the results', a
     await studio.getByTestId('feed-save').click();
     await studio.getByText('Saved.').waitFor();
     await studio.getByTestId('feed-sync').click();
-    await waitForText(studio.getByTestId('feed-synced'), 'Imported 1 row: 1 new, 0 updated, 0 unchanged; 1 learner created.');
+    await waitForText(studio.getByTestId('feed-synced'), 'Imported 2 rows: 2 new, 0 updated, 0 unchanged; 1 learner created.');
     assert.deepEqual(asked, ['Bearer shop-token-e2e']);
     await studio.getByTestId('nav-offers').click();
-    await waitForText(studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`).getByTestId('results-revenue'), '$62.40');
-    assert.equal((await studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`).getByTestId('results-converted').innerText()).trim(), '1');
+    const revenue = clicker.variant === phone.variant ? '$101.60' : '$62.40';
+    await waitForText(studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`).getByTestId('results-revenue'), revenue);
+    await waitForText(patRow.getByTestId('results-converted'), String(patBefore + 1));
+    if (clicker.variant !== phone.variant) {
+      assert.equal((await studio.getByTestId('experiment-results').locator(`[data-testid="results-row"][data-variant="${clicker.variant}"]`).getByTestId('results-converted').innerText()).trim(), '1');
+    }
     // Synced again, the same order changes nothing.
     await studio.getByTestId('nav-data').click();
     await studio.getByTestId('feed-sync').click();
-    await waitForText(studio.getByTestId('feed-synced'), 'Imported 1 row: 0 new, 0 updated, 1 unchanged.');
+    await waitForText(studio.getByTestId('feed-synced'), 'Imported 2 rows: 0 new, 0 updated, 2 unchanged.');
     await studio.getByTestId('nav-offers').click();
     await studio.getByTestId('experiment-results').waitFor();
   } finally {

@@ -1,11 +1,15 @@
 //! Offer experiments: from the event log and the purchases to an A/B verdict a teacher reads.
 //!
 //! **Attribution.** A conversion is a purchase of the offered course, by a viewer who was
-//! exposed to the offer (the card was visible on their screen), made at or after the exposure
-//! and within the window the instructor sets (7 days by default). The purchase names the viewer
+//! exposed to the offer (the card was visible on their screen), made on or after the day of the
+//! exposure (shops export dates alone or times to the second) and within the window the
+//! instructor sets (7 days by default) after it. The purchase names the viewer
 //! by the reference code the checkout link carries (`<offer>.<variant>.<viewer>`, see
 //! `lectern_room::offers`), so it arrives by CSV import, sales feed or "mark as bought" with its
-//! `ref_code`. The variant counted is the one the viewer was exposed to.
+//! `ref_code`. The variant counted is the one the viewer was exposed to. A purchase without a
+//! usable reference code counts when its learner's `email_hash` is the hash of an email the
+//! viewer linked with consent during class (`email_linked`); a reference code, when present,
+//! decides.
 //!
 //! **Units.** Viewer-randomised experiments (text, price, discount) are analysed per viewer:
 //! n = exposed viewers, conversions = converted viewers. Timing experiments are randomised per
@@ -21,8 +25,6 @@
 //! purchase was made), so the screen can draw how the reading moved during and after class.
 //!
 //! **Planner.** [`Studio::plan_experiment`]: how many classes of a given size a lift needs.
-//!
-//! Not yet: matching purchases by a consented email when the reference code is missing.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -270,7 +272,8 @@ impl Studio {
             .read(|conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT session_id, payload FROM events
-                     WHERE kind IN ('offer_pushed', 'offer_exposed', 'offer_clicked') ORDER BY id",
+                     WHERE kind IN ('offer_pushed', 'offer_exposed', 'offer_clicked', 'email_linked')
+                     ORDER BY id",
                 )?;
                 let rows = stmt
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -348,16 +351,30 @@ impl Studio {
                 entry.clicked = true;
             }
         }
-        // Purchases of the course that carry a reference code of one of these offers.
+        // Consented emails of exposed viewers: hash -> viewers.
+        let mut by_email: HashMap<String, Vec<String>> = HashMap::new();
+        for (_, record) in &events {
+            if let Event::EmailLinked { viewer, email_hash } = &record.event
+                && exposures.contains_key(&viewer.0)
+            {
+                let viewers = by_email.entry(email_hash.clone()).or_default();
+                if !viewers.contains(&viewer.0) {
+                    viewers.push(viewer.0.clone());
+                }
+            }
+        }
+        // Purchases of the course: by the reference code of one of these offers, or by the
+        // learner's consented email.
         let course = pushed.course_id.clone();
-        let purchases: Vec<(String, i64, i64)> = store
+        let purchases: Vec<(Option<String>, i64, i64, Option<String>)> = store
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT ref_code, purchased_at_ms, amount_cents FROM purchases
-                     WHERE course_id = ?1 AND ref_code IS NOT NULL",
+                    "SELECT p.ref_code, p.purchased_at_ms, p.amount_cents, l.email_hash
+                     FROM purchases p LEFT JOIN learners l ON l.id = p.learner_id
+                     WHERE p.course_id = ?1 AND (p.ref_code IS NOT NULL OR l.email_hash IS NOT NULL)",
                 )?;
                 let rows = stmt
-                    .query_map([course], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .query_map([course], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })
@@ -365,20 +382,32 @@ impl Studio {
         let window_ms = i64::from(window_days) * DAY_MS;
         let mut bought: HashMap<String, i64> = HashMap::new();
         let mut bought_at: HashMap<String, i64> = HashMap::new();
-        for (code, at, amount) in purchases {
-            let Some((offer, viewer)) = parse_ref(&code) else {
-                continue;
+        for (code, at, amount, email) in purchases {
+            // A reference code of this experiment decides; otherwise the consented email does.
+            let by_code = code
+                .as_deref()
+                .and_then(parse_ref)
+                .filter(|(offer, _)| offer_of.contains_key(*offer))
+                .map(|(_, viewer)| vec![viewer.to_owned()]);
+            let viewers = match by_code {
+                Some(viewers) => viewers,
+                None => email
+                    .and_then(|hash| by_email.get(&hash).cloned())
+                    .unwrap_or_default(),
             };
-            if !offer_of.contains_key(offer) {
-                continue;
-            }
-            let Some(exposure) = exposures.get(viewer) else {
-                continue;
-            };
-            if at >= exposure.at_ms && at - exposure.at_ms <= window_ms {
-                *bought.entry(viewer.to_owned()).or_default() += amount;
-                let first = bought_at.entry(viewer.to_owned()).or_insert(at);
-                *first = (*first).min(at);
+            for viewer in viewers {
+                let Some(exposure) = exposures.get(&viewer) else {
+                    continue;
+                };
+                // Shops export times to the second or dates alone: a purchase counts from the start
+                // of the exposure's day (UTC). With a reference code it cannot come before the
+                // card anyway: the code is on the card's link.
+                let day_start = exposure.at_ms - exposure.at_ms.rem_euclid(DAY_MS);
+                if at >= day_start && at - exposure.at_ms <= window_ms {
+                    *bought.entry(viewer.clone()).or_default() += amount;
+                    let first = bought_at.entry(viewer).or_insert(at);
+                    *first = (*first).min(at);
+                }
             }
         }
 

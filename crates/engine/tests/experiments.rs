@@ -310,6 +310,84 @@ async fn exposed_viewers_who_buy_within_the_window_are_the_conversions() {
     }
     converted[arm] += 1;
 
+    // A consented email: viewer 32 links theirs in class; the shop's order has no reference code,
+    // but its learner carries the same email hash, so it counts for that viewer.
+    let mia = "v-00000020".to_owned();
+    let mia_arm = usize::from(variant_of[&mia]);
+    let linked = room
+        .submit(act(
+            &mia,
+            action(json!({"type": "link_email", "email": " Mia@Example.org", "consent": true})),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        linked
+            .deliveries
+            .iter()
+            .any(|d| matches!(&d.record.event, Event::EmailLinked { .. })),
+        "{:?}",
+        linked.replies
+    );
+    let hash = lectern_room::email_hash("mia@example.org").unwrap();
+    let store = studio.store().await.unwrap();
+    let learners = format!(
+        "id,email_hash\nlrn-mail-1,{hash}\nlrn-mail-2,{}\n",
+        "0".repeat(64)
+    );
+    let report = store
+        .import(lectern_store::ImportKind::Learners, &learners, |_, _| {})
+        .await
+        .unwrap();
+    assert!(report.applied, "{:?}", report.errors);
+    let mut by_mail = Sales::new();
+    by_mail.buy("mail-1", &course, now + 3_600_000, None);
+    // Another learner's email matches nobody in class: not a conversion.
+    by_mail.buy("mail-2", &course, now + 3_600_000, None);
+    by_mail.import(&studio).await;
+    let after_mail = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "docker-price".into(),
+            window_days: None,
+        })
+        .await
+        .unwrap();
+    for (i, v) in after_mail.variants.iter().enumerate() {
+        assert_eq!(v.converted, converted[i] + u64::from(i == mia_arm), "{v:?}");
+    }
+    converted[mia_arm] += 1;
+
+    // A shop that exports dates without times: bought today, by the code on the card.
+    let dated = "v-00000021".to_owned(); // exposed (viewer 33), not a buyer yet
+    let dated_arm = usize::from(variant_of[&dated]);
+    let today = &rfc3339(now)[..10];
+    let done = studio
+        .record_sale(
+            serde_json::from_value(json!({
+                "orderId": "dated-1", "courseId": course, "amount": "39.00", "currency": "EUR",
+                "date": today, "refCode": format!("spring.{}.{dated}", names[dated_arm]),
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(done.applied, "{done:?}");
+    let after_dated = studio
+        .offer_results(OfferResultsArgs {
+            experiment: "docker-price".into(),
+            window_days: None,
+        })
+        .await
+        .unwrap();
+    for (i, v) in after_dated.variants.iter().enumerate() {
+        assert_eq!(
+            v.converted,
+            converted[i] + u64::from(i == dated_arm),
+            "{v:?}"
+        );
+    }
+    converted[dated_arm] += 1;
+
     // A longer window admits the late purchase; an unknown experiment is not found.
     let wide = studio
         .offer_results(OfferResultsArgs {

@@ -115,4 +115,6 @@ pub use protocol::{
     Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,
     PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
 };
-pub use room::{AuditEntry, RESERVED_NAMES, Room, RoomState, capability, limits};
+pub use room::{
+    AuditEntry, MAX_EMAIL_CHARS, RESERVED_NAMES, Room, RoomState, capability, email_hash, limits,
+};

@@ -188,6 +188,14 @@ pub enum Action {
         /// Which, or none.
         question: Option<QuestionId>,
     },
+    /// A viewer links their purchases to this class by email, with their consent: the room keeps
+    /// only the SHA-256 of the trimmed, lower-cased address (staff see `email_linked`).
+    LinkEmail {
+        /// The address as typed.
+        email: String,
+        /// The viewer ticked the consent box; without it the action is refused.
+        consent: bool,
+    },
     /// React; counted into the next per-second aggregate.
     React {
         /// Which.
@@ -456,6 +464,14 @@ pub enum Event {
         /// Count per reaction, in the enum's order, zero counts left out.
         counts: Vec<(Reaction, u32)>,
     },
+    /// A viewer linked their purchases by a consented email (staff only; the hash, never the
+    /// address).
+    EmailLinked {
+        /// Who.
+        viewer: ViewerId,
+        /// SHA-256 hex of the trimmed, lower-cased address (as `learners.email_hash`).
+        email_hash: String,
+    },
     /// Who reacted during that second, and how often (staff only: engagement counts each
     /// viewer's reactions; other viewers see only the aggregate).
     ReactionsBy {
@@ -528,7 +544,8 @@ impl Event {
             | Event::OfferPushed { .. }
             | Event::OfferExposed(_)
             | Event::OfferClicked(_)
-            | Event::ReactionsBy { .. } => Audience::Staff,
+            | Event::ReactionsBy { .. }
+            | Event::EmailLinked { .. } => Audience::Staff,
             Event::OfferShown { viewer, .. } => Audience::StaffAnd(viewer.clone()),
             Event::OfferDismissed(tally) => Audience::StaffAnd(tally.viewer.clone()),
             Event::ChatHeld { hold } => Audience::StaffAnd(hold.message.author.clone()),

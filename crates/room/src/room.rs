@@ -521,7 +521,9 @@ impl Room {
                     });
                 }
             }
-            Event::ReactionsAggregated { .. } | Event::ReactionsBy { .. } => {}
+            Event::ReactionsAggregated { .. }
+            | Event::ReactionsBy { .. }
+            | Event::EmailLinked { .. } => {}
             Event::PollCreated { poll } => {
                 s.last_poll = s.last_poll.max(poll.id.0);
                 s.polls.insert(poll.id, poll.clone());
@@ -1467,6 +1469,23 @@ impl Room {
                     question: *question,
                 })
             }
+            Action::LinkEmail { email, consent } => {
+                if me.role.is_staff() {
+                    return Err(RoomError::Forbidden);
+                }
+                if !consent {
+                    return Err(RoomError::Invalid {
+                        reason: "linking purchases by email needs the viewer's consent".into(),
+                    });
+                }
+                let email_hash = email_hash(email).ok_or_else(|| RoomError::Invalid {
+                    reason: "that is not an email address".into(),
+                })?;
+                one(Event::EmailLinked {
+                    viewer: viewer.clone(),
+                    email_hash,
+                })
+            }
             Action::React { reaction } => {
                 muted()?;
                 let second = Timestamp(now.0 - now.0 % limits::RATE_INTERVAL_MS);
@@ -1567,8 +1586,33 @@ pub fn capability(action: &Action) -> Capability {
         }
         Action::OfferExposed { .. }
         | Action::OfferClicked { .. }
-        | Action::OfferDismissed { .. } => Capability::RespondToOffers,
+        | Action::OfferDismissed { .. }
+        | Action::LinkEmail { .. } => Capability::RespondToOffers,
     }
+}
+
+/// The most characters of an email address (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// SHA-256 hex of a consented email, trimmed and lower-cased; `None` when it is not an address.
+pub fn email_hash(email: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.chars().count() <= MAX_EMAIL_CHARS
+        && email.chars().all(|c| {
+            c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace())
+        });
+    if !plausible {
+        return None;
+    }
+    let digest = Sha256::digest(email.as_bytes());
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The variant `viewer` sees: the session's for a timing experiment, else their own.

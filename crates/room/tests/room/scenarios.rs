@@ -1243,3 +1243,40 @@ fn snapshot_has_last_fifty_messages_pinned_poll_and_top_questions() {
         @62100 -> ta welcome name="Alan" role=Ta chat=50 pinned=Some(3) poll=1:Open:Some([1, 0]) questions=[(1, 0)] held=0 flags=0
     "#]].assert_eq(&s.finish());
 }
+
+#[test]
+fn a_viewer_links_purchases_by_a_consented_email_and_only_its_hash_is_kept() {
+    let mut s = class();
+    let link = |email: &str, consent: bool| Action::LinkEmail {
+        email: email.into(),
+        consent,
+    };
+    s.at(100, act("ada", link("Ada@Example.org ", false)))
+        .at(200, act("ada", link("not an address", true)))
+        .at(300, act("prof", link("prof@example.org", true)))
+        .at(400, act("ada", link(" Ada@Example.org", true)));
+    let out = s.finish();
+    expect![[r#"
+        @100 -> ada rejected invalid {"reason":"linking purchases by email needs the viewer's consent"}
+        @200 -> ada rejected invalid {"reason":"that is not an email address"}
+        @300 -> prof rejected forbidden
+        @400 ada: {"type":"email_linked","viewer":"ada","email_hash":"cfe00dde46ef942601ffafb9e2825e802858b460e586b8305b344c1eb826357d"}
+    "#]]
+    .assert_eq(&out);
+    assert!(
+        !out.contains("xample"),
+        "the address itself is never recorded"
+    );
+    // The hash is SHA-256 of the trimmed, lower-cased address, as the school's learners file has it.
+    assert_eq!(
+        lectern_room::email_hash(" Ada@Example.org"),
+        lectern_room::email_hash("ada@example.org")
+    );
+    assert_eq!(lectern_room::email_hash("@example.org"), None);
+    assert_eq!(lectern_room::email_hash("ada@localhost"), None);
+    let by = Event::EmailLinked {
+        viewer: id("ada"),
+        email_hash: "x".into(),
+    };
+    assert_eq!(by.audience(), Audience::Staff);
+}

@@ -273,7 +273,9 @@ export type Action =
   | { type: 'withdraw_offer'; offer: OfferId }
   | { type: 'offer_exposed'; offer: OfferId; variant: number }
   | { type: 'offer_clicked'; offer: OfferId; variant: number }
-  | { type: 'offer_dismissed'; offer: OfferId; variant: number };
+  | { type: 'offer_dismissed'; offer: OfferId; variant: number }
+  /** A viewer links their purchases to this class by email, with consent (the room keeps a hash). */
+  | { type: 'link_email'; email: string; consent: boolean };
 
 export interface ClientFrame {
   v: number;
@@ -324,6 +326,8 @@ export type RoomEvent =
   | { type: 'question_dismissed'; question: QuestionId; asker: ViewerId }
   | { type: 'question_highlighted'; question: QuestionId | null }
   | { type: 'reactions_aggregated'; second: Timestamp; counts: [Reaction, number][] }
+  /** Staff only: a viewer linked their purchases by a consented email (its hash). */
+  | { type: 'email_linked'; viewer: ViewerId; email_hash: string }
   /** Staff only: who reacted during that second (engagement counts it; the room view does not). */
   | { type: 'reactions_by'; second: Timestamp; viewers: [ViewerId, number][] }
   | { type: 'broadcast_ended' }

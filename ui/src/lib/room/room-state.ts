@@ -323,6 +323,7 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     case 'reactions_aggregated':
       view.reactions = { second: ev.second, counts: ev.counts };
       break;
+    case 'email_linked':
     case 'reactions_by':
       // Counted by the studio's engagement from the log; nothing on screen changes.
       break;
