@@ -1,12 +1,13 @@
 // Headless Chromium against `lectern serve --demo --port 0 --no-test-card`: the instructor
-// starts a class, two students join, chat, vote and react, the live panel follows them and recommends the
+// starts a class, two students join, chat, vote and react, the live panel follows them (and a
+// student who only watches the video) and recommends the
 // next courses; after the class the session page shows the same totals, exports the report,
 // a viewer's data and erases a viewer; the Data screen previews and imports purchases.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, serve, launchChromium, watchErrors, startClassFromStudio, joinWatchAs, waitForText, freePort } from './lib.mjs';
+import { ARTIFACTS, serve, launchChromium, watchErrors, startClassFromStudio, joinWatchAs, waitForText, freePort, WEBRTC_LOOPBACK_ARGS } from './lib.mjs';
 
 const TITLE = 'Week 6 · Insights <b>live</b>';
 
@@ -22,7 +23,8 @@ let liveTotals;
 
 before(async () => {
   host = await serve(['--demo', '--port', '0', '--no-test-card']);
-  browser = await launchChromium();
+  // WebRTC on loopback: the viewer page's video session connects, and counts as presence.
+  browser = await launchChromium(WEBRTC_LOOPBACK_ARGS);
 });
 
 after(async () => {
@@ -307,5 +309,23 @@ test('the sales feed says in words why a sync failed; chat retention is set in S
   const student = await newPage('student');
   await student.goto(host.base + 'watch');
   await waitForText(student.getByTestId('privacy-retention'), 'The text of chat messages is deleted after 30 days; only counts are kept. This data stays on your instructor’s computer, and your instructor can export or erase everything kept about you on request.');
+  for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
+});
+
+test('a student who only watches the video is present, and leaves when the page closes', async () => {
+  await studio.goto(host.studioUrl);
+  await startClassFromStudio(studio, 'Week 7 · Just watching');
+  const watcher = await newPage('watcher');
+  await watcher.goto(host.base + 'watch');
+  // The student never opens the chat: their video session, named by their browser, is presence.
+  await studio.getByTestId('nav-insights').click();
+  await studio.getByTestId('live-panel').waitFor();
+  await waitForText(studio.getByTestId('live-present'), '1');
+  assert.equal(await studio.getByTestId('live-viewer').count(), 1);
+  assert.match(await studio.getByTestId('live-viewer').innerText(), /Watching/);
+  // Closing the page ends the video session (DELETE): they have left.
+  await watcher.close({ runBeforeUnload: true });
+  await waitForText(studio.getByTestId('live-present'), '0', 45_000);
+  assert.match(await studio.getByTestId('live-viewer').innerText(), /Left/);
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
 });

@@ -411,6 +411,62 @@ fn reactions_by_viewer_score_each_viewer_without_counting_the_minute_twice() {
     assert!(EngagementEvent::from_record("reactions_by", None, S, &bad).is_err());
 }
 
+fn media(at: i64, viewer: &str, watching: bool) -> Rec {
+    rec(
+        at,
+        None,
+        json!({"type": "media_presence", "viewer": viewer, "watching": watching}),
+    )
+}
+
+/// Presence is the chat connection or the video: Dan only watches; Eve opens the chat after the
+/// video and closes it before; Finn's video stops while his chat stays open.
+#[test]
+fn the_video_and_the_chat_make_one_presence() {
+    let log: Vec<Rec> = vec![
+        joined(0, "prof", "Prof", "instructor"),
+        media(MIN, "dan", true),
+        media(MIN, "eve", true),
+        joined(2 * MIN, "eve", "Eve", "viewer"),
+        left(4 * MIN, "eve"),
+        joined(0, "finn", "Finn", "viewer"),
+        media(MIN, "finn", true),
+        media(3 * MIN, "finn", false),
+        media(5 * MIN, "dan", false),
+        media(6 * MIN, "eve", false),
+        // A repeated report changes nothing.
+        media(6 * MIN + 10 * SEC, "eve", false),
+    ]
+    .into_iter()
+    .map(|mut r| {
+        r.at += S;
+        r
+    })
+    .collect();
+    let mut log = log;
+    log.sort_by_key(|r| r.at);
+    let now = S + 10 * MIN;
+    let s = live_of(&log).snapshot(now);
+    assert_eq!(s, recompute(S, &read(&log), now));
+    let by = |id: &str| s.viewers.iter().find(|v| v.viewer == id).unwrap();
+    // Dan: video 1:00-5:00, never in the chat: counted, without a name.
+    assert_eq!(
+        (by("dan").watch_ms, by("dan").joins, by("dan").name.as_str()),
+        (4 * MIN, 1, "")
+    );
+    // Eve: video 1:00-6:00 with the chat open 2:00-4:00 inside it: one stretch of 5 minutes.
+    assert_eq!((by("eve").watch_ms, by("eve").joins), (5 * MIN, 1));
+    assert_eq!(
+        by("eve").name,
+        "Eve",
+        "the chat gives the video viewer a name"
+    );
+    // Finn: chat from 0:00 on; his video stopping does not make him leave.
+    assert_eq!((by("finn").watch_ms, by("finn").joins), (10 * MIN, 1));
+    assert!(by("finn").present && !by("dan").present && !by("eve").present);
+    assert_eq!(s.totals.peak_present, 3);
+}
+
 #[test]
 fn the_end_closes_presence_without_a_drop_off_and_later_events_are_ignored() {
     let mut log = ten_minute_class();
@@ -520,6 +576,7 @@ fn activity() -> impl Strategy<Value = Activity> {
         1 => who.clone().prop_map(|v| Activity::QuestionAsked { viewer: v.into() }),
         1 => who.clone().prop_map(|v| Activity::QuestionUpvoted { viewer: v.into() }),
         1 => (prop::option::of(who.clone()), 1u32..5).prop_map(|(v, count)| Activity::Reactions { viewer: v.map(str::to_owned), count }),
+        3 => (who.clone(), any::<bool>()).prop_map(|(v, watching)| Activity::MediaPresence { viewer: v.into(), watching }),
         1 => prop::collection::vec((who.clone(), 1u32..4), 1..4).prop_map(|pairs| Activity::ReactionsBy { viewers: pairs.into_iter().map(|(v, n)| (v.to_owned(), n)).collect() }),
         1 => Just(Activity::OfferPushed { offer: "o".into() }),
         1 => who.clone().prop_map(|v| Activity::OfferExposed { viewer: v.into(), offer: "o".into(), variant: 0 }),

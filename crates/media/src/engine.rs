@@ -272,6 +272,8 @@ pub(crate) struct Inner {
     upstream_keyframe_requests: AtomicU64,
     /// The test card's current GOP, replayed to a viewer when it connects.
     gop: Arc<Mutex<Gop>>,
+    /// Viewers removed (stopped, failed, never connected), for the host's presence.
+    gone: tokio::sync::broadcast::Sender<ViewerId>,
 }
 
 /// At most this many packets of a GOP are cached; a longer GOP is not cached at all.
@@ -350,6 +352,7 @@ impl MediaEngine {
             next_generation: AtomicU64::new(1),
             upstream_keyframe_requests: AtomicU64::new(0),
             gop: Arc::new(Mutex::new(Gop::default())),
+            gone: tokio::sync::broadcast::channel(1024).0,
         });
         tokio::spawn(keyframe_loop(
             Arc::downgrade(&inner),
@@ -357,6 +360,12 @@ impl MediaEngine {
             inner.config.keyframe_request_interval,
         ));
         Self { inner }
+    }
+
+    /// Viewers as they go (stopped by DELETE, failed, or never connected): subscribe before
+    /// [`MediaEngine::subscribe`] to learn when the viewer it creates is gone.
+    pub fn viewers_gone(&self) -> tokio::sync::broadcast::Receiver<ViewerId> {
+        self.inner.gone.subscribe()
     }
 
     /// Where new publishers and viewers bind their UDP sockets from now on (sessions already
@@ -967,6 +976,9 @@ impl Inner {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let list: Vec<ViewerSink> = sinks.iter().filter(|s| s.id != id).cloned().collect();
         *sinks = Arc::new(list);
+        drop(sinks);
+        drop(state);
+        let _ = self.gone.send(id);
         Some(viewer)
     }
 

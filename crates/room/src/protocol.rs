@@ -47,6 +47,14 @@ pub enum Input {
         /// What they want.
         action: Action,
     },
+    /// The host saw a viewer's video start or stop (their WHEP session, named by their browser):
+    /// presence for engagement, whether or not they joined the chat.
+    Media {
+        /// Whose browser.
+        viewer: ViewerId,
+        /// Watching now (true) or not any more.
+        watching: bool,
+    },
     /// Time passed: the host calls this at [`crate::Room::next_deadline`].
     Tick,
 }
@@ -464,6 +472,13 @@ pub enum Event {
         /// Count per reaction, in the enum's order, zero counts left out.
         counts: Vec<(Reaction, u32)>,
     },
+    /// A viewer's video started or stopped (staff only; engagement merges it with room presence).
+    MediaPresence {
+        /// Whose browser.
+        viewer: ViewerId,
+        /// Watching now or not.
+        watching: bool,
+    },
     /// A viewer linked their purchases by a consented email (staff only; the hash, never the
     /// address).
     EmailLinked {
@@ -545,7 +560,8 @@ impl Event {
             | Event::OfferExposed(_)
             | Event::OfferClicked(_)
             | Event::ReactionsBy { .. }
-            | Event::EmailLinked { .. } => Audience::Staff,
+            | Event::EmailLinked { .. }
+            | Event::MediaPresence { .. } => Audience::Staff,
             Event::OfferShown { viewer, .. } => Audience::StaffAnd(viewer.clone()),
             Event::OfferDismissed(tally) => Audience::StaffAnd(tally.viewer.clone()),
             Event::ChatHeld { hold } => Audience::StaffAnd(hold.message.author.clone()),

@@ -306,6 +306,23 @@ impl Room {
         self.run_timers(now, &mut out);
         match input {
             Input::Tick => {}
+            Input::Media { viewer, watching } => {
+                // Recorded for anyone the host names (the host derived it from the browser):
+                // a viewer may watch without joining the chat. Staff are not counted by
+                // engagement either way; a closed room records nothing more.
+                if !self.state.ended {
+                    self.emit(
+                        &mut out,
+                        now,
+                        None,
+                        None,
+                        Event::MediaPresence {
+                            viewer: viewer.clone(),
+                            watching,
+                        },
+                    );
+                }
+            }
             Input::Join {
                 viewer,
                 role,
@@ -523,7 +540,8 @@ impl Room {
             }
             Event::ReactionsAggregated { .. }
             | Event::ReactionsBy { .. }
-            | Event::EmailLinked { .. } => {}
+            | Event::EmailLinked { .. }
+            | Event::MediaPresence { .. } => {}
             Event::PollCreated { poll } => {
                 s.last_poll = s.last_poll.max(poll.id.0);
                 s.polls.insert(poll.id, poll.clone());

@@ -190,10 +190,69 @@ pub(crate) async fn whep_post(
         Ok(offer) => offer,
         Err(refusal) => return refusal,
     };
+    // Subscribed before the viewer exists, so its end cannot be missed.
+    let gone = state.studio.media().viewers_gone();
     match state.studio.media().subscribe(&offer).await {
-        Ok((id, answer)) => created(&state, format!("/whep/{id}"), answer),
+        Ok((id, answer)) => {
+            follow_presence(&state, &headers, id, gone).await;
+            created(&state, format!("/whep/{id}"), answer)
+        }
         Err(err) => media_refusal(&err),
     }
+}
+
+/// The header our viewer page sends with its offer: the same browser key as its room hello, so
+/// that its video counts as presence for the same pseudonymous viewer (other WHEP players are
+/// not counted).
+pub const BROWSER_KEY_HEADER: &str = "x-lectern-browser-key";
+
+/// While a class is live, record that this browser's video started, and that it stopped when
+/// the media engine lets the session go.
+async fn follow_presence(
+    state: &MediaState,
+    headers: &HeaderMap,
+    id: ViewerId,
+    mut gone: tokio::sync::broadcast::Receiver<ViewerId>,
+) {
+    let Some(key) = headers
+        .get(BROWSER_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let Ok(viewer) = state.studio.viewer_id(key).await else {
+        return;
+    };
+    let Some(room) = state.studio.live_room().await else {
+        return;
+    };
+    let media = move |watching| lectern_room::Input::Media {
+        viewer: viewer.clone(),
+        watching,
+    };
+    if room.submit(media(true)).await.is_err() {
+        return;
+    }
+    let studio = state.studio.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = room.ended() => return,
+                next = gone.recv() => match next {
+                    Ok(left) if left == id => break,
+                    Ok(_) => {}
+                    // Missed some: the session may be among them; ask the engine.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if !studio.media().status().viewers.iter().any(|v| v.id == id) {
+                            break;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+        let _ = room.submit(media(false)).await;
+    });
 }
 
 /// The `a=candidate:` lines of a trickle fragment (RFC 8840).

@@ -81,6 +81,14 @@ pub enum Activity {
         /// How many.
         count: u32,
     },
+    /// `media_presence`: the viewer's video started or stopped (their WHEP session). Merged with
+    /// `Joined`/`Left` into one presence (see `presence.rs`).
+    MediaPresence {
+        /// Whose browser.
+        viewer: String,
+        /// Watching now.
+        watching: bool,
+    },
     /// `reactions_by`: who reacted during one second (the room writes it beside that second's
     /// `reactions_aggregated`, which already counted them for the minute).
     ReactionsBy {
@@ -187,6 +195,13 @@ impl EngagementEvent {
                     count,
                 }
             }
+            "media_presence" => Activity::MediaPresence {
+                viewer: field.string("viewer")?,
+                watching: event
+                    .get("watching")
+                    .and_then(Value::as_bool)
+                    .ok_or_else(|| field.missing("watching"))?,
+            },
             "reactions_by" => {
                 let pairs = event
                     .get("viewers")

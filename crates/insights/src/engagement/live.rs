@@ -48,6 +48,8 @@ pub struct LiveEngagement {
     last_chat_ms: Option<i64>,
     offers_pushed: u32,
     reactions_attributed: bool,
+    /// One presence from the chat connection and the video (see `presence.rs`).
+    presence: super::presence::PresenceMerge,
 }
 
 impl LiveEngagement {
@@ -69,6 +71,7 @@ impl LiveEngagement {
             last_chat_ms: None,
             offers_pushed: 0,
             reactions_attributed: false,
+            presence: super::presence::PresenceMerge::default(),
         }
     }
 
@@ -104,6 +107,13 @@ impl LiveEngagement {
 
     /// Counts one event, in log order.
     pub fn push(&mut self, event: &EngagementEvent) {
+        if let Some(merged) = self.presence.map(event) {
+            self.push_merged(&merged);
+        }
+    }
+
+    /// Counts one event whose presence is already merged.
+    fn push_merged(&mut self, event: &EngagementEvent) {
         let t = event.at_ms.max(self.start_ms).max(self.clock_ms);
         if self.ended || t.saturating_sub(self.start_ms) > MAX_SESSION_MS {
             self.ignored += 1;
@@ -270,6 +280,8 @@ impl LiveEngagement {
                     v.dismissals += 1;
                 }
             }
+            // Turned into `Joined`/`Left` by the presence merge before this point.
+            Activity::MediaPresence { .. } => {}
             Activity::Ended => {
                 // Once per class: settle everyone still present (the minutes keep who was
                 // there; the end is not a drop-off).

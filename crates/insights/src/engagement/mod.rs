@@ -96,6 +96,7 @@
 
 mod event;
 mod live;
+mod presence;
 mod recompute;
 mod report;
 mod score;

@@ -41,6 +41,9 @@ pub fn recompute(
     events: &[EngagementEvent],
     now_ms: i64,
 ) -> EngagementSnapshot {
+    // One presence from the chat connection and the video (see `presence.rs`).
+    let merged = super::presence::merge_presence(events);
+    let events = &merged[..];
     let start = session_start_ms;
     let mut clock = start;
     let mut end: Option<(usize, i64)> = None;
@@ -220,6 +223,8 @@ pub fn recompute(
                     v.dismissals += 1;
                 }
             }
+            // Turned into `Joined`/`Left` by the presence merge above.
+            Activity::MediaPresence { .. } => {}
             Activity::Ended => {
                 end = Some((pos, t));
                 if let Some(open) = open_poll.take() {

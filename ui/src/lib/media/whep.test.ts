@@ -5,7 +5,7 @@ import { retryDelayMs, WhepPlayer, type PlayerState } from './whep';
 
 const ENDPOINT = 'http://127.0.0.1:7878/whep';
 
-function setup(replies: FakeFetch['replies'] = []) {
+function setup(replies: FakeFetch['replies'] = [], extra: { headers?: Record<string, string> } = {}) {
   const http = new FakeFetch();
   http.replies = replies;
   const timers = new FakeTimers();
@@ -14,6 +14,7 @@ function setup(replies: FakeFetch['replies'] = []) {
   const player = new WhepPlayer(
     {
       endpoint: ENDPOINT,
+      ...extra,
       fetch: http.fetch,
       createPeer: () => {
         const peer = new FakePeer();
@@ -43,6 +44,7 @@ describe('WhepPlayer', () => {
     const [post] = http.posts();
     expect(post.url).toBe(ENDPOINT);
     expect(post.headers['Content-Type']).toBe('application/sdp');
+    expect(post.headers['X-Lectern-Browser-Key']).toBeUndefined();
     // The offer carries the gathered candidates (non-trickle).
     expect(post.body).toContain('a=candidate:1');
     expect(peers[0].transceivers.map((t) => [t.what, t.init])).toEqual([
@@ -227,5 +229,16 @@ describe('WhepPlayer', () => {
     peers[0].receive(100, 2000);
     await timers.advance(1000);
     expect(seen).toEqual([30, 60]);
+  });
+});
+
+describe('WhepPlayer headers', () => {
+  it('sends the page\'s extra headers with the offer, and keeps the content type', async () => {
+    const { http, player } = setup([{ status: 201, body: 'v=0 answer', location: '/whep/00aa' }], { headers: { 'X-Lectern-Browser-Key': 'k'.repeat(32), 'Content-Type': 'text/plain' } });
+    player.start();
+    await flush();
+    const [post] = http.posts();
+    expect(post.headers['X-Lectern-Browser-Key']).toBe('k'.repeat(32));
+    expect(post.headers['Content-Type']).toBe('application/sdp');
   });
 });

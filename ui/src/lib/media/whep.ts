@@ -31,6 +31,8 @@ export interface Timers {
 export interface WhepOptions {
   /** The absolute URL of `/whep`. */
   endpoint: string;
+  /** Extra request headers of the offer (our viewer page names its browser, for presence). */
+  headers?: Record<string, string>;
   fetch: Fetch;
   createPeer: () => RTCPeerConnection;
   timers?: Timers;
@@ -79,7 +81,7 @@ export class WhepPlayer {
   #generation = 0;
 
   constructor(options: WhepOptions, listener: WhepListener = {}) {
-    this.#o = { timers: globalThis, tickMs: 1000, quietTicks: 3, stallTicks: 8, dropTicks: 4, ...options };
+    this.#o = { timers: globalThis, tickMs: 1000, quietTicks: 3, stallTicks: 8, dropTicks: 4, headers: {}, ...options };
     this.#listener = listener;
   }
 
@@ -141,6 +143,7 @@ export class WhepPlayer {
         pc,
         endpoint: this.#o.endpoint,
         fetch: this.#o.fetch,
+        headers: this.#o.headers,
         gatherTimeoutMs: this.#o.gatherTimeoutMs,
         timers: this.#o.timers as Pick<typeof globalThis, 'setTimeout' | 'clearTimeout'>,
       });

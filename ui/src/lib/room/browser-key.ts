@@ -31,3 +31,14 @@ export function browserKey(
   }
   return fresh;
 }
+
+/** This page's browser key from its own storage: the same key its room connection uses. */
+export function pageBrowserKey(): string {
+  let storage: Storage | null;
+  try {
+    storage = window.localStorage;
+  } catch {
+    storage = null;
+  }
+  return browserKey(storage, () => randomHex32((a) => crypto.getRandomValues(a)));
+}
