@@ -406,6 +406,12 @@ fn reactions_by_viewer_score_each_viewer_without_counting_the_minute_twice() {
             viewers: vec![("ann".into(), 1)]
         }
     );
+    // Nor does any other record naming it (the erase path leaves "erased" where the id was).
+    let ghost = json!({"event": {"type": "media_presence", "viewer": "erased", "watching": true}});
+    assert_eq!(
+        EngagementEvent::from_record("media_presence", None, S, &ghost).unwrap(),
+        None
+    );
     // A `reactions_by` without its pairs is refused by code, like any record lacking a field.
     let bad = json!({"event": {"type": "reactions_by", "second": 0, "viewers": [["ann"]]}});
     assert!(EngagementEvent::from_record("reactions_by", None, S, &bad).is_err());
@@ -465,6 +471,46 @@ fn the_video_and_the_chat_make_one_presence() {
     assert_eq!((by("finn").watch_ms, by("finn").joins), (10 * MIN, 1));
     assert!(by("finn").present && !by("dan").present && !by("eve").present);
     assert_eq!(s.totals.peak_present, 3);
+}
+
+fn tab(at: i64, viewer: &str, visible: bool) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": "tab_visibility", "viewer": viewer, "visible": visible}),
+    )
+}
+
+/// A viewer who opted in to share whether the tab is in view: hidden time is not presence.
+#[test]
+fn a_hidden_tab_is_not_presence() {
+    let mut log: Vec<Rec> = vec![
+        joined(0, "gus", "Gus", "viewer"),
+        media(0, "gus", true),
+        tab(2 * MIN, "gus", false),
+        // Chat reconnects while hidden: still not present, and the name is kept.
+        left(3 * MIN, "gus"),
+        joined(3 * MIN + 10 * SEC, "gus", "Gus", "viewer"),
+        tab(5 * MIN, "gus", true),
+        // Hidden again, then the chat and the video close: one leave, at the hide.
+        tab(8 * MIN, "gus", false),
+        left(9 * MIN, "gus"),
+        media(9 * MIN, "gus", false),
+    ];
+    for r in &mut log {
+        r.at += S;
+    }
+    let now = S + 10 * MIN;
+    let s = live_of(&log).snapshot(now);
+    assert_eq!(s, recompute(S, &read(&log), now));
+    let gus = &s.viewers[0];
+    // In view 0:00-2:00 and 5:00-8:00.
+    assert_eq!(
+        (gus.watch_ms, gus.joins, gus.name.as_str()),
+        (5 * MIN, 2, "Gus")
+    );
+    assert!(!gus.present);
+    assert_eq!(s.minutes[2].present_at_end, 0, "hidden in minute 2");
 }
 
 #[test]
@@ -577,6 +623,7 @@ fn activity() -> impl Strategy<Value = Activity> {
         1 => who.clone().prop_map(|v| Activity::QuestionUpvoted { viewer: v.into() }),
         1 => (prop::option::of(who.clone()), 1u32..5).prop_map(|(v, count)| Activity::Reactions { viewer: v.map(str::to_owned), count }),
         3 => (who.clone(), any::<bool>()).prop_map(|(v, watching)| Activity::MediaPresence { viewer: v.into(), watching }),
+        2 => (who.clone(), any::<bool>()).prop_map(|(v, visible)| Activity::TabVisibility { viewer: v.into(), visible }),
         1 => prop::collection::vec((who.clone(), 1u32..4), 1..4).prop_map(|pairs| Activity::ReactionsBy { viewers: pairs.into_iter().map(|(v, n)| (v.to_owned(), n)).collect() }),
         1 => Just(Activity::OfferPushed { offer: "o".into() }),
         1 => who.clone().prop_map(|v| Activity::OfferExposed { viewer: v.into(), offer: "o".into(), variant: 0 }),

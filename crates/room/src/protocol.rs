@@ -204,6 +204,11 @@ pub enum Action {
         /// The viewer ticked the consent box; without it the action is refused.
         consent: bool,
     },
+    /// A viewer who opted in says whether the class's tab is in view (sent when it changes).
+    SetTabVisible {
+        /// In view now.
+        visible: bool,
+    },
     /// React; counted into the next per-second aggregate.
     React {
         /// Which.
@@ -479,6 +484,14 @@ pub enum Event {
         /// Watching now or not.
         watching: bool,
     },
+    /// A viewer who opted in brought the class's tab into view or hid it (staff only;
+    /// engagement does not count hidden time as presence).
+    TabVisibility {
+        /// Who.
+        viewer: ViewerId,
+        /// In view now.
+        visible: bool,
+    },
     /// A viewer linked their purchases by a consented email (staff only; the hash, never the
     /// address).
     EmailLinked {
@@ -561,7 +574,8 @@ impl Event {
             | Event::OfferClicked(_)
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
-            | Event::MediaPresence { .. } => Audience::Staff,
+            | Event::MediaPresence { .. }
+            | Event::TabVisibility { .. } => Audience::Staff,
             Event::OfferShown { viewer, .. } => Audience::StaffAnd(viewer.clone()),
             Event::OfferDismissed(tally) => Audience::StaffAnd(tally.viewer.clone()),
             Event::ChatHeld { hold } => Audience::StaffAnd(hold.message.author.clone()),

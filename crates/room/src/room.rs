@@ -187,6 +187,8 @@ pub struct Room {
     state: RoomState,
     reactions: Option<ReactionWindow>,
     class: Option<ClassInfo>,
+    /// Each opted-in viewer's last tab visibility and when it changed (one change a second).
+    visibility: BTreeMap<ViewerId, (bool, Timestamp)>,
 }
 
 /// What one action produced before it is recorded.
@@ -311,10 +313,11 @@ impl Room {
                 // a viewer may watch without joining the chat. Staff are not counted by
                 // engagement either way; a closed room records nothing more.
                 if !self.state.ended {
+                    // Recorded as the viewer's own event, so erasing them erases it.
                     self.emit(
                         &mut out,
                         now,
-                        None,
+                        Some(&viewer),
                         None,
                         Event::MediaPresence {
                             viewer: viewer.clone(),
@@ -541,7 +544,8 @@ impl Room {
             Event::ReactionsAggregated { .. }
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
-            | Event::MediaPresence { .. } => {}
+            | Event::MediaPresence { .. }
+            | Event::TabVisibility { .. } => {}
             Event::PollCreated { poll } => {
                 s.last_poll = s.last_poll.max(poll.id.0);
                 s.polls.insert(poll.id, poll.clone());
@@ -1504,6 +1508,30 @@ impl Room {
                     email_hash,
                 })
             }
+            Action::SetTabVisible { visible } => {
+                if me.role.is_staff() {
+                    return Err(RoomError::Forbidden);
+                }
+                match self.visibility.get(viewer) {
+                    // The same state again: nothing to record.
+                    Some((last, _)) if last == visible => return Ok(Outcome::Events(vec![])),
+                    Some((_, at)) if at.plus_ms(limits::RATE_INTERVAL_MS) > now => {
+                        return Err(RoomError::RateLimited {
+                            retry_after_ms: at
+                                .plus_ms(limits::RATE_INTERVAL_MS)
+                                .0
+                                .saturating_sub(now.0)
+                                .max(1),
+                        });
+                    }
+                    _ => {}
+                }
+                self.visibility.insert(viewer.clone(), (*visible, now));
+                one(Event::TabVisibility {
+                    viewer: viewer.clone(),
+                    visible: *visible,
+                })
+            }
             Action::React { reaction } => {
                 muted()?;
                 let second = Timestamp(now.0 - now.0 % limits::RATE_INTERVAL_MS);
@@ -1605,7 +1633,8 @@ pub fn capability(action: &Action) -> Capability {
         Action::OfferExposed { .. }
         | Action::OfferClicked { .. }
         | Action::OfferDismissed { .. }
-        | Action::LinkEmail { .. } => Capability::RespondToOffers,
+        | Action::LinkEmail { .. }
+        | Action::SetTabVisible { .. } => Capability::RespondToOffers,
     }
 }
 

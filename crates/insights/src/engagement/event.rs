@@ -89,6 +89,14 @@ pub enum Activity {
         /// Watching now.
         watching: bool,
     },
+    /// `tab_visibility`: a viewer who opted in hid the class's tab or brought it back. Hidden
+    /// time is not presence (see `presence.rs`).
+    TabVisibility {
+        /// Who.
+        viewer: String,
+        /// In view now.
+        visible: bool,
+    },
     /// `reactions_by`: who reacted during one second (the room writes it beside that second's
     /// `reactions_aggregated`, which already counted them for the minute).
     ReactionsBy {
@@ -129,6 +137,27 @@ pub enum Activity {
     },
     /// `broadcast_ended`: the class is over; nothing after it counts.
     Ended,
+}
+
+impl Activity {
+    /// The one viewer this activity is about, if it names one.
+    pub fn viewer(&self) -> Option<&str> {
+        match self {
+            Activity::Joined { viewer, .. }
+            | Activity::Left { viewer }
+            | Activity::Chat { viewer, .. }
+            | Activity::Ballot { viewer, .. }
+            | Activity::QuestionAsked { viewer }
+            | Activity::QuestionUpvoted { viewer }
+            | Activity::OfferExposed { viewer, .. }
+            | Activity::OfferClicked { viewer, .. }
+            | Activity::OfferDismissed { viewer, .. }
+            | Activity::MediaPresence { viewer, .. }
+            | Activity::TabVisibility { viewer, .. } => Some(viewer),
+            Activity::Reactions { viewer, .. } => viewer.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 impl EngagementEvent {
@@ -202,6 +231,13 @@ impl EngagementEvent {
                     .and_then(Value::as_bool)
                     .ok_or_else(|| field.missing("watching"))?,
             },
+            "tab_visibility" => Activity::TabVisibility {
+                viewer: field.string("viewer")?,
+                visible: event
+                    .get("visible")
+                    .and_then(Value::as_bool)
+                    .ok_or_else(|| field.missing("visible"))?,
+            },
             "reactions_by" => {
                 let pairs = event
                     .get("viewers")
@@ -251,6 +287,10 @@ impl EngagementEvent {
             "broadcast_ended" => Activity::Ended,
             _ => return Ok(None),
         };
+        // What an erased viewer left in other records counts for nobody.
+        if activity.viewer() == Some(ERASED_VIEWER) {
+            return Ok(None);
+        }
         Ok(Some(EngagementEvent { at_ms, activity }))
     }
 }

@@ -281,7 +281,7 @@ impl LiveEngagement {
                 }
             }
             // Turned into `Joined`/`Left` by the presence merge before this point.
-            Activity::MediaPresence { .. } => {}
+            Activity::MediaPresence { .. } | Activity::TabVisibility { .. } => {}
             Activity::Ended => {
                 // Once per class: settle everyone still present (the minutes keep who was
                 // there; the end is not a drop-off).

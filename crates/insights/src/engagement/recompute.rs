@@ -224,7 +224,7 @@ pub fn recompute(
                 }
             }
             // Turned into `Joined`/`Left` by the presence merge above.
-            Activity::MediaPresence { .. } => {}
+            Activity::MediaPresence { .. } | Activity::TabVisibility { .. } => {}
             Activity::Ended => {
                 end = Some((pos, t));
                 if let Some(open) = open_poll.take() {

@@ -1280,3 +1280,21 @@ fn a_viewer_links_purchases_by_a_consented_email_and_only_its_hash_is_kept() {
     };
     assert_eq!(by.audience(), Audience::Staff);
 }
+
+#[test]
+fn tab_visibility_is_recorded_when_it_changes_at_most_once_a_second() {
+    let mut s = class();
+    let visible = |v: bool| Action::SetTabVisible { visible: v };
+    s.at(1_000, act("ada", visible(false)))
+        .at(1_500, act("ada", visible(false)))
+        .at(1_600, act("ada", visible(true)))
+        .at(2_100, act("ada", visible(true)))
+        .at(2_200, act("prof", visible(false)));
+    expect![[r#"
+        @1000 ada: {"type":"tab_visibility","viewer":"ada","visible":false}
+        @1600 -> ada rejected rate_limited {"retry_after_ms":400}
+        @2100 ada: {"type":"tab_visibility","viewer":"ada","visible":true}
+        @2200 -> prof rejected forbidden
+    "#]]
+    .assert_eq(&s.finish());
+}

@@ -275,7 +275,9 @@ export type Action =
   | { type: 'offer_clicked'; offer: OfferId; variant: number }
   | { type: 'offer_dismissed'; offer: OfferId; variant: number }
   /** A viewer links their purchases to this class by email, with consent (the room keeps a hash). */
-  | { type: 'link_email'; email: string; consent: boolean };
+  | { type: 'link_email'; email: string; consent: boolean }
+  /** A viewer who opted in says whether the class's tab is in view (when it changes). */
+  | { type: 'set_tab_visible'; visible: boolean };
 
 export interface ClientFrame {
   v: number;
@@ -326,6 +328,10 @@ export type RoomEvent =
   | { type: 'question_dismissed'; question: QuestionId; asker: ViewerId }
   | { type: 'question_highlighted'; question: QuestionId | null }
   | { type: 'reactions_aggregated'; second: Timestamp; counts: [Reaction, number][] }
+  /** Staff only: a viewer's video started or stopped. */
+  | { type: 'media_presence'; viewer: ViewerId; watching: boolean }
+  /** Staff only: an opted-in viewer's tab came into view or was hidden. */
+  | { type: 'tab_visibility'; viewer: ViewerId; visible: boolean }
   /** Staff only: a viewer linked their purchases by a consented email (its hash). */
   | { type: 'email_linked'; viewer: ViewerId; email_hash: string }
   /** Staff only: who reacted during that second (engagement counts it; the room view does not). */

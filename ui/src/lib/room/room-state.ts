@@ -323,6 +323,8 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     case 'reactions_aggregated':
       view.reactions = { second: ev.second, counts: ev.counts };
       break;
+    case 'media_presence':
+    case 'tab_visibility':
     case 'email_linked':
     case 'reactions_by':
       // Counted by the studio's engagement from the log; nothing on screen changes.
