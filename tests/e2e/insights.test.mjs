@@ -210,6 +210,11 @@ test('after class the session page shows the same totals and exports the report'
   assert.match(await sentence.innerText(), /: (Engagement is (rising|falling|steady)|\d+ class(es)? to compare)/);
   assert.equal(await studio.locator('[data-testid="trend-row"][data-current="true"]').count(), 1);
   assert.equal(await studio.getByTestId('trend-row').count(), 3);
+  // ...and with the other classes of its instructor (the demo school has three).
+  await studio.getByTestId('instructor-trend-sentence').waitFor();
+  assert.match(await studio.getByTestId('instructor-trend-sentence').innerText(), /^(Ana Lima|Ben Okafor|Chen Wei): /);
+  assert.equal(await studio.locator('[data-testid="instructor-trend-row"][data-current="true"]').count(), 1);
+  assert.ok((await studio.getByTestId('instructor-trend-row').count()) > 3);
   await studio.getByTestId('course-trend').screenshot({ path: join(ARTIFACTS, 'insights-trend.png') });
   await picker.selectOption(value);
   await waitForText(studio.getByTestId('total-chat'), liveTotals.chat);
@@ -315,7 +320,13 @@ test('the sales feed says in words why a sync failed; chat retention is set in S
 
 test('a student who only watches is present; a hidden tab (shared by choice) is not; closing the page leaves', async () => {
   await studio.goto(host.studioUrl);
-  await startClassFromStudio(studio, 'Week 7 · Just watching');
+  // This time the class names its course and its instructor.
+  await studio.getByTestId('nav-broadcast').click();
+  await studio.getByTestId('class-title-input').fill('Week 7 · Just watching');
+  await studio.getByTestId('class-course-select').selectOption('html-css');
+  await studio.getByTestId('class-instructor-input').fill('Dana Example');
+  await studio.getByTestId('start-class').click();
+  await studio.getByTestId('end-class').waitFor();
   const watcher = await newPage('watcher');
   await watcher.goto(host.base + 'watch');
   // The student never opens the chat: their video session, named by their browser, is presence.
@@ -348,5 +359,22 @@ test('a student who only watches is present; a hidden tab (shared by choice) is 
   await watcher.close({ runBeforeUnload: true });
   await waitForText(studio.getByTestId('live-present'), '1', 45_000);
   assert.match(await studio.getByTestId('live-viewer').filter({ hasText: watcherId }).innerText(), /Left/);
+
+  // After class it is compared with the course's classes and with its instructor's (only this one).
+  await studio.getByTestId('nav-broadcast').click();
+  await studio.getByTestId('end-class').click();
+  await studio.getByTestId('end-class').click();
+  await studio.getByTestId('start-class').waitFor();
+  // The instructor's name is remembered for the next class.
+  assert.equal(await studio.getByTestId('class-instructor-input').inputValue(), 'Dana Example');
+  await studio.getByTestId('nav-insights').click();
+  const picker = studio.getByTestId('session-picker');
+  await picker.waitFor();
+  const week7 = await picker.locator('option').evaluateAll((options) => options.find((o) => o.textContent.startsWith('Week 7'))?.value);
+  await picker.selectOption(week7);
+  await studio.getByTestId('trend-sentence').waitFor();
+  assert.equal(await studio.getByTestId('trend-row').count(), 4, 'the demo taught HTML and CSS three times before');
+  assert.match(await studio.getByTestId('instructor-trend-sentence').innerText(), /^Dana Example: 0 classes to compare/);
+  assert.equal(await studio.getByTestId('instructor-trend-row').count(), 1);
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
 });

@@ -157,6 +157,10 @@ pub struct StartClass {
     /// The catalog course being taught, if any.
     #[serde(default)]
     pub course_id: Option<String>,
+    /// Who teaches it (1-200 characters), if the school says: classes are compared per
+    /// instructor too.
+    #[serde(default)]
+    pub instructor: Option<String>,
 }
 
 /// A finished backup.

@@ -72,6 +72,12 @@ pub struct CourseTrendView {
     /// `null` for a class taught for no course.
     #[ts(type = "unknown")]
     pub trend: Option<serde_json::Value>,
+    /// Who taught the class, when the school said.
+    pub instructor: Option<String>,
+    /// The same comparison over the classes this instructor taught (every course); its
+    /// `course_id` field holds the instructor's name. `null` without an instructor.
+    #[ts(type = "unknown")]
+    pub instructor_trend: Option<serde_json::Value>,
 }
 
 /// Which class.
@@ -113,44 +119,70 @@ impl Studio {
         to_json(&snapshot)
     }
 
-    /// How this class compares with the other classes of its course: each ended class's summary
-    /// (recomputed from its log), the course's mean and whether engagement rises or falls.
-    /// Classes under five viewers are counted but not shown. A class taught for no course of the
-    /// catalog has no trend (`trend: null`); `not_found` for an unknown class.
+    /// How this class compares with the other classes of its course, and with the other classes
+    /// of its instructor: each ended class's summary (recomputed from its log), the mean and
+    /// whether engagement rises or falls. Classes under five viewers are counted but not shown.
+    /// A class taught for no course of the catalog has no course trend, one without a named
+    /// instructor no instructor trend; `not_found` for an unknown class.
     pub async fn course_trend(&self, args: SessionRef) -> Result<CourseTrendView, ApiError> {
         let store = self.store().await?;
         let id = args.session_id;
-        let course: Option<(Option<String>, Option<String>)> = store
+        type Row = (Option<String>, Option<String>, Option<String>);
+        let class: Option<Row> = store
             .read(move |conn| {
                 use lectern_store::rusqlite::OptionalExtension;
                 Ok(conn
                     .query_row(
-                        "SELECT s.course_id, c.title FROM live_sessions s
+                        "SELECT s.course_id, c.title, s.instructor FROM live_sessions s
                          LEFT JOIN courses c ON c.id = s.course_id WHERE s.id = ?1",
                         [id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                     )
                     .optional()?)
             })
             .await?;
-        let Some((course_id, course_title)) = course else {
+        let Some((course_id, course_title, instructor)) = class else {
             return Err(ApiError::new(ErrorCode::NotFound, format!("no class {id}")));
         };
-        let Some(course_id) = course_id else {
-            return Ok(CourseTrendView {
-                course_title: None,
-                session_id: id,
-                trend: None,
-            });
+        let trend = match &course_id {
+            Some(course) => Some(self.trend_of("course_id", course).await?),
+            None => None,
         };
-        let wanted = course_id.clone();
+        let instructor_trend = match &instructor {
+            Some(name) => Some(self.trend_of("instructor", name).await?),
+            None => None,
+        };
+        Ok(CourseTrendView {
+            course_title: course_id.map(|c| course_title.unwrap_or(c)),
+            session_id: id,
+            trend,
+            instructor,
+            instructor_trend,
+        })
+    }
+
+    /// The latest ended classes whose `column` (`course_id` or `instructor`) is `value`,
+    /// compared.
+    async fn trend_of(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let store = self.store().await?;
+        let wanted = value.to_owned();
+        let sql = match column {
+            "course_id" => {
+                "SELECT id FROM live_sessions WHERE course_id = ?1 AND ended_at_ms IS NOT NULL
+                 ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
+            }
+            _ => {
+                "SELECT id FROM live_sessions WHERE instructor = ?1 AND ended_at_ms IS NOT NULL
+                 ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
+            }
+        };
         let sessions: Vec<i64> = store
             .read(move |conn| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT id FROM live_sessions
-                     WHERE course_id = ?1 AND ended_at_ms IS NOT NULL
-                     ORDER BY started_at_ms DESC, id DESC LIMIT ?2",
-                )?;
+                let mut stmt = conn.prepare_cached(sql)?;
                 let rows = stmt
                     .query_map(
                         lectern_store::rusqlite::params![wanted, MAX_TREND_CLASSES],
@@ -165,14 +197,8 @@ impl Studio {
             let (snapshot, title) = self.recompute_session(session).await?;
             classes.push(ClassSummary::from_snapshot(session, &title, &snapshot));
         }
-        let trend = course_trend(&course_id, &classes);
-        let value = serde_json::to_value(&trend)
-            .map_err(|e| ApiError::internal(format!("encoding the trend: {e}")))?;
-        Ok(CourseTrendView {
-            course_title: Some(course_title.unwrap_or_else(|| course_id.clone())),
-            session_id: id,
-            trend: Some(value),
-        })
+        serde_json::to_value(course_trend(value, &classes))
+            .map_err(|e| ApiError::internal(format!("encoding the trend: {e}")))
     }
 
     /// A class's engagement recomputed from its log (the session page after class).

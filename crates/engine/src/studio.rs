@@ -384,10 +384,24 @@ impl Studio {
                     "a class is already live: end it first",
                 ));
             }
+            let instructor = args
+                .instructor
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty());
+            if instructor.is_some_and(|i| i.chars().count() > lectern_store::MAX_INSTRUCTOR_CHARS) {
+                return Err(ApiError::invalid(format!(
+                    "the instructor's name is longer than {} characters",
+                    lectern_store::MAX_INSTRUCTOR_CHARS
+                )));
+            }
             let started_at_ms = now_ms();
             let session_id = store
                 .create_session(&title, args.course_id.as_deref(), started_at_ms)
                 .await?;
+            if let Some(instructor) = instructor {
+                store.set_session_instructor(session_id, instructor).await?;
+            }
             let room = LiveRoom::open(store, session_id, system_clock()).await?;
             let engagement = crate::engagement::follow(&room, started_at_ms);
             *live = Some(Live {

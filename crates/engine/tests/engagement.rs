@@ -302,6 +302,36 @@ async fn a_class_is_compared_with_the_other_classes_of_its_course() {
         shown["summary"]["median_score"],
         page.0["totals"]["median_score"]
     );
+    // The same class among its instructor's classes (every course they taught).
+    let instructor = view
+        .instructor
+        .clone()
+        .expect("the demo names its instructors");
+    let by_instructor = view.instructor_trend.as_ref().unwrap();
+    assert_eq!(by_instructor["course_id"], instructor.as_str());
+    let theirs: Vec<i64> = by_instructor["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_i64().unwrap())
+        .collect();
+    let wanted = instructor.clone();
+    let expected_theirs: Vec<i64> = store
+        .read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id FROM (SELECT id, started_at_ms FROM live_sessions
+                 WHERE instructor = ?1 AND ended_at_ms IS NOT NULL
+                 ORDER BY started_at_ms DESC, id DESC LIMIT 30) ORDER BY started_at_ms, id",
+            )?;
+            let ids = stmt
+                .query_map([&wanted], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            Ok(ids)
+        })
+        .await
+        .unwrap();
+    assert_eq!(theirs, expected_theirs);
+    assert!(theirs.contains(&last) && theirs.len() > classes.len());
     let direction = trend["direction"].as_str().unwrap();
     assert!(
         ["rising", "falling", "flat", "too_few_classes"].contains(&direction),
@@ -329,4 +359,5 @@ async fn a_class_is_compared_with_the_other_classes_of_its_course() {
         .await
         .unwrap();
     assert!(none.trend.is_none() && none.course_title.is_none());
+    assert!(none.instructor.is_none() && none.instructor_trend.is_none());
 }

@@ -237,6 +237,7 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
             .start_class(StartClass {
                 title: bad.to_owned(),
                 course_id: None,
+                instructor: None,
             })
             .await
             .unwrap_err();
@@ -246,6 +247,7 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
         .start_class(StartClass {
             title: " Window functions ".into(),
             course_id: None,
+            instructor: Some(" Ana Lima ".into()),
         })
         .await
         .unwrap();
@@ -256,6 +258,20 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
         panic!("not live: {live:?}")
     };
     assert_eq!(title, "Window functions");
+    let instructor: Option<String> = studio
+        .store()
+        .await
+        .unwrap()
+        .read(move |conn| {
+            Ok(conn.query_row(
+                "SELECT instructor FROM live_sessions WHERE id = ?1",
+                [session_id],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(instructor.as_deref(), Some("Ana Lima"));
     assert!(studio.public_info().await.unwrap().live);
     let overview = studio.overview(NoArgs {}).await.unwrap();
     assert_eq!(overview.counts.unwrap().sessions, sessions_before + 1);
@@ -264,6 +280,7 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
         .start_class(StartClass {
             title: "Another".into(),
             course_id: None,
+            instructor: None,
         })
         .await
         .unwrap_err();

@@ -34,6 +34,9 @@ use crate::error::{StoreError, display};
 use crate::files;
 use crate::schema;
 
+/// Who teaches the demo school's classes.
+const DEMO_INSTRUCTORS: [&str; 3] = ["Ana Lima", "Ben Okafor", "Chen Wei"];
+
 /// The recipe, shipped inside the binary.
 const CATALOG: &str = include_str!("../../../assets/demo-school/catalog.json");
 
@@ -1035,8 +1038,8 @@ impl Plan {
             ])?;
         }
         let mut session_stmt = tx.prepare(
-            "INSERT INTO live_sessions (id, title, course_id, started_at_ms, ended_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO live_sessions (id, title, course_id, started_at_ms, ended_at_ms, instructor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         let mut event_stmt = tx.prepare(
             "INSERT INTO events (session_id, seq, kind, actor, at_ms, payload, client_id)
@@ -1048,7 +1051,9 @@ impl Plan {
                 s.title,
                 catalog_course(catalog, self, s.course).id,
                 s.start,
-                s.end
+                s.end,
+                // The demo school's three instructors share its courses.
+                DEMO_INSTRUCTORS[s.course % DEMO_INSTRUCTORS.len()],
             ])?;
             let mut room = RoomLog::default();
             for (i, e) in s.events.iter().enumerate() {

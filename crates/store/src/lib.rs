@@ -86,8 +86,9 @@ pub use moderators::{MAX_LINK_LABEL_CHARS, ModeratorLink};
 pub use privacy::Erased;
 pub use schema::{APPLICATION_ID, DEFAULT_SCHOOL_NAME, SCHEMA_VERSION};
 pub use store::{
-    CatalogCourse, Counts, InstallSecret, MAX_SCHOOL_NAME_CHARS, MAX_SETTING_KEY_BYTES,
-    MAX_SETTING_VALUE_BYTES, MAX_TITLE_CHARS, PurchaseLine, SchoolProfile, SessionSummary, Store,
+    CatalogCourse, Counts, InstallSecret, MAX_INSTRUCTOR_CHARS, MAX_SCHOOL_NAME_CHARS,
+    MAX_SETTING_KEY_BYTES, MAX_SETTING_VALUE_BYTES, MAX_TITLE_CHARS, PurchaseLine, SchoolProfile,
+    SessionSummary, Store,
 };
 pub use writer::WriterStats;
 

@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -148,6 +148,12 @@ CREATE TABLE models (
 ) STRICT;
 "#;
 
+/// Version 5: who taught a class (optional), so classes can be compared per instructor too.
+const V5_SESSION_INSTRUCTOR: &str = r#"
+ALTER TABLE live_sessions ADD COLUMN instructor TEXT
+    CHECK (instructor IS NULL OR length(instructor) BETWEEN 1 AND 800);
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
@@ -162,6 +168,7 @@ pub fn steps() -> Vec<M<'static>> {
         M::up(V2_MODERATOR_LINKS),
         M::up(V3_IMPORT_AND_MODELS),
         M::up(crate::privacy::V4_ERASE_PATH),
+        M::up(V5_SESSION_INSTRUCTOR),
     ]
 }
 

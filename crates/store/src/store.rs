@@ -23,6 +23,8 @@ const MAX_IDLE_READERS: usize = 4;
 pub const MAX_SCHOOL_NAME_CHARS: usize = 120;
 /// Longest session title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest instructor name of a session, in characters.
+pub const MAX_INSTRUCTOR_CHARS: usize = 200;
 /// Longest setting key, in bytes.
 pub const MAX_SETTING_KEY_BYTES: usize = 128;
 /// Largest setting value, in bytes.
@@ -592,6 +594,26 @@ impl Store {
                 params![title, course_id, started_at_ms],
                 |r| r.get(0),
             )?)
+        })
+        .await
+    }
+
+    /// Records who teaches a session (1-200 characters after trimming).
+    pub async fn set_session_instructor(
+        &self,
+        session_id: i64,
+        instructor: &str,
+    ) -> Result<(), StoreError> {
+        let instructor = check_text("the instructor's name", instructor, MAX_INSTRUCTOR_CHARS)?;
+        self.write(move |tx| {
+            let changed = tx.execute(
+                "UPDATE live_sessions SET instructor = ?2 WHERE id = ?1",
+                params![session_id, instructor],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found(format!("The class {session_id}")));
+            }
+            Ok(())
         })
         .await
     }

@@ -174,7 +174,12 @@ title: string,
 /**
  * The catalog course being taught, if any.
  */
-courseId: string | null, };
+courseId: string | null, 
+/**
+ * Who teaches it (1-200 characters), if the school says: classes are compared per
+ * instructor too.
+ */
+instructor: string | null, };
 export type StudioEvent = { "kind": "school_changed" } | { "kind": "network_changed", 
 /**
  * The new state.
@@ -777,7 +782,16 @@ sessionId: number,
  * `lectern_insights::engagement::CourseTrend` (snake_case fields), oldest class first;
  * `null` for a class taught for no course.
  */
-trend: unknown, };
+trend: unknown, 
+/**
+ * Who taught the class, when the school said.
+ */
+instructor: string | null, 
+/**
+ * The same comparison over the classes this instructor taught (every course); its
+ * `course_id` field holds the instructor's name. `null` without an instructor.
+ */
+instructorTrend: unknown, };
 export type ViewerRef = { 
 /**
  * The viewer's id.

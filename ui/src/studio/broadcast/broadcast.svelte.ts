@@ -148,11 +148,15 @@ export class BroadcastStore {
     this.status = status;
   }
 
-  async start(title: string): Promise<boolean> {
+  /** Starts a class; `courseId` and `instructor` are optional (classes are compared per course and per instructor). */
+  async start(title: string, courseId: string | null = null, instructor = ''): Promise<boolean> {
     if (this.pending !== null) return false;
     this.pending = 'start';
     try {
-      this.#overview.applyLive(await this.#platform.call('start_class', { title: title.trim(), courseId: null }));
+      const who = instructor.trim();
+      this.#overview.applyLive(
+        await this.#platform.call('start_class', { title: title.trim(), courseId: courseId || null, instructor: who === '' ? null : who }),
+      );
       this.error = null;
       return true;
     } catch (err) {

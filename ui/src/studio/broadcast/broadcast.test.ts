@@ -13,9 +13,20 @@ describe('BroadcastStore', () => {
     await overview.load();
     const broadcast = new BroadcastStore(platform, overview);
     expect(await broadcast.start('  Week 3  ')).toBe(true);
-    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 3', courseId: null } });
+    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 3', courseId: null, instructor: null } });
     expect(overview.data?.live).toEqual({ state: 'live', sessionId: 9, title: 'Week 3', startedAtMs: 1 });
     expect(broadcast.pending).toBeNull();
+  });
+
+  it('names the course taught and the instructor when given', async () => {
+    const platform = new FakePlatform()
+      .on('overview', () => demoOverview())
+      .on('start_class', ({ title }) => ({ state: 'live' as const, sessionId: 9, title, startedAtMs: 1 }));
+    const overview = new OverviewStore(platform);
+    await overview.load();
+    const broadcast = new BroadcastStore(platform, overview);
+    expect(await broadcast.start('Week 4', 'gtr-101', '  Ana Lima ')).toBe(true);
+    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 4', courseId: 'gtr-101', instructor: 'Ana Lima' } });
   });
 
   it('keeps a conflict as its error', async () => {

@@ -38,6 +38,7 @@ describe('a course trend', () => {
       'Engagement is rising: +5 points per class over 3 classes. This class is 5 points above the course’s average. 1 class had fewer than 5 viewers and is not shown.',
     );
     expect(trendSentence(rising, 3)).toContain('This class is at the course’s average.');
+    expect(trendSentence(rising, 4, 'Ana Lima’s')).toContain('This class is 5 points above Ana Lima’s average.');
     expect(trendSentence(rising, 2)).toContain('This class had fewer than 5 viewers, so it is not compared.');
     expect(trendSentence({ ...rising, direction: 'falling', slope_per_class: -2.25 }, 1)).toMatch(/^Engagement is falling: −2.3 points per class/);
     expect(trendSentence({ ...rising, direction: 'flat', slope_per_class: 0.2, suppressed: 0 }, 1)).toBe('Engagement is steady over 3 classes (within a point per class).');

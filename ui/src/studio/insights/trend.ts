@@ -53,14 +53,15 @@ export function trendSpec(trend: CourseTrend): ChartSpec {
 }
 
 /** What the comparison says, in one or two sentences. */
-export function trendSentence(trend: CourseTrend, sessionId: number): string {
+/** `whose` names the group's average: "the course’s" (the default) or an instructor's. */
+export function trendSentence(trend: CourseTrend, sessionId: number, whose = 'the course’s'): string {
   const shown = trend.sessions.filter((s) => s.summary !== null);
   const hidden = trend.suppressed > 0 ? ` ${trend.suppressed} ${trend.suppressed === 1 ? 'class had' : 'classes had'} fewer than 5 viewers and ${trend.suppressed === 1 ? 'is' : 'are'} not shown.` : '';
   const self = trend.sessions.find((s) => s.session_id === sessionId);
   let here = '';
   if (self?.summary && self.vs_course !== null) {
     const d = self.vs_course;
-    here = Math.abs(d) < 0.05 ? ' This class is at the course’s average.' : ` This class is ${one(Math.abs(d))} points ${d > 0 ? 'above' : 'below'} the course’s average.`;
+    here = Math.abs(d) < 0.05 ? ` This class is at ${whose} average.` : ` This class is ${one(Math.abs(d))} points ${d > 0 ? 'above' : 'below'} ${whose} average.`;
   } else if (self && self.summary === null) {
     here = ' This class had fewer than 5 viewers, so it is not compared.';
   }
