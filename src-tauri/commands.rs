@@ -7,7 +7,7 @@ use lectern_engine::api::{
 use lectern_engine::broadcast::SetRelay;
 use lectern_engine::catalog::Course;
 use lectern_engine::data::{
-    ImportCheck, ImportDone, ImportFile, RecordSale, SalesFeed, SetSalesFeed,
+    FeedRef, ImportCheck, ImportDone, ImportFile, RecordSale, SalesFeed, SetSalesFeed,
 };
 use lectern_engine::engagement::{CourseTrendView, Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{ExperimentPlan, OfferResults, OfferResultsArgs, PlanArgs};
@@ -157,7 +157,7 @@ pub async fn import_data(
 }
 
 #[tauri::command]
-pub async fn sales_feed(studio: State<'_, Studio>, args: NoArgs) -> Result<SalesFeed, ApiError> {
+pub async fn sales_feed(studio: State<'_, Studio>, args: FeedRef) -> Result<SalesFeed, ApiError> {
     studio.sales_feed(args).await
 }
 
@@ -172,7 +172,7 @@ pub async fn set_sales_feed(
 #[tauri::command]
 pub async fn sync_sales_feed(
     studio: State<'_, Studio>,
-    args: NoArgs,
+    args: FeedRef,
 ) -> Result<ImportDone, ApiError> {
     studio.sync_sales_feed(args).await
 }

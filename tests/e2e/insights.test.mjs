@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { ARTIFACTS, serve, launchChromium, watchErrors, startClassFromStudio, joinWatchAs, waitForText, freePort, WEBRTC_LOOPBACK_ARGS } from './lib.mjs';
 
 const TITLE = 'Week 6 · Insights <b>live</b>';
@@ -297,6 +298,32 @@ test('the sales feed says in words why a sync failed; chat retention is set in S
   const refused = errors.studio.filter((e) => /status of 502/.test(e));
   assert.equal(refused.length, 1, errors.studio.join('\n'));
   errors.studio.splice(errors.studio.indexOf(refused[0]), 1);
+
+  // The catalog has a feed of its own: the school's course list as JSON, on loopback.
+  const school = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ courses: [{ id: 'e2e-async', title: 'Async in Practice', tags: ['async', 'python'], level: 'advanced', price: '79.00', length: 240 }] }));
+  });
+  await new Promise((resolve) => school.listen(0, '127.0.0.1', resolve));
+  try {
+    await studio.getByTestId('feed-kind').selectOption('catalog');
+    // Its own setting: empty, while the sales feed keeps its URL.
+    await waitForText(studio.getByTestId('feed-status'), 'No catalog feed is set.');
+    assert.equal(await studio.getByTestId('feed-url').inputValue(), '');
+    await studio.getByTestId('feed-url').fill(`http://127.0.0.1:${school.address().port}/courses.json`);
+    await studio.getByTestId('feed-save').click();
+    await studio.getByText('Saved.').waitFor();
+    await studio.getByTestId('feed-sync').click();
+    await waitForText(studio.getByTestId('feed-synced'), 'Imported 1 row: 1 new, 0 updated, 0 unchanged.');
+    await studio.getByTestId('feed-kind').selectOption('purchases');
+    await studio.waitForFunction((port) => document.querySelector('[data-testid="feed-url"]')?.value === `http://127.0.0.1:${port}/sales.csv`, port);
+  } finally {
+    school.close();
+  }
+  // The new course is in the catalog the studio offers.
+  await studio.getByTestId('nav-broadcast').click();
+  await studio.getByTestId('class-course-select').locator('option', { hasText: 'Async in Practice' }).waitFor({ state: 'attached' });
+  await studio.getByTestId('nav-data').click();
 
   await studio.getByTestId('nav-settings').click();
   const card = studio.getByTestId('retention-card');

@@ -270,9 +270,9 @@ commands! {
     catalog(NoArgs) -> Vec<crate::catalog::Course>;
     preview_import(crate::data::ImportFile) -> crate::data::ImportCheck;
     import_data(crate::data::ImportFile) -> crate::data::ImportDone;
-    sales_feed(NoArgs) -> crate::data::SalesFeed;
+    sales_feed(crate::data::FeedRef) -> crate::data::SalesFeed;
     set_sales_feed(crate::data::SetSalesFeed) -> crate::data::SalesFeed;
-    sync_sales_feed(NoArgs) -> crate::data::ImportDone;
+    sync_sales_feed(crate::data::FeedRef) -> crate::data::ImportDone;
     live_engagement(NoArgs) -> crate::engagement::Engagement;
     session_engagement(crate::engagement::SessionRef) -> crate::engagement::Engagement;
     class_report(crate::engagement::SessionRef) -> crate::engagement::ReportFiles;
@@ -328,6 +328,7 @@ pub fn typescript_bindings() -> String {
         crate::data::ImportRowError::decl(&cfg),
         crate::data::ImportCheck::decl(&cfg),
         crate::data::ImportDone::decl(&cfg),
+        crate::data::FeedRef::decl(&cfg),
         crate::data::SetSalesFeed::decl(&cfg),
         crate::data::SalesFeed::decl(&cfg),
         crate::engagement::SessionRef::decl(&cfg),

@@ -4,15 +4,17 @@
 //! row and nothing is written, every bad row listed with its line, column and code. Progress
 //! goes out as `import_progress` events. Re-importing the same file changes nothing.
 //!
-//! The **sales feed** is a URL of the school's shop that lists purchases (CSV with the import's
-//! columns, or JSON: an array of objects with the same keys, or `{"purchases": [...]}`), fetched
-//! with an optional Bearer token on demand and every N minutes, and imported the same way, so
-//! it is idempotent by order id. A shop that answers badly gets a clear, typed error: network
+//! **Feeds** keep the school's data in sync from URLs: the **sales feed** of the school's shop
+//! lists purchases, and a catalog feed and a learners feed may list courses and learners (CSV
+//! with the import's columns, or JSON: an array of objects with the same keys, or
+//! `{"purchases" | "courses" | "learners": [...]}`; a JSON list of tags is joined with `;`).
+//! Each is fetched with an optional Bearer token on demand and every N minutes, and imported the
+//! same way, so it is idempotent (by order id, course id, learner id). A shop that answers badly gets a clear, typed error: network
 //! failures and 5xx/429 are retried twice (1 s, then 2 s), then `feed_unreachable`; other 4xx
 //! are `feed_refused`; a body over 50 MB, an unknown format or malformed JSON is `feed_invalid`.
 //! The token is kept in the school file's settings and never logged or returned.
 //!
-//! Not yet: "mark as bought" by hand in the studio (use a one-line CSV import).
+//! "Mark as bought" by hand is [`Studio::record_sale`]: a one-row purchases import.
 
 use std::time::Duration;
 
@@ -25,7 +27,14 @@ use crate::{ApiError, ErrorCode, Studio};
 
 /// The largest file or feed body imported.
 pub const MAX_IMPORT_BYTES: usize = lectern_store::MAX_IMPORT_BYTES;
-const FEED_SETTING: &str = "sales_feed";
+/// Where each feed's setting is kept.
+fn feed_key(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::Purchases => "sales_feed",
+        DataKind::Catalog => "catalog_feed",
+        DataKind::Learners => "learners_feed",
+    }
+}
 const FEED_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Which kind of file.
@@ -114,10 +123,24 @@ pub struct ImportDone {
     pub errors: Vec<ImportRowError>,
 }
 
-/// The sales feed's settings.
+/// Which feed (purchases when absent: the sales feed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FeedRef {
+    /// What the feed sends.
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<DataKind>,
+}
+
+/// A feed's settings.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetSalesFeed {
+    /// What the feed sends (purchases when absent).
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<DataKind>,
     /// The shop's URL (http or https); `null` turns the feed off.
     pub url: Option<String>,
     /// A Bearer token for the shop (kept, never shown again); `null` keeps the one stored.
@@ -130,6 +153,8 @@ pub struct SetSalesFeed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SalesFeed {
+    /// What the feed sends.
+    pub kind: DataKind,
     /// The URL, if a feed is set.
     pub url: Option<String>,
     /// Whether a token is stored.
@@ -193,6 +218,18 @@ fn feed_error(code: ErrorCode, message: impl Into<String>) -> ApiError {
 
 /// JSON purchases (an array, or `{"purchases": [...]}`) as the import's CSV.
 pub fn json_feed_to_csv(text: &str) -> Result<String, ApiError> {
+    json_to_csv(DataKind::Purchases, text)
+}
+
+/// A JSON feed of `kind` (an array of objects, or `{"purchases" | "courses" | "learners": [...]}`)
+/// as the import's CSV: the import's columns, every cell quoted; an array of strings (tags) is
+/// joined with `;`.
+pub fn json_to_csv(kind: DataKind, text: &str) -> Result<String, ApiError> {
+    let wrapper = match kind {
+        DataKind::Purchases => "purchases",
+        DataKind::Catalog => "courses",
+        DataKind::Learners => "learners",
+    };
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         feed_error(
             ErrorCode::FeedInvalid,
@@ -201,34 +238,41 @@ pub fn json_feed_to_csv(text: &str) -> Result<String, ApiError> {
     })?;
     let rows = match &value {
         serde_json::Value::Array(rows) => rows,
-        serde_json::Value::Object(map) => match map.get("purchases") {
+        serde_json::Value::Object(map) => match map.get(wrapper) {
             Some(serde_json::Value::Array(rows)) => rows,
             _ => {
                 return Err(feed_error(
                     ErrorCode::FeedInvalid,
-                    "a JSON feed is an array of purchases or {\"purchases\": [...]}",
+                    format!("a JSON feed is an array of {wrapper} or {{\"{wrapper}\": [...]}}"),
                 ));
             }
         },
         _ => {
             return Err(feed_error(
                 ErrorCode::FeedInvalid,
-                "a JSON feed is an array of purchases or {\"purchases\": [...]}",
+                format!("a JSON feed is an array of {wrapper} or {{\"{wrapper}\": [...]}}"),
             ));
         }
     };
-    const COLUMNS: [&str; 7] = [
-        "order_id", "learner", "course", "date", "amount", "currency", "ref",
-    ];
-    let mut csv = COLUMNS.join(",");
+    let columns = ImportKind::from(kind).sample_columns();
+    let mut csv = columns.join(",");
     csv.push('\n');
     for row in rows {
-        let cells: Vec<String> = COLUMNS
+        let cells: Vec<String> = columns
             .iter()
             .map(|key| {
-                let cell = match row.get(key) {
+                let cell = match row.get(*key) {
                     Some(serde_json::Value::String(s)) => s.clone(),
                     Some(serde_json::Value::Number(n)) => n.to_string(),
+                    Some(serde_json::Value::Array(items))
+                        if items.iter().all(serde_json::Value::is_string) =>
+                    {
+                        items
+                            .iter()
+                            .filter_map(serde_json::Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(";")
+                    }
                     Some(serde_json::Value::Null) | None => String::new(),
                     // Anything else is passed on as text, for the importer to refuse by row.
                     Some(other) => other.to_string(),
@@ -346,22 +390,30 @@ impl Studio {
         Ok(done_of(&report))
     }
 
-    async fn feed_setting(&self) -> Result<FeedSetting, ApiError> {
-        let raw = self.store().await?.setting(FEED_SETTING).await?;
+    async fn feed_setting(&self, kind: DataKind) -> Result<FeedSetting, ApiError> {
+        let raw = self.store().await?.setting(feed_key(kind)).await?;
         Ok(raw
             .and_then(|r| serde_json::from_str(&r).ok())
             .unwrap_or_default())
     }
 
-    async fn save_feed_setting(&self, setting: &FeedSetting) -> Result<(), ApiError> {
+    async fn save_feed_setting(
+        &self,
+        kind: DataKind,
+        setting: &FeedSetting,
+    ) -> Result<(), ApiError> {
         let text = serde_json::to_string(setting)
             .map_err(|e| ApiError::internal(format!("encoding the feed setting: {e}")))?;
-        self.store().await?.set_setting(FEED_SETTING, &text).await?;
+        self.store()
+            .await?
+            .set_setting(feed_key(kind), &text)
+            .await?;
         Ok(())
     }
 
-    fn feed_view(setting: &FeedSetting) -> SalesFeed {
+    fn feed_view(kind: DataKind, setting: &FeedSetting) -> SalesFeed {
         SalesFeed {
+            kind,
             url: setting.url.clone(),
             has_token: setting.token.is_some(),
             every_minutes: setting.every_minutes,
@@ -370,14 +422,16 @@ impl Studio {
         }
     }
 
-    /// The sales feed's settings and last result.
-    pub async fn sales_feed(&self, _args: crate::api::NoArgs) -> Result<SalesFeed, ApiError> {
-        Ok(Self::feed_view(&self.feed_setting().await?))
+    /// A feed's settings and last result (the sales feed unless `kind` says otherwise).
+    pub async fn sales_feed(&self, args: FeedRef) -> Result<SalesFeed, ApiError> {
+        let kind = args.kind.unwrap_or(DataKind::Purchases);
+        Ok(Self::feed_view(kind, &self.feed_setting(kind).await?))
     }
 
-    /// Set (or turn off) the sales feed.
+    /// Set (or turn off) a feed.
     pub async fn set_sales_feed(&self, args: SetSalesFeed) -> Result<SalesFeed, ApiError> {
-        let mut setting = self.feed_setting().await?;
+        let kind = args.kind.unwrap_or(DataKind::Purchases);
+        let mut setting = self.feed_setting(kind).await?;
         match args.url.as_deref().map(str::trim) {
             None | Some("") => {
                 setting = FeedSetting::default();
@@ -413,28 +467,28 @@ impl Studio {
                 setting.every_minutes = args.every_minutes;
             }
         }
-        self.save_feed_setting(&setting).await?;
-        Ok(Self::feed_view(&setting))
+        self.save_feed_setting(kind, &setting).await?;
+        Ok(Self::feed_view(kind, &setting))
     }
 
-    /// Fetch the sales feed now and import it.
-    pub async fn sync_sales_feed(&self, _args: crate::api::NoArgs) -> Result<ImportDone, ApiError> {
-        let mut setting = self.feed_setting().await?;
+    /// Fetch a feed now and import it.
+    pub async fn sync_sales_feed(&self, args: FeedRef) -> Result<ImportDone, ApiError> {
+        let kind = args.kind.unwrap_or(DataKind::Purchases);
+        let mut setting = self.feed_setting(kind).await?;
         let Some(url) = setting.url.clone() else {
-            return Err(ApiError::new(ErrorCode::Conflict, "no sales feed is set"));
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "no feed of this kind is set",
+            ));
         };
         let result = async {
             let (body, is_json) = fetch_feed(&url, setting.token.as_deref()).await?;
             let csv = if is_json {
-                json_feed_to_csv(&body)?
+                json_to_csv(kind, &body)?
             } else {
                 body
             };
-            self.import_data(ImportFile {
-                kind: DataKind::Purchases,
-                text: csv,
-            })
-            .await
+            self.import_data(ImportFile { kind, text: csv }).await
         }
         .await;
         match &result {
@@ -445,11 +499,12 @@ impl Studio {
             Ok(_) => setting.last_error = Some("feed_rows_refused".to_owned()),
             Err(err) => setting.last_error = Some(err.code.as_str().to_owned()),
         }
-        self.save_feed_setting(&setting).await?;
+        self.save_feed_setting(kind, &setting).await?;
         if let Err(err) = &result {
             tracing::warn!(
                 code = err.code.as_str(),
-                "the sales feed failed: {}",
+                feed = feed_key(kind),
+                "a feed failed: {}",
                 err.message
             );
         }
@@ -457,18 +512,21 @@ impl Studio {
     }
 
     /// Sync the feed when its schedule says so (called once a minute by the studio's clock).
+    /// Courses first, then learners, then purchases: a purchase names both.
     pub(crate) async fn sync_sales_feed_if_due(&self, now_ms: i64) {
-        let Ok(setting) = self.feed_setting().await else {
-            return;
-        };
-        let (Some(_), Some(every)) = (&setting.url, setting.every_minutes) else {
-            return;
-        };
-        let due = setting
-            .last_sync_ms
-            .is_none_or(|last| now_ms - last >= i64::from(every) * 60_000);
-        if due {
-            let _ = self.sync_sales_feed(crate::api::NoArgs {}).await;
+        for kind in [DataKind::Catalog, DataKind::Learners, DataKind::Purchases] {
+            let Ok(setting) = self.feed_setting(kind).await else {
+                return;
+            };
+            let (Some(_), Some(every)) = (&setting.url, setting.every_minutes) else {
+                continue;
+            };
+            let due = setting
+                .last_sync_ms
+                .is_none_or(|last| now_ms - last >= i64::from(every) * 60_000);
+            if due {
+                let _ = self.sync_sales_feed(FeedRef { kind: Some(kind) }).await;
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use lectern_engine::api::{NoArgs, StudioEvent};
-use lectern_engine::data::{DataKind, ImportFile, SetSalesFeed};
+use lectern_engine::data::{DataKind, FeedRef, ImportFile, SetSalesFeed};
 use lectern_engine::{ErrorCode, SchoolSource, Studio, StudioOptions};
 
 async fn demo() -> (tempfile::TempDir, Studio, Vec<String>) {
@@ -162,6 +162,7 @@ async fn shop(course: String) -> (String, Arc<AtomicU32>) {
 async fn point(studio: &Studio, url: String, token: Option<&str>) {
     studio
         .set_sales_feed(SetSalesFeed {
+            kind: None,
             url: Some(url),
             token: token.map(str::to_owned),
             every_minutes: Some(15),
@@ -178,12 +179,15 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
 
     // Without the token the shop refuses: a typed error, nothing imported, and the feed says so.
     point(&studio, format!("{base}/sales.json"), None).await;
-    let err = studio.sync_sales_feed(NoArgs {}).await.unwrap_err();
+    let err = studio
+        .sync_sales_feed(FeedRef::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::FeedRefused, "{err}");
     assert!(err.message.contains("401"), "{err}");
     assert_eq!(
         studio
-            .sales_feed(NoArgs {})
+            .sales_feed(FeedRef::default())
             .await
             .unwrap()
             .last_error
@@ -193,15 +197,15 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
 
     // With it: JSON purchases are imported, once, however often the feed is synced.
     point(&studio, format!("{base}/sales.json"), Some("shop-token-1")).await;
-    let feed = studio.sales_feed(NoArgs {}).await.unwrap();
+    let feed = studio.sales_feed(FeedRef::default()).await.unwrap();
     assert!(feed.has_token && feed.last_error.as_deref() == Some("feed_refused"));
-    let done = studio.sync_sales_feed(NoArgs {}).await.unwrap();
+    let done = studio.sync_sales_feed(FeedRef::default()).await.unwrap();
     assert!(done.applied, "{:?}", done.errors);
     assert_eq!(done.inserted, 2);
-    let again = studio.sync_sales_feed(NoArgs {}).await.unwrap();
+    let again = studio.sync_sales_feed(FeedRef::default()).await.unwrap();
     assert_eq!((again.inserted, again.unchanged), (0, 2));
     assert_eq!(purchases_count(&studio).await, before + 2);
-    let feed = studio.sales_feed(NoArgs {}).await.unwrap();
+    let feed = studio.sales_feed(FeedRef::default()).await.unwrap();
     assert!(feed.last_sync_ms.is_some() && feed.last_error.is_none());
     assert!(
         !format!("{feed:?}").contains("shop-token-1"),
@@ -210,24 +214,32 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
 
     // Two 503s, then CSV: retried and imported.
     point(&studio, format!("{base}/flaky"), None).await;
-    let done = studio.sync_sales_feed(NoArgs {}).await.unwrap();
+    let done = studio.sync_sales_feed(FeedRef::default()).await.unwrap();
     assert!(done.applied);
     assert_eq!(flaky_calls.load(Ordering::SeqCst), 3);
 
     // A web page, a 404, a feed with a hostile row, nobody listening.
     point(&studio, format!("{base}/page"), None).await;
     assert_eq!(
-        studio.sync_sales_feed(NoArgs {}).await.unwrap_err().code,
+        studio
+            .sync_sales_feed(FeedRef::default())
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::FeedInvalid
     );
     point(&studio, format!("{base}/missing"), None).await;
     assert_eq!(
-        studio.sync_sales_feed(NoArgs {}).await.unwrap_err().code,
+        studio
+            .sync_sales_feed(FeedRef::default())
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::FeedRefused
     );
     let count = purchases_count(&studio).await;
     point(&studio, format!("{base}/hostile"), None).await;
-    let hostile = studio.sync_sales_feed(NoArgs {}).await.unwrap();
+    let hostile = studio.sync_sales_feed(FeedRef::default()).await.unwrap();
     assert!(!hostile.applied);
     let columns: Vec<&str> = hostile.errors.iter().map(|e| e.column.as_str()).collect();
     assert!(
@@ -245,7 +257,11 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
     drop(closed);
     point(&studio, dead, None).await;
     assert_eq!(
-        studio.sync_sales_feed(NoArgs {}).await.unwrap_err().code,
+        studio
+            .sync_sales_feed(FeedRef::default())
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::FeedUnreachable
     );
 
@@ -257,6 +273,7 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
     ] {
         let err = studio
             .set_sales_feed(SetSalesFeed {
+                kind: None,
                 url: Some(url.into()),
                 token: None,
                 every_minutes: None,
@@ -265,4 +282,105 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{url}");
     }
+}
+
+/// The catalog and the learners come from the school's own systems too: each kind has its own
+/// feed (URL, token, schedule, last result), imported like its file.
+#[tokio::test]
+async fn catalog_and_learners_feeds_sync_from_their_own_urls() {
+    let (_dir, studio, _) = demo().await;
+    let app = axum::Router::new()
+        .route(
+            "/courses.json",
+            get(|| async {
+                axum::Json(serde_json::json!({"courses": [
+                    {"id": "rust-async", "title": "Async Rust", "tags": ["rust", "async"], "level": "advanced", "price": "89.00", "length": 300},
+                ]}))
+            }),
+        )
+        .route(
+            "/learners.csv",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/csv")], "id,display_name\nlrn-sync-1,Sam\n")
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    for (kind, path) in [
+        (DataKind::Catalog, "/courses.json"),
+        (DataKind::Learners, "/learners.csv"),
+    ] {
+        let feed = studio
+            .set_sales_feed(SetSalesFeed {
+                kind: Some(kind),
+                url: Some(format!("{base}{path}")),
+                token: None,
+                every_minutes: Some(60),
+            })
+            .await
+            .unwrap();
+        assert_eq!(feed.kind, kind);
+    }
+    // The sales feed is its own setting, still unset.
+    assert_eq!(
+        studio.sales_feed(FeedRef::default()).await.unwrap().url,
+        None
+    );
+    let catalog = studio
+        .sync_sales_feed(FeedRef {
+            kind: Some(DataKind::Catalog),
+        })
+        .await
+        .unwrap();
+    assert!(catalog.applied && catalog.inserted == 1, "{catalog:?}");
+    let course = studio
+        .catalog(NoArgs {})
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == "rust-async")
+        .expect("the feed's course is in the catalog");
+    assert_eq!(course.tags, ["async", "rust"], "tags are kept sorted");
+    let learners = studio
+        .sync_sales_feed(FeedRef {
+            kind: Some(DataKind::Learners),
+        })
+        .await
+        .unwrap();
+    assert!(learners.applied && learners.inserted == 1, "{learners:?}");
+    // Idempotent: again, nothing changes; the schedule then finds nothing due.
+    let again = studio
+        .sync_sales_feed(FeedRef {
+            kind: Some(DataKind::Catalog),
+        })
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 1));
+    let feed = studio
+        .sales_feed(FeedRef {
+            kind: Some(DataKind::Learners),
+        })
+        .await
+        .unwrap();
+    assert!(feed.last_sync_ms.is_some() && feed.last_error.is_none());
+    // A JSON feed of the wrong shape names what it expected.
+    studio
+        .set_sales_feed(SetSalesFeed {
+            kind: Some(DataKind::Learners),
+            url: Some(format!("{base}/courses.json")),
+            token: None,
+            every_minutes: None,
+        })
+        .await
+        .unwrap();
+    let err = studio
+        .sync_sales_feed(FeedRef {
+            kind: Some(DataKind::Learners),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::FeedInvalid);
+    assert!(err.message.contains("learners"), "{}", err.message);
 }

@@ -716,7 +716,16 @@ errorRows: number,
  * The first errors (at most 500).
  */
 errors: Array<ImportRowError>, };
+export type FeedRef = { 
+/**
+ * What the feed sends.
+ */
+kind?: DataKind, };
 export type SetSalesFeed = { 
+/**
+ * What the feed sends (purchases when absent).
+ */
+kind?: DataKind, 
 /**
  * The shop's URL (http or https); `null` turns the feed off.
  */
@@ -730,6 +739,10 @@ token: string | null,
  */
 everyMinutes: number | null, };
 export type SalesFeed = { 
+/**
+ * What the feed sends.
+ */
+kind: DataKind, 
 /**
  * The URL, if a feed is set.
  */
@@ -921,9 +934,9 @@ export type Commands = {
   catalog: { args: NoArgs, result: Array<Course> },
   preview_import: { args: ImportFile, result: ImportCheck },
   import_data: { args: ImportFile, result: ImportDone },
-  sales_feed: { args: NoArgs, result: SalesFeed },
+  sales_feed: { args: FeedRef, result: SalesFeed },
   set_sales_feed: { args: SetSalesFeed, result: SalesFeed },
-  sync_sales_feed: { args: NoArgs, result: ImportDone },
+  sync_sales_feed: { args: FeedRef, result: ImportDone },
   live_engagement: { args: NoArgs, result: Engagement },
   session_engagement: { args: SessionRef, result: Engagement },
   class_report: { args: SessionRef, result: ReportFiles },

@@ -60,10 +60,11 @@ describe('ImportStore', () => {
 });
 
 describe('the sales feed', () => {
-  const feed: SalesFeed = { url: 'https://shop.test/sales.csv', hasToken: true, everyMinutes: 60, lastSyncMs: null, lastError: null };
+  const feed: SalesFeed = { kind: 'purchases', url: 'https://shop.test/sales.csv', hasToken: true, everyMinutes: 60, lastSyncMs: null, lastError: null };
 
   it('says its last result in words', () => {
     expect(feedStatusText({ ...feed, url: null })).toBe('No sales feed is set.');
+    expect(feedStatusText({ ...feed, kind: 'catalog', url: null })).toBe('No catalog feed is set.');
     expect(feedStatusText(feed)).toBe('It has not synced yet.');
     expect(feedStatusText({ ...feed, lastSyncMs: Date.UTC(2026, 10, 28, 9, 30), lastError: 'feed_refused' }, { locale: 'en-GB', timeZone: 'UTC' })).toBe(
       'Last synced 28 Nov 2026, 09:30. The last attempt failed: the shop refused the request (check the token).',
@@ -92,11 +93,25 @@ describe('the sales feed', () => {
     await store.save({ url: 'https://shop.test/sales.csv', token: 'secret', everyMinutes: null });
     expect(platform.calls.at(-1)).toEqual({
       command: 'set_sales_feed',
-      args: { url: 'https://shop.test/sales.csv', token: 'secret', everyMinutes: null },
+      args: { url: 'https://shop.test/sales.csv', token: 'secret', everyMinutes: null, kind: 'purchases' },
     });
     expect(store.saved).toBe(true);
     await store.sync();
     expect(store.synced).toEqual(done);
-    expect(platform.calls.at(-1)?.command).toBe('sales_feed');
+    expect(platform.calls.at(-1)).toEqual({ command: 'sales_feed', args: { kind: 'purchases' } });
+  });
+
+  it('shows the catalog and learners feeds too, each with its own setting', async () => {
+    const platform = new FakePlatform()
+      .on('sales_feed', (args) => ({ ...feed, kind: args.kind ?? 'purchases', url: args.kind === 'catalog' ? 'https://school.test/courses.json' : null }))
+      .on('sync_sales_feed', () => done);
+    const store = new SalesFeedStore(platform);
+    await store.load();
+    expect(store.feed?.url).toBeNull();
+    await store.show('catalog');
+    expect(store.kind).toBe('catalog');
+    expect(store.feed?.url).toBe('https://school.test/courses.json');
+    await store.sync();
+    expect(platform.calls.at(-2)).toEqual({ command: 'sync_sales_feed', args: { kind: 'catalog' } });
   });
 });

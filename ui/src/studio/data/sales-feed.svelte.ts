@@ -1,9 +1,12 @@
-import type { ApiError, ImportDone, SalesFeed, SetSalesFeed } from '../../lib/bindings/api';
+import type { ApiError, DataKind, ImportDone, SalesFeed, SetSalesFeed } from '../../lib/bindings/api';
 import { formatDateTime } from '../../lib/format';
 import { toApiError, type Platform } from '../../lib/platform';
 
-/** The shop's sales feed: its settings, Sync now, and the last result in words. */
+/** A feed of the school's data (the shop's sales by default; the catalog and the learners too):
+ * its settings, Sync now, and the last result in words. */
 export class SalesFeedStore {
+  /** Which feed is shown. */
+  kind = $state<DataKind>('purchases');
   feed = $state.raw<SalesFeed | null>(null);
   busy = $state<'load' | 'save' | 'sync' | null>(null);
   error = $state<ApiError | null>(null);
@@ -22,16 +25,29 @@ export class SalesFeedStore {
     return () => {};
   }
 
+  /** Shows another kind's feed. */
+  async show(kind: DataKind): Promise<void> {
+    if (kind === this.kind) return;
+    this.kind = kind;
+    this.feed = null;
+    this.synced = null;
+    this.saved = false;
+    this.error = null;
+    await this.load();
+  }
+
   async load(): Promise<void> {
+    const kind = this.kind;
     await this.#run('load', async () => {
-      this.feed = await this.#platform.call('sales_feed', {});
+      const feed = await this.#platform.call('sales_feed', { kind });
+      if (kind === this.kind) this.feed = feed;
     });
   }
 
   async save(setting: SetSalesFeed): Promise<void> {
     this.saved = false;
     await this.#run('save', async () => {
-      this.feed = await this.#platform.call('set_sales_feed', setting);
+      this.feed = await this.#platform.call('set_sales_feed', { ...setting, kind: this.kind });
       this.saved = true;
     });
   }
@@ -39,11 +55,11 @@ export class SalesFeedStore {
   async sync(): Promise<void> {
     this.synced = null;
     await this.#run('sync', async () => {
-      this.synced = await this.#platform.call('sync_sales_feed', {});
+      this.synced = await this.#platform.call('sync_sales_feed', { kind: this.kind });
     });
     // The feed's stored last result changed either way.
     try {
-      this.feed = await this.#platform.call('sales_feed', {});
+      this.feed = await this.#platform.call('sales_feed', { kind: this.kind });
     } catch {
       // The sync's own error is already shown.
     }
@@ -73,7 +89,7 @@ const FEED_ERRORS: Record<string, string> = {
 
 /** The feed's last result in words. */
 export function feedStatusText(feed: SalesFeed, options: { timeZone?: string; locale?: string } = {}): string {
-  if (feed.url === null) return 'No sales feed is set.';
+  if (feed.url === null) return feed.kind === 'purchases' ? 'No sales feed is set.' : `No ${feed.kind} feed is set.`;
   const last = feed.lastSyncMs === null ? 'It has not synced yet.' : `Last synced ${formatDateTime(feed.lastSyncMs, options)}.`;
   if (feed.lastError === null) return last;
   const why = FEED_ERRORS[feed.lastError] ?? `it failed (${feed.lastError})`;
