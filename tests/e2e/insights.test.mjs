@@ -264,7 +264,8 @@ test('the Data screen shows a bad row by its line, and imports a good file', asy
     'e2e-2,lrn_e2e_bob,react-apps,2026-03-05T10:20:30Z,49.00,USD',
   ].join('\n');
   await studio.getByTestId('import-file').setInputFiles({ name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
-  await studio.getByTestId('import-sample').waitFor();
+  // The new file's preview replaces the bad one's (wait for it, not for the old sample).
+  await studio.waitForFunction(() => !document.querySelector('[data-testid="import-errors"]') && document.querySelectorAll('[data-testid="import-sample"] tbody tr').length === 2);
   assert.equal(await studio.getByTestId('import-errors').count(), 0);
   assert.equal(await studio.getByTestId('import-sample').locator('tbody tr').count(), 2);
   await studio.getByTestId('import-run').click();
