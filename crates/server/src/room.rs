@@ -149,6 +149,12 @@ async fn session(mut socket: WebSocket, state: AppState) {
         Some(Caller::Moderator(grant)) => (Role::Ta, Some(grant.link_id)),
         None => (Role::Viewer, None),
     };
+    // A TA is named by their link's label ("Sam (TA)"), whatever the page sent: the class sees
+    // who moderates, and two TAs are told apart.
+    let name = match &caller {
+        Some(Caller::Moderator(grant)) => grant.label.chars().take(40).collect(),
+        _ => name,
+    };
     let Some(room) = state.studio.live_room().await else {
         return close(socket, 4404, "no class is live").await;
     };

@@ -147,9 +147,11 @@ async fn a_ta_moderates_the_room_until_the_link_is_revoked() {
     let (id, token) = make_link(&h, "Sam, TA").await;
 
     let mut ta = connect(&h).await;
-    let welcome = hello(&mut ta, json!({"type": "hello", "v": 1, "name": "Sam", "browser_key": "browser-key-sam-ta-1", "key": token})).await;
+    let welcome = hello(&mut ta, json!({"type": "hello", "v": 1, "name": "TA", "browser_key": "browser-key-sam-ta-1", "key": token})).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     assert_eq!(welcome["role"], "ta");
+    // The class sees the TA by their link's label, not by what the page sent.
+    assert_eq!(welcome["snapshot"]["you"]["name"], "Sam, TA", "{welcome}");
     assert_eq!(welcome["viewer"], format!("ta-{id}"));
 
     let mut ann = connect(&h).await;
