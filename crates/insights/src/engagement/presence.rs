@@ -5,7 +5,7 @@
 //! who closes the chat but keeps watching does not leave, and a hidden tab is not attention.
 //!
 //! Both the live aggregates and the recomputation read events through the same merge, so they
-//! still agree exactly.
+//! still agree exactly. Events that are not about presence pass through untouched (no copy).
 
 use std::collections::HashMap;
 
@@ -26,6 +26,16 @@ impl Sources {
     }
 }
 
+/// What one event is once presence is merged.
+pub(crate) enum Merged<'a> {
+    /// The event as it is.
+    Same(&'a EngagementEvent),
+    /// A `Joined` or `Left` made from a change of source.
+    Made(EngagementEvent),
+    /// Nothing: presence did not change.
+    Nothing,
+}
+
 /// The merge's state: which sources each viewer has on.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PresenceMerge {
@@ -33,91 +43,94 @@ pub(crate) struct PresenceMerge {
 }
 
 impl PresenceMerge {
-    /// What `event` means once the sources are merged: the event itself, a `Joined` or `Left`
-    /// made from a change of source, or nothing when presence does not change.
-    pub(crate) fn map(&mut self, event: &EngagementEvent) -> Option<EngagementEvent> {
-        let activity = match &event.activity {
+    fn sources(&mut self, viewer: &str) -> &mut Sources {
+        // Looked up without allocating; a key is made once per viewer.
+        if !self.viewers.contains_key(viewer) {
+            self.viewers.insert(viewer.to_owned(), Sources::default());
+        }
+        self.viewers
+            .get_mut(viewer)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+
+    /// What `event` means once the sources are merged.
+    pub(crate) fn map<'a>(&mut self, event: &'a EngagementEvent) -> Merged<'a> {
+        match &event.activity {
             Activity::Joined {
                 viewer,
                 name,
                 staff,
             } => {
-                let s = self.viewers.entry(viewer.clone()).or_default();
+                let s = self.sources(viewer);
                 s.room = true;
                 s.staff = *staff;
-                if !name.is_empty() {
+                if !name.is_empty() && s.name != *name {
                     s.name.clone_from(name);
                 }
                 // Forwarded even when already present (a name may come with it; a second
-                // `Joined` changes nothing else), but not while the tab is hidden.
+                // `Joined` changes nothing else), but not while the tab is hidden. A `Joined`
+                // without a name gets the one the viewer gave before.
                 if !s.present() {
-                    return None;
-                }
-                Activity::Joined {
-                    viewer: viewer.clone(),
-                    name: s.name.clone(),
-                    staff: s.staff,
+                    Merged::Nothing
+                } else if name.is_empty() && !s.name.is_empty() {
+                    Merged::Made(joined(event, viewer, s))
+                } else {
+                    Merged::Same(event)
                 }
             }
             Activity::Left { viewer } => {
-                let s = self.viewers.entry(viewer.clone()).or_default();
+                let s = self.sources(viewer);
                 let before = s.present();
                 s.room = false;
-                return (before && !s.present()).then(|| left(event, viewer));
+                if before && !s.present() {
+                    Merged::Same(event)
+                } else {
+                    Merged::Nothing
+                }
             }
             Activity::MediaPresence { viewer, watching } => {
-                let s = self.viewers.entry(viewer.clone()).or_default();
+                let s = self.sources(viewer);
                 let before = s.present();
                 s.media = *watching;
-                return transition(event, viewer, s, before);
+                transition(event, viewer, s, before)
             }
             Activity::TabVisibility { viewer, visible } => {
-                let s = self.viewers.entry(viewer.clone()).or_default();
+                let s = self.sources(viewer);
                 let before = s.present();
                 s.hidden = !*visible;
-                return transition(event, viewer, s, before);
+                transition(event, viewer, s, before)
             }
-            _ => event.activity.clone(),
-        };
-        Some(EngagementEvent {
-            at_ms: event.at_ms,
-            activity,
-        })
+            _ => Merged::Same(event),
+        }
     }
 }
 
-fn left(event: &EngagementEvent, viewer: &str) -> EngagementEvent {
+fn joined(event: &EngagementEvent, viewer: &str, s: &Sources) -> EngagementEvent {
     EngagementEvent {
         at_ms: event.at_ms,
-        activity: Activity::Left {
+        activity: Activity::Joined {
             viewer: viewer.to_owned(),
+            name: s.name.clone(),
+            staff: s.staff,
         },
     }
 }
 
 /// A `Joined` or `Left` when presence changed from `before`.
-fn transition(
-    event: &EngagementEvent,
+fn transition<'a>(
+    event: &'a EngagementEvent,
     viewer: &str,
     s: &Sources,
     before: bool,
-) -> Option<EngagementEvent> {
+) -> Merged<'a> {
     match (before, s.present()) {
-        (false, true) => Some(EngagementEvent {
+        (false, true) => Merged::Made(joined(event, viewer, s)),
+        (true, false) => Merged::Made(EngagementEvent {
             at_ms: event.at_ms,
-            activity: Activity::Joined {
+            activity: Activity::Left {
                 viewer: viewer.to_owned(),
-                name: s.name.clone(),
-                staff: s.staff,
             },
         }),
-        (true, false) => Some(left(event, viewer)),
-        _ => None,
+        _ => Merged::Nothing,
     }
-}
-
-/// A whole log through the merge.
-pub(crate) fn merge_presence(events: &[EngagementEvent]) -> Vec<EngagementEvent> {
-    let mut merge = PresenceMerge::default();
-    events.iter().filter_map(|e| merge.map(e)).collect()
 }

@@ -41,9 +41,25 @@ pub fn recompute(
     events: &[EngagementEvent],
     now_ms: i64,
 ) -> EngagementSnapshot {
-    // One presence from the chat connection and the video (see `presence.rs`).
-    let merged = super::presence::merge_presence(events);
-    let events = &merged[..];
+    // One presence from the chat connection, the video and the tab (see `presence.rs`): the
+    // events presence makes are kept aside, the others are read where they are.
+    let mut merge = super::presence::PresenceMerge::default();
+    let mut made: Vec<EngagementEvent> = Vec::new();
+    let mut order: Vec<Result<usize, usize>> = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        match merge.map(event) {
+            super::presence::Merged::Same(_) => order.push(Ok(i)),
+            super::presence::Merged::Made(e) => {
+                order.push(Err(made.len()));
+                made.push(e);
+            }
+            super::presence::Merged::Nothing => {}
+        }
+    }
+    let events = order.iter().map(|at| match *at {
+        Ok(i) => &events[i],
+        Err(j) => &made[j],
+    });
     let start = session_start_ms;
     let mut clock = start;
     let mut end: Option<(usize, i64)> = None;
@@ -78,7 +94,7 @@ pub fn recompute(
         })
     }
 
-    for (pos, event) in events.iter().enumerate() {
+    for (pos, event) in events.enumerate() {
         let t = event.at_ms.max(start).max(clock);
         if end.is_some() || t.saturating_sub(start) > MAX_SESSION_MS {
             ignored += 1;
