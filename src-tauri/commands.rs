@@ -9,7 +9,7 @@ use lectern_engine::catalog::Course;
 use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
 use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
-use lectern_engine::models::{AudienceRef, LikelyBuyers, NextCourse};
+use lectern_engine::models::{AudienceRef, BuyersRequest, LikelyBuyers, NextCourse};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
 };
@@ -226,7 +226,7 @@ pub async fn recommend_next(
 #[tauri::command]
 pub async fn likely_buyers(
     studio: State<'_, Studio>,
-    args: SessionRef,
+    args: BuyersRequest,
 ) -> Result<LikelyBuyers, ApiError> {
     studio.likely_buyers(args).await
 }

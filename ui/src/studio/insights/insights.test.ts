@@ -17,7 +17,9 @@ const model: LikelyBuyers['model'] = {
     [0.05, 0.04, 200],
     [0.15, 0.2, 0],
   ],
+  kind: 'logistic',
   version: 3,
+  reused: false,
   summary: 'On 300 attendees of later classes it never saw, the model ranks buyers usefully (AUC 0.74).',
 };
 
