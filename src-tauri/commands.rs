@@ -11,7 +11,7 @@ use lectern_engine::data::{
 };
 use lectern_engine::engagement::{CourseTrendView, Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{ExperimentPlan, OfferResults, OfferResultsArgs, PlanArgs};
-use lectern_engine::models::{AudienceRef, LikelyBuyers, NextCourse};
+use lectern_engine::models::{AudienceRef, BuyersRequest, LikelyBuyers, NextCourse};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
 };
@@ -252,7 +252,7 @@ pub async fn recommend_next(
 #[tauri::command]
 pub async fn likely_buyers(
     studio: State<'_, Studio>,
-    args: SessionRef,
+    args: BuyersRequest,
 ) -> Result<LikelyBuyers, ApiError> {
     studio.likely_buyers(args).await
 }

@@ -212,6 +212,15 @@ pub enum StudioEvent {
         /// Pages in all.
         total: u64,
     },
+    /// A model is being trained in the background (a forest: once per tree).
+    TrainingProgress {
+        /// Which model.
+        model: crate::models::BuyerModel,
+        /// Steps done.
+        done: u64,
+        /// Steps in all.
+        total: u64,
+    },
 }
 
 macro_rules! commands {
@@ -282,7 +291,7 @@ commands! {
     chat_retention(NoArgs) -> crate::privacy::ChatRetention;
     set_chat_retention(crate::privacy::ChatRetention) -> crate::privacy::ChatRetentionApplied;
     recommend_next(crate::models::AudienceRef) -> Vec<crate::models::NextCourse>;
-    likely_buyers(crate::engagement::SessionRef) -> crate::models::LikelyBuyers;
+    likely_buyers(crate::models::BuyersRequest) -> crate::models::LikelyBuyers;
     set_relay(crate::broadcast::SetRelay) -> crate::BroadcastStatus;
 }
 
@@ -341,6 +350,8 @@ pub fn typescript_bindings() -> String {
         crate::privacy::ChatRetention::decl(&cfg),
         crate::privacy::ChatRetentionApplied::decl(&cfg),
         crate::models::AudienceRef::decl(&cfg),
+        crate::models::BuyerModel::decl(&cfg),
+        crate::models::BuyersRequest::decl(&cfg),
         crate::models::NextCourse::decl(&cfg),
         crate::models::LikelyBuyer::decl(&cfg),
         crate::models::ModelReport::decl(&cfg),

@@ -1,27 +1,40 @@
 //! Recommendations and purchase prediction in the studio, from the school's own data.
 //!
 //! `recommend_next` ranks follow-up courses for a class's audience (each attendee's history,
-//! the course being taught), each with its reason. `likely_buyers` trains the logistic
-//! propensity model on the school's past classes (holdout AUC, Brier and calibration, refused
-//! on thin data), stores it in the school file with its version and data range, and scores the
-//! class's attendees with reason codes. A stored model that no longer loads is retrained.
+//! the course being taught), each with its reason. `likely_buyers` trains a propensity model on
+//! the school's past classes (holdout AUC, Brier and calibration, refused on thin data), stores
+//! it in the school file with its version and data range, and scores the class's attendees with
+//! reason codes. Staff (the instructor, `ta-*`) are left out of the rows: they are never buyers.
 //!
-//! Not yet: the random forest from the studio (it exists in `lectern_insights::forest` and is
-//! benchmarked; the studio trains logistic regression only); training on a background thread
-//! with progress (logistic regression on the demo trains in ~10 ms).
+//! Two models: logistic regression (the default; ~10 ms on the demo, trained on every call) and
+//! a random forest (`lectern_insights::forest`), trained on a blocking thread with a
+//! `training_progress` event per tree, and reused while the data it learned from (range, rows,
+//! buyers) is unchanged; a stored forest that no longer loads is retrained. A forest's reason
+//! codes are how much each feature raises the probability over the attendee's value replaced by
+//! the mean (in probability, not log-odds).
 
 use std::collections::{BTreeSet, HashMap};
 
-use lectern_insights::propensity::{self, AttendeeRow, LogEvent, Sale, SessionSpan};
+use lectern_insights::forest::{self, ForestModel, ForestParams};
+use lectern_insights::model_store;
+use lectern_insights::propensity::{
+    self, AttendeeRow, FEATURES, LogEvent, ModelQuality, Sale, SessionSpan,
+};
 use lectern_insights::recs::{CourseInfo, PurchaseRecord, Recommender};
+use lectern_store::LatestModel;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::engagement::SessionRef;
+use crate::api::StudioEvent;
 use crate::studio::now_ms;
 use crate::{ApiError, ErrorCode, Studio};
 
 const WINDOW_MS: i64 = 7 * 86_400_000;
+
+/// The instructor and teaching assistants join their own classes but are never customers.
+fn is_staff(actor: &str) -> bool {
+    actor == "instructor" || actor.starts_with("ta-")
+}
 
 /// Which audience: a given class, or the live one when `sessionId` is null.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -29,6 +42,29 @@ const WINDOW_MS: i64 = 7 * 86_400_000;
 pub struct AudienceRef {
     /// The class; `null` for the class on air.
     pub session_id: Option<i64>,
+}
+
+/// Which model ranks the buyers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BuyerModel {
+    /// Logistic regression: fast, its reasons are log-odds.
+    #[default]
+    Logistic,
+    /// A random forest of 100 trees: trained in the background with progress, then reused.
+    Forest,
+}
+
+/// Likely buyers of a class, by a chosen model.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuyersRequest {
+    /// The class.
+    pub session_id: i64,
+    /// The model; logistic when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub model: Option<BuyerModel>,
 }
 
 /// One recommended course.
@@ -71,8 +107,12 @@ pub struct ModelReport {
     pub holdout_rows: u64,
     /// `[predicted, observed, count]` per tenth of probability.
     pub calibration: Vec<[f64; 3]>,
+    /// Which model.
+    pub kind: BuyerModel,
     /// The model's version in the school file.
     pub version: i64,
+    /// True when a stored model was reused instead of trained now (the data had not changed).
+    pub reused: bool,
     /// In words.
     pub summary: String,
 }
@@ -150,7 +190,7 @@ impl Studio {
         }
         let audience: Vec<Vec<String>> = attendees
             .iter()
-            .filter(|a| *a != "instructor" && !a.starts_with("ta-"))
+            .filter(|a| !is_staff(a))
             .map(|a| {
                 owned
                     .get(a.as_str())
@@ -170,8 +210,10 @@ impl Studio {
             .collect())
     }
 
-    /// Train on the school's past classes and rank a class's attendees by their chance to buy.
-    pub async fn likely_buyers(&self, args: SessionRef) -> Result<LikelyBuyers, ApiError> {
+    /// Train on the school's past classes (or reuse a stored forest) and rank a class's
+    /// attendees by their chance to buy.
+    pub async fn likely_buyers(&self, args: BuyersRequest) -> Result<LikelyBuyers, ApiError> {
+        let kind = args.model.unwrap_or_default();
         let store = self.store().await?;
         let sessions: Vec<SessionSpan> = store
             .session_spans()
@@ -189,10 +231,12 @@ impl Studio {
                 format!("no class {}", args.session_id),
             ));
         }
+        // Staff are left out of the rows, so they are neither learned from nor ranked.
         let events: Vec<LogEvent> = store
             .activity()
             .await?
             .into_iter()
+            .filter(|e| !e.actor.as_deref().is_some_and(is_staff))
             .map(|e| LogEvent {
                 session_id: e.session_id,
                 kind: e.kind,
@@ -214,49 +258,132 @@ impl Studio {
         let data_end = sales.iter().map(|s| s.at_ms).max().unwrap_or(0);
         let rows: Vec<AttendeeRow> =
             propensity::attendee_rows(&sessions, &events, &sales, WINDOW_MS, data_end);
-        let model = propensity::train(&rows)
-            .map_err(|e| ApiError::new(ErrorCode::Conflict, format!("{e} ({})", e.code())))?;
-        let q = &model.quality;
         let data_from = sessions.iter().map(|s| s.started_at_ms).min().unwrap_or(0);
-        let info = store
-            .save_model(lectern_store::ModelSave {
-                kind: lectern_store::ModelKind::Logistic,
-                created_at_ms: now_ms(),
-                data_from_ms: data_from,
-                data_to_ms: data_end,
-                metrics: lectern_store::ModelMetrics {
-                    auc: q.auc,
-                    brier: q.brier,
-                    rows: (q.train_rows + q.holdout_rows) as u64,
-                    buyers: rows.iter().filter(|r| r.bought == Some(true)).count() as u64,
-                },
-                format_version: lectern_insights::model_store::LOGISTIC_FORMAT_VERSION,
-                model: &lectern_insights::model_store::StoredLogistic::from_model(&model),
-            })
-            .await?;
-        let mut buyers: Vec<LikelyBuyer> = rows
+        let labelled = rows.iter().filter(|r| r.bought.is_some()).count() as u64;
+        let buyer_rows = rows.iter().filter(|r| r.bought == Some(true)).count() as u64;
+        let refuse = |e: propensity::PropensityError| {
+            ApiError::new(ErrorCode::Conflict, format!("{e} ({})", e.code()))
+        };
+        let class_rows: Vec<&AttendeeRow> = rows
             .iter()
             .filter(|r| r.session_id == args.session_id)
-            .map(|r| LikelyBuyer {
-                learner: r.learner.clone(),
-                probability: model.probability(&r.features),
-                reasons: model
-                    .reasons(&r.features, 3)
-                    .into_iter()
-                    .map(|c| format!("{}: {:+.2}", c.feature.replace('_', " "), c.contribution))
-                    .collect(),
-            })
             .collect();
+        let (mut buyers, quality, version, reused): (Vec<LikelyBuyer>, ModelQuality, i64, bool) =
+            match kind {
+                BuyerModel::Logistic => {
+                    let model = propensity::train(&rows).map_err(refuse)?;
+                    let q = &model.quality;
+                    let info = store
+                        .save_model(lectern_store::ModelSave {
+                            kind: lectern_store::ModelKind::Logistic,
+                            created_at_ms: now_ms(),
+                            data_from_ms: data_from,
+                            data_to_ms: data_end,
+                            metrics: lectern_store::ModelMetrics {
+                                auc: q.auc,
+                                brier: q.brier,
+                                rows: (q.train_rows + q.holdout_rows) as u64,
+                                buyers: buyer_rows,
+                            },
+                            format_version: model_store::LOGISTIC_FORMAT_VERSION,
+                            model: &model_store::StoredLogistic::from_model(&model),
+                        })
+                        .await?;
+                    let buyers = class_rows
+                        .iter()
+                        .map(|r| LikelyBuyer {
+                            learner: r.learner.clone(),
+                            probability: model.probability(&r.features),
+                            reasons: model
+                                .reasons(&r.features, 3)
+                                .into_iter()
+                                .map(|c| reason_words(c.feature, c.contribution))
+                                .collect(),
+                        })
+                        .collect();
+                    (buyers, model.quality, info.version, false)
+                }
+                BuyerModel::Forest => {
+                    let stored = store
+                        .latest_model::<model_store::StoredForest>(
+                            lectern_store::ModelKind::Forest,
+                            model_store::FOREST_FORMAT_VERSION,
+                        )
+                        .await?;
+                    let (model, version, reused) = match stored {
+                        LatestModel::Ready { info, model }
+                            if info.data_from_ms == data_from
+                                && info.data_to_ms == data_end
+                                && info.metrics.rows == labelled
+                                && info.metrics.buyers == buyer_rows =>
+                        {
+                            (model.into_model(), info.version, true)
+                        }
+                        _ => {
+                            let model = self.train_forest(rows.clone()).await?.map_err(refuse)?;
+                            let q = &model.quality;
+                            let info = store
+                                .save_model(lectern_store::ModelSave {
+                                    kind: lectern_store::ModelKind::Forest,
+                                    created_at_ms: now_ms(),
+                                    data_from_ms: data_from,
+                                    data_to_ms: data_end,
+                                    metrics: lectern_store::ModelMetrics {
+                                        auc: q.auc,
+                                        brier: q.brier,
+                                        rows: labelled,
+                                        buyers: buyer_rows,
+                                    },
+                                    format_version: model_store::FOREST_FORMAT_VERSION,
+                                    model: &model_store::StoredForest::from_model(&model),
+                                })
+                                .await?;
+                            (model, info.version, false)
+                        }
+                    };
+                    let means = feature_means(&rows);
+                    let buyers = class_rows
+                        .iter()
+                        .map(|r| {
+                            let p = model.probability(r);
+                            let mut pushes: Vec<(&str, f64)> = (0..FEATURES.len())
+                                .map(|k| {
+                                    let mut without = (*r).clone();
+                                    without.features[k] = means[k];
+                                    (FEATURES[k], p - model.probability(&without))
+                                })
+                                .filter(|(_, d)| *d > 0.0)
+                                .collect();
+                            pushes.sort_by(|a, b| b.1.total_cmp(&a.1));
+                            pushes.truncate(3);
+                            LikelyBuyer {
+                                learner: r.learner.clone(),
+                                probability: p,
+                                reasons: pushes
+                                    .into_iter()
+                                    .map(|(f, d)| reason_words(f, d))
+                                    .collect(),
+                            }
+                        })
+                        .collect();
+                    (buyers, model.quality, version, reused)
+                }
+            };
         buyers.sort_by(|a, b| {
             b.probability
                 .total_cmp(&a.probability)
                 .then(a.learner.cmp(&b.learner))
         });
+        let q = &quality;
         let verdict = match q.auc {
             a if a >= 0.8 => "ranks buyers well",
             a if a >= 0.7 => "ranks buyers usefully",
             a if a >= 0.6 => "ranks buyers a little better than chance",
             _ => "does not rank buyers better than chance yet",
+        };
+        let name = match kind {
+            BuyerModel::Logistic => "the model",
+            BuyerModel::Forest => "the random forest",
         };
         Ok(LikelyBuyers {
             buyers,
@@ -270,9 +397,11 @@ impl Studio {
                     .iter()
                     .map(|b| [b.predicted, b.observed, b.count as f64])
                     .collect(),
-                version: info.version,
+                kind,
+                version,
+                reused,
                 summary: format!(
-                    "On {} attendees of later classes it never saw, the model {verdict} (AUC {:.2}: \
+                    "On {} attendees of later classes it never saw, {name} {verdict} (AUC {:.2}: \
                      a random buyer is ranked above a random non-buyer {:.0}% of the time).",
                     q.holdout_rows,
                     q.auc,
@@ -281,4 +410,37 @@ impl Studio {
             },
         })
     }
+
+    /// Grows the forest on a blocking thread, sending `training_progress` after each tree.
+    async fn train_forest(
+        &self,
+        rows: Vec<AttendeeRow>,
+    ) -> Result<Result<ForestModel, propensity::PropensityError>, ApiError> {
+        let studio = self.clone();
+        tokio::task::spawn_blocking(move || {
+            forest::train_forest(&rows, &ForestParams::default(), |done, total| {
+                studio.emit(StudioEvent::TrainingProgress {
+                    model: BuyerModel::Forest,
+                    done: done as u64,
+                    total: total as u64,
+                });
+            })
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("training the forest: {e}")))
+    }
+}
+
+/// A reason code in words: "offer clicks: +0.42".
+fn reason_words(feature: &str, contribution: f64) -> String {
+    format!("{}: {contribution:+.2}", feature.replace('_', " "))
+}
+
+/// Each feature's mean over the labelled rows: the neutral value a forest's reason is measured from.
+fn feature_means(rows: &[AttendeeRow]) -> Vec<f64> {
+    let labelled: Vec<&AttendeeRow> = rows.iter().filter(|r| r.bought.is_some()).collect();
+    let n = labelled.len().max(1) as f64;
+    (0..FEATURES.len())
+        .map(|k| labelled.iter().map(|r| r.features[k]).sum::<f64>() / n)
+        .collect()
 }

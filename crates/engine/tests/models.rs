@@ -1,7 +1,7 @@
 //! Recommend-next and likely buyers on the demo school's own data.
 
-use lectern_engine::engagement::SessionRef;
-use lectern_engine::models::AudienceRef;
+use lectern_engine::api::StudioEvent;
+use lectern_engine::models::{AudienceRef, BuyerModel, BuyersRequest};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
 
 #[tokio::test]
@@ -49,7 +49,10 @@ async fn a_class_gets_three_next_courses_with_reasons_and_a_ranked_list_of_likel
     assert_eq!(err.code.as_str(), "conflict", "no class is live");
 
     let first = studio
-        .likely_buyers(SessionRef { session_id: last })
+        .likely_buyers(BuyersRequest {
+            session_id: last,
+            model: None,
+        })
         .await
         .unwrap();
     assert!(!first.buyers.is_empty());
@@ -70,7 +73,10 @@ async fn a_class_gets_three_next_courses_with_reasons_and_a_ranked_list_of_likel
     assert!(first.model.auc > 0.6, "{:?}", first.model);
     assert!(first.model.summary.contains("AUC"));
     let second = studio
-        .likely_buyers(SessionRef { session_id: last })
+        .likely_buyers(BuyersRequest {
+            session_id: last,
+            model: None,
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -79,10 +85,145 @@ async fn a_class_gets_three_next_courses_with_reasons_and_a_ranked_list_of_likel
         "each training is stored with a new version"
     );
     let err = studio
-        .likely_buyers(SessionRef {
+        .likely_buyers(BuyersRequest {
             session_id: 999_999,
+            model: None,
         })
         .await
         .unwrap_err();
     assert_eq!(err.code.as_str(), "not_found");
+}
+
+#[tokio::test]
+async fn staff_who_joined_a_class_are_never_ranked_as_buyers() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let store = studio.store().await.unwrap();
+    let spans = store.session_spans().await.unwrap();
+    let class = spans
+        .iter()
+        .max_by_key(|s| s.started_at_ms)
+        .unwrap()
+        .clone();
+    let session = class.id;
+    // The instructor and a TA join, chat, vote and click like any attendee, as the live room
+    // logs them.
+    let mut staff_events = vec![];
+    for (i, actor) in ["instructor", "ta-1"].into_iter().enumerate() {
+        for (j, kind) in ["viewer_joined", "chat_sent", "ballot_cast", "offer_clicked"]
+            .into_iter()
+            .enumerate()
+        {
+            staff_events.push(lectern_store::NewEvent {
+                session_id: session,
+                kind: kind.into(),
+                actor: Some(actor.into()),
+                at_ms: class.started_at_ms + 1_000 * (j as i64 + 1),
+                payload: serde_json::json!({}),
+                client_id: format!("staff-{i}-{j}"),
+            });
+        }
+    }
+    store.append(staff_events).await.unwrap();
+    let ranked = studio
+        .likely_buyers(BuyersRequest {
+            session_id: session,
+            model: None,
+        })
+        .await
+        .unwrap();
+    assert!(!ranked.buyers.is_empty());
+    let staff_rows: Vec<&str> = ranked
+        .buyers
+        .iter()
+        .map(|b| b.learner.as_str())
+        .filter(|l| *l == "instructor" || l.starts_with("ta-"))
+        .collect();
+    assert!(
+        staff_rows.is_empty(),
+        "staff ranked as buyers: {staff_rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_forest_trains_with_progress_ranks_buyers_with_reasons_and_is_reused_while_data_holds()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let store = studio.store().await.unwrap();
+    let spans = store.session_spans().await.unwrap();
+    let last = spans.iter().max_by_key(|s| s.started_at_ms).unwrap().id;
+    let mut events = studio.subscribe();
+    let forest = studio
+        .likely_buyers(BuyersRequest {
+            session_id: last,
+            model: Some(BuyerModel::Forest),
+        })
+        .await
+        .unwrap();
+    let mut progress = vec![];
+    while let Ok(event) = events.try_recv() {
+        if let StudioEvent::TrainingProgress { model, done, total } = event {
+            assert_eq!(model, BuyerModel::Forest);
+            progress.push((done, total));
+        }
+    }
+    assert!(progress.len() > 1, "{progress:?}");
+    assert!(progress.windows(2).all(|w| w[0].0 < w[1].0));
+    let (done, total) = *progress.last().unwrap();
+    assert_eq!(done, total, "progress ends at the last tree");
+
+    assert_eq!(forest.model.kind, BuyerModel::Forest);
+    assert!(!forest.model.reused);
+    assert!(forest.model.auc > 0.6, "{:?}", forest.model);
+    assert!(forest.model.summary.contains("random forest"));
+    assert!(!forest.buyers.is_empty());
+    assert!(
+        forest
+            .buyers
+            .windows(2)
+            .all(|w| w[0].probability >= w[1].probability)
+    );
+    assert!(
+        forest
+            .buyers
+            .iter()
+            .all(|b| (0.0..=1.0).contains(&b.probability) && b.reasons.len() <= 3)
+    );
+    assert!(
+        forest.buyers.iter().take(5).all(|b| !b.reasons.is_empty()),
+        "the likeliest buyers have reasons: {:?}",
+        &forest.buyers[..5.min(forest.buyers.len())]
+    );
+
+    // Same data: the stored forest answers, without training again.
+    let again = studio
+        .likely_buyers(BuyersRequest {
+            session_id: last,
+            model: Some(BuyerModel::Forest),
+        })
+        .await
+        .unwrap();
+    assert!(again.model.reused);
+    assert_eq!(again.model.version, forest.model.version);
+    assert_eq!(again.buyers, forest.buyers);
+    while let Ok(event) = events.try_recv() {
+        assert!(
+            !matches!(event, StudioEvent::TrainingProgress { .. }),
+            "a reused forest is not trained again"
+        );
+    }
+    // The default is still logistic regression.
+    let logistic = studio
+        .likely_buyers(BuyersRequest {
+            session_id: last,
+            model: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(logistic.model.kind, BuyerModel::Logistic);
 }

@@ -208,6 +208,18 @@ done: number,
 /**
  * Pages in all.
  */
+total: number, } | { "kind": "training_progress", 
+/**
+ * Which model.
+ */
+model: BuyerModel, 
+/**
+ * Steps done.
+ */
+done: number, 
+/**
+ * Steps in all.
+ */
 total: number, };
 export type BroadcastStatus = { 
 /**
@@ -847,6 +859,16 @@ export type AudienceRef = {
  * The class; `null` for the class on air.
  */
 sessionId: number | null, };
+export type BuyerModel = "logistic" | "forest";
+export type BuyersRequest = { 
+/**
+ * The class.
+ */
+sessionId: number, 
+/**
+ * The model; logistic when absent.
+ */
+model?: BuyerModel, };
 export type NextCourse = { 
 /**
  * Catalog id.
@@ -899,9 +921,17 @@ holdoutRows: number,
  */
 calibration: Array<[number, number, number]>, 
 /**
+ * Which model.
+ */
+kind: BuyerModel, 
+/**
  * The model's version in the school file.
  */
 version: number, 
+/**
+ * True when a stored model was reused instead of trained now (the data had not changed).
+ */
+reused: boolean, 
 /**
  * In words.
  */
@@ -946,6 +976,6 @@ export type Commands = {
   chat_retention: { args: NoArgs, result: ChatRetention },
   set_chat_retention: { args: ChatRetention, result: ChatRetentionApplied },
   recommend_next: { args: AudienceRef, result: Array<NextCourse> },
-  likely_buyers: { args: SessionRef, result: LikelyBuyers },
+  likely_buyers: { args: BuyersRequest, result: LikelyBuyers },
   set_relay: { args: SetRelay, result: BroadcastStatus },
 };

@@ -7,6 +7,7 @@ const KINDS: Record<StudioEvent['kind'], true> = {
   moderator_link_revoked: true,
   import_progress: true,
   broadcast_stats: true,
+  training_progress: true,
 };
 
 /**

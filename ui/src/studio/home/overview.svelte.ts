@@ -52,6 +52,9 @@ export class OverviewStore {
       case 'broadcast_stats':
         // Held by the broadcast screen.
         return;
+      case 'training_progress':
+        // Held by the likely buyers card.
+        return;
       default:
         ev satisfies never;
     }

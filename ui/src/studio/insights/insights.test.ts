@@ -17,7 +17,9 @@ const model: LikelyBuyers['model'] = {
     [0.05, 0.04, 200],
     [0.15, 0.2, 0],
   ],
+  kind: 'logistic',
   version: 3,
+  reused: false,
   summary: 'On 300 attendees of later classes it never saw, the model ranks buyers usefully (AUC 0.74).',
 };
 
@@ -107,11 +109,50 @@ describe('SessionInsightsStore', () => {
     await store.select(7);
     expect(platform.calls.map((c) => [c.command, c.args])).toEqual([
       ['session_engagement', { sessionId: 7 }],
-      ['likely_buyers', { sessionId: 7 }],
+      ['likely_buyers', { sessionId: 7, model: 'logistic' }],
     ]);
     expect(store.snapshot?.totals.chat).toBe(4);
     expect(store.buyers).toBeNull();
     expect(store.buyersProblem?.code).toBe('conflict');
+  });
+
+  it('trains a forest on request, showing each tree from training_progress events', async () => {
+    const forest = deferred<LikelyBuyers>();
+    const platform = new FakePlatform()
+      .on('session_engagement', () => snapshot())
+      .on('likely_buyers', ({ model: m }) => (m === 'forest' ? forest.promise : { buyers: [], model }));
+    const store = new SessionInsightsStore(platform);
+    const stop = store.start();
+    await store.select(7);
+    expect(store.buyers?.model.kind).toBe('logistic');
+    platform.emit({ kind: 'training_progress', model: 'forest', done: 1, total: 100 });
+    expect(store.training).toBeNull();
+    const choosing = store.chooseModel('forest');
+    expect(store.buyersLoading).toBe(true);
+    expect(store.buyers).toBeNull();
+    platform.emit({ kind: 'training_progress', model: 'forest', done: 40, total: 100 });
+    expect(store.training).toEqual({ done: 40, total: 100 });
+    platform.emit({ kind: 'training_progress', model: 'logistic', done: 1, total: 1 });
+    expect(store.training).toEqual({ done: 40, total: 100 });
+    const ranked: LikelyBuyers = {
+      buyers: [{ learner: 'l-1', probability: 0.4, reasons: ['offer clicks: +0.12'] }],
+      model: { ...model, kind: 'forest' },
+    };
+    forest.resolve(ranked);
+    await choosing;
+    expect(store.buyers).toEqual(ranked);
+    expect(store.training).toBeNull();
+    expect(store.buyersLoading).toBe(false);
+    expect(platform.calls.filter((c) => c.command === 'likely_buyers').map((c) => c.args)).toEqual([
+      { sessionId: 7, model: 'logistic' },
+      { sessionId: 7, model: 'forest' },
+    ]);
+    stop();
+  });
+
+  it('says when a stored model was reused', () => {
+    expect(modelQualityText({ ...model, reused: true }).at(-1)).toContain('reused');
+    expect(modelQualityText(model).at(-1)).not.toContain('reused');
   });
 
   it('ignores the answer for a class no longer shown', async () => {

@@ -1,4 +1,4 @@
-import type { ApiError, LikelyBuyers, ReportFiles, ViewerData, ViewerErased } from '../../lib/bindings/api';
+import type { ApiError, BuyerModel, LikelyBuyers, ReportFiles, StudioEvent, ViewerData, ViewerErased } from '../../lib/bindings/api';
 import { toApiError, type Platform } from '../../lib/platform';
 import { asSnapshot, type EngagementSnapshot } from './engagement';
 
@@ -16,6 +16,10 @@ export class SessionInsightsStore {
   /** Why there are no likely buyers (too little data is a `conflict` with its reason). */
   buyersProblem = $state<ApiError | null>(null);
   buyersLoading = $state(false);
+  /** Logistic regression (the default) or the random forest. */
+  buyerModel = $state<BuyerModel>('logistic');
+  /** Trees grown so far while a forest trains, from `training_progress` events. */
+  training = $state<{ done: number; total: number } | null>(null);
 
   report = $state.raw<ReportFiles | null>(null);
   reportError = $state<ApiError | null>(null);
@@ -29,20 +33,56 @@ export class SessionInsightsStore {
 
   readonly #platform: Platform;
   #ticket = 0;
+  #buyersTicket = 0;
 
   constructor(platform: Platform) {
     this.#platform = platform;
   }
 
   start(): () => void {
+    const unsubscribe = this.#platform.subscribe((ev) => this.handle(ev));
     return () => {
       this.#ticket += 1;
+      this.#buyersTicket += 1;
+      unsubscribe();
     };
+  }
+
+  handle(ev: StudioEvent): void {
+    if (ev.kind !== 'training_progress' || !this.buyersLoading || ev.model !== this.buyerModel) return;
+    this.training = { done: ev.done, total: ev.total };
+  }
+
+  /** Ranks this class's attendees again with `model`. */
+  async chooseModel(model: BuyerModel): Promise<void> {
+    if (model === this.buyerModel) return;
+    this.buyerModel = model;
+    if (this.sessionId !== null) await this.#loadBuyers(this.sessionId);
+  }
+
+  async #loadBuyers(id: number): Promise<void> {
+    const ticket = ++this.#buyersTicket;
+    this.buyers = null;
+    this.buyersProblem = null;
+    this.training = null;
+    this.buyersLoading = true;
+    try {
+      const buyers = await this.#platform.call('likely_buyers', { sessionId: id, model: this.buyerModel });
+      if (ticket === this.#buyersTicket) this.buyers = buyers;
+    } catch (err) {
+      if (ticket === this.#buyersTicket) this.buyersProblem = toApiError(err);
+    } finally {
+      if (ticket === this.#buyersTicket) {
+        this.buyersLoading = false;
+        this.training = null;
+      }
+    }
   }
 
   /** Shows class `id`: its engagement first, then its likely buyers (a model is trained). */
   async select(id: number): Promise<void> {
     const ticket = ++this.#ticket;
+    this.#buyersTicket += 1;
     this.sessionId = id;
     this.snapshot = null;
     this.error = null;
@@ -63,15 +103,7 @@ export class SessionInsightsStore {
       if (ticket === this.#ticket) this.loading = false;
     }
     if (ticket !== this.#ticket) return;
-    this.buyersLoading = true;
-    try {
-      const buyers = await this.#platform.call('likely_buyers', { sessionId: id });
-      if (ticket === this.#ticket) this.buyers = buyers;
-    } catch (err) {
-      if (ticket === this.#ticket) this.buyersProblem = toApiError(err);
-    } finally {
-      if (ticket === this.#ticket) this.buyersLoading = false;
-    }
+    await this.#loadBuyers(id);
   }
 
   /** Writes the class report (HTML and CSV) into the data folder. */

@@ -96,6 +96,8 @@ export function modelQualityText(model: LikelyBuyers['model']): string[] {
         : `Read its chances as rough: they were off by ${g} percentage points on average.`,
     );
   }
-  lines.push(`Brier score ${model.brier.toFixed(3)} (0 is perfect; lower is better). Model version ${model.version}.`);
+  lines.push(
+    `Brier score ${model.brier.toFixed(3)} (0 is perfect; lower is better). Model version ${model.version}${model.reused ? ', reused: your data has not changed since it was trained' : ''}.`,
+  );
   return lines;
 }
