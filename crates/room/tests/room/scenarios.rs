@@ -15,6 +15,7 @@ fn poll(options: &[&str]) -> PollSpec {
         anonymous: false,
         correct: None,
         duration_secs: None,
+        skill: None,
     }
 }
 
@@ -1241,5 +1242,55 @@ fn snapshot_has_last_fifty_messages_pinned_poll_and_top_questions() {
         @62000 -> late welcome name="Late" role=Viewer chat=50 pinned=Some(3) poll=1:Open:None questions=[(1, 0)] held=0 flags=0
         @62100 ta: {"type":"viewer_joined","viewer":"ta","role":"ta","name":"Alan","fingerprint":null}
         @62100 -> ta welcome name="Alan" role=Ta chat=50 pinned=Some(3) poll=1:Open:Some([1, 0]) questions=[(1, 0)] held=0 flags=0
+    "#]].assert_eq(&s.finish());
+}
+
+#[test]
+fn a_quiz_question_carries_a_trimmed_skill_tag_and_a_bad_tag_is_refused() {
+    let mut s = class();
+    let mut spec = poll(&["3", "4"]);
+    spec.correct = Some(vec![1]);
+    let tagged = |skill: &str| {
+        let mut spec = spec.clone();
+        spec.skill = Some(skill.to_owned());
+        spec
+    };
+    s.at(10, act("ta", Action::CreatePoll { spec: tagged("") }))
+        .at(
+            20,
+            act(
+                "ta",
+                Action::CreatePoll {
+                    spec: tagged("music<theory>"),
+                },
+            ),
+        )
+        .at(
+            30,
+            act(
+                "ta",
+                Action::CreatePoll {
+                    spec: tagged(&"x".repeat(41)),
+                },
+            ),
+        )
+        .at(
+            40,
+            act(
+                "ta",
+                Action::CreatePoll {
+                    spec: tagged(" music-theory 2 "),
+                },
+            ),
+        );
+    assert_eq!(
+        s.room.poll(PollId(1)).unwrap().spec.skill.as_deref(),
+        Some("music-theory 2")
+    );
+    expect![[r#"
+        @10 -> ta rejected invalid {"reason":"a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)"}
+        @20 -> ta rejected invalid {"reason":"a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)"}
+        @30 -> ta rejected invalid {"reason":"a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)"}
+        @40 ta: {"type":"poll_created","poll":{"id":1,"spec":{"question":"Which one?","options":["3","4"],"multiple":false,"anonymous":false,"correct":[1],"duration_secs":null,"skill":"music-theory 2"},"state":"draft","deadline":null,"totals":[0,0],"ballots":[],"voters":[]}}
     "#]].assert_eq(&s.finish());
 }
