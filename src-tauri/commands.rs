@@ -9,7 +9,9 @@ use lectern_engine::catalog::Course;
 use lectern_engine::data::{ImportCheck, ImportDone, ImportFile, SalesFeed, SetSalesFeed};
 use lectern_engine::engagement::{Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{OfferResults, OfferResultsArgs};
-use lectern_engine::models::{AudienceRef, BuyersRequest, LikelyBuyers, NextCourse};
+use lectern_engine::models::{
+    AudienceRef, BuyersRequest, CourseRef, FollowUp, LikelyBuyers, NextCourse,
+};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
 };
@@ -229,6 +231,14 @@ pub async fn likely_buyers(
     args: BuyersRequest,
 ) -> Result<LikelyBuyers, ApiError> {
     studio.likely_buyers(args).await
+}
+
+#[tauri::command]
+pub async fn recommend_for_course(
+    studio: State<'_, Studio>,
+    args: CourseRef,
+) -> Result<Vec<FollowUp>, ApiError> {
+    studio.recommend_for_course(args).await
 }
 
 #[tauri::command]

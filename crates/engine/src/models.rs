@@ -3,6 +3,7 @@
 //! `recommend_next` ranks follow-up courses for a class's audience (each attendee's history,
 //! the course being taught), each with its reason; a skill-tagged quiz of the class that at least
 //! 30% of ballots got wrong lifts the courses whose tags include that skill to the top.
+//! `recommend_for_course` gives the courses to follow one course, by the same recommender.
 //! `likely_buyers` trains a propensity model on the school's past classes (holdout AUC, Brier
 //! and calibration, refused on thin data), stores it in the school file with its version and
 //! data range, and scores the class's attendees with reason codes. Staff (the instructor, `ta-*`) are left out of the rows: they are never buyers.
@@ -21,7 +22,7 @@ use lectern_insights::model_store;
 use lectern_insights::propensity::{
     self, AttendeeRow, FEATURES, LogEvent, ModelQuality, Sale, SessionSpan,
 };
-use lectern_insights::recs::{CourseInfo, PurchaseRecord, Recommender};
+use lectern_insights::recs::{CourseInfo, Method, PurchaseRecord, Recommender};
 use lectern_store::LatestModel;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -43,6 +44,26 @@ fn is_staff(actor: &str) -> bool {
 pub struct AudienceRef {
     /// The class; `null` for the class on air.
     pub session_id: Option<i64>,
+}
+
+/// A course of the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CourseRef {
+    /// Catalog id.
+    pub course_id: String,
+}
+
+/// A course to take after another one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUp {
+    /// Catalog id.
+    pub course_id: String,
+    /// Title.
+    pub title: String,
+    /// Why, in words ("34 of 120 learners who took X took it next").
+    pub reason: String,
 }
 
 /// A skill a class's quiz found missing.
@@ -238,6 +259,47 @@ impl Studio {
         boosted.extend(ranked);
         boosted.truncate(3);
         Ok(boosted)
+    }
+
+    /// The top 5 courses to follow `courseId`, with reasons, by the recommender of
+    /// `recommend_next` (for one learner who has taken just that course).
+    pub async fn recommend_for_course(&self, args: CourseRef) -> Result<Vec<FollowUp>, ApiError> {
+        let store = self.store().await?;
+        let catalog = store.catalog().await?;
+        if !catalog.iter().any(|c| c.id == args.course_id) {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no course {} in the catalog", args.course_id),
+            ));
+        }
+        let purchases = store.purchase_history().await?;
+        let courses: Vec<CourseInfo> = catalog
+            .iter()
+            .map(|c| CourseInfo {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                tags: c.tags.clone(),
+            })
+            .collect();
+        let records: Vec<PurchaseRecord> = purchases
+            .iter()
+            .map(|p| PurchaseRecord {
+                learner: p.learner_id.clone(),
+                course: p.course_id.clone(),
+                at_ms: p.purchased_at_ms,
+            })
+            .collect();
+        let recommender = Recommender::train(&courses, &records, Default::default());
+        Ok(recommender
+            .for_learner(std::slice::from_ref(&args.course_id), Method::Blend, 5)
+            .into_iter()
+            .filter(|r| r.course != args.course_id)
+            .map(|r| FollowUp {
+                course_id: r.course,
+                title: r.title,
+                reason: r.reason.to_string(),
+            })
+            .collect())
     }
 
     /// Skill-tagged quizzes of a class that at least 30% of the audience's ballots got wrong,

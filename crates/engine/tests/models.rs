@@ -1,7 +1,7 @@
 //! Recommend-next and likely buyers on the demo school's own data.
 
 use lectern_engine::api::StudioEvent;
-use lectern_engine::models::{AudienceRef, BuyerModel, BuyersRequest};
+use lectern_engine::models::{AudienceRef, BuyerModel, BuyersRequest, CourseRef};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
 use lectern_room::{Action, Input, PollId, PollSpec, Role, ViewerId};
 
@@ -353,4 +353,37 @@ async fn a_skill_most_of_the_class_got_wrong_in_a_quiz_lifts_the_courses_that_te
         "2 of 10 wrong is not a gap: {after:?}"
     );
     assert!(after.iter().all(|c| c.course_id != taught));
+}
+
+#[tokio::test]
+async fn a_course_gets_its_follow_ups_with_reasons_that_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    let catalog = studio.store().await.unwrap().catalog().await.unwrap();
+    let course = &catalog[0];
+    let next = studio
+        .recommend_for_course(CourseRef {
+            course_id: course.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!((1..=5).contains(&next.len()), "{next:?}");
+    assert!(
+        next.iter()
+            .all(|f| f.course_id != course.id && !f.reason.is_empty())
+    );
+    assert!(
+        next.iter().any(|f| f.reason.contains(&course.title)),
+        "reasons speak of {}: {next:?}",
+        course.title
+    );
+    let err = studio
+        .recommend_for_course(CourseRef {
+            course_id: "no-such-course".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code.as_str(), "not_found");
 }
