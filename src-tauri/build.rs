@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "set_chat_retention",
     "recommend_next",
     "likely_buyers",
+    "recommend_for_course",
     "set_relay",
 ];
 

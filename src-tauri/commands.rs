@@ -11,7 +11,9 @@ use lectern_engine::data::{
 };
 use lectern_engine::engagement::{CourseTrendView, Engagement, ReportFiles, SessionRef};
 use lectern_engine::experiments::{ExperimentPlan, OfferResults, OfferResultsArgs, PlanArgs};
-use lectern_engine::models::{AudienceRef, BuyersRequest, LikelyBuyers, NextCourse};
+use lectern_engine::models::{
+    AudienceRef, BuyersRequest, CourseRef, FollowUp, LikelyBuyers, NextCourse,
+};
 use lectern_engine::moderators::{
     CreateModeratorLink, ModeratorLinkInfo, NewModeratorLink, RevokeModeratorLink,
 };
@@ -255,6 +257,14 @@ pub async fn likely_buyers(
     args: BuyersRequest,
 ) -> Result<LikelyBuyers, ApiError> {
     studio.likely_buyers(args).await
+}
+
+#[tauri::command]
+pub async fn recommend_for_course(
+    studio: State<'_, Studio>,
+    args: CourseRef,
+) -> Result<Vec<FollowUp>, ApiError> {
+    studio.recommend_for_course(args).await
 }
 
 #[tauri::command]

@@ -125,6 +125,7 @@ fn main() -> anyhow::Result<()> {
             commands::set_chat_retention,
             commands::recommend_next,
             commands::likely_buyers,
+            commands::recommend_for_course,
             commands::set_relay,
         ])
         .build(tauri::generate_context!())

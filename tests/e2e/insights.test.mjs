@@ -203,6 +203,17 @@ test('after class the session page shows the same totals and exports the report'
   assert.equal(await buyers.getByTestId('training-progress').count(), 0, 'the bar leaves once the forest is trained');
   await buyers.screenshot({ path: join(ARTIFACTS, 'insights-buyers-forest.png') });
 
+  // After a course: pick one from the catalog, see what learners take next and why.
+  const followUps = studio.getByTestId('follow-ups');
+  const firstCourse = await followUps.getByTestId('follow-ups-course').locator('option:not([disabled])').first();
+  const courseTitle = await firstCourse.innerText();
+  await followUps.getByTestId('follow-ups-course').selectOption({ label: courseTitle });
+  await followUps.getByTestId('follow-up').first().waitFor();
+  const nexts = await followUps.getByTestId('follow-up').allInnerTexts();
+  assert.ok(nexts.length >= 1 && nexts.length <= 5, `${nexts}`);
+  assert.ok(nexts.every((n) => !n.startsWith(`${courseTitle}\n`)), `never the course itself: ${nexts}`);
+  assert.ok(nexts.some((n) => n.includes(courseTitle)), `a reason names ${courseTitle}: ${nexts}`);
+
   await studio.getByTestId('export-report').click();
   await studio.getByTestId('report-saved').waitFor();
   const files = await studio.getByTestId('report-file').allInnerTexts();

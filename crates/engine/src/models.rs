@@ -1,10 +1,12 @@
 //! Recommendations and purchase prediction in the studio, from the school's own data.
 //!
 //! `recommend_next` ranks follow-up courses for a class's audience (each attendee's history,
-//! the course being taught), each with its reason. `likely_buyers` trains a propensity model on
-//! the school's past classes (holdout AUC, Brier and calibration, refused on thin data), stores
-//! it in the school file with its version and data range, and scores the class's attendees with
-//! reason codes. Staff (the instructor, `ta-*`) are left out of the rows: they are never buyers.
+//! the course being taught), each with its reason; a skill-tagged quiz of the class that at least
+//! 30% of ballots got wrong lifts the courses whose tags include that skill to the top.
+//! `recommend_for_course` gives the courses to follow one course, by the same recommender.
+//! `likely_buyers` trains a propensity model on the school's past classes (holdout AUC, Brier
+//! and calibration, refused on thin data), stores it in the school file with its version and
+//! data range, and scores the class's attendees with reason codes. Staff (the instructor, `ta-*`) are left out of the rows: they are never buyers.
 //!
 //! Two models: logistic regression (the default; ~10 ms on the demo, trained on every call) and
 //! a random forest (`lectern_insights::forest`), trained on a blocking thread with a
@@ -20,7 +22,7 @@ use lectern_insights::model_store;
 use lectern_insights::propensity::{
     self, AttendeeRow, FEATURES, LogEvent, ModelQuality, Sale, SessionSpan,
 };
-use lectern_insights::recs::{CourseInfo, PurchaseRecord, Recommender};
+use lectern_insights::recs::{CourseInfo, Method, PurchaseRecord, Recommender};
 use lectern_store::LatestModel;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -42,6 +44,33 @@ fn is_staff(actor: &str) -> bool {
 pub struct AudienceRef {
     /// The class; `null` for the class on air.
     pub session_id: Option<i64>,
+}
+
+/// A course of the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CourseRef {
+    /// Catalog id.
+    pub course_id: String,
+}
+
+/// A course to take after another one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUp {
+    /// Catalog id.
+    pub course_id: String,
+    /// Title.
+    pub title: String,
+    /// Why, in words ("34 of 120 learners who took X took it next").
+    pub reason: String,
+}
+
+/// A skill a class's quiz found missing.
+struct SkillGap {
+    skill: String,
+    ballots: u32,
+    wrong: u32,
 }
 
 /// Which model ranks the buyers.
@@ -198,8 +227,8 @@ impl Studio {
                     .unwrap_or_default()
             })
             .collect();
-        Ok(recommender
-            .for_audience(&audience, taught.as_deref(), 3)
+        let mut ranked: Vec<NextCourse> = recommender
+            .for_audience(&audience, taught.as_deref(), courses.len())
             .into_iter()
             .map(|r| NextCourse {
                 course_id: r.course,
@@ -207,7 +236,130 @@ impl Studio {
                 reason: r.reason.to_string(),
                 audience_without_it: r.audience_without_it.unwrap_or(0),
             })
+            .collect();
+        // Skills the class's quizzes found missing lift the courses that teach them to the top,
+        // the most missed skill first; the others keep the recommender's order.
+        let gaps = self.skill_gaps(session).await?;
+        let mut boosted: Vec<NextCourse> = vec![];
+        for gap in &gaps {
+            let teaches = |c: &NextCourse| {
+                catalog.iter().any(|k| {
+                    k.id == c.course_id && k.tags.iter().any(|t| t.eq_ignore_ascii_case(&gap.skill))
+                })
+            };
+            while let Some(at) = ranked.iter().position(teaches) {
+                let mut course = ranked.remove(at);
+                course.reason = format!(
+                    "{} of {} answered the quiz on {} wrongly; this course teaches it",
+                    gap.wrong, gap.ballots, gap.skill
+                );
+                boosted.push(course);
+            }
+        }
+        boosted.extend(ranked);
+        boosted.truncate(3);
+        Ok(boosted)
+    }
+
+    /// The top 5 courses to follow `courseId`, with reasons, by the recommender of
+    /// `recommend_next` (for one learner who has taken just that course).
+    pub async fn recommend_for_course(&self, args: CourseRef) -> Result<Vec<FollowUp>, ApiError> {
+        let store = self.store().await?;
+        let catalog = store.catalog().await?;
+        if !catalog.iter().any(|c| c.id == args.course_id) {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no course {} in the catalog", args.course_id),
+            ));
+        }
+        let purchases = store.purchase_history().await?;
+        let courses: Vec<CourseInfo> = catalog
+            .iter()
+            .map(|c| CourseInfo {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                tags: c.tags.clone(),
+            })
+            .collect();
+        let records: Vec<PurchaseRecord> = purchases
+            .iter()
+            .map(|p| PurchaseRecord {
+                learner: p.learner_id.clone(),
+                course: p.course_id.clone(),
+                at_ms: p.purchased_at_ms,
+            })
+            .collect();
+        let recommender = Recommender::train(&courses, &records, Default::default());
+        Ok(recommender
+            .for_learner(std::slice::from_ref(&args.course_id), Method::Blend, 5)
+            .into_iter()
+            .filter(|r| r.course != args.course_id)
+            .map(|r| FollowUp {
+                course_id: r.course,
+                title: r.title,
+                reason: r.reason.to_string(),
+            })
             .collect())
+    }
+
+    /// Skill-tagged quizzes of a class that at least 30% of the audience's ballots got wrong,
+    /// the largest share first.
+    async fn skill_gaps(&self, session: i64) -> Result<Vec<SkillGap>, ApiError> {
+        let store = self.store().await?;
+        let payloads: Vec<String> = store
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT payload FROM events WHERE session_id = ?1
+                     AND kind IN ('poll_created', 'ballot_cast') ORDER BY seq",
+                )?;
+                let rows = stmt
+                    .query_map([session], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
+        // poll -> (skill, correct choices, ballots, wrong ones)
+        let mut quizzes: HashMap<u64, (String, Vec<u8>, u32, u32)> = HashMap::new();
+        for text in payloads {
+            // A record this version cannot read teaches nothing about skills; skip it.
+            let Ok(record) = serde_json::from_str::<lectern_room::Recorded>(&text) else {
+                continue;
+            };
+            match record.event {
+                lectern_room::Event::PollCreated { poll } => {
+                    if let (Some(skill), Some(correct)) = (poll.spec.skill, poll.spec.correct) {
+                        quizzes.insert(poll.id.0, (skill, correct, 0, 0));
+                    }
+                }
+                lectern_room::Event::BallotCast { poll, ballot, .. } => {
+                    if is_staff(&ballot.viewer.0) {
+                        continue;
+                    }
+                    if let Some((_, correct, ballots, wrong)) = quizzes.get_mut(&poll.0) {
+                        *ballots += 1;
+                        if ballot.choices != *correct {
+                            *wrong += 1;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut gaps: Vec<SkillGap> = quizzes
+            .into_values()
+            .filter(|(_, _, ballots, wrong)| *ballots > 0 && wrong * 10 >= ballots * 3)
+            .map(|(skill, _, ballots, wrong)| SkillGap {
+                skill,
+                ballots,
+                wrong,
+            })
+            .collect();
+        gaps.sort_by(|a, b| {
+            (u64::from(b.wrong) * u64::from(a.ballots))
+                .cmp(&(u64::from(a.wrong) * u64::from(b.ballots)))
+                .then(a.skill.cmp(&b.skill))
+        });
+        Ok(gaps)
     }
 
     /// Train on the school's past classes (or reuse a stored forest) and rank a class's

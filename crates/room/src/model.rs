@@ -262,6 +262,10 @@ pub struct PollSpec {
     /// Closes by itself this many seconds after opening (1 to 3600).
     #[serde(default)]
     pub duration_secs: Option<u32>,
+    /// The skill the question checks: a course tag of the catalog, 1 to 40 of `A-Z a-z 0-9 _ -`
+    /// and space. Wrong answers to a tagged quiz make recommendations favour courses teaching it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skill: Option<String>,
 }
 
 /// A poll as the room keeps it.

@@ -43,6 +43,8 @@ pub mod limits {
     pub const POLL_OPTIONS: std::ops::RangeInclusive<usize> = 2..=10;
     /// A poll timer, seconds.
     pub const POLL_DURATION_SECS: std::ops::RangeInclusive<u32> = 1..=3600;
+    /// Longest skill tag on a quiz question, in characters.
+    pub const SKILL_CHARS: usize = 40;
     /// Slow mode, seconds.
     pub const SLOW_MODE_SECS: std::ops::RangeInclusive<u32> = 0..=300;
     /// A timeout, seconds (10 s to 24 h).
@@ -1813,6 +1815,7 @@ fn checked_poll(spec: &PollSpec) -> Result<PollSpec, RoomError> {
     if let Some(secs) = spec.duration_secs {
         in_range(secs, limits::POLL_DURATION_SECS)?;
     }
+    let skill = spec.skill.as_deref().map(checked_skill).transpose()?;
     Ok(PollSpec {
         question,
         options,
@@ -1820,7 +1823,23 @@ fn checked_poll(spec: &PollSpec) -> Result<PollSpec, RoomError> {
         anonymous: spec.anonymous,
         correct,
         duration_secs: spec.duration_secs,
+        skill,
     })
+}
+
+/// A skill tag: trimmed, 1 to 40 of `A-Z a-z 0-9 _ -` and space.
+fn checked_skill(raw: &str) -> Result<String, RoomError> {
+    let skill = raw.trim();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' ');
+    if skill.is_empty()
+        || skill.chars().count() > limits::SKILL_CHARS
+        || !skill.chars().all(allowed)
+    {
+        return Err(RoomError::invalid(
+            "a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)",
+        ));
+    }
+    Ok(skill.to_owned())
 }
 
 fn poll_view(poll: &Poll, viewer: &ViewerId, staff: bool) -> PollView {

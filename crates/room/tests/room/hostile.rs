@@ -125,6 +125,7 @@ fn naughty_strings_everywhere_yield_events_or_typed_errors() {
             anonymous: false,
             correct: None,
             duration_secs: None,
+            skill: None,
         };
         let out = tick(
             &mut room,

@@ -49,6 +49,7 @@ fn spec() -> impl Strategy<Value = PollSpec> {
                 anonymous,
                 correct,
                 duration_secs,
+                skill: None,
             },
         )
 }

@@ -15,6 +15,7 @@ fn poll(options: &[&str]) -> PollSpec {
         anonymous: false,
         correct: None,
         duration_secs: None,
+        skill: None,
     }
 }
 
@@ -1297,4 +1298,54 @@ fn tab_visibility_is_recorded_when_it_changes_at_most_once_a_second() {
         @2200 -> prof rejected forbidden
     "#]]
     .assert_eq(&s.finish());
+}
+
+#[test]
+fn a_quiz_question_carries_a_trimmed_skill_tag_and_a_bad_tag_is_refused() {
+    let mut s = class();
+    let mut spec = poll(&["3", "4"]);
+    spec.correct = Some(vec![1]);
+    let tagged = |skill: &str| {
+        let mut spec = spec.clone();
+        spec.skill = Some(skill.to_owned());
+        spec
+    };
+    s.at(10, act("ta", Action::CreatePoll { spec: tagged("") }))
+        .at(
+            20,
+            act(
+                "ta",
+                Action::CreatePoll {
+                    spec: tagged("music<theory>"),
+                },
+            ),
+        )
+        .at(
+            30,
+            act(
+                "ta",
+                Action::CreatePoll {
+                    spec: tagged(&"x".repeat(41)),
+                },
+            ),
+        )
+        .at(
+            40,
+            act(
+                "ta",
+                Action::CreatePoll {
+                    spec: tagged(" music-theory 2 "),
+                },
+            ),
+        );
+    assert_eq!(
+        s.room.poll(PollId(1)).unwrap().spec.skill.as_deref(),
+        Some("music-theory 2")
+    );
+    expect![[r#"
+        @10 -> ta rejected invalid {"reason":"a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)"}
+        @20 -> ta rejected invalid {"reason":"a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)"}
+        @30 -> ta rejected invalid {"reason":"a skill is 1 to 40 letters, digits, spaces, _ or - (a course tag)"}
+        @40 ta: {"type":"poll_created","poll":{"id":1,"spec":{"question":"Which one?","options":["3","4"],"multiple":false,"anonymous":false,"correct":[1],"duration_secs":null,"skill":"music-theory 2"},"state":"draft","deadline":null,"totals":[0,0],"ballots":[],"voters":[]}}
+    "#]].assert_eq(&s.finish());
 }

@@ -945,6 +945,24 @@ buyers: Array<LikelyBuyer>,
  * The model.
  */
 model: ModelReport, };
+export type CourseRef = { 
+/**
+ * Catalog id.
+ */
+courseId: string, };
+export type FollowUp = { 
+/**
+ * Catalog id.
+ */
+courseId: string, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Why, in words ("34 of 120 learners who took X took it next").
+ */
+reason: string, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -977,5 +995,6 @@ export type Commands = {
   set_chat_retention: { args: ChatRetention, result: ChatRetentionApplied },
   recommend_next: { args: AudienceRef, result: Array<NextCourse> },
   likely_buyers: { args: BuyersRequest, result: LikelyBuyers },
+  recommend_for_course: { args: CourseRef, result: Array<FollowUp> },
   set_relay: { args: SetRelay, result: BroadcastStatus },
 };

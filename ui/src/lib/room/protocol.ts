@@ -68,6 +68,8 @@ export interface PollSpec {
   anonymous?: boolean;
   correct?: number[] | null;
   duration_secs?: number | null;
+  /** Quizzes: the skill the question checks (a course tag), 1 to 40 of A-Z a-z 0-9 _ - and space. */
+  skill?: string | null;
 }
 
 export interface Poll {

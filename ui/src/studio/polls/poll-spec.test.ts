@@ -29,4 +29,13 @@ describe('specFromDraft', () => {
       problem: /at most 10/,
     });
   });
+
+  it('carries a quiz’s skill tag, trimmed, and refuses one the room would', () => {
+    const quiz = { ...emptyDraft(), question: 'Q', options: ['A', 'B'], quiz: true, correct: [0] };
+    expect(specFromDraft({ ...quiz, skill: ' docker ' })).toMatchObject({ spec: { skill: 'docker' } });
+    expect(specFromDraft({ ...quiz, skill: '' })).not.toHaveProperty('spec.skill');
+    expect(specFromDraft({ ...quiz, skill: 'c++' })).toMatchObject({ problem: /skill/ });
+    expect(specFromDraft({ ...quiz, skill: 'x'.repeat(41) })).toMatchObject({ problem: /skill/ });
+    expect(specFromDraft({ ...quiz, quiz: false, correct: [], skill: 'docker' })).not.toHaveProperty('spec.skill');
+  });
 });

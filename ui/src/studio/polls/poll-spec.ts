@@ -20,10 +20,15 @@ export interface PollDraft {
   correct: number[];
   /** 0 for no timer. */
   durationSecs: number;
+  /** Quizzes: the skill the question checks (a course tag); empty for none. */
+  skill: string;
 }
 
+/** A skill tag as the room accepts it. */
+export const SKILL_PATTERN = /^[A-Za-z0-9_\- ]{1,40}$/;
+
 export function emptyDraft(): PollDraft {
-  return { question: '', options: ['', ''], multiple: false, anonymous: false, quiz: false, correct: [], durationSecs: 0 };
+  return { question: '', options: ['', ''], multiple: false, anonymous: false, quiz: false, correct: [], durationSecs: 0, skill: '' };
 }
 
 /** The spec for a draft, or the first problem to fix. */
@@ -48,6 +53,10 @@ export function specFromDraft(draft: PollDraft): { spec: PollSpec } | { problem:
     if (correct.length === 0) return { problem: 'Mark the correct answer.' };
     if (!draft.multiple && correct.length > 1) return { problem: 'A single-choice quiz has one correct answer.' };
   }
+  const skill = draft.quiz ? draft.skill.trim() : '';
+  if (skill !== '' && !SKILL_PATTERN.test(skill)) {
+    return { problem: 'A skill is 1 to 40 letters, digits, spaces, _ or - (a course tag).' };
+  }
   const duration = Math.round(draft.durationSecs);
   if (duration < 0 || duration > MAX_POLL_DURATION_SECS) return { problem: 'The timer can be at most an hour.' };
   return {
@@ -58,6 +67,7 @@ export function specFromDraft(draft: PollDraft): { spec: PollSpec } | { problem:
       anonymous: draft.anonymous,
       correct,
       duration_secs: duration === 0 ? null : duration,
+      ...(skill === '' ? {} : { skill }),
     },
   };
 }
