@@ -117,6 +117,10 @@ test('the live panel follows the class: viewers, chat, alerts and the chart', as
   assert.match(await studio.getByTestId('live-chart-summary').innerText(), /at most 2 viewers/);
   const cells = await studio.getByTestId('live-chart-table').locator('tbody tr').last().locator('td').allTextContents();
   assert.deepEqual(cells.slice(1), ['2 viewers', '3 messages']);
+  // Likely buyers during class too: the model's quality, scored on the audience so far (these two
+  // students are not known learners of the school, so nobody is ranked yet).
+  const liveBuyers = studio.getByTestId('live-buyers');
+  await liveBuyers.getByTestId('model-quality').or(liveBuyers.getByTestId('buyers-unavailable')).first().waitFor();
   liveTotals = {
     viewers: (await studio.getByTestId('live-viewer').count()).toString(),
     chat: await studio.getByTestId('live-chat').innerText(),
@@ -242,6 +246,13 @@ test('after class the session page shows the same totals and exports the report'
   assert.match(await sentence.innerText(), /: (Engagement is (rising|falling|steady)|\d+ class(es)? to compare)/);
   assert.equal(await studio.locator('[data-testid="trend-row"][data-current="true"]').count(), 1);
   assert.equal(await studio.getByTestId('trend-row').count(), 3);
+  // That class's likely buyers are the school's learners: their list downloads as CSV.
+  const demoBuyers = studio.getByTestId('likely-buyers');
+  await demoBuyers.getByTestId('buyer').first().waitFor();
+  const [buyersFile] = await Promise.all([studio.waitForEvent('download'), demoBuyers.getByTestId('buyers-csv').click()]);
+  const buyerLines = readFileSync(await buyersFile.path(), 'utf8').trim().split('\r\n');
+  assert.equal(buyerLines[0], 'learner,probability,reasons');
+  assert.equal(buyerLines.length - 1, await demoBuyers.getByTestId('buyer').count() + (await demoBuyers.getByText(/more, less likely/).count() ? Number((await demoBuyers.getByText(/more, less likely/).innerText()).match(/\d+/)[0]) : 0));
   // ...and with the other classes of its instructor (the demo school has three).
   await studio.getByTestId('instructor-trend-sentence').waitFor();
   assert.match(await studio.getByTestId('instructor-trend-sentence').innerText(), /^(Ana Lima|Ben Okafor|Chen Wei): /);

@@ -207,3 +207,19 @@ describe('SessionInsightsStore', () => {
     expect(JSON.parse(file.text)).toEqual({ viewer: 'ab/../cd', events: [] });
   });
 });
+
+describe('likely buyers as CSV', () => {
+  it('writes one row per attendee with the reasons, defusing formulas', async () => {
+    const { buyersCsv } = await import('./words');
+    const csv = buyersCsv([
+      { learner: 'lrn-1', probability: 0.4567, reasons: ['clicked the offer: +0.8', 'past purchases: +0.3'] },
+      { learner: '=HYPERLINK("x")', probability: 0.1, reasons: [] },
+    ]);
+    expect(csv.split('\r\n')).toEqual([
+      'learner,probability,reasons',
+      'lrn-1,0.4567,clicked the offer: +0.8; past purchases: +0.3',
+      `"'=HYPERLINK(""x"")",0.1000,`,
+      '',
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
 // Engagement and model numbers in words, for the live panel and the session page.
+import { csvCell } from '../offers/results';
 import type { LikelyBuyers } from '../../lib/bindings/api';
 import { formatDuration } from '../../lib/format';
 import type { Alert, DropOff, Score, ScorePart, ViewerEngagement } from './engagement';
@@ -100,4 +101,10 @@ export function modelQualityText(model: LikelyBuyers['model']): string[] {
     `Brier score ${model.brier.toFixed(3)} (0 is perfect; lower is better). Model version ${model.version}${model.reused ? ', reused: your data has not changed since it was trained' : ''}.`,
   );
   return lines;
+}
+
+/** The likely buyers as CSV (RFC 4180, CRLF): learner, probability, reasons. */
+export function buyersCsv(buyers: readonly { learner: string; probability: number; reasons: readonly string[] }[]): string {
+  const rows = buyers.map((b) => [b.learner, b.probability.toFixed(4), b.reasons.join('; ')].map(csvCell).join(','));
+  return ['learner,probability,reasons', ...rows].join('\r\n') + '\r\n';
 }
