@@ -170,19 +170,14 @@ impl Studio {
     ) -> Result<serde_json::Value, ApiError> {
         let store = self.store().await?;
         let wanted = value.to_owned();
-        let sql = match column {
-            "course_id" => {
-                "SELECT id FROM live_sessions WHERE course_id = ?1 AND ended_at_ms IS NOT NULL
-                 ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
-            }
-            _ => {
-                "SELECT id FROM live_sessions WHERE instructor = ?1 AND ended_at_ms IS NOT NULL
-                 ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
-            }
-        };
+        // `column` is one of two names written here, never input.
+        let sql = format!(
+            "SELECT id FROM live_sessions WHERE {column} = ?1 AND ended_at_ms IS NOT NULL
+             ORDER BY started_at_ms DESC, id DESC LIMIT ?2"
+        );
         let sessions: Vec<i64> = store
             .read(move |conn| {
-                let mut stmt = conn.prepare_cached(sql)?;
+                let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = stmt
                     .query_map(
                         lectern_store::rusqlite::params![wanted, MAX_TREND_CLASSES],

@@ -237,17 +237,13 @@ fn summary(
         _ => format!("{name} has no difference to read yet"),
     };
     let reading = match verdict {
-        Verdict::NotEnoughData => {
-            "not enough data yet for a verdict (5 buyers and 5 non-buyers per variant)"
-        }
-        Verdict::SampleRatioMismatch => {
-            "traffic does not match the weights: check the setup before trusting this"
-        }
-        Verdict::VariantBetter => "the sequential test says it is better: you can stop",
-        Verdict::ControlBetter => "the sequential test says it is worse: you can stop",
-        Verdict::KeepGoing => "the sequential test says keep going",
+        Verdict::NotEnoughData => format!(
+            "{} (5 buyers and 5 non-buyers per variant)",
+            reading(verdict)
+        ),
+        _ => reading(verdict).to_owned(),
     };
-    [diff, chance, reading.to_owned()]
+    [diff, chance, reading]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
@@ -681,6 +677,19 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// What a teacher may conclude, in words (the conversion and the revenue readings share it).
+fn reading(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::NotEnoughData => "not enough data yet for a verdict",
+        Verdict::SampleRatioMismatch => {
+            "traffic does not match the weights: check the setup before trusting this"
+        }
+        Verdict::VariantBetter => "the sequential test says it is better: you can stop",
+        Verdict::ControlBetter => "the sequential test says it is worse: you can stop",
+        Verdict::KeepGoing => "the sequential test says keep going",
+    }
+}
+
 fn verdict_code(v: Verdict) -> Option<String> {
     serde_json::to_value(v)
         .ok()
@@ -699,16 +708,7 @@ fn revenue_summary(name: &str, verdict: Verdict, lift: Option<f64>, chance: Opti
     let chance = chance
         .map(|c| format!("{:.0}% chance it brings more", c * 100.0))
         .unwrap_or_default();
-    let reading = match verdict {
-        Verdict::NotEnoughData => "not enough data yet for a verdict",
-        Verdict::SampleRatioMismatch => {
-            "traffic does not match the weights: check the setup before trusting this"
-        }
-        Verdict::VariantBetter => "the sequential test says it is better: you can stop",
-        Verdict::ControlBetter => "the sequential test says it is worse: you can stop",
-        Verdict::KeepGoing => "the sequential test says keep going",
-    };
-    [diff, chance, reading.to_owned()]
+    [diff, chance, reading(verdict).to_owned()]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()

@@ -193,23 +193,7 @@ impl Studio {
                 Ok((actors, taught))
             })
             .await?;
-        let courses: Vec<CourseInfo> = catalog
-            .iter()
-            .map(|c| CourseInfo {
-                id: c.id.clone(),
-                title: c.title.clone(),
-                tags: c.tags.clone(),
-            })
-            .collect();
-        let records: Vec<PurchaseRecord> = purchases
-            .iter()
-            .map(|p| PurchaseRecord {
-                learner: p.learner_id.clone(),
-                course: p.course_id.clone(),
-                at_ms: p.purchased_at_ms,
-            })
-            .collect();
-        let recommender = Recommender::train(&courses, &records, Default::default());
+        let recommender = train_recommender(&catalog, &purchases);
         let mut owned: HashMap<&str, BTreeSet<String>> = HashMap::new();
         for p in &purchases {
             owned
@@ -228,7 +212,7 @@ impl Studio {
             })
             .collect();
         let mut ranked: Vec<NextCourse> = recommender
-            .for_audience(&audience, taught.as_deref(), courses.len())
+            .for_audience(&audience, taught.as_deref(), catalog.len())
             .into_iter()
             .map(|r| NextCourse {
                 course_id: r.course,
@@ -273,23 +257,7 @@ impl Studio {
             ));
         }
         let purchases = store.purchase_history().await?;
-        let courses: Vec<CourseInfo> = catalog
-            .iter()
-            .map(|c| CourseInfo {
-                id: c.id.clone(),
-                title: c.title.clone(),
-                tags: c.tags.clone(),
-            })
-            .collect();
-        let records: Vec<PurchaseRecord> = purchases
-            .iter()
-            .map(|p| PurchaseRecord {
-                learner: p.learner_id.clone(),
-                course: p.course_id.clone(),
-                at_ms: p.purchased_at_ms,
-            })
-            .collect();
-        let recommender = Recommender::train(&courses, &records, Default::default());
+        let recommender = train_recommender(&catalog, &purchases);
         Ok(recommender
             .for_learner(std::slice::from_ref(&args.course_id), Method::Blend, 5)
             .into_iter()
@@ -595,4 +563,28 @@ fn feature_means(rows: &[AttendeeRow]) -> Vec<f64> {
     (0..FEATURES.len())
         .map(|k| labelled.iter().map(|r| r.features[k]).sum::<f64>() / n)
         .collect()
+}
+
+/// The recommender over the school's catalog and purchase history.
+fn train_recommender(
+    catalog: &[lectern_store::CatalogCourse],
+    purchases: &[lectern_store::PurchaseLine],
+) -> Recommender {
+    let courses: Vec<CourseInfo> = catalog
+        .iter()
+        .map(|c| CourseInfo {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            tags: c.tags.clone(),
+        })
+        .collect();
+    let records: Vec<PurchaseRecord> = purchases
+        .iter()
+        .map(|p| PurchaseRecord {
+            learner: p.learner_id.clone(),
+            course: p.course_id.clone(),
+            at_ms: p.purchased_at_ms,
+        })
+        .collect();
+    Recommender::train(&courses, &records, Default::default())
 }

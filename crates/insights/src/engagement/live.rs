@@ -107,10 +107,8 @@ impl LiveEngagement {
 
     /// Counts one event, in log order.
     pub fn push(&mut self, event: &EngagementEvent) {
-        match self.presence.map(event) {
-            super::presence::Merged::Same(event) => self.push_merged(event),
-            super::presence::Merged::Made(event) => self.push_merged(&event),
-            super::presence::Merged::Nothing => {}
+        if let Some(merged) = self.presence.map(event) {
+            self.push_merged(&merged);
         }
     }
 

@@ -7,6 +7,7 @@
 //! Both the live aggregates and the recomputation read events through the same merge, so they
 //! still agree exactly. Events that are not about presence pass through untouched (no copy).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::event::{Activity, EngagementEvent};
@@ -26,15 +27,9 @@ impl Sources {
     }
 }
 
-/// What one event is once presence is merged.
-pub(crate) enum Merged<'a> {
-    /// The event as it is.
-    Same(&'a EngagementEvent),
-    /// A `Joined` or `Left` made from a change of source.
-    Made(EngagementEvent),
-    /// Nothing: presence did not change.
-    Nothing,
-}
+/// What one event is once presence is merged: the event as it is (borrowed), a `Joined` or
+/// `Left` made from a change of source (owned), or nothing when presence did not change.
+pub(crate) type Merged<'a> = Option<Cow<'a, EngagementEvent>>;
 
 /// The merge's state: which sources each viewer has on.
 #[derive(Debug, Clone, Default)]
@@ -71,11 +66,11 @@ impl PresenceMerge {
                 // `Joined` changes nothing else), but not while the tab is hidden. A `Joined`
                 // without a name gets the one the viewer gave before.
                 if !s.present() {
-                    Merged::Nothing
+                    None
                 } else if name.is_empty() && !s.name.is_empty() {
-                    Merged::Made(joined(event, viewer, s))
+                    Some(Cow::Owned(joined(event, viewer, s)))
                 } else {
-                    Merged::Same(event)
+                    Some(Cow::Borrowed(event))
                 }
             }
             Activity::Left { viewer } => {
@@ -83,9 +78,9 @@ impl PresenceMerge {
                 let before = s.present();
                 s.room = false;
                 if before && !s.present() {
-                    Merged::Same(event)
+                    Some(Cow::Borrowed(event))
                 } else {
-                    Merged::Nothing
+                    None
                 }
             }
             Activity::MediaPresence { viewer, watching } => {
@@ -100,7 +95,7 @@ impl PresenceMerge {
                 s.hidden = !*visible;
                 transition(event, viewer, s, before)
             }
-            _ => Merged::Same(event),
+            _ => Some(Cow::Borrowed(event)),
         }
     }
 }
@@ -124,13 +119,13 @@ fn transition<'a>(
     before: bool,
 ) -> Merged<'a> {
     match (before, s.present()) {
-        (false, true) => Merged::Made(joined(event, viewer, s)),
-        (true, false) => Merged::Made(EngagementEvent {
+        (false, true) => Some(Cow::Owned(joined(event, viewer, s))),
+        (true, false) => Some(Cow::Owned(EngagementEvent {
             at_ms: event.at_ms,
             activity: Activity::Left {
                 viewer: viewer.to_owned(),
             },
-        }),
-        _ => Merged::Nothing,
+        })),
+        _ => None,
     }
 }
