@@ -156,6 +156,7 @@ async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Serv
         key: lectern_server::new_key(),
         allowed_hosts: vec![],
         ice_servers: vec![],
+        limits: lectern_server::Limits::default(),
     };
     let wanted = port.unwrap_or(PREFERRED_PORT);
     match Server::start(studio.clone(), options(wanted)).await {

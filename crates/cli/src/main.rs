@@ -51,6 +51,8 @@ enum Command {
         allow_hosts: Vec<String>,
         #[command(flatten)]
         media: MediaArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Write the deterministic demo school to a new file.
     Demo {
@@ -149,7 +151,8 @@ async fn main() -> Result<()> {
             data_dir: dir,
             allow_hosts,
             media,
-        } => serve(db, bind, port, demo, dir, allow_hosts, media).await,
+            limits,
+        } => serve(db, bind, port, demo, dir, allow_hosts, media, limits).await,
         Command::Demo { db, seed } => {
             let started = std::time::Instant::now();
             let summary = lectern_store::demo::generate(&db, seed)
@@ -229,6 +232,23 @@ struct MediaArgs {
     relay_token: Option<String>,
 }
 
+/// The per-address limits of `lectern serve` (defaults fit a school behind one NAT address).
+#[derive(clap::Args, Debug)]
+struct LimitArgs {
+    /// New connections (room sockets, WHIP/WHEP sessions) one address may open per second.
+    #[arg(long, default_value_t = lectern_server::Limits::default().connections_per_second,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    connections_per_second: u32,
+    /// New connections one address may open at once (the burst).
+    #[arg(long, default_value_t = lectern_server::Limits::default().connection_burst,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    connection_burst: u32,
+    /// Room sockets one address may hold open.
+    #[arg(long, default_value_t = lectern_server::Limits::default().sockets_per_address,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    sockets_per_address: u32,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn serve(
     db: Option<PathBuf>,
@@ -238,6 +258,7 @@ async fn serve(
     dir: Option<PathBuf>,
     allow_hosts: Vec<String>,
     media: MediaArgs,
+    limits: LimitArgs,
 ) -> Result<()> {
     if let Some(key) = &media.publish_key {
         let ok = (16..=128).contains(&key.len())
@@ -277,6 +298,12 @@ async fn serve(
         key: key.clone(),
         allowed_hosts: allow_hosts,
         ice_servers: media.ice_servers,
+        limits: lectern_server::Limits {
+            connections_per_second: limits.connections_per_second,
+            connection_burst: limits.connection_burst,
+            sockets_per_address: limits.sockets_per_address,
+            ..lectern_server::Limits::default()
+        },
     };
     let server = Server::start(studio.clone(), server_options)
         .await

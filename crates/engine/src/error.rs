@@ -46,6 +46,8 @@ pub enum ErrorCode {
     FeedInvalid,
     /// The studio's upload budget is full: a new viewer waits (or watches through the relay).
     OverCapacity,
+    /// One address opened too many connections too fast (or holds too many): retry later.
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -71,6 +73,7 @@ impl ErrorCode {
             ErrorCode::FeedRefused => "feed_refused",
             ErrorCode::FeedInvalid => "feed_invalid",
             ErrorCode::OverCapacity => "over_capacity",
+            ErrorCode::TooManyConnections => "too_many_connections",
         }
     }
 }

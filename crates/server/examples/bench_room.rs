@@ -83,6 +83,13 @@ impl Drop for ServerProcess {
 fn start_server(bin: &PathBuf) -> ServerProcess {
     let mut child = Command::new(bin)
         .args(["serve", "--demo", "--port", "0", "--no-test-card"])
+        // Every simulated viewer comes from 127.0.0.1: lift the per-address limits.
+        .args([
+            "--connection-burst",
+            "100000",
+            "--sockets-per-address",
+            "100000",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

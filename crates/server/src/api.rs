@@ -30,6 +30,7 @@ pub(crate) struct AppState {
     pub(crate) studio: Studio,
     pub(crate) key: std::sync::Arc<str>,
     pub(crate) presence: std::sync::Arc<crate::room::Presence>,
+    pub(crate) gate: std::sync::Arc<crate::limits::Gate>,
 }
 
 /// The HTTP status for an error code (WHIP-style statuses where they apply).
@@ -43,6 +44,7 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::DatabaseLocked | ErrorCode::OverCapacity => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        ErrorCode::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::FeedUnreachable | ErrorCode::FeedRefused | ErrorCode::FeedInvalid => {
             StatusCode::BAD_GATEWAY
         }

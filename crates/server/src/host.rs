@@ -32,6 +32,8 @@ pub struct ServerOptions {
     pub allowed_hosts: Vec<String>,
     /// STUN/TURN server URLs offered to WHIP/WHEP clients in `Link` headers.
     pub ice_servers: Vec<String>,
+    /// Per-address connection limits and the write deadline.
+    pub limits: crate::Limits,
 }
 
 impl ServerOptions {
@@ -43,6 +45,7 @@ impl ServerOptions {
             key,
             allowed_hosts: vec![],
             ice_servers: vec![],
+            limits: crate::Limits::default(),
         }
     }
 }
@@ -89,13 +92,16 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
                 .collect(),
         ),
     };
+    let gate = Arc::new(crate::limits::Gate::new(options.limits));
+    let gated =
+        || axum::middleware::from_fn_with_state(Arc::clone(&gate), crate::limits::gate_sessions);
     let whip = Router::new()
-        .route("/whip", post(crate::whip::whip_post))
+        .route("/whip", post(crate::whip::whip_post).route_layer(gated()))
         .route(
             "/whip/{id}",
             patch(crate::whip::whip_patch).delete(crate::whip::whip_delete),
         )
-        .route("/whep", post(crate::whip::whep_post))
+        .route("/whep", post(crate::whip::whep_post).route_layer(gated()))
         .route(
             "/whep/{id}",
             patch(crate::whip::whep_patch).delete(crate::whip::whep_delete),
@@ -105,6 +111,7 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
         studio,
         key: Arc::from(options.key.as_str()),
         presence: Arc::default(),
+        gate,
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/watch") }))

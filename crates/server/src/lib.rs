@@ -24,7 +24,9 @@ mod api;
 mod assets;
 mod guard;
 mod host;
+mod limits;
 mod room;
 mod whip;
 
 pub use host::{Server, ServerOptions, new_key};
+pub use limits::Limits;

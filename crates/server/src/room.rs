@@ -9,15 +9,17 @@
 //! A TA connects with a moderator link's token as `key` and joins as `ta-<link id>`; revoking the
 //! link closes its connections with 4401.
 //!
-//! Not yet: per-address
-//! connection limits.
+//! Each address may hold a bounded number of sockets and open them at a bounded rate
+//! (`crate::limits`); a write that makes no progress within the write deadline ends the
+//! connection, so a client that never reads cannot hold its task and socket.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::SinkExt;
 use lectern_engine::live::{Delivery, LiveRoom};
@@ -88,6 +90,36 @@ enum Hello {
     },
 }
 
+/// The socket with its write deadline: every write either progresses within it or the
+/// connection ends (`false`), so a client that stops reading frees its task.
+struct Client {
+    socket: WebSocket,
+    deadline: Duration,
+}
+
+impl Client {
+    async fn send(&mut self, message: Message) -> bool {
+        matches!(
+            tokio::time::timeout(self.deadline, self.socket.send(message)).await,
+            Ok(Ok(()))
+        )
+    }
+
+    async fn feed(&mut self, message: Message) -> bool {
+        matches!(
+            tokio::time::timeout(self.deadline, self.socket.feed(message)).await,
+            Ok(Ok(()))
+        )
+    }
+
+    async fn flush(&mut self) -> bool {
+        matches!(
+            tokio::time::timeout(self.deadline, self.socket.flush()).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
 fn may_see(audience: &Audience, role: Role, viewer: &ViewerId) -> bool {
     let staff = matches!(role, Role::Instructor | Role::Ta);
     match audience {
@@ -101,7 +133,7 @@ fn event_message(delivery: &Delivery) -> String {
     delivery.wire().to_owned()
 }
 
-async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+async fn close(mut socket: Client, code: u16, reason: &'static str) {
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
             code,
@@ -111,15 +143,28 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
 }
 
 /// `GET /room`.
-pub(crate) async fn room(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+pub(crate) async fn room(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    // Counted against its address until the socket closes; refused with 429 before upgrading.
+    let permit = match state.gate.open_socket(peer.ip(), Instant::now()) {
+        Ok(permit) => permit,
+        Err(refusal) => return crate::limits::refusal_response(refusal),
+    };
+    let deadline = state.gate.limits().write_deadline;
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .max_write_buffer_size(1 << 20)
-        .on_upgrade(move |socket| session(socket, state))
+        .on_upgrade(move |socket| async move {
+            session(Client { socket, deadline }, state).await;
+            drop(permit);
+        })
 }
 
-async fn session(mut socket: WebSocket, state: AppState) {
-    let hello = match tokio::time::timeout(HELLO_DEADLINE, socket.recv()).await {
+async fn session(mut socket: Client, state: AppState) {
+    let hello = match tokio::time::timeout(HELLO_DEADLINE, socket.socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Hello>(&text).ok(),
         _ => None,
     };
@@ -214,10 +259,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
         "seq": snapshot_seq,
         "snapshot": snapshot,
     });
-    let mut open = socket
-        .send(Message::Text(welcome.to_string().into()))
-        .await
-        .is_ok();
+    let mut open = socket.send(Message::Text(welcome.to_string().into())).await;
     if open && let Some(last) = last_seq.filter(|&l| l >= 0 && l < snapshot_seq) {
         open = send_missed(
             &mut socket,
@@ -231,7 +273,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
         .await;
         // Everything up to the snapshot has been sent; live events follow.
         let caught_up = json!({ "type": "caught_up", "seq": snapshot_seq }).to_string();
-        open = open && socket.send(Message::Text(caught_up.into())).await.is_ok();
+        open = open && socket.send(Message::Text(caught_up.into())).await;
     }
     let mut last_sent = snapshot_seq;
     let mut studio_events = state.studio.subscribe();
@@ -260,7 +302,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
                     while let Some(delivery) = next.take() {
                         if delivery.seq > last_sent && may_see(&delivery.record.event.audience(), role, &viewer) {
                             last_sent = delivery.seq;
-                            open = socket.feed(Message::Text(event_message(&delivery).into())).await.is_ok();
+                            open = socket.feed(Message::Text(event_message(&delivery).into())).await;
                             wrote = true;
                         }
                         if !open { break; }
@@ -274,7 +316,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
                         }
                     }
                     if open && wrote {
-                        open = socket.flush().await.is_ok();
+                        open = socket.flush().await;
                     }
                 }
                 // Too slow to keep up: it reconnects with its last number and catches up from the log.
@@ -284,7 +326,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
                 }
                 Err(RecvError::Closed) => open = false,
             },
-            incoming = socket.recv() => match incoming {
+            incoming = socket.socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     open = handle_frame(&mut socket, &room, &viewer, &text).await;
                 }
@@ -302,7 +344,7 @@ async fn session(mut socket: WebSocket, state: AppState) {
 }
 
 async fn send_missed(
-    socket: &mut WebSocket,
+    socket: &mut Client,
     state: &AppState,
     room: &LiveRoom,
     role: Role,
@@ -327,10 +369,9 @@ async fn send_missed(
             continue;
         }
         let delivery = Delivery::new(event.seq, record);
-        if socket
+        if !socket
             .send(Message::Text(event_message(&delivery).into()))
             .await
-            .is_err()
         {
             return false;
         }
@@ -338,24 +379,16 @@ async fn send_missed(
     true
 }
 
-async fn send_rejection(socket: &mut WebSocket, code: &str, message: &str) -> bool {
+async fn send_rejection(socket: &mut Client, code: &str, message: &str) -> bool {
     // The same shape as the room's own refusals: `error` is `{ "code", ...details }`.
     let reply = json!({
         "type": "reply",
         "reply": { "type": "rejected", "client_id": null, "error": { "code": code }, "message": message },
     });
-    socket
-        .send(Message::Text(reply.to_string().into()))
-        .await
-        .is_ok()
+    socket.send(Message::Text(reply.to_string().into())).await
 }
 
-async fn handle_frame(
-    socket: &mut WebSocket,
-    room: &LiveRoom,
-    viewer: &ViewerId,
-    text: &str,
-) -> bool {
+async fn handle_frame(socket: &mut Client, room: &LiveRoom, viewer: &ViewerId, text: &str) -> bool {
     let frame = match parse_client_frame(text) {
         Ok(frame) => frame,
         Err(err) => return send_rejection(socket, err.code(), &err.to_string()).await,
@@ -372,14 +405,13 @@ async fn handle_frame(
     };
     for (to, reply) in &submitted.replies {
         if to == viewer
-            && socket
+            && !socket
                 .send(Message::Text(
                     json!({ "type": "reply", "reply": reply })
                         .to_string()
                         .into(),
                 ))
                 .await
-                .is_err()
         {
             return false;
         }
@@ -388,10 +420,7 @@ async fn handle_frame(
     let seqs: Vec<i64> = submitted.deliveries.iter().map(|d| d.seq).collect();
     if !seqs.is_empty() {
         let ack = json!({ "type": "ack", "client_id": client_id, "seqs": seqs });
-        return socket
-            .send(Message::Text(ack.to_string().into()))
-            .await
-            .is_ok();
+        return socket.send(Message::Text(ack.to_string().into())).await;
     }
     true
 }

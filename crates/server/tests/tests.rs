@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 mod hostile;
+mod limits;
 mod moderators;
 mod room;
 mod whip;

@@ -21,6 +21,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   feed_refused: true,
   feed_invalid: true,
   over_capacity: true,
+  too_many_connections: true,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -21,4 +21,5 @@ export const ERROR_HEADLINES: Record<ErrorCode, string> = {
   feed_refused: 'The shop refused the request',
   feed_invalid: 'The shop did not send purchases',
   over_capacity: 'The class is full on this connection',
+  too_many_connections: 'Too many connections from this network; trying again shortly',
 };
