@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                   \n  bench room              WebSocket room: delivery p50/p99 at 200-1000 viewers\
                   \n  bench insights          engagement: full recompute and live update cost\
                   \n  bench models            propensity models and recommendations\
-                  \n  codegen                 regenerate ui/src/lib/bindings/api.ts"
+                  \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts"
             .into()),
     };
     match outcome {
@@ -690,25 +690,19 @@ fn bench(args: &[String]) -> Result {
 }
 
 fn codegen() -> Result {
-    step("regenerating ui/src/lib/bindings/api.ts");
-    let status = Command::new(cargo())
-        .args([
-            "test",
-            "-p",
-            "lectern-engine",
-            "--test",
-            "tests",
-            "bindings",
-        ])
-        .env("LECTERN_UPDATE_BINDINGS", "1")
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("codegen failed".into())
+    for (package, file) in [("lectern-engine", "api.ts"), ("lectern-room", "room.ts")] {
+        step(&format!("regenerating ui/src/lib/bindings/{file}"));
+        let status = Command::new(cargo())
+            .args(["test", "-p", package, "--test", "tests", "bindings"])
+            .env("LECTERN_UPDATE_BINDINGS", "1")
+            .current_dir(root())
+            .status()
+            .map_err(|e| format!("cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("codegen of {file} failed"));
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]

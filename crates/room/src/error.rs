@@ -1,11 +1,12 @@
 //! Why the room refused an input: typed, with a stable snake_case code.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::model::Timestamp;
 
 /// A refusal. `code()` is stable and is what UIs match on; the text is for people.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, TS)]
 #[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RoomError {

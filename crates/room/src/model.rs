@@ -1,9 +1,10 @@
 //! Identifiers, roles and the domain records the room keeps.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Milliseconds since the Unix epoch, supplied by the host with every input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(transparent)]
 pub struct Timestamp(pub u64);
 
@@ -17,7 +18,7 @@ impl Timestamp {
 macro_rules! string_id {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
@@ -42,7 +43,7 @@ string_id! {
 macro_rules! number_id {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
         #[serde(transparent)]
         pub struct $name(pub u64);
     )*};
@@ -59,7 +60,7 @@ number_id! {
 
 /// Who someone is in the room. The host decides it (the desktop app is the instructor; a valid
 /// moderator link makes a TA); a client can never claim it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The owner: everything.
@@ -86,7 +87,7 @@ impl Role {
 
 /// Something a role may or may not do. Later features (offers, broadcast control) add variants
 /// here and a row in [`PERMISSIONS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     /// Send chat messages.
@@ -142,7 +143,7 @@ pub const PERMISSIONS: &[(Capability, &[Role])] = &[
 ];
 
 /// A chat message as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ChatMessage {
     /// Its number.
     pub id: MessageId,
@@ -159,7 +160,7 @@ pub struct ChatMessage {
 }
 
 /// Why a message was held for review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
     /// Approved-only mode is on.
@@ -173,7 +174,7 @@ pub enum HoldReason {
 }
 
 /// A message waiting for a moderator in the held-for-review queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Hold {
     /// The message as it will appear if approved.
     pub message: ChatMessage,
@@ -182,7 +183,7 @@ pub struct Hold {
 }
 
 /// How the chat runs: public, so that clients can show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 pub struct ChatMode {
     /// Seconds between two messages of one viewer (0 = off, at most 300).
     pub slow_mode_secs: u32,
@@ -193,7 +194,7 @@ pub struct ChatMode {
 }
 
 /// Chat settings staff can change during the class.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 pub struct ChatSettings {
     /// The public part.
     pub mode: ChatMode,
@@ -203,7 +204,7 @@ pub struct ChatSettings {
 }
 
 /// A fixed, small set of reactions (bounded fan-out, nothing to moderate).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Reaction {
     /// 👍
@@ -221,7 +222,7 @@ pub enum Reaction {
 }
 
 /// One viewer's choices in one poll.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Ballot {
     /// Who voted.
     pub viewer: ViewerId,
@@ -230,7 +231,7 @@ pub struct Ballot {
 }
 
 /// A poll's life: created, open, closed, revealed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PollState {
     /// Created, not yet open.
@@ -244,7 +245,7 @@ pub enum PollState {
 }
 
 /// What staff ask for when creating a poll.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PollSpec {
     /// The question, at most 200 graphemes.
     pub question: String,
@@ -258,9 +259,11 @@ pub struct PollSpec {
     pub anonymous: bool,
     /// Quiz mode: the correct option indexes (not with `anonymous`).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub correct: Option<Vec<u8>>,
     /// Closes by itself this many seconds after opening (1 to 3600).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub duration_secs: Option<u32>,
     /// The skill the question checks: a course tag of the catalog, 1 to 40 of `A-Z a-z 0-9 _ -`
     /// and space. Wrong answers to a tagged quiz make recommendations favour courses teaching it.
@@ -269,7 +272,7 @@ pub struct PollSpec {
 }
 
 /// A poll as the room keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Poll {
     /// Its number.
     pub id: PollId,
@@ -288,7 +291,7 @@ pub struct Poll {
 }
 
 /// Where a question is in moderation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionState {
     /// Waiting for staff; seen by staff and the asker.
@@ -302,7 +305,7 @@ pub enum QuestionState {
 }
 
 /// A question on the Q&A board.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Question {
     /// Its number.
     pub id: QuestionId,
@@ -321,7 +324,7 @@ pub struct Question {
 }
 
 /// Something staff should look at; never acted on automatically.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Flag {
     /// A new identity joined from a browser that a banned identity used.
@@ -334,7 +337,7 @@ pub enum Flag {
 }
 
 /// A message in the staff-only back channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct BackChannelNote {
     /// Who wrote it.
     pub by: ViewerId,

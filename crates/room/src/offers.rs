@@ -11,12 +11,13 @@
 //! card's timing is one fact for the whole class.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use ts_rs::TS;
 
 use crate::error::RoomError;
 use crate::model::{Timestamp, ViewerId};
 
 /// An offer's id, chosen by the instructor's console: 1 to 40 of `A-Z a-z 0-9 _ -`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(transparent)]
 pub struct OfferId(pub String);
 
@@ -62,12 +63,13 @@ impl<'de> Deserialize<'de> for Weight {
 }
 
 /// One arm of an offer. Every override is optional; what is not overridden comes from the spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct VariantSpec {
     /// Its name, used in reports and in the reference code: 1 to 20 of `A-Z a-z 0-9 _ -`.
     pub name: String,
     /// Its share, in (0, 1]; the variants' weights sum to 1.
+    #[ts(type = "number")]
     pub weight: Weight,
     /// Another title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +90,7 @@ pub struct VariantSpec {
 }
 
 /// What the instructor asks for when pushing or scheduling an offer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct OfferSpec {
     /// Its id, unique in the room.
@@ -138,7 +140,7 @@ impl OfferSpec {
 }
 
 /// Where an offer is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OfferState {
     /// Waiting for its time.
@@ -150,7 +152,7 @@ pub enum OfferState {
 }
 
 /// Counts of one variant, for staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 pub struct VariantCounts {
     /// Viewers whose card was delivered (the assignment count, for sample-ratio checks).
     pub shown: u32,
@@ -163,7 +165,7 @@ pub struct VariantCounts {
 }
 
 /// An offer as staff see it: every variant and the live counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Offer {
     /// The cleaned specification.
     pub spec: OfferSpec,
@@ -178,7 +180,7 @@ pub struct Offer {
 }
 
 /// The card one viewer sees: their variant only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct OfferCard {
     /// Which offer.
     pub offer: OfferId,

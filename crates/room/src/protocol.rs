@@ -1,6 +1,7 @@
 //! What flows in and out of the room: inputs, actions, events, replies, and the wire frame.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::RoomError;
 use crate::model::{
@@ -17,7 +18,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const MAX_FRAME_BYTES: usize = 4096;
 
 /// Everything the host can hand the room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Input {
     /// Someone opened the room. The host has authenticated them and decided the role.
@@ -60,7 +61,7 @@ pub enum Input {
 }
 
 /// What a participant asks the room to do. Each maps to one [`crate::Capability`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// Send a chat message (at most 500 graphemes).
@@ -228,9 +229,11 @@ pub enum Action {
         spec: Box<OfferSpec>,
         /// When, in ms since the Unix epoch (within 12 hours).
         #[serde(default)]
+        #[ts(optional = nullable)]
         at_ms: Option<Timestamp>,
         /// Or: this minute after the class started (at most 720).
         #[serde(default)]
+        #[ts(optional = nullable)]
         minute: Option<u32>,
     },
     /// Instructor only: take a live or scheduled offer away.
@@ -262,7 +265,7 @@ pub enum Action {
 }
 
 /// One viewer's response to their card, with the variant's counts after it (for staff).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct OfferTally {
     /// Which offer.
     pub offer: OfferId,
@@ -280,7 +283,7 @@ pub struct OfferTally {
 
 /// A fact the room accepted. The host persists it (wrapped in [`Recorded`]) and fans it out to
 /// its [`Audience`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Someone joined (or re-joined) with this cleaned name.
@@ -544,7 +547,7 @@ pub enum Event {
 }
 
 /// Who receives an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", content = "viewer", rename_all = "snake_case")]
 pub enum Audience {
     /// Every connection.
@@ -643,7 +646,7 @@ impl Event {
 
 /// An event with its context: the unit the host persists, numbers in commit order, fans out,
 /// and hands back to [`crate::Room::replay`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Recorded {
     /// The protocol version it was written with.
     pub v: u32,
@@ -658,7 +661,7 @@ pub struct Recorded {
 }
 
 /// One result of [`crate::Room::handle`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Output {
     /// Persist, then fan out to `record.event.audience()`. Acknowledge the sender only after
@@ -677,7 +680,7 @@ pub enum Output {
 }
 
 /// A direct answer to one participant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Reply {
     /// The answer to a join: everything needed to draw the room.
@@ -702,7 +705,7 @@ pub enum Reply {
 }
 
 /// A poll as one participant may see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PollView {
     /// Its number.
     pub id: PollId,
@@ -731,7 +734,7 @@ pub struct PollView {
 }
 
 /// A participant's own state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct YourState {
     /// Their identity.
     pub viewer: ViewerId,
@@ -750,7 +753,7 @@ pub struct YourState {
 }
 
 /// What a joiner receives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Snapshot {
     /// The protocol version.
     pub v: u32,
@@ -778,6 +781,7 @@ pub struct Snapshot {
     pub ended: bool,
     /// A viewer's live offer card (their variant), unless they dismissed it; `None` for staff.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub offer: Option<OfferCard>,
     /// Staff only: every offer of the class with all variants and live counts.
     #[serde(default)]
@@ -785,13 +789,14 @@ pub struct Snapshot {
 }
 
 /// A client's WebSocket frame: `{"v":1,"client_id":"c-17","action":{"type":"send_chat",...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFrame {
     /// Must be [`PROTOCOL_VERSION`].
     pub v: u32,
     /// The client's id for this message (recommended; needed for safe retries).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub client_id: Option<ClientId>,
     /// What the client wants.
     pub action: Action,

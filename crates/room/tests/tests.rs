@@ -1,6 +1,8 @@
 //! The room's tests: one binary, one module per concern.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 
+mod bindings;
+
 mod room {
     pub mod harness;
     mod hostile;

@@ -70,6 +70,7 @@ function snapshot(patch: Partial<Snapshot> = {}): Snapshot {
     flags: [],
     back_channel: [],
     ended: false,
+    offers: [],
     ...patch,
   };
 }
@@ -368,7 +369,7 @@ describe('polls, Q&A and offers', () => {
     const view = viewFromWelcome(staffWelcome(1));
     applyEvent(view, 2, record({
       type: 'poll_created',
-      poll: { id: 1, spec: { question: 'Q?', options: ['A', 'B'], correct: [1] }, state: 'draft', deadline: null, totals: [0, 0], ballots: [], voters: [] },
+      poll: { id: 1, spec: { question: 'Q?', options: ['A', 'B'], multiple: false, anonymous: false, correct: [1] }, state: 'draft', deadline: null, totals: [0, 0], ballots: [], voters: [] },
     }));
     expect(view.polls).toMatchObject([{ id: 1, state: 'draft', quiz: true, correct: [1], totals: [0, 0] }]);
     expect(view.poll).toBeNull();
@@ -422,7 +423,7 @@ describe('polls, Q&A and offers', () => {
 
   it('takes offer events without breaking: staff counts, a viewer\'s own card', () => {
     const offer: Offer = {
-      spec: { id: 'o1', course_id: 'c1', title: 'Next course', cta: 'Enrol', price_cents: 1000, currency: 'EUR', checkout_url: 'https://example.test/', variants: [{ name: 'A', weight: 1 }] },
+      spec: { id: 'o1', course_id: 'c1', title: 'Next course', cta: 'Enrol', price_cents: 1000, currency: 'EUR', discount_pct: 0, checkout_url: 'https://example.test/', variants: [{ name: 'A', weight: 1 }] },
       state: 'live',
       at: 1,
       session_variant: null,
@@ -494,7 +495,7 @@ describe('polls, Q&A and offers', () => {
     sockets[0]!.receive(staffWelcome(1));
     const ask = store.ask('Why?')!;
     expect(store.askPending).toBe(ask);
-    sockets[0]!.receive({ type: 'reply', reply: { type: 'rejected', client_id: ask, error: { code: 'full' }, message: 'too many questions' } });
+    sockets[0]!.receive({ type: 'reply', reply: { type: 'rejected', client_id: ask, error: { code: 'full', limit: 200 }, message: 'too many questions' } });
     expect(store.qaError).toBe('too many questions');
     expect(store.askPending).toBeNull();
     const vote = store.vote(1, [0])!;
