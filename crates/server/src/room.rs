@@ -87,6 +87,12 @@ enum Hello {
         /// ...in this session (a number from another class means nothing here).
         #[serde(default)]
         session: Option<i64>,
+        /// An email for purchase attribution, only with `consent` (the room keeps its hash).
+        #[serde(default)]
+        email: Option<String>,
+        /// The viewer ticked the consent box for `email`.
+        #[serde(default)]
+        consent: bool,
     },
 }
 
@@ -175,6 +181,8 @@ async fn session(mut socket: Client, state: AppState) {
         key,
         last_seq,
         session: seen_session,
+        email,
+        consent,
     }) = hello
     else {
         return close(socket, 4400, "the first message must be a hello").await;
@@ -274,6 +282,15 @@ async fn session(mut socket: Client, state: AppState) {
         // Everything up to the snapshot has been sent; live events follow.
         let caught_up = json!({ "type": "caught_up", "seq": snapshot_seq }).to_string();
         open = open && socket.send(Message::Text(caught_up.into())).await;
+    }
+    // An email given at join is the same consented link as `link_email` after it; a refusal (no
+    // consent, not an address, staff) comes back as a reply and the viewer stays joined.
+    if open
+        && last_seq.is_none()
+        && let Some(email) = email
+    {
+        let action = lectern_room::Action::LinkEmail { email, consent };
+        open = act(&mut socket, &room, &viewer, None, action).await;
     }
     let mut last_sent = snapshot_seq;
     let mut studio_events = state.studio.subscribe();
@@ -393,11 +410,21 @@ async fn handle_frame(socket: &mut Client, room: &LiveRoom, viewer: &ViewerId, t
         Ok(frame) => frame,
         Err(err) => return send_rejection(socket, err.code(), &err.to_string()).await,
     };
-    let client_id = frame.client_id.clone();
+    act(socket, room, viewer, frame.client_id, frame.action).await
+}
+
+/// Submit one action for `viewer`; its replies and its ack go back on the socket.
+async fn act(
+    socket: &mut Client,
+    room: &LiveRoom,
+    viewer: &ViewerId,
+    client_id: Option<lectern_room::ClientId>,
+    action: lectern_room::Action,
+) -> bool {
     let input = Input::Act {
         viewer: viewer.clone(),
-        client_id: frame.client_id,
-        action: frame.action,
+        client_id: client_id.clone(),
+        action,
     };
     let submitted = match room.submit(input).await {
         Ok(submitted) => submitted,

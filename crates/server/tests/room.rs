@@ -324,3 +324,77 @@ async fn a_last_seq_from_another_class_is_ignored() {
     assert_ne!(next["type"], "caught_up", "{next}");
     h.stop().await;
 }
+
+/// A viewer may give an email at join, with consent: the instructor sees only its hash; without
+/// consent the join still succeeds and the email is refused and kept nowhere.
+#[tokio::test]
+async fn an_email_given_at_join_with_consent_links_purchases_by_its_hash_only() {
+    let h = host().await;
+    start_class(&h).await;
+    let mut instructor = connect(&h).await;
+    let welcome = hello(
+        &mut instructor,
+        json!({"type": "hello", "v": 1, "name": "Ada", "browser_key": "browser-instructor-01", "key": h.key}),
+    )
+    .await;
+    assert_eq!(welcome["role"], "instructor");
+
+    let mut pat = connect(&h).await;
+    let welcome = hello(
+        &mut pat,
+        json!({"type": "hello", "v": 1, "name": "Pat", "browser_key": "browser-pat-00000001",
+               "email": "  Pat@Example.ORG ", "consent": true}),
+    )
+    .await;
+    assert_eq!(welcome["type"], "welcome");
+    let pat_id = welcome["viewer"].as_str().unwrap().to_owned();
+    assert!(
+        until(&mut pat, "ack").await["seqs"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+
+    let mut quinn = connect(&h).await;
+    let welcome = hello(
+        &mut quinn,
+        json!({"type": "hello", "v": 1, "name": "Quinn", "browser_key": "browser-quinn-0000001",
+               "email": "quinn@example.org"}),
+    )
+    .await;
+    assert_eq!(
+        welcome["type"], "welcome",
+        "no consent does not stop the join"
+    );
+    let refused = until(&mut quinn, "reply").await;
+    assert_eq!(refused["reply"]["error"]["code"], "invalid", "{refused}");
+
+    // The instructor's stream: Pat's hash (of the trimmed, lower-cased address), nothing of Quinn's.
+    let linked = loop {
+        let m = until(&mut instructor, "event").await;
+        if m["record"]["event"]["type"] == "email_linked" {
+            break m["record"]["event"].clone();
+        }
+    };
+    assert_eq!(linked["viewer"], pat_id.as_str());
+    assert_eq!(
+        linked["email_hash"],
+        lectern_room::email_hash("pat@example.org")
+            .unwrap()
+            .as_str()
+    );
+    assert!(!linked.to_string().contains("example.org"));
+    // Quinn chats; the instructor gets that next, with no email link in between.
+    quinn
+        .send(frame("q1", json!({"type": "send_chat", "text": "hi"})))
+        .await
+        .unwrap();
+    loop {
+        let m = until(&mut instructor, "event").await;
+        let kind = m["record"]["event"]["type"].as_str().unwrap().to_owned();
+        assert_ne!(kind, "email_linked", "{m}");
+        if kind == "chat_sent" {
+            break;
+        }
+    }
+    h.stop().await;
+}

@@ -83,6 +83,10 @@ export interface Hello {
   last_seq?: number;
   /** ...in this session. */
   session?: number;
+  /** On a first join: an email for purchase attribution, applied as `link_email`... */
+  email?: string;
+  /** ...only when the viewer ticked the consent box. */
+  consent?: boolean;
 }
 
 export type ServerMessage =
