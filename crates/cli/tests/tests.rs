@@ -454,6 +454,100 @@ async fn one_studio_relays_its_stream_to_another_over_whip() {
     assert!(terminate(&mut b).success());
 }
 
+/// The external server dies (`kill -9`) and comes back on the same port: the relay says it is
+/// retrying, then reconnects by itself, and the server has the stream again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_reconnects_when_the_external_server_is_killed_and_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("external.sqlite");
+    let db = db.to_str().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let b_args = |port: &str| {
+        [
+            "--demo",
+            "--db",
+            db,
+            "--data-dir",
+            data,
+            "--port",
+            port,
+            "--no-test-card",
+            "--publish-key",
+            "relay-test-key-0002",
+        ]
+        .map(str::to_owned)
+    };
+    let args = b_args("0");
+    let (mut b, b_base, _b_studio, _b_lines) = serve(&args.each_ref().map(String::as_str));
+    let port = b_base
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let relay_url = format!("{b_base}whip");
+    let (mut a, a_base, a_studio, _a_lines) = serve(&[
+        "--demo",
+        "--port",
+        "0",
+        "--relay",
+        &relay_url,
+        "--relay-token",
+        "relay-test-key-0002",
+    ]);
+    let a_key = a_studio.split("#key=").nth(1).unwrap().to_owned();
+    let relay = async || broadcast_status(&a_base, &a_key).await["relay"].clone();
+    assert!(
+        eventually(async || relay().await["state"] == "live").await,
+        "{}",
+        relay().await
+    );
+
+    Command::new("kill")
+        .args(["-KILL", &b.id().to_string()])
+        .status()
+        .unwrap();
+    b.wait().unwrap();
+    // A notices: the connection is lost and it retries with backoff.
+    assert!(
+        eventually(async || matches!(
+            relay().await["state"].as_str(),
+            Some("retrying" | "connecting")
+        ))
+        .await,
+        "{}",
+        relay().await
+    );
+
+    // B comes back on the same port and school; A's relay finds it without anyone's help.
+    let args = b_args(&port);
+    let (mut b, b_base2, b_studio2, _b_lines2) = serve(&args.each_ref().map(String::as_str));
+    assert_eq!(b_base2, b_base);
+    let b_key2 = b_studio2.split("#key=").nth(1).unwrap().to_owned();
+    // Up to a minute: the backoff may have reached its 30 s step.
+    let mut back = false;
+    for _ in 0..2 {
+        back = back
+            || eventually(async || {
+                relay().await["state"] == "live"
+                    && broadcast_status(&b_base, &b_key2).await["source"] == "publisher"
+            })
+            .await;
+    }
+    assert!(
+        back,
+        "A: {} / B: {}",
+        relay().await,
+        broadcast_status(&b_base, &b_key2).await
+    );
+    // The loss stays on record for the studio to show.
+    assert_eq!(relay().await["lastError"], "relay_connection_lost");
+
+    assert!(terminate(&mut a).success());
+    assert!(terminate(&mut b).success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_clients_resume() {
     use futures_util::{SinkExt, StreamExt};
