@@ -69,3 +69,57 @@ test('the instructor relays the class to another server, whose viewers watch it'
   assert.deepEqual(studioErrors, []);
   assert.deepEqual(viewerErrors.filter((e) => !/WHEP|whep|503|404/.test(e)), []);
 });
+
+async function broadcastStatus(host) {
+  const response = await fetch(host.base + 'api/v1/broadcast_status', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${host.key}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+test('with the relay server\'s WHEP URL set, students who open the class page watch from that server', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+  const studio = await context.newPage();
+  const studioErrors = watchErrors(studio);
+  await studio.goto(a.studioUrl);
+  await studio.getByTestId('nav-broadcast').click();
+  await studio.getByTestId('relay-url').fill(b.whipUrl);
+  await studio.getByTestId('relay-token').fill('relay-e2e-key-000001');
+  await studio.getByTestId('relay-playback').fill(b.base + 'whep');
+  await studio.getByTestId('relay-start').click();
+  await studio.waitForFunction(() => document.querySelector('[data-testid="relay-state"]')?.getAttribute('data-state') === 'live', null, { timeout: 20_000 });
+  await studio.waitForFunction(() => /New viewers play from/.test(document.querySelector('[data-testid="relay-playback-state"]')?.textContent ?? ''));
+  const publicInfo = await (await fetch(a.base + 'api/v1/public')).json();
+  assert.equal(publicInfo.whepUrl, b.base + 'whep');
+
+  // A student opens A's class page: the video comes from B (a cross-origin WHEP session that
+  // A's page is allowed to make by its CSP, and B answers with CORS).
+  const before = { a: (await broadcastStatus(a)).viewers, b: (await broadcastStatus(b)).viewers };
+  const student = await (await browser.newContext()).newPage();
+  const studentErrors = watchErrors(student);
+  await student.goto(a.base + 'watch');
+  await student.waitForFunction(() => document.querySelector('[data-testid="player"]')?.getAttribute('data-state') === 'live', null, { timeout: 20_000 });
+  await student.getByText('Stats', { exact: true }).click();
+  await student.waitForFunction(
+    () => Number(document.querySelector('[data-testid="stats-frames"]')?.textContent ?? 0) > 10 &&
+      Number(document.querySelector('[data-testid="stats-audio-packets"]')?.textContent ?? 0) > 10,
+    null,
+    { timeout: 15_000 },
+  );
+  const after = { a: (await broadcastStatus(a)).viewers, b: (await broadcastStatus(b)).viewers };
+  assert.equal(after.b, before.b + 1, `B serves the student: ${JSON.stringify({ before, after })}`);
+  assert.equal(after.a, before.a, `A does not: ${JSON.stringify({ before, after })}`);
+
+  // Without the relay, the page plays from A again.
+  await studio.getByTestId('relay-stop').click();
+  await studio.getByTestId('relay-state').waitFor({ state: 'detached' });
+  assert.equal((await (await fetch(a.base + 'api/v1/public')).json()).whepUrl, null);
+  await student.reload();
+  await student.waitForFunction(() => document.querySelector('[data-testid="player"]')?.getAttribute('data-state') === 'live', null, { timeout: 20_000 });
+  assert.equal((await broadcastStatus(a)).viewers, before.a + 1);
+  assert.deepEqual(studioErrors, []);
+  assert.deepEqual(studentErrors.filter((e) => !/WHEP|whep|503|404/.test(e)), []);
+});

@@ -230,6 +230,9 @@ struct MediaArgs {
     /// The relay server's Bearer token.
     #[arg(long, requires = "relay")]
     relay_token: Option<String>,
+    /// The relay server's WHEP URL: while the relay is live, viewer pages play from there.
+    #[arg(long, requires = "relay")]
+    relay_playback: Option<String>,
 }
 
 /// The per-address limits of `lectern serve` (defaults fit a school behind one NAT address).
@@ -290,6 +293,7 @@ async fn serve(
         .relay
         .clone()
         .map(|url| (url, media.relay_token.clone()));
+    options.broadcast.relay_playback = media.relay_playback.clone();
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {

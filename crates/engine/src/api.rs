@@ -130,6 +130,9 @@ pub struct PublicInfo {
     /// Days after which chat texts are deleted (`null`: kept until the instructor deletes
     /// them), so the viewer page can say so.
     pub chat_retention_days: Option<u32>,
+    /// Where the video plays from when not from this studio: the external server's WHEP URL
+    /// while the class is relayed there (`null`: this studio's `/whep`).
+    pub whep_url: Option<String>,
 }
 
 /// Create a new, empty school (first run).

@@ -26,6 +26,8 @@ pub struct BroadcastOptions {
     pub publish_key: Option<String>,
     /// Relay the stream at start to this WHIP endpoint (`--relay`), with this Bearer token.
     pub relay: Option<(String, Option<String>)>,
+    /// The relay server's WHEP URL for viewers (`--relay-playback`).
+    pub relay_playback: Option<String>,
 }
 
 impl Default for BroadcastOptions {
@@ -35,6 +37,7 @@ impl Default for BroadcastOptions {
             test_card: false,
             publish_key: None,
             relay: None,
+            relay_playback: None,
         }
     }
 }
@@ -45,6 +48,8 @@ pub(crate) struct Broadcast {
     replace_publisher: AtomicBool,
     /// The instructor's upload budget in kbit/s (0: none set).
     uplink_kbps: AtomicU32,
+    /// The external server's WHEP URL that viewer pages play from while the relay is live.
+    playback_url: std::sync::RwLock<Option<String>>,
 }
 
 /// The bitrate assumed per viewer before any viewer has been measured (OBS's advice for 720p).
@@ -76,8 +81,44 @@ impl Broadcast {
             media: MediaEngine::new(config),
             replace_publisher: AtomicBool::new(false),
             uplink_kbps: AtomicU32::new(0),
+            playback_url: std::sync::RwLock::new(None),
         }
     }
+
+    /// The external WHEP URL viewers are sent to while the relay is live, if one is set.
+    pub(crate) fn playback_url(&self) -> Option<String> {
+        self.playback_url.read().ok().and_then(|url| url.clone())
+    }
+
+    fn set_playback_url(&self, url: Option<String>) {
+        if let Ok(mut current) = self.playback_url.write() {
+            *current = url;
+        }
+    }
+}
+
+/// An external WHEP URL as viewers' browsers will use it: `http` or `https`, a host, no
+/// credentials, at most 2,000 characters.
+fn checked_playback_url(url: &str) -> Result<String, ApiError> {
+    let url = url.trim();
+    let invalid = |why: &str| ApiError::invalid(format!("the viewers' WHEP URL {why}"));
+    if url.len() > 2_000 {
+        return Err(invalid("is longer than 2,000 characters"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&format!("is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(invalid("must be an http or https address"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("must not carry a user name or password"));
+    }
+    Ok(parsed.to_string())
+}
+
+/// The origin (`scheme://host[:port]`) of a checked URL, for the viewer page's CSP.
+pub(crate) fn origin_of(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    Some(parsed.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 /// What the broadcast screen shows.
@@ -132,6 +173,8 @@ pub struct RelayInfo {
     pub last_error: Option<String>,
     /// What it sends now, kbit/s.
     pub kbps: u32,
+    /// The external WHEP URL viewer pages play from while the relay is live.
+    pub playback_url: Option<String>,
 }
 
 /// Start relaying the stream to an external WHIP server (Galène, LiveKit, Cloudflare, another
@@ -143,6 +186,10 @@ pub struct SetRelay {
     pub url: Option<String>,
     /// Its Bearer token, if it needs one.
     pub token: Option<String>,
+    /// The server's WHEP URL for viewers: while the relay is live, viewer pages that open play
+    /// from there instead of from this laptop (the external server does the fan-out).
+    #[serde(default)]
+    pub playback_url: Option<String>,
 }
 
 /// One viewer's live numbers (pseudonymous session id only).
@@ -230,6 +277,7 @@ impl Studio {
             self.set_relay(SetRelay {
                 url: Some(url),
                 token,
+                playback_url: self.inner.options.broadcast.relay_playback.clone(),
             })
             .await?;
         }
@@ -238,6 +286,10 @@ impl Studio {
 
     /// Start, replace or stop the relay.
     pub async fn set_relay(&self, args: SetRelay) -> Result<BroadcastStatus, ApiError> {
+        let playback = match (&args.url, args.playback_url.as_deref().map(str::trim)) {
+            (Some(_), Some(url)) if !url.is_empty() => Some(checked_playback_url(url)?),
+            _ => None,
+        };
         match args.url {
             Some(url) => {
                 let mut config = lectern_media::RelayConfig::new(url.trim());
@@ -253,6 +305,7 @@ impl Studio {
                 self.media().stop_relay().await;
             }
         }
+        self.inner.broadcast.set_playback_url(playback);
         self.broadcast_status(crate::api::NoArgs {}).await
     }
 
@@ -267,6 +320,27 @@ impl Studio {
             self.media().stop_test_card().await;
         }
         Ok(())
+    }
+
+    /// Where a viewer page that opens now plays from: the external server's WHEP URL while the
+    /// relay is live and one is set, otherwise `None` (this studio's own `/whep`).
+    pub fn viewer_playback_url(&self) -> Option<String> {
+        let url = self.inner.broadcast.playback_url()?;
+        let live = self
+            .media()
+            .status()
+            .relay
+            .is_some_and(|r| r.state == lectern_media::RelayState::Live);
+        live.then_some(url)
+    }
+
+    /// The origin viewer pages may connect to besides their own (for their CSP): the external
+    /// WHEP server's, whenever one is set.
+    pub fn playback_origin(&self) -> Option<String> {
+        self.inner
+            .broadcast
+            .playback_url()
+            .and_then(|url| origin_of(&url))
     }
 
     /// The broadcast as the studio shows it.
@@ -333,6 +407,7 @@ impl Studio {
             attempts: r.attempts,
             last_error: r.last_error.as_ref().map(|e| e.code.to_string()),
             kbps: u32::try_from(r.bitrate_bps / 1000).unwrap_or(u32::MAX),
+            playback_url: self.inner.broadcast.playback_url(),
         });
         Ok(BroadcastStatus {
             relay,

@@ -353,6 +353,7 @@ impl Studio {
             school_name,
             live,
             chat_retention_days,
+            whep_url: self.viewer_playback_url(),
         })
     }
 

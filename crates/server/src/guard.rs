@@ -20,6 +20,26 @@ pub(crate) const CSP: &str = "default-src 'self'; script-src 'self'; style-src '
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HostPolicy {
     pub(crate) extra_names: Vec<String>,
+    /// The studio, asked for the external WHEP origin its viewer pages may connect to.
+    pub(crate) studio: Option<lectern_engine::Studio>,
+}
+
+/// WHEP is public and keyless: other sites' viewer pages play from it (this studio acting as
+/// another one's relay server), so it answers cross-origin requests and CORS preflights.
+fn is_whep(path: &str) -> bool {
+    path == "/whep" || path.starts_with("/whep/")
+}
+
+/// Headers that let another origin's page use this WHEP endpoint.
+fn add_whep_cors(headers: &mut HeaderMap) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Location, Link, Retry-After, Accept-Patch, ETag"),
+    );
 }
 
 impl HostPolicy {
@@ -76,16 +96,57 @@ pub(crate) async fn guard(
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(reason) = check(&policy, request.headers()) {
+    let whep = is_whep(request.uri().path());
+    let refusal = if whep {
+        // Any origin may play; the Host must still be ours (no DNS rebinding).
+        let mut host_only = request.headers().clone();
+        host_only.remove(header::ORIGIN);
+        check(&policy, &host_only)
+    } else {
+        check(&policy, request.headers())
+    };
+    if let Some(reason) = refusal {
         tracing::info!(path = %request.uri().path(), reason, "refused a request");
         return error_response(ApiError::new(ErrorCode::Forbidden, reason)).into_response();
     }
-    let mut response = next.run(request).await;
+    let mut response = if whep && request.method() == axum::http::Method::OPTIONS {
+        let mut preflight = axum::http::StatusCode::NO_CONTENT.into_response();
+        let h = preflight.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST, PATCH, DELETE, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Content-Type, If-Match, Authorization"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        preflight
+    } else {
+        next.run(request).await
+    };
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    if whep {
+        add_whep_cors(headers);
+    }
+    // Viewer pages may also connect to the external WHEP server the class is relayed to.
+    let csp = policy
+        .studio
+        .as_ref()
+        .and_then(lectern_engine::Studio::playback_origin)
+        .and_then(|origin| {
+            HeaderValue::from_str(&CSP.replacen(
+                "connect-src 'self'",
+                &format!("connect-src 'self' {origin}"),
+                1,
+            ))
+            .ok()
+        })
+        .unwrap_or(HeaderValue::from_static(CSP));
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -119,6 +180,7 @@ mod tests {
     fn hosts() {
         let p = HostPolicy {
             extra_names: vec!["studio.lan".into()],
+            studio: None,
         };
         assert!(check(&p, &headers("127.0.0.1:7878", None)).is_none());
         assert!(check(&p, &headers("[::1]:7878", None)).is_none());

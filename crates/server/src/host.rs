@@ -81,6 +81,7 @@ pub struct Server {
 fn router(studio: Studio, options: &ServerOptions) -> Router {
     let policy = Arc::new(HostPolicy {
         extra_names: options.allowed_hosts.clone(),
+        studio: Some(studio.clone()),
     });
     let media = crate::whip::MediaState {
         studio: studio.clone(),

@@ -422,3 +422,113 @@ async fn the_studio_hears_the_broadcast_numbers_every_second() {
     );
     h.stop().await;
 }
+
+/// Another studio's viewer pages may play from this one's WHEP (it is their relay server): a
+/// cross-origin preflight and offer are answered with CORS, while the rest of the API still
+/// refuses other sites. And a studio that sends its viewers to a relay server lets its pages
+/// connect there (CSP) and tells them so, only while the relay is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() {
+    let h = crate::host().await;
+    let foreign = "http://school.example:8080";
+    let preflight = h
+        .whip(reqwest::Method::OPTIONS, "/whep")
+        .header("origin", foreign)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(
+        preflight.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let offer = h
+        .whip(reqwest::Method::POST, "/whep")
+        .header("origin", foreign)
+        .header("content-type", "application/sdp")
+        .body(PLAYER_OFFER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(offer.status(), 201);
+    assert_eq!(offer.headers()["access-control-allow-origin"], "*");
+    assert!(
+        offer.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Location")
+    );
+    // The studio API and WHIP still refuse another site.
+    let api = reqwest::Client::new()
+        .post(format!("{}api/v1/overview", h.base))
+        .header("origin", foreign)
+        .bearer_auth(&h.key)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 403);
+    let whip = h
+        .whip(reqwest::Method::POST, "/whip")
+        .header("origin", foreign)
+        .header("content-type", "application/sdp")
+        .body(OBS_OFFER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whip.status(), 403);
+
+    // A relay to a server that is not there, with its WHEP URL: the CSP allows that origin at
+    // once, the public information names it only while the relay is live (it is not).
+    let status = h
+        .call(
+            "set_relay",
+            serde_json::json!({"url": "http://127.0.0.1:9/whip", "playbackUrl": "http://127.0.0.2:9/whep"}),
+        )
+        .await;
+    assert_eq!(status["relay"]["playbackUrl"], "http://127.0.0.2:9/whep");
+    let page = reqwest::get(format!("{}watch", h.base)).await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("connect-src 'self' http://127.0.0.2:9;"),
+        "{csp}"
+    );
+    let public: serde_json::Value = reqwest::get(format!("{}api/v1/public", h.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["whepUrl"], serde_json::Value::Null);
+    // A playback URL that is not an http(s) address is refused, typed.
+    let refused = h
+        .post("set_relay")
+        .bearer_auth(&h.key)
+        .body(
+            serde_json::json!({"url": "http://127.0.0.1:9/whip", "playbackUrl": "javascript:alert(1)"})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(code_of(refused).await, "invalid_input");
+    // Stopping the relay forgets it: the CSP is the plain one again.
+    h.call("set_relay", serde_json::json!({"url": null})).await;
+    let page = reqwest::get(format!("{}watch", h.base)).await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+    h.stop().await;
+}

@@ -145,7 +145,12 @@ live: boolean,
  * Days after which chat texts are deleted (`null`: kept until the instructor deletes
  * them), so the viewer page can say so.
  */
-chatRetentionDays: number | null, };
+chatRetentionDays: number | null, 
+/**
+ * Where the video plays from when not from this studio: the external server's WHEP URL
+ * while the class is relayed there (`null`: this studio's `/whep`).
+ */
+whepUrl: string | null, };
 export type NoArgs = Record<string, never>;
 export type CreateSchool = { 
 /**
@@ -336,7 +341,11 @@ lastError: string | null,
 /**
  * What it sends now, kbit/s.
  */
-kbps: number, };
+kbps: number, 
+/**
+ * The external WHEP URL viewer pages play from while the relay is live.
+ */
+playbackUrl: string | null, };
 export type SetRelay = { 
 /**
  * The server's WHIP URL; `null` stops the relay.
@@ -345,7 +354,12 @@ url: string | null,
 /**
  * Its Bearer token, if it needs one.
  */
-token: string | null, };
+token: string | null, 
+/**
+ * The server's WHEP URL for viewers: while the relay is live, viewer pages that open play
+ * from there instead of from this laptop (the external server does the fan-out).
+ */
+playbackUrl: string | null, };
 export type CreateModeratorLink = { 
 /**
  * Who it is for ("Priya, TA"); shown in the list and the room.

@@ -1,4 +1,4 @@
-import type { ApiError, BroadcastStatus, SetBroadcast } from '../../lib/bindings/api';
+import type { ApiError, BroadcastStatus, SetBroadcast, SetRelay } from '../../lib/bindings/api';
 import { toApiError, type Platform } from '../../lib/platform';
 import type { OverviewStore } from '../home/overview.svelte';
 
@@ -114,10 +114,18 @@ export class BroadcastStore {
     return this.#change('uplink', () => this.#platform.call('set_broadcast', args));
   }
 
-  /** Starts (or replaces) the relay to an external WHIP server, or stops it with a null URL. */
-  async setRelay(url: string | null, token: string | null): Promise<boolean> {
+  /**
+   * Starts (or replaces) the relay to an external WHIP server, or stops it with a null URL.
+   * `playbackUrl` is that server's WHEP URL: while the relay is live, viewer pages play from it.
+   */
+  async setRelay(url: string | null, token: string | null, playbackUrl: string | null = null): Promise<boolean> {
     const trimmed = url?.trim() ?? '';
-    const args = { url: trimmed === '' ? null : trimmed, token: token?.trim() ? token.trim() : null };
+    const playback = playbackUrl?.trim() ?? '';
+    const args: SetRelay = {
+      url: trimmed === '' ? null : trimmed,
+      token: token?.trim() ? token.trim() : null,
+      playbackUrl: trimmed !== '' && playback !== '' ? playback : null,
+    };
     return this.#change('relay', () => this.#platform.call('set_relay', args));
   }
 

@@ -125,14 +125,16 @@ describe('BroadcastStore status', () => {
   });
 
   it('starts the relay with a trimmed URL and an optional token, stops it with null, and keeps refusals', async () => {
-    const relay = { url: 'https://sfu.example.org/whip', state: 'connecting', attempts: 0, lastError: null, kbps: 0 };
+    const relay = { url: 'https://sfu.example.org/whip', state: 'connecting', attempts: 0, lastError: null, kbps: 0, playbackUrl: null };
     const platform = new FakePlatform().on('set_relay', (args) => ({ ...STATUS, relay: args.url ? relay : null }));
     const broadcast = new BroadcastStore(platform, new OverviewStore(platform), new Timers());
     expect(await broadcast.setRelay('  https://sfu.example.org/whip ', '  ')).toBe(true);
-    expect(platform.calls.at(-1)).toEqual({ command: 'set_relay', args: { url: 'https://sfu.example.org/whip', token: null } });
+    expect(platform.calls.at(-1)).toEqual({ command: 'set_relay', args: { url: 'https://sfu.example.org/whip', token: null, playbackUrl: null } });
+    expect(await broadcast.setRelay('https://sfu.example.org/whip', null, ' https://sfu.example.org/whep ')).toBe(true);
+    expect(platform.calls.at(-1)?.args).toEqual({ url: 'https://sfu.example.org/whip', token: null, playbackUrl: 'https://sfu.example.org/whep' });
     expect(broadcast.status?.relay?.state).toBe('connecting');
     expect(await broadcast.setRelay(null, null)).toBe(true);
-    expect(platform.calls.at(-1)?.args).toEqual({ url: null, token: null });
+    expect(platform.calls.at(-1)?.args).toEqual({ url: null, token: null, playbackUrl: null });
     expect(broadcast.status?.relay).toBeNull();
     const refusing = new FakePlatform().fail('set_relay', { code: 'invalid_input', message: 'not a URL' });
     const other = new BroadcastStore(refusing, new OverviewStore(refusing), new Timers());
