@@ -233,6 +233,10 @@ struct MediaArgs {
     /// The relay server's WHEP URL: while the relay is live, viewer pages play from there.
     #[arg(long, requires = "relay")]
     relay_playback: Option<String>,
+    /// Fault injection: do not send every Nth video packet to a viewer the first time (its
+    /// NACK brings it back). For diagnostics and tests only.
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(2..))]
+    simulate_video_loss: Option<u32>,
 }
 
 /// The per-address limits of `lectern serve` (defaults fit a school behind one NAT address).
@@ -294,6 +298,7 @@ async fn serve(
         .clone()
         .map(|url| (url, media.relay_token.clone()));
     options.broadcast.relay_playback = media.relay_playback.clone();
+    options.broadcast.simulate_video_loss_every = media.simulate_video_loss;
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {

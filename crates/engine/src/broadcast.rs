@@ -28,6 +28,9 @@ pub struct BroadcastOptions {
     pub relay: Option<(String, Option<String>)>,
     /// The relay server's WHEP URL for viewers (`--relay-playback`).
     pub relay_playback: Option<String>,
+    /// Fault injection: hold back every Nth video packet's first send to each viewer
+    /// (`--simulate-video-loss N`, for diagnostics and the retransmission test).
+    pub simulate_video_loss_every: Option<u32>,
 }
 
 impl Default for BroadcastOptions {
@@ -38,6 +41,7 @@ impl Default for BroadcastOptions {
             publish_key: None,
             relay: None,
             relay_playback: None,
+            simulate_video_loss_every: None,
         }
     }
 }
@@ -72,11 +76,12 @@ impl Broadcast {
     }
 
     pub(crate) fn new(options: &BroadcastOptions) -> Broadcast {
-        let config = if options.loopback_only {
+        let mut config = if options.loopback_only {
             EngineConfig::loopback()
         } else {
             EngineConfig::default()
         };
+        config.simulate_video_loss_every = options.simulate_video_loss_every.filter(|&n| n > 1);
         Broadcast {
             media: MediaEngine::new(config),
             replace_publisher: AtomicBool::new(false),
@@ -204,6 +209,8 @@ pub struct ViewerLive {
     pub loss_permille: u32,
     /// Round-trip time, if measured.
     pub rtt_ms: Option<u32>,
+    /// Video packets resent in answer to its NACKs.
+    pub resent: u64,
 }
 
 /// Broadcast settings the instructor changes.
@@ -396,6 +403,7 @@ impl Studio {
                 rtt_ms: v
                     .rtt_us
                     .map(|us| u32::try_from(us / 1000).unwrap_or(u32::MAX)),
+                resent: v.packets_retransmitted,
             })
             .collect();
         let relay = status.relay.as_ref().map(|r| RelayInfo {

@@ -115,6 +115,10 @@ pub(crate) struct ViewerCounters {
     pub(crate) connected: AtomicBool,
     /// Video packets resent from [`ViewerCounters::history`] in answer to this viewer's NACKs.
     retransmitted: AtomicU64,
+    /// Fault injection: hold back every this-many-th video packet's first send (0: never).
+    simulate_loss_every: u64,
+    /// Video packets held back by the fault injection.
+    pub(crate) simulated_losses: AtomicU64,
     /// RTP bytes (header and payload, before SRTP) handed to the connection.
     pub(crate) bytes_sent: AtomicU64,
     /// From the viewer's latest receiver report: cumulative packets lost, summed over tracks.
@@ -501,7 +505,14 @@ impl MediaEngine {
         let id = ViewerId(random_u64());
         let gathered = Arc::new(Notify::new());
         let stopped = Arc::new(AtomicBool::new(false));
-        let counters = Arc::new(ViewerCounters::new());
+        let counters = Arc::new(ViewerCounters {
+            simulate_loss_every: self
+                .inner
+                .config
+                .simulate_video_loss_every
+                .map_or(0, u64::from),
+            ..ViewerCounters::new()
+        });
         let handler = Arc::new(ViewerEvents {
             engine: Arc::downgrade(&self.inner),
             id,
@@ -765,6 +776,7 @@ impl MediaEngine {
                     packets_skipped: c.skipped.load(Ordering::Relaxed),
                     keyframe_requests: c.keyframe_requests.load(Ordering::Relaxed),
                     packets_retransmitted: c.retransmitted.load(Ordering::Relaxed),
+                    packets_simulated_lost: c.simulated_losses.load(Ordering::Relaxed),
                     bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
                     bitrate_bps: c.bitrate(now),
                     packets_lost_reported: lock(&c.reported_lost)
@@ -1578,6 +1590,14 @@ async fn forward_one(
         rtc::shared::marshal::MarshalSize::marshal_size(&packet.header) + packet.payload.len();
     if track.kind == TrackKind::Video {
         counters.remember(&packet);
+        let every = counters.simulate_loss_every;
+        if every > 0 && counters.forwarded.load(Ordering::Relaxed) % every == every - 1 {
+            // Fault injection: "lost on the way" (kept in the history for the NACK).
+            counters.simulated_losses.fetch_add(1, Ordering::Relaxed);
+            counters.forwarded.fetch_add(1, Ordering::Relaxed);
+            track.last_out = Some((seq, ts));
+            return;
+        }
     }
     match track.track.write_rtp(packet).await {
         Ok(()) => {

@@ -148,6 +148,11 @@ pub struct EngineConfig {
     pub gather_timeout: Duration,
     /// A publisher or viewer that has not connected this long after its answer is removed.
     pub connect_timeout: Duration,
+    /// Fault injection for diagnostics and tests (`lectern serve --simulate-video-loss N`):
+    /// every Nth video packet is not sent to a WHEP viewer the first time, as a lossy network
+    /// would lose it; it stays in the viewer's history, so the viewer's NACK brings it back.
+    /// `None` (the default) sends everything.
+    pub simulate_video_loss_every: Option<u32>,
 }
 
 impl Default for EngineConfig {
@@ -159,6 +164,7 @@ impl Default for EngineConfig {
             max_sdp_bytes: 64 * 1024,
             gather_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(30),
+            simulate_video_loss_every: None,
         }
     }
 }
@@ -317,6 +323,8 @@ pub struct ViewerStats {
     pub keyframe_requests: u64,
     /// Video packets resent in answer to this viewer's NACKs (from the engine's history).
     pub packets_retransmitted: u64,
+    /// Video packets held back by `EngineConfig::simulate_video_loss_every` (fault injection).
+    pub packets_simulated_lost: u64,
     /// RTP bytes (headers and payloads, before SRTP) sent to this viewer.
     pub bytes_sent: u64,
     /// Bit/s sent to this viewer over the last interval of at least 1 s between two

@@ -92,6 +92,7 @@ fn ids_round_trip_as_hex_strings() {
             packets_skipped: 0,
             keyframe_requests: 0,
             packets_retransmitted: 0,
+            packets_simulated_lost: 0,
             bytes_sent: 0,
             bitrate_bps: 0,
             packets_lost_reported: 0,

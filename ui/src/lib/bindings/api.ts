@@ -320,7 +320,11 @@ lossPermille: number,
 /**
  * Round-trip time, if measured.
  */
-rttMs: number | null, };
+rttMs: number | null, 
+/**
+ * Video packets resent in answer to its NACKs.
+ */
+resent: number, };
 export type RelayInfo = { 
 /**
  * Where it pushes.
