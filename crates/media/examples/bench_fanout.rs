@@ -2,7 +2,7 @@
 //! 127.0.0.1.
 //!
 //! ```text
-//! cargo run --release -p lectern-media --example bench_fanout -- [--viewers 10,50,100,200,400] [--seconds N]
+//! cargo run --release -p lectern-media --example bench_fanout -- [--viewers 10,50,100,200,400] [--seconds N] [--pacing 2.5]
 //! ```
 //!
 //! This process runs only the [`MediaEngine`]; the publisher and the viewers are real `webrtc`
@@ -13,7 +13,8 @@
 //!
 //! The publisher sends about 1.5 Mbit/s of VP8-shaped video (30 fps, a keyframe every 2 s eight
 //! times the size of a delta frame, packetized to 1,100-byte payloads, sent as a burst per
-//! frame) plus 20 ms Opus-sized packets. Every payload carries its send time (wall clock,
+//! frame, or with `--pacing F` spread at F times the bitrate as libwebrtc's pacer does) plus
+//! 20 ms Opus-sized packets. Every payload carries its send time (wall clock,
 //! nanoseconds) in its last 8 bytes; a viewer subtracts it from its receive time, so the delay
 //! is end to end: publisher SRTP + UDP, the engine, UDP + SRTP into the viewer's process.
 
@@ -70,6 +71,9 @@ struct Args {
     viewers: Vec<usize>,
     seconds: u64,
     peers_process: bool,
+    /// Pace the publisher's packets at this multiple of its bitrate (libwebrtc's pacer uses 2.5),
+    /// instead of sending each frame as one burst.
+    pacing: Option<f64>,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -77,6 +81,7 @@ fn parse_args() -> Result<Args, BoxError> {
         viewers: vec![10, 50, 100, 200, 400],
         seconds: 10,
         peers_process: false,
+        pacing: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -92,6 +97,16 @@ fn parse_args() -> Result<Args, BoxError> {
                 args.seconds = it.next().ok_or("--seconds needs a number")?.parse()?;
             }
             "--peers-process" => args.peers_process = true,
+            "--pacing" => {
+                let factor: f64 = it
+                    .next()
+                    .ok_or("--pacing needs a factor like 2.5")?
+                    .parse()?;
+                if !(factor.is_finite() && factor >= 1.0) {
+                    return Err("--pacing is at least 1 (the bitrate itself)".into());
+                }
+                args.pacing = Some(factor);
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -105,7 +120,7 @@ fn main() -> Result<(), BoxError> {
         .build()?;
     if args.peers_process {
         let n = args.viewers.first().copied().unwrap_or(0);
-        runtime.block_on(peers_process(n))
+        runtime.block_on(peers_process(n, args.pacing))
     } else {
         runtime.block_on(engine_process(&args))
     }
@@ -138,12 +153,21 @@ async fn engine_process(args: &Args) -> Result<(), BoxError> {
     let mut rows = Vec::new();
     for &n in &args.viewers {
         eprintln!("-- {n} viewers");
-        let row = run_point(n, args.seconds).await?;
+        let row = run_point(n, args.seconds, args.pacing).await?;
         print_table(std::slice::from_ref(&row));
         rows.push(row);
     }
     println!();
-    println!("## fan-out, {} s per point, all rows", args.seconds);
+    match args.pacing {
+        Some(factor) => println!(
+            "## fan-out, {} s per point, publisher paced at {factor} x its bitrate, all rows",
+            args.seconds
+        ),
+        None => println!(
+            "## fan-out, {} s per point, each frame sent as one burst, all rows",
+            args.seconds
+        ),
+    }
     print_table(&rows);
     Ok(())
 }
@@ -214,11 +238,19 @@ fn totals(engine: &MediaEngine) -> (u64, u64) {
     (forwarded, dropped)
 }
 
-async fn run_point(n: usize, seconds: u64) -> Result<Row, BoxError> {
+async fn run_point(n: usize, seconds: u64, pacing: Option<f64>) -> Result<Row, BoxError> {
     let engine = MediaEngine::new(EngineConfig::loopback());
     let exe = std::env::current_exe()?;
+    let mut child_args = vec![
+        "--peers-process".to_owned(),
+        "--viewers".to_owned(),
+        n.to_string(),
+    ];
+    if let Some(factor) = pacing {
+        child_args.extend(["--pacing".to_owned(), factor.to_string()]);
+    }
     let mut child = tokio::process::Command::new(exe)
-        .args(["--peers-process", "--viewers", &n.to_string()])
+        .args(&child_args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -517,7 +549,10 @@ fn stamped(head: &[u8], len: usize) -> bytes::Bytes {
 
 /// The synthetic publisher: VP8-shaped frame bursts and Opus-sized packets at real-time pace;
 /// a PLI from the engine makes the next frame a keyframe.
-async fn run_publisher(signal: Signal) -> Result<Arc<dyn PeerConnection>, BoxError> {
+async fn run_publisher(
+    signal: Signal,
+    pacing: Option<f64>,
+) -> Result<Arc<dyn PeerConnection>, BoxError> {
     let (pc, gathered) = peer(false, true, None).await?;
     let video = local_track(RtpCodecKind::Video, 0x2222_0001, vp8());
     let audio = local_track(RtpCodecKind::Audio, 0x2222_0002, opus());
@@ -551,8 +586,13 @@ async fn run_publisher(signal: Signal) -> Result<Arc<dyn PeerConnection>, BoxErr
     let bytes_per_gop = VIDEO_BITRATE / 8 * GOP_FRAMES / FPS;
     let delta_bytes = usize::try_from(bytes_per_gop / (GOP_FRAMES - 1 + KEYFRAME_WEIGHT))?;
     let key_bytes = delta_bytes * usize::try_from(KEYFRAME_WEIGHT)?;
+    // A paced sender spreads a frame's packets: one every `gap`, as libwebrtc's pacer does.
+    let gap = pacing.map(|factor| {
+        Duration::from_secs_f64(RTP_PAYLOAD as f64 * 8.0 / (factor * VIDEO_BITRATE as f64))
+    });
     tokio::spawn(async move {
         let start = tokio::time::Instant::now();
+        let mut next_send = start;
         let mut video_seq: u16 = 0;
         let mut audio_seq: u16 = 0;
         let mut frame: u64 = 0;
@@ -587,6 +627,11 @@ async fn run_publisher(signal: Signal) -> Result<Arc<dyn PeerConnection>, BoxErr
             let count = size.div_ceil(RTP_PAYLOAD);
             let timestamp = u32::try_from((frame * 90_000 / FPS) & 0xffff_ffff).unwrap_or_default();
             for i in 0..count {
+                if let Some(gap) = gap {
+                    next_send = next_send.max(tokio::time::Instant::now());
+                    tokio::time::sleep_until(next_send).await;
+                    next_send += gap;
+                }
                 let len = if i + 1 == count {
                     size - RTP_PAYLOAD * (count - 1)
                 } else {
@@ -695,7 +740,7 @@ fn percentile(sorted: &[u32], p: f64) -> u64 {
     u64::from(sorted[i.min(sorted.len() - 1)])
 }
 
-async fn peers_process(n: usize) -> Result<(), BoxError> {
+async fn peers_process(n: usize, pacing: Option<f64>) -> Result<(), BoxError> {
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
     // Plain threads for the pipe: this workspace's tokio has no `io-std`.
     std::thread::spawn(move || {
@@ -733,7 +778,7 @@ async fn peers_process(n: usize) -> Result<(), BoxError> {
         }
     });
 
-    let _publisher = run_publisher(signal.clone()).await?;
+    let _publisher = run_publisher(signal.clone(), pacing).await?;
     // Let the publisher connect and its media flow before viewers arrive.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
