@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::{Host, host_with};
-use crate::room::{Socket, connect, frame, hello, start_class, until};
+use crate::room::{Socket, connect, frame, hello, join_as_instructor, start_class, until};
 
 fn options(limits: Limits) -> ServerOptions {
     ServerOptions {
@@ -42,13 +42,7 @@ async fn a_client_that_never_reads_is_let_go_and_the_class_goes_on() {
     start_class(&h).await;
 
     // The instructor watches the room's stream (and keeps reading it).
-    let mut instructor = connect(&h).await;
-    let welcome = hello(
-        &mut instructor,
-        json!({"type": "hello", "v": 1, "name": "Ada", "browser_key": "browser-instructor-01", "key": h.key}),
-    )
-    .await;
-    assert_eq!(welcome["role"], "instructor");
+    let mut instructor = join_as_instructor(&h).await;
     let (left_tx, mut left_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let (chat_tx, mut chat_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {

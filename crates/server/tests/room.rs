@@ -44,6 +44,18 @@ pub(crate) async fn hello(ws: &mut Socket, body: Value) -> Value {
     next_json(ws).await
 }
 
+/// The instructor's socket (the owner key), joined.
+pub(crate) async fn join_as_instructor(h: &Host) -> Socket {
+    let mut instructor = connect(h).await;
+    let welcome = hello(
+        &mut instructor,
+        json!({"type": "hello", "v": 1, "name": "Ada", "browser_key": "browser-instructor-01", "key": h.key}),
+    )
+    .await;
+    assert_eq!(welcome["role"], "instructor", "{welcome}");
+    instructor
+}
+
 pub(crate) async fn start_class(h: &Host) {
     let r = h
         .post("start_class")
@@ -331,13 +343,7 @@ async fn a_last_seq_from_another_class_is_ignored() {
 async fn an_email_given_at_join_with_consent_links_purchases_by_its_hash_only() {
     let h = host().await;
     start_class(&h).await;
-    let mut instructor = connect(&h).await;
-    let welcome = hello(
-        &mut instructor,
-        json!({"type": "hello", "v": 1, "name": "Ada", "browser_key": "browser-instructor-01", "key": h.key}),
-    )
-    .await;
-    assert_eq!(welcome["role"], "instructor");
+    let mut instructor = join_as_instructor(&h).await;
 
     let mut pat = connect(&h).await;
     let welcome = hello(

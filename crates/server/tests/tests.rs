@@ -111,7 +111,12 @@ async fn health_and_the_studio_api_with_the_owner_key() {
     assert_eq!(public["schoolName"], overview["school"]["name"]);
     let mut fields: Vec<&String> = public.as_object().unwrap().keys().collect();
     fields.sort();
-    assert_eq!(fields, ["chatRetentionDays", "live", "schoolName"]);
+    // Nothing else about the studio: the relay server's WHEP URL only while viewers go there.
+    assert_eq!(
+        fields,
+        ["chatRetentionDays", "live", "schoolName", "whepUrl"]
+    );
+    assert_eq!(public["whepUrl"], serde_json::Value::Null);
     h.stop().await;
 }
 
