@@ -299,6 +299,7 @@ async fn serve(
         .map(|url| (url, media.relay_token.clone()));
     options.broadcast.relay_playback = media.relay_playback.clone();
     options.broadcast.simulate_video_loss_every = media.simulate_video_loss;
+    options.broadcast.ice_servers = media.ice_servers.clone();
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {

@@ -133,6 +133,8 @@ pub struct PublicInfo {
     /// Where the video plays from when not from this studio: the external server's WHEP URL
     /// while the class is relayed there (`null`: this studio's `/whep`).
     pub whep_url: Option<String>,
+    /// STUN/TURN server URLs the page gives its peer connection (the studio's `--ice-server`).
+    pub ice_servers: Vec<String>,
 }
 
 /// Create a new, empty school (first run).

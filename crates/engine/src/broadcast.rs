@@ -28,6 +28,9 @@ pub struct BroadcastOptions {
     pub relay: Option<(String, Option<String>)>,
     /// The relay server's WHEP URL for viewers (`--relay-playback`).
     pub relay_playback: Option<String>,
+    /// STUN/TURN server URLs (`--ice-server`) that this studio's own pages give their peer
+    /// connections (the server also offers them to every WHIP/WHEP client in `Link` headers).
+    pub ice_servers: Vec<String>,
     /// Fault injection: hold back every Nth video packet's first send to each viewer
     /// (`--simulate-video-loss N`, for diagnostics and the retransmission test).
     pub simulate_video_loss_every: Option<u32>,
@@ -42,6 +45,7 @@ impl Default for BroadcastOptions {
             relay: None,
             relay_playback: None,
             simulate_video_loss_every: None,
+            ice_servers: Vec::new(),
         }
     }
 }

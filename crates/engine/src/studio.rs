@@ -354,6 +354,7 @@ impl Studio {
             live,
             chat_retention_days,
             whep_url: self.viewer_playback_url(),
+            ice_servers: self.inner.options.broadcast.ice_servers.clone(),
         })
     }
 

@@ -111,12 +111,20 @@ async fn health_and_the_studio_api_with_the_owner_key() {
     assert_eq!(public["schoolName"], overview["school"]["name"]);
     let mut fields: Vec<&String> = public.as_object().unwrap().keys().collect();
     fields.sort();
-    // Nothing else about the studio: the relay server's WHEP URL only while viewers go there.
+    // Nothing else about the studio: the relay server's WHEP URL only while viewers go there,
+    // and the STUN/TURN URLs every WHIP/WHEP answer offers anyway.
     assert_eq!(
         fields,
-        ["chatRetentionDays", "live", "schoolName", "whepUrl"]
+        [
+            "chatRetentionDays",
+            "iceServers",
+            "live",
+            "schoolName",
+            "whepUrl"
+        ]
     );
     assert_eq!(public["whepUrl"], serde_json::Value::Null);
+    assert_eq!(public["iceServers"], serde_json::json!([]));
     h.stop().await;
 }
 

@@ -11,7 +11,7 @@ describe('fetchPublicInfo', () => {
       return new Response(JSON.stringify({ schoolName: 'Demo School', live: true }));
     });
     expect(urls).toEqual(['/api/v1/public']);
-    expect(info).toEqual({ schoolName: 'Demo School', live: true, chatRetentionDays: null, whepUrl: null });
+    expect(info).toEqual({ schoolName: 'Demo School', live: true, chatRetentionDays: null, whepUrl: null, iceServers: [] });
   });
 
   it('says how long chat is kept when the instructor set it', async () => {

@@ -12,7 +12,8 @@ function isPublicInfo(value: unknown): value is PublicInfo {
     (v.schoolName === null || typeof v.schoolName === 'string') &&
     typeof v.live === 'boolean' &&
     (v.chatRetentionDays === undefined || v.chatRetentionDays === null || (typeof v.chatRetentionDays === 'number' && Number.isInteger(v.chatRetentionDays) && v.chatRetentionDays >= 0)) &&
-    (v.whepUrl === undefined || v.whepUrl === null || (typeof v.whepUrl === 'string' && /^https?:\/\//i.test(v.whepUrl)))
+    (v.whepUrl === undefined || v.whepUrl === null || (typeof v.whepUrl === 'string' && /^https?:\/\//i.test(v.whepUrl))) &&
+    (v.iceServers === undefined || (Array.isArray(v.iceServers) && v.iceServers.every((u) => typeof u === 'string')))
   );
 }
 
@@ -37,5 +38,5 @@ export async function fetchPublicInfo(fetchFn: typeof fetch = (input, init) => f
     throw new PublicInfoUnavailable('The class sent an answer this page could not read.');
   }
   if (!isPublicInfo(body)) throw new PublicInfoUnavailable('The class sent an answer this page could not read.');
-  return { schoolName: body.schoolName, live: body.live, chatRetentionDays: body.chatRetentionDays ?? null, whepUrl: body.whepUrl ?? null };
+  return { schoolName: body.schoolName, live: body.live, chatRetentionDays: body.chatRetentionDays ?? null, whepUrl: body.whepUrl ?? null, iceServers: body.iceServers ?? [] };
 }

@@ -150,7 +150,11 @@ chatRetentionDays: number | null,
  * Where the video plays from when not from this studio: the external server's WHEP URL
  * while the class is relayed there (`null`: this studio's `/whep`).
  */
-whepUrl: string | null, };
+whepUrl: string | null, 
+/**
+ * STUN/TURN server URLs the page gives its peer connection (the studio's `--ice-server`).
+ */
+iceServers: Array<string>, };
 export type NoArgs = Record<string, never>;
 export type CreateSchool = { 
 /**

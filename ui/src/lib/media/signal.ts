@@ -105,3 +105,15 @@ export async function endSession(fetch: Fetch, session: string, headers: Record<
     // The server is gone or the page is closing: the engine expires the session itself.
   }
 }
+
+/** The scheme of a STUN or TURN server URL (RFC 7064 / 7065). */
+const ICE_URL = /^(stun|stuns|turn|turns):[^\s]+$/i;
+
+/**
+ * The peer connection's configuration from the studio's STUN/TURN URLs (its `--ice-server`,
+ * also offered in WHIP/WHEP `Link` headers). Anything that is not a STUN/TURN URL is left out.
+ */
+export function peerConfig(iceServers: readonly string[]): RTCConfiguration {
+  const urls = iceServers.filter((url) => ICE_URL.test(url));
+  return urls.length === 0 ? {} : { iceServers: urls.map((url) => ({ urls: url })) };
+}
