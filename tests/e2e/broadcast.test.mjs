@@ -193,6 +193,42 @@ test('a second publisher is told another one is live, and a wrong key is named',
   await second.context().close();
 });
 
+test('the publisher switches its camera off and on while live; viewers keep the same session', async () => {
+  const viewer = viewers[1];
+  // Watch the player's state for the whole switch: it must never reconnect.
+  await viewer.evaluate(() => {
+    window.__states = [];
+    const player = document.querySelector('[data-testid="player"]');
+    new MutationObserver(() => window.__states.push(player.getAttribute('data-state'))).observe(player, { attributes: true });
+  });
+  const camera = await publisher.getByTestId('publish-video').inputValue();
+  assert.notEqual(camera, 'none');
+  await publisher.getByTestId('publish-video').selectOption('none');
+  // The viewer's frames stop (no video goes out) while its audio goes on.
+  const before = await stats(viewer);
+  await viewer.waitForFunction(
+    () => {
+      const n = Number(document.querySelector('[data-testid="stats-frames"]')?.textContent ?? 0);
+      const now = performance.now();
+      if (window.__frames !== n) {
+        window.__frames = n;
+        window.__since = now;
+      }
+      return now - window.__since > 1000;
+    },
+    null,
+    { timeout: 10_000, polling: 100 },
+  );
+  await waitForMediaRising(viewer, { frames: -1, audioPackets: before.audioPackets });
+  await publisher.getByTestId('publish-video').selectOption(camera);
+  await publisher.waitForFunction(() => document.querySelector('[data-testid="publish-preview"]')?.videoWidth > 0);
+  await waitForMediaRising(viewer, await stats(viewer));
+  assert.equal(await publisher.getByTestId('publish-live').isVisible(), true);
+  assert.equal(await publisher.getByTestId('publish-error').count(), 0);
+  const states = await viewer.evaluate(() => window.__states);
+  assert.ok(!states.some((s) => s !== 'live'), `the viewer's player stayed live: ${states}`);
+});
+
 test('when the publisher stops, viewers wait for the class instead of showing an error', async () => {
   await publisher.getByTestId('publish-stop').click();
   await publisher.getByTestId('publish-go-live').waitFor();

@@ -14,8 +14,17 @@ export class FakePeer extends EventTarget {
 
   addTransceiver(what: unknown, init: unknown) {
     this.transceivers.push({ what, init });
-    return { setCodecPreferences() {} };
+    const sender = {
+      track: what,
+      async replaceTrack(track: unknown) {
+        sender.track = track;
+      },
+    };
+    this.senders.push(sender);
+    return { setCodecPreferences() {}, sender };
   }
+  /** Each transceiver's sender, with the track it sends now. */
+  senders: { track: unknown; replaceTrack(track: unknown): Promise<void> }[] = [];
   async createOffer() {
     return { type: 'offer', sdp: `v=0 offer ${this.transceivers.length}` };
   }

@@ -38,6 +38,33 @@ describe('WhipPublisher', () => {
     expect(publisher.state).toBe('idle');
   });
 
+  it('switches sources while live on the same connection, and says when it cannot', async () => {
+    const { http, peer, publisher } = setup([{ status: 201, body: 'answer', location: '/whip/0123' }]);
+    expect(await publisher.replaceTracks(fakeStream())).toBe(false);
+    await publisher.start(fakeStream());
+    peer.connect();
+    const screen = { kind: 'video', label: 'screen' };
+    const mic = { kind: 'audio', label: 'mic 2' };
+    const next = { getTracks: () => [screen, mic] } as unknown as MediaStream;
+    expect(await publisher.replaceTracks(next)).toBe(true);
+    expect(peer.senders.map((s) => s.track)).toEqual([screen, mic]);
+    expect(http.posts()).toHaveLength(1);
+    // Video only now: the microphone's sender sends nothing.
+    expect(await publisher.replaceTracks({ getTracks: () => [screen] } as unknown as MediaStream)).toBe(true);
+    expect(peer.senders.map((s) => s.track)).toEqual([screen, null]);
+    expect(publisher.state).toBe('live');
+    await publisher.stop();
+    expect(await publisher.replaceTracks(next)).toBe(false);
+  });
+
+  it('says no to a kind the broadcast was not started with', async () => {
+    const { peer, publisher } = setup([{ status: 201, body: 'answer', location: '/whip/0123' }]);
+    const audioOnly = { getTracks: () => [{ kind: 'audio' }] } as unknown as MediaStream;
+    await publisher.start(audioOnly);
+    peer.connect();
+    expect(await publisher.replaceTracks(fakeStream())).toBe(false);
+  });
+
   it('keeps the server code of a refusal: a wrong key, another publisher', async () => {
     for (const [status, code] of [
       [401, 'unauthorized'],

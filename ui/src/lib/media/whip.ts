@@ -39,6 +39,8 @@ export class WhipPublisher {
   readonly #onState: (state: PublishState) => void;
   #pc: RTCPeerConnection | null = null;
   #url: string | null = null;
+  /** The sender of each kind being published, to switch sources while live. */
+  #senders = new Map<string, RTCRtpSender>();
   #generation = 0;
 
   constructor(options: WhipOptions, onState: (state: PublishState) => void = () => {}) {
@@ -60,6 +62,7 @@ export class WhipPublisher {
     this.#pc = pc;
     for (const track of stream.getTracks()) {
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      this.#senders.set(track.kind, transceiver.sender);
       if (track.kind === 'video') {
         const caps = typeof RTCRtpSender !== 'undefined' ? RTCRtpSender.getCapabilities?.('video') : null;
         if (caps && typeof transceiver.setCodecPreferences === 'function') {
@@ -99,6 +102,21 @@ export class WhipPublisher {
     }
   }
 
+  /**
+   * Switches to the tracks of `stream` while live, on the same connection (no renegotiation):
+   * each kind being sent takes the new track of that kind, or sends nothing if there is none.
+   * False when `stream` brings a kind the broadcast was not started with (stop and go live).
+   */
+  async replaceTracks(stream: MediaStream): Promise<boolean> {
+    if (this.#senders.size === 0) return false;
+    const tracks = stream.getTracks();
+    if (tracks.some((track) => !this.#senders.has(track.kind))) return false;
+    for (const [kind, sender] of this.#senders) {
+      await sender.replaceTrack(tracks.find((track) => track.kind === kind) ?? null);
+    }
+    return true;
+  }
+
   /** Ends the broadcast: DELETE the session and close the connection. */
   async stop(): Promise<void> {
     this.#generation += 1;
@@ -128,6 +146,7 @@ export class WhipPublisher {
       // Already closed.
     }
     this.#pc = null;
+    this.#senders.clear();
     this.#url = null;
   }
 
