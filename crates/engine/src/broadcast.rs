@@ -57,7 +57,7 @@ pub(crate) struct Broadcast {
     /// The instructor's upload budget in kbit/s (0: none set).
     uplink_kbps: AtomicU32,
     /// The external server's WHEP URL that viewer pages play from while the relay is live.
-    playback_url: std::sync::RwLock<Option<String>>,
+    playback: std::sync::RwLock<Option<Playback>>,
 }
 
 /// The bitrate assumed per viewer before any viewer has been measured (OBS's advice for 720p).
@@ -90,44 +90,42 @@ impl Broadcast {
             media: MediaEngine::new(config),
             replace_publisher: AtomicBool::new(false),
             uplink_kbps: AtomicU32::new(0),
-            playback_url: std::sync::RwLock::new(None),
+            playback: std::sync::RwLock::new(None),
         }
     }
 
     /// The external WHEP URL viewers are sent to while the relay is live, if one is set.
     pub(crate) fn playback_url(&self) -> Option<String> {
-        self.playback_url.read().ok().and_then(|url| url.clone())
+        self.playback().map(|p| p.url)
     }
 
-    fn set_playback_url(&self, url: Option<String>) {
-        if let Ok(mut current) = self.playback_url.write() {
-            *current = url;
+    fn playback(&self) -> Option<Playback> {
+        self.playback.read().ok().and_then(|p| p.clone())
+    }
+
+    fn set_playback(&self, playback: Option<Playback>) {
+        if let Ok(mut current) = self.playback.write() {
+            *current = playback;
         }
     }
 }
 
-/// An external WHEP URL as viewers' browsers will use it: `http` or `https`, a host, no
-/// credentials, at most 2,000 characters.
-fn checked_playback_url(url: &str) -> Result<String, ApiError> {
-    let url = url.trim();
-    let invalid = |why: &str| ApiError::invalid(format!("the viewers' WHEP URL {why}"));
-    if url.len() > 2_000 {
-        return Err(invalid("is longer than 2,000 characters"));
-    }
-    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&format!("is not a URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(invalid("must be an http or https address"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid("must not carry a user name or password"));
-    }
-    Ok(parsed.to_string())
+/// Where viewer pages play from while the relay is live: the URL, and its origin for their CSP
+/// (worked out once here, not on every page served).
+#[derive(Debug, Clone)]
+struct Playback {
+    url: String,
+    origin: String,
 }
 
-/// The origin (`scheme://host[:port]`) of a checked URL, for the viewer page's CSP.
-pub(crate) fn origin_of(url: &str) -> Option<String> {
-    let parsed = reqwest::Url::parse(url).ok()?;
-    Some(parsed.origin().ascii_serialization()).filter(|o| o != "null")
+impl Playback {
+    fn checked(url: &str) -> Result<Playback, ApiError> {
+        let parsed = crate::http_url::checked(url, "the viewers' WHEP URL")?;
+        Ok(Playback {
+            origin: parsed.origin().ascii_serialization(),
+            url: parsed.into(),
+        })
+    }
 }
 
 /// What the broadcast screen shows.
@@ -298,7 +296,7 @@ impl Studio {
     /// Start, replace or stop the relay.
     pub async fn set_relay(&self, args: SetRelay) -> Result<BroadcastStatus, ApiError> {
         let playback = match (&args.url, args.playback_url.as_deref().map(str::trim)) {
-            (Some(_), Some(url)) if !url.is_empty() => Some(checked_playback_url(url)?),
+            (Some(_), Some(url)) if !url.is_empty() => Some(Playback::checked(url)?),
             _ => None,
         };
         match args.url {
@@ -316,7 +314,7 @@ impl Studio {
                 self.media().stop_relay().await;
             }
         }
-        self.inner.broadcast.set_playback_url(playback);
+        self.inner.broadcast.set_playback(playback);
         self.broadcast_status(crate::api::NoArgs {}).await
     }
 
@@ -348,10 +346,7 @@ impl Studio {
     /// The origin viewer pages may connect to besides their own (for their CSP): the external
     /// WHEP server's, whenever one is set.
     pub fn playback_origin(&self) -> Option<String> {
-        self.inner
-            .broadcast
-            .playback_url()
-            .and_then(|url| origin_of(&url))
+        self.inner.broadcast.playback().map(|p| p.origin)
     }
 
     /// The broadcast as the studio shows it.

@@ -437,18 +437,7 @@ impl Studio {
                 setting = FeedSetting::default();
             }
             Some(url) => {
-                let parsed = reqwest::Url::parse(url)
-                    .map_err(|_| ApiError::invalid("the feed URL is not a URL"))?;
-                if !matches!(parsed.scheme(), "http" | "https") || url.len() > 2000 {
-                    return Err(ApiError::invalid(
-                        "the feed URL must be http or https, at most 2000 characters",
-                    ));
-                }
-                if !parsed.username().is_empty() || parsed.password().is_some() {
-                    return Err(ApiError::invalid(
-                        "put credentials in the token, not in the URL",
-                    ));
-                }
+                crate::http_url::checked(url, "the feed URL")?;
                 setting.url = Some(url.to_owned());
                 if let Some(token) = args.token {
                     let token = token.trim().to_owned();

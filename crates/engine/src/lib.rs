@@ -27,6 +27,7 @@ pub mod data;
 pub mod engagement;
 mod error;
 pub mod experiments;
+mod http_url;
 pub mod live;
 pub mod models;
 pub mod moderators;

@@ -69,15 +69,20 @@ fn host_name(host_header: &str) -> &str {
     }
 }
 
-/// `Some(reason)` when the request must be refused.
-pub(crate) fn check(policy: &HostPolicy, headers: &HeaderMap) -> Option<&'static str> {
+/// `Some(reason)` when the request must be refused. `any_origin`: a public endpoint other sites
+/// may call (WHEP); the `Host` is still checked.
+pub(crate) fn check(
+    policy: &HostPolicy,
+    headers: &HeaderMap,
+    any_origin: bool,
+) -> Option<&'static str> {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return Some("a Host header is required");
     };
     if !policy.accepts(host) {
         return Some("this Host is not one of this studio's names");
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
+    if !any_origin && let Some(origin) = headers.get(header::ORIGIN) {
         let same = origin
             .to_str()
             .ok()
@@ -97,15 +102,7 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let whep = is_whep(request.uri().path());
-    let refusal = if whep {
-        // Any origin may play; the Host must still be ours (no DNS rebinding).
-        let mut host_only = request.headers().clone();
-        host_only.remove(header::ORIGIN);
-        check(&policy, &host_only)
-    } else {
-        check(&policy, request.headers())
-    };
-    if let Some(reason) = refusal {
+    if let Some(reason) = check(&policy, request.headers(), whep) {
         tracing::info!(path = %request.uri().path(), reason, "refused a request");
         return error_response(ApiError::new(ErrorCode::Forbidden, reason)).into_response();
     }
@@ -182,39 +179,32 @@ mod tests {
             extra_names: vec!["studio.lan".into()],
             studio: None,
         };
-        assert!(check(&p, &headers("127.0.0.1:7878", None)).is_none());
-        assert!(check(&p, &headers("[::1]:7878", None)).is_none());
-        assert!(check(&p, &headers("LOCALHOST:1", None)).is_none());
-        assert!(check(&p, &headers("192.168.1.20:7878", None)).is_none());
-        assert!(check(&p, &headers("studio.lan:7878", None)).is_none());
-        assert!(check(&p, &headers("evil.example:7878", None)).is_some());
-        assert!(check(&p, &headers("localhost.evil.example", None)).is_some());
-        assert!(check(&p, &HeaderMap::new()).is_some());
+        assert!(check(&p, &headers("127.0.0.1:7878", None), false).is_none());
+        assert!(check(&p, &headers("[::1]:7878", None), false).is_none());
+        assert!(check(&p, &headers("LOCALHOST:1", None), false).is_none());
+        assert!(check(&p, &headers("192.168.1.20:7878", None), false).is_none());
+        assert!(check(&p, &headers("studio.lan:7878", None), false).is_none());
+        assert!(check(&p, &headers("evil.example:7878", None), false).is_some());
+        assert!(check(&p, &headers("localhost.evil.example", None), false).is_some());
+        assert!(check(&p, &HeaderMap::new(), false).is_some());
     }
 
     #[test]
     fn origins() {
         let p = HostPolicy::default();
+        let at = |origin| headers("127.0.0.1:7878", Some(origin));
+        assert!(check(&p, &at("http://127.0.0.1:7878"), false).is_none());
+        assert!(check(&p, &at("http://evil.example"), false).is_some());
+        assert!(check(&p, &at("http://127.0.0.1:9999"), false).is_some());
+        assert!(check(&p, &at("null"), false).is_some());
+        assert!(check(&p, &at("https://127.0.0.1:7878"), false).is_some());
+        // A public endpoint (WHEP) takes any origin, never a foreign Host.
+        assert!(check(&p, &at("http://evil.example"), true).is_none());
         assert!(
             check(
                 &p,
-                &headers("127.0.0.1:7878", Some("http://127.0.0.1:7878"))
-            )
-            .is_none()
-        );
-        assert!(check(&p, &headers("127.0.0.1:7878", Some("http://evil.example"))).is_some());
-        assert!(
-            check(
-                &p,
-                &headers("127.0.0.1:7878", Some("http://127.0.0.1:9999"))
-            )
-            .is_some()
-        );
-        assert!(check(&p, &headers("127.0.0.1:7878", Some("null"))).is_some());
-        assert!(
-            check(
-                &p,
-                &headers("127.0.0.1:7878", Some("https://127.0.0.1:7878"))
+                &headers("evil.example:7878", Some("http://evil.example")),
+                true
             )
             .is_some()
         );

@@ -110,9 +110,7 @@ pub(crate) struct SocketPermit {
 
 impl Drop for SocketPermit {
     fn drop(&mut self) {
-        if let Ok(mut addresses) = self.gate.addresses.lock()
-            && let Some(a) = addresses.get_mut(&self.address)
-        {
+        if let Some(a) = self.gate.addresses().get_mut(&self.address) {
             a.open_sockets = a.open_sockets.saturating_sub(1);
         }
     }
@@ -145,15 +143,47 @@ impl Gate {
         self.limits
     }
 
+    /// The table; a panic elsewhere while it was held leaves only counters behind, still usable.
+    fn addresses(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Address>> {
+        self.addresses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Take one token for a new connection from `ip` at `now`.
     pub(crate) fn admit(&self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
-        let Ok(mut addresses) = self.addresses.lock() else {
-            return Ok(());
-        };
+        self.take_token(&mut self.addresses(), ip, now).map(|_| ())
+    }
+
+    /// Admit a new room socket from `ip`: a token, and a place under the per-address cap.
+    pub(crate) fn open_socket(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        now: Instant,
+    ) -> Result<SocketPermit, Refusal> {
+        let mut addresses = self.addresses();
+        let a = self.take_token(&mut addresses, ip, now)?;
+        if a.open_sockets >= self.limits.sockets_per_address {
+            return Err(Refusal::TooMany);
+        }
+        a.open_sockets += 1;
+        Ok(SocketPermit {
+            gate: Arc::clone(self),
+            address: key(ip),
+        })
+    }
+
+    /// Refill `ip`'s bucket up to `now` and take a token from it: its entry, or why not.
+    fn take_token<'a>(
+        &self,
+        addresses: &'a mut HashMap<IpAddr, Address>,
+        ip: IpAddr,
+        now: Instant,
+    ) -> Result<&'a mut Address, Refusal> {
         let burst = f64::from(self.limits.connection_burst.max(1));
         let rate = f64::from(self.limits.connections_per_second.max(1));
         if addresses.len() >= MAX_TRACKED {
-            forget_idle(&mut addresses, now, burst, rate);
+            forget_idle(addresses, now, burst, rate);
         }
         let a = addresses.entry(key(ip)).or_insert(Address {
             tokens: burst,
@@ -165,34 +195,13 @@ impl Gate {
         a.at = now;
         if a.tokens >= 1.0 {
             a.tokens -= 1.0;
-            Ok(())
+            Ok(a)
         } else {
             let wait = ((1.0 - a.tokens) / rate).ceil().max(1.0);
             Err(Refusal::TooFast {
                 retry_after_secs: wait as u64,
             })
         }
-    }
-
-    /// Admit a new room socket from `ip`: a token, and a place under the per-address cap.
-    pub(crate) fn open_socket(
-        self: &Arc<Self>,
-        ip: IpAddr,
-        now: Instant,
-    ) -> Result<SocketPermit, Refusal> {
-        self.admit(ip, now)?;
-        let Ok(mut addresses) = self.addresses.lock() else {
-            return Err(Refusal::TooMany);
-        };
-        let a = addresses.get_mut(&key(ip)).ok_or(Refusal::TooMany)?;
-        if a.open_sockets >= self.limits.sockets_per_address {
-            return Err(Refusal::TooMany);
-        }
-        a.open_sockets += 1;
-        Ok(SocketPermit {
-            gate: Arc::clone(self),
-            address: key(ip),
-        })
     }
 }
 
@@ -288,7 +297,7 @@ mod tests {
         // away, but not the one that still holds a socket.
         let newcomer: IpAddr = "192.0.2.1".parse().unwrap();
         g.admit(newcomer, t + Duration::from_secs(1)).unwrap();
-        let tracked: Vec<IpAddr> = g.addresses.lock().unwrap().keys().copied().collect();
+        let tracked: Vec<IpAddr> = g.addresses().keys().copied().collect();
         assert_eq!(tracked.len(), 2, "{tracked:?}");
         assert!(tracked.contains(&held));
         drop(permit);

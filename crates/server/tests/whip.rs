@@ -464,11 +464,10 @@ async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() 
             .contains("Location")
     );
     // The studio API and WHIP still refuse another site.
-    let api = reqwest::Client::new()
-        .post(format!("{}api/v1/overview", h.base))
+    let api = h
+        .post("overview")
         .header("origin", foreign)
         .bearer_auth(&h.key)
-        .header("content-type", "application/json")
         .body("{}")
         .send()
         .await
