@@ -1,7 +1,8 @@
 //! Tauri's build step: the app's config, its capabilities under `src-tauri/capabilities/`, and
 //! the app manifest that makes every command subject to the capabilities.
 
-/// Every command the shell exposes. A test checks this list against `lectern_engine::api::COMMANDS`.
+/// Every command the shell exposes. A test checks this list against `lectern_engine::api::COMMANDS`
+/// followed by `lectern_engine::api::ROOM_IPC_COMMANDS`.
 const COMMANDS: &[&str] = &[
     "overview",
     "open_demo_school",
@@ -16,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "moderator_links",
     "revoke_moderator_link",
     "offer_results",
+    "experiments",
     "plan_experiment",
     "record_sale",
     "catalog",
@@ -36,6 +38,9 @@ const COMMANDS: &[&str] = &[
     "likely_buyers",
     "recommend_for_course",
     "set_relay",
+    "room_join",
+    "room_send",
+    "room_leave",
 ];
 
 fn main() {

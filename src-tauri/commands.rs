@@ -10,7 +10,9 @@ use lectern_engine::data::{
     FeedRef, ImportCheck, ImportDone, ImportFile, RecordSale, SalesFeed, SetSalesFeed,
 };
 use lectern_engine::engagement::{CourseTrendView, Engagement, ReportFiles, SessionRef};
-use lectern_engine::experiments::{ExperimentPlan, OfferResults, OfferResultsArgs, PlanArgs};
+use lectern_engine::experiments::{
+    ExperimentPlan, ExperimentSummary, OfferResults, OfferResultsArgs, PlanArgs,
+};
 use lectern_engine::models::{
     AudienceRef, BuyersRequest, CourseRef, FollowUp, LikelyBuyers, NextCourse,
 };
@@ -119,6 +121,14 @@ pub async fn offer_results(
     args: OfferResultsArgs,
 ) -> Result<OfferResults, ApiError> {
     studio.offer_results(args).await
+}
+
+#[tauri::command]
+pub async fn experiments(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<Vec<ExperimentSummary>, ApiError> {
+    studio.experiments(args).await
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@
 
 mod commands;
 mod events;
+mod room;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -107,6 +108,7 @@ fn main() -> anyhow::Result<()> {
             commands::moderator_links,
             commands::revoke_moderator_link,
             commands::offer_results,
+            commands::experiments,
             commands::plan_experiment,
             commands::record_sale,
             commands::catalog,
@@ -127,7 +129,18 @@ fn main() -> anyhow::Result<()> {
             commands::likely_buyers,
             commands::recommend_for_course,
             commands::set_relay,
+            room::room_join,
+            room::room_send,
+            room::room_leave,
         ])
+        // A page that (re)loads starts with no room connection: those of the page before end.
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Started
+                && let Some(studio) = webview.try_state::<Studio>()
+            {
+                studio.leave_ipc_rooms();
+            }
+        })
         .build(tauri::generate_context!())
         .context("building the studio window")?
         .run(|app, event| {
@@ -186,17 +199,27 @@ mod tests {
             .map(|c| c.trim().trim_matches('"'))
             .filter(|c| !c.is_empty())
             .collect();
-        assert_eq!(manifest, lectern_engine::api::COMMANDS, "the app manifest");
+        let declared: Vec<&str> = lectern_engine::api::COMMANDS
+            .iter()
+            .chain(lectern_engine::api::ROOM_IPC_COMMANDS)
+            .copied()
+            .collect();
+        assert_eq!(manifest, declared, "the app manifest");
 
         let capability = include_str!("capabilities/studio-window.json");
         let main_rs = include_str!("main.rs");
-        for command in lectern_engine::api::COMMANDS {
+        for command in &declared {
             let permission = format!("\"allow-{}\"", command.replace('_', "-"));
             assert!(
                 capability.contains(&permission),
                 "{permission} missing from the capability"
             );
-            let handler = format!("commands::{command},");
+            let module = if lectern_engine::api::ROOM_IPC_COMMANDS.contains(command) {
+                "room"
+            } else {
+                "commands"
+            };
+            let handler = format!("{module}::{command},");
             assert!(
                 main_rs.contains(&handler),
                 "{command} missing from the handler"
@@ -205,7 +228,7 @@ mod tests {
         let granted = capability.matches("\"allow-").count();
         assert_eq!(
             granted,
-            lectern_engine::api::COMMANDS.len(),
+            declared.len(),
             "the capability grants extra commands"
         );
     }

@@ -145,6 +145,43 @@ mod tests {
         );
     }
 
+    /// **Invariant:** the room's IPC transport only adapts too: each command makes one call on
+    /// the Studio (a channel send is the only other thing `room_join` does).
+    #[test]
+    fn room_ipc_commands_make_one_studio_call() {
+        let source = std::fs::read_to_string(root().join("src-tauri/room.rs")).expect("room.rs");
+        let mut names = vec![];
+        for chunk in source.split("#[tauri::command]").skip(1) {
+            let name = chunk
+                .split("pub async fn ")
+                .nth(1)
+                .and_then(|rest| rest.split('(').next())
+                .expect("a command name");
+            names.push(name.to_owned());
+            let body_start = chunk.find("> {").expect("a body") + 3;
+            let body_end = chunk[body_start..].find("\n}").expect("end of body") + body_start;
+            let body = &chunk[body_start..body_end];
+            assert_eq!(
+                body.matches("studio.").count(),
+                1,
+                "{name} must make exactly one Studio call: {body}"
+            );
+            assert!(!body.contains(';'), "{name} must be one expression: {body}");
+        }
+        let api = std::fs::read_to_string(root().join("crates/engine/src/api.rs")).expect("api.rs");
+        let declared = api
+            .split("pub const ROOM_IPC_COMMANDS: &[&str] = &[")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .expect("ROOM_IPC_COMMANDS");
+        let declared: Vec<String> = declared
+            .split(',')
+            .map(|n| n.trim().trim_matches('"').to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        assert_eq!(names, declared, "one adapter per room IPC command");
+    }
+
     fn lectern_commands() -> Vec<String> {
         let api = std::fs::read_to_string(root().join("crates/engine/src/api.rs")).expect("api.rs");
         let list = api.split("commands! {").nth(1).expect("the command list");

@@ -152,6 +152,41 @@ pub struct OfferResults {
     pub history: Vec<HistoryPoint>,
 }
 
+/// One experiment, as the Offers screen lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperimentSummary {
+    /// The experiment id (the offer id when the offer named none): what `offer_results` takes.
+    pub experiment: String,
+    /// The course on offer.
+    pub course_id: String,
+    /// Its title, when the catalog has it.
+    pub course_title: Option<String>,
+    /// When an offer of it was first pushed (Unix ms).
+    #[ts(type = "number")]
+    pub first_pushed_ms: i64,
+    /// When one was last pushed (Unix ms).
+    #[ts(type = "number")]
+    pub last_pushed_ms: i64,
+    /// Classes in which it ran.
+    pub sessions: u64,
+    /// Whether it runs in the class on air now.
+    pub live: bool,
+    /// Its variants' names, control first.
+    pub variants: Vec<String>,
+    /// Exposed viewers, all variants.
+    pub exposed: u64,
+    /// Viewers who bought within the default window.
+    pub converted: u64,
+    /// The leading variant's verdict (`not_enough_data`, `keep_going`, `variant_better`...).
+    pub verdict: Option<String>,
+    /// The leading variant's reading in words.
+    pub summary: String,
+}
+
+/// Most experiments listed (the newest).
+pub const MAX_LISTED_EXPERIMENTS: usize = 50;
+
 /// What the planner needs.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -251,6 +286,98 @@ fn summary(
 }
 
 impl Studio {
+    /// Every experiment of the school, newest first (at most [`MAX_LISTED_EXPERIMENTS`]), with
+    /// its course, dates, exposures and the leading variant's verdict.
+    pub async fn experiments(
+        &self,
+        _args: crate::api::NoArgs,
+    ) -> Result<Vec<ExperimentSummary>, ApiError> {
+        let store = self.store().await?;
+        let rows: Vec<(i64, i64, String)> = store
+            .read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT session_id, at_ms, payload FROM events WHERE kind = 'offer_pushed' ORDER BY id",
+                )?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
+        let live_session = self.live_room().await.map(|room| room.session_id());
+        let mut listed: Vec<ExperimentSummary> = vec![];
+        let mut sessions: HashMap<String, Vec<i64>> = HashMap::new();
+        for (session, at_ms, payload) in rows {
+            let Ok(record) = serde_json::from_str::<Recorded>(&payload) else {
+                continue;
+            };
+            let Event::OfferPushed { offer } = record.event else {
+                continue;
+            };
+            let spec = offer.spec;
+            let id = spec.experiment.clone().unwrap_or_else(|| spec.id.0.clone());
+            let seen = sessions.entry(id.clone()).or_default();
+            if !seen.contains(&session) {
+                seen.push(session);
+            }
+            match listed.iter_mut().find(|e| e.experiment == id) {
+                Some(entry) => {
+                    entry.last_pushed_ms = entry.last_pushed_ms.max(at_ms);
+                    entry.live |= live_session == Some(session);
+                }
+                None => listed.push(ExperimentSummary {
+                    experiment: id,
+                    course_id: spec.course_id,
+                    course_title: None,
+                    first_pushed_ms: at_ms,
+                    last_pushed_ms: at_ms,
+                    sessions: 0,
+                    live: live_session == Some(session),
+                    variants: spec.variants.into_iter().map(|v| v.name).collect(),
+                    exposed: 0,
+                    converted: 0,
+                    verdict: None,
+                    summary: String::new(),
+                }),
+            }
+        }
+        listed.sort_by_key(|e| std::cmp::Reverse(e.last_pushed_ms));
+        listed.truncate(MAX_LISTED_EXPERIMENTS);
+        let titles: HashMap<String, String> = self
+            .catalog(crate::api::NoArgs {})
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.title))
+            .collect();
+        for entry in &mut listed {
+            entry.sessions = sessions
+                .get(&entry.experiment)
+                .map_or(0, |s| s.len() as u64);
+            entry.course_title = titles.get(&entry.course_id).cloned();
+            let results = self
+                .offer_results(OfferResultsArgs {
+                    experiment: entry.experiment.clone(),
+                    window_days: None,
+                })
+                .await?;
+            entry.exposed = results.variants.iter().map(|v| v.exposed).sum();
+            entry.converted = results.variants.iter().map(|v| v.converted).sum();
+            // The variant most likely to beat control speaks for the experiment.
+            let leading = results.variants.iter().skip(1).max_by(|a, b| {
+                a.chance_to_win
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.chance_to_win.unwrap_or(0.0))
+            });
+            if let Some(leading) = leading {
+                entry.verdict = leading.verdict.clone();
+                entry.summary = leading.summary.clone();
+            } else if let Some(only) = results.variants.first() {
+                entry.summary = only.summary.clone();
+            }
+        }
+        Ok(listed)
+    }
+
     /// Results of an offer experiment across every class in which it ran.
     pub async fn offer_results(&self, args: OfferResultsArgs) -> Result<OfferResults, ApiError> {
         let window_days = args.window_days.unwrap_or(DEFAULT_WINDOW_DAYS);

@@ -32,6 +32,7 @@ pub mod live;
 pub mod models;
 pub mod moderators;
 pub mod privacy;
+pub mod room_session;
 mod studio;
 
 pub use broadcast::{BroadcastOptions, BroadcastStatus, SetBroadcast, ViewerLive};

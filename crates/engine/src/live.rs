@@ -10,8 +10,9 @@
 //! If a write fails, the room's state is rebuilt from the log, so memory never holds a fact the
 //! file does not.
 //!
-//! Not yet: the WebSocket that carries this to browsers, resume tokens and moderator links (the
-//! server's part of the Live room issue); a test of timers under a simulated clock.
+//! Each person's connection to it is a session in `room_session.rs`.
+//!
+//! Not yet: a test of timers under a simulated clock.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -69,9 +70,19 @@ impl Delivery {
     /// `{"type":"event","seq":N,"record":{...}}`, as every room connection sends it (see
     /// docs/protocol.md), serialised once however many viewers receive it.
     pub fn wire(&self) -> &str {
+        // The same text as `ServerFrame::Event`, without copying the record into one.
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename = "event")]
+        struct EventFrame<'a> {
+            seq: i64,
+            record: &'a Recorded,
+        }
         self.wire.get_or_init(|| {
-            serde_json::json!({ "type": "event", "seq": self.seq, "record": self.record })
-                .to_string()
+            serde_json::to_string(&EventFrame {
+                seq: self.seq,
+                record: &self.record,
+            })
+            .unwrap_or_default()
         })
     }
 }

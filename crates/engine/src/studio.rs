@@ -81,6 +81,10 @@ pub(crate) struct Inner {
     live: tokio::sync::Mutex<Option<Live>>,
     backup_running: tokio::sync::Mutex<()>,
     pub(crate) broadcast: crate::broadcast::Broadcast,
+    /// Open room connections per viewer (a viewer leaves with their last one).
+    pub(crate) presence: crate::room_session::Presence,
+    /// The desktop window's room connections.
+    pub(crate) ipc_rooms: crate::room_session::IpcConnections,
 }
 
 /// A class left live by a crash resumes if it started this recently (6 hours).
@@ -160,7 +164,11 @@ impl Studio {
                     "the school could not be opened: {}",
                     problem.message
                 );
-                Ok(Studio::with_school(options, None, Some(problem)))
+                // The clock follows whichever school the welcome screen opens next.
+                let studio = Studio::with_school(options, None, Some(problem));
+                studio.start_builtin_source().await?;
+                studio.start_clock();
+                Ok(studio)
             }
         }
     }
@@ -187,12 +195,16 @@ impl Studio {
                 live: tokio::sync::Mutex::new(None),
                 backup_running: tokio::sync::Mutex::new(()),
                 broadcast: media,
+                presence: Default::default(),
+                ipc_rooms: Default::default(),
             }),
         }
     }
 
-    /// The studio's own clock: once a minute, the scheduled work (the sales feed). The task
-    /// holds the studio weakly and ends with it.
+    /// The studio's own clock: once a second the broadcast's numbers, once a minute the
+    /// scheduled work (feeds, daily chat retention). It runs whether or not a school is open,
+    /// so a school opened later from the welcome screen has it too. The tasks hold the studio
+    /// weakly and end with it.
     fn start_clock(&self) {
         // Live broadcast numbers once a second, for the screens that listen.
         let weak = Arc::downgrade(&self.inner);
@@ -222,21 +234,28 @@ impl Studio {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
                 let studio = Studio { inner };
-                studio.sync_sales_feed_if_due(now_ms()).await;
                 minutes += 1;
                 // Chat retention once a day (and once at start).
-                if minutes % (24 * 60) == 1
-                    && let Err(err) = studio.apply_chat_retention().await
-                    && err.code != ErrorCode::NoSchool
-                {
-                    tracing::warn!(
-                        code = err.code.as_str(),
-                        "chat retention failed: {}",
-                        err.message
-                    );
-                }
+                studio
+                    .run_schedule(now_ms(), minutes % (24 * 60) == 1)
+                    .await;
             }
         });
+    }
+
+    /// The scheduled work: the feeds that are due, and chat retention when `daily`.
+    async fn run_schedule(&self, now: i64, daily: bool) {
+        self.sync_sales_feed_if_due(now).await;
+        if daily
+            && let Err(err) = self.apply_chat_retention().await
+            && err.code != ErrorCode::NoSchool
+        {
+            tracing::warn!(
+                code = err.code.as_str(),
+                "chat retention failed: {}",
+                err.message
+            );
+        }
     }
 
     /// Events for every open screen. A receiver that lags gets `Lagged`: refetch then.
@@ -605,6 +624,9 @@ impl Studio {
             tracing::warn!(error = %err, "closing the previous school");
         }
         self.emit(StudioEvent::SchoolChanged);
+        // The daily work is due at once for a school just opened: its feeds and its retention.
+        let studio = self.clone();
+        tokio::spawn(async move { studio.run_schedule(now_ms(), true).await });
     }
 
     /// Open the server to the local network or close it back to this computer.

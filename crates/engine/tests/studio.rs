@@ -352,3 +352,44 @@ async fn the_catalog_lists_every_course_by_title_and_needs_a_school() {
     let err = none.catalog(NoArgs {}).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NoSchool);
 }
+
+#[tokio::test]
+async fn the_clock_runs_for_a_school_opened_from_the_welcome_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    // A school the studio cannot open: it starts on the welcome screen.
+    let broken = dir.path().join("broken.sqlite");
+    std::fs::write(&broken, b"this is not a database").unwrap();
+    let studio =
+        Studio::open_or_welcome(StudioOptions::new(dir.path(), SchoolSource::Path(broken)))
+            .await
+            .unwrap();
+    assert!(
+        studio
+            .overview(NoArgs {})
+            .await
+            .unwrap()
+            .school_problem
+            .is_some()
+    );
+    let mut events = studio.subscribe();
+    studio
+        .create_school(CreateSchool {
+            name: "Welcome School".into(),
+        })
+        .await
+        .unwrap();
+    // The once-a-second numbers reach the screens of the school opened now.
+    let stats = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            if let StudioEvent::BroadcastStats { .. } = events.recv().await.unwrap() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        stats.is_ok(),
+        "no broadcast_stats within 5 s of opening the school"
+    );
+    studio.close().await.unwrap();
+}

@@ -10,4 +10,5 @@ mod engagement;
 mod experiments;
 mod live;
 mod models;
+mod room_session;
 mod studio;

@@ -121,6 +121,13 @@ pub enum RoomError {
         /// The parser's complaint.
         reason: String,
     },
+    /// The studio could not take the input now (its school file refused the write, or the
+    /// class closed meanwhile); nothing was recorded, so sending it again is safe.
+    #[error("the class could not take this now: {reason}")]
+    Unavailable {
+        /// What went wrong, for people.
+        reason: String,
+    },
     /// A frame named a protocol version this room does not speak.
     #[error("unsupported protocol version {got}")]
     UnsupportedVersion {
@@ -159,6 +166,7 @@ impl RoomError {
             RoomError::FrameTooLarge { .. } => "frame_too_large",
             RoomError::Malformed { .. } => "malformed",
             RoomError::UnsupportedVersion { .. } => "unsupported_version",
+            RoomError::Unavailable { .. } => "unavailable",
         }
     }
 

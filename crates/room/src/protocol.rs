@@ -558,6 +558,17 @@ pub enum Audience {
     StaffAnd(ViewerId),
 }
 
+impl Audience {
+    /// Whether a participant with `role` and id `viewer` receives events for this audience.
+    pub fn includes(&self, role: Role, viewer: &ViewerId) -> bool {
+        match self {
+            Audience::Everyone => true,
+            Audience::Staff => role.is_staff(),
+            Audience::StaffAnd(who) => role.is_staff() || who == viewer,
+        }
+    }
+}
+
 impl Event {
     /// Who receives this event.
     pub fn audience(&self) -> Audience {

@@ -29,7 +29,6 @@ const AUTH_DEADLINE: Duration = Duration::from_secs(5);
 pub(crate) struct AppState {
     pub(crate) studio: Studio,
     pub(crate) key: std::sync::Arc<str>,
-    pub(crate) presence: std::sync::Arc<crate::room::Presence>,
     pub(crate) gate: std::sync::Arc<crate::limits::Gate>,
 }
 

@@ -111,7 +111,6 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
     let state = AppState {
         studio,
         key: Arc::from(options.key.as_str()),
-        presence: Arc::default(),
         gate,
     };
     Router::new()

@@ -22,9 +22,9 @@ try {
   const overview = new OverviewStore(platform);
   const backup = new BackupStore(platform);
   const broadcast = new BroadcastStore(platform, overview);
-  // The live room, joined as the instructor with this page's owner key (none in the desktop window yet).
-  const ownerKey = platform.roomKey();
-  const room = ownerKey === null ? null : new RoomStore(browserRoomDeps(ownerKey));
+  // The live room as staff: the desktop window through IPC, a studio page with its key.
+  const transport = platform.roomTransport();
+  const room = transport === null ? null : new RoomStore(browserRoomDeps(transport));
   overview.start();
   backup.start();
   mount(App, { target, props: { overview, backup, router, broadcast, room } });

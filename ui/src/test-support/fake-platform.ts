@@ -1,7 +1,7 @@
 // An in-memory Platform for unit tests of stores: scripted answers, recorded calls, and events
 // pushed by the test.
 import type { ApiError, Commands, StudioEvent } from '../lib/bindings/api';
-import type { Platform } from '../lib/platform/types';
+import type { Platform, RoomTransport } from '../lib/platform/types';
 
 type Handler<C extends keyof Commands> = (args: Commands[C]['args']) => Commands[C]['result'] | Promise<Commands[C]['result']>;
 
@@ -36,11 +36,11 @@ export class FakePlatform implements Platform {
     return () => this.#listeners.delete(onEvent);
   }
 
-  /** The owner key `roomKey()` answers. */
-  ownerKey: string | null = null;
+  /** The room transport `roomTransport()` answers. */
+  room: RoomTransport | null = null;
 
-  roomKey(): string | null {
-    return this.ownerKey;
+  roomTransport(): RoomTransport | null {
+    return this.room;
   }
 
   emit(ev: StudioEvent): void {

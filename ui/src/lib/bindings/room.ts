@@ -240,6 +240,10 @@ limit: number, } | { "code": "malformed",
 /**
  * The parser's complaint.
  */
+reason: string, } | { "code": "unavailable", 
+/**
+ * What went wrong, for people.
+ */
 reason: string, } | { "code": "unsupported_version", 
 /**
  * The version the client sent.
@@ -1057,3 +1061,106 @@ client_id?: ClientId | null,
  * What the client wants.
  */
 action: Action, };
+export type HelloKind = "hello";
+export type Hello = { 
+/**
+ * Always `hello`.
+ */
+type: HelloKind, 
+/**
+ * Must be [`crate::PROTOCOL_VERSION`].
+ */
+v: number, 
+/**
+ * The display name asked for ('' lets the room pick one).
+ */
+name?: string, 
+/**
+ * The key this browser keeps: the viewer's pseudonymous id is derived from it.
+ */
+browser_key: string, 
+/**
+ * The owner key (joins as the instructor) or a moderator link's token (joins as a TA).
+ */
+key?: string, 
+/**
+ * The last sequence number this client applied, to receive what it missed...
+ */
+last_seq?: number, 
+/**
+ * ...in this session (a number from another class means nothing here).
+ */
+session?: number, 
+/**
+ * On a first join: an email for purchase attribution, applied as `link_email`...
+ */
+email?: string, 
+/**
+ * ...only when the viewer ticked the consent box.
+ */
+consent?: boolean, };
+export type Welcome = { 
+/**
+ * Their pseudonymous id (`instructor`, `ta-<link>`, `v-<hmac>`).
+ */
+viewer: ViewerId, 
+/**
+ * Their role.
+ */
+role: Role, 
+/**
+ * The live session.
+ */
+session: number, 
+/**
+ * The snapshot holds every event up to this sequence number.
+ */
+seq: number, 
+/**
+ * The room as this participant may see it.
+ */
+snapshot: Snapshot, };
+export type ServerFrame = { "type": "welcome" } & Welcome | { "type": "caught_up", 
+/**
+ * The welcome's sequence number.
+ */
+seq: number, } | { "type": "event", 
+/**
+ * Its number in the session.
+ */
+seq: number, 
+/**
+ * The event with its context.
+ */
+record: Recorded, } | { "type": "ack", 
+/**
+ * The action's client id, if it had one.
+ */
+client_id: ClientId | null, 
+/**
+ * The numbers of the events it caused.
+ */
+seqs: Array<number>, } | { "type": "reply", 
+/**
+ * The answer.
+ */
+reply: Reply, } | { "type": "closed", 
+/**
+ * Why, as a number ([`CloseCode`]).
+ */
+code: number, 
+/**
+ * Why, for people.
+ */
+reason: string, };
+export type CloseCode = "unavailable" | "bad_hello" | "unauthorized" | "refused" | "not_live" | "fell_behind" | "ended" | "catch_up_failed";
+export const CLOSE_CODES = {
+  unavailable: 1011,
+  bad_hello: 4400,
+  unauthorized: 4401,
+  refused: 4403,
+  not_live: 4404,
+  fell_behind: 4408,
+  ended: 4410,
+  catch_up_failed: 4500,
+} as const;

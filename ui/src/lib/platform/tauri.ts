@@ -1,6 +1,7 @@
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { Commands } from '../bindings/api';
+import type { Commands, RoomConnected, RoomIpcCommands } from '../bindings/api';
+import { IpcRoomSocket, type RoomIpc } from './ipc-room-socket';
 import { toApiError } from './errors';
 import { isStudioEvent } from './studio-event';
 import type { Platform } from './types';
@@ -38,6 +39,17 @@ export function createTauriPlatform(): Platform {
     };
   }
 
-  // The desktop window is not served over HTTP, so it has no `/room` to reach: not yet.
-  return { kind: 'tauri', call, subscribe, roomKey: () => null };
+  // The room through IPC: the window is the instructor's, so its hello needs no key.
+  const ipc: RoomIpc = {
+    join(hello, onFrame) {
+      const frames = new Channel<unknown>();
+      frames.onmessage = onFrame;
+      const args = { hello } as RoomIpcCommands['room_join']['args'];
+      return invoke<RoomConnected>('room_join', { args, frames });
+    },
+    send: (connection, frame) => invoke<null>('room_send', { args: { connection, frame } }).then(() => {}),
+    leave: (connection) => invoke<null>('room_leave', { args: { connection } }).then(() => {}),
+  };
+  const roomTransport = { url: 'ipc:room', open: () => new IpcRoomSocket(ipc), key: null };
+  return { kind: 'tauri', call, subscribe, roomTransport: () => roomTransport };
 }

@@ -1,4 +1,21 @@
 import type { Commands, StudioEvent } from '../bindings/api';
+import type { SocketLike } from './event-socket';
+
+/**
+ * How this page reaches the live room: one connection at a time, which speaks the room's frames
+ * (`/room` in docs/protocol.md) whatever carries them.
+ */
+export interface RoomTransport {
+  /** What `open` is given (a WebSocket URL; a name for the desktop window's IPC channel). */
+  readonly url: string;
+  /** Opens one connection: a WebSocket to `/room`, or the desktop window's IPC channel. */
+  open(url: string): SocketLike;
+  /**
+   * The key the hello carries: the owner key (instructor) or a moderator link's token (TA);
+   * null in the desktop window, which is the instructor's own.
+   */
+  readonly key: string | null;
+}
 
 /**
  * The one seam between the screens and the host that runs the studio engine.
@@ -14,8 +31,8 @@ export interface Platform {
   /** Delivers every studio event to `onEvent` until the returned function is called. */
   subscribe(onEvent: (ev: StudioEvent) => void): () => void;
   /**
-   * The owner key this page holds, to join the live room (`/room`) as the instructor; null
-   * when it has none (a student's page, or the desktop window, which has no room client yet).
+   * How to join the live room as staff: the desktop window through Tauri IPC, a studio page
+   * through `/room` with its key; null for a page with no key (it cannot join as staff).
    */
-  roomKey(): string | null;
+  roomTransport(): RoomTransport | null;
 }

@@ -58,6 +58,7 @@ function setup(fetchImpl: typeof fetch = () => Promise.reject(new Error('no fetc
     key: 'abc123',
     apiBase: '/api/v1',
     eventsUrl: 'ws://127.0.0.1:7480/api/v1/events',
+    roomUrl: 'ws://127.0.0.1:7480/room',
     fetch: fetchImpl,
     openSocket: (url) => {
       const socket = new FakeSocket(url);
@@ -191,6 +192,7 @@ describe('web platform without a key', () => {
       key: null,
       apiBase: '/api/v1',
       eventsUrl: 'ws://127.0.0.1/api/v1/events',
+      roomUrl: 'ws://127.0.0.1/room',
       fetch: () => Promise.reject(new Error('unused')),
       openSocket: (url) => {
         sockets.push(url);
@@ -210,6 +212,7 @@ describe('web platform without a key', () => {
       key: null,
       apiBase: '/api/v1',
       eventsUrl: 'ws://127.0.0.1/api/v1/events',
+      roomUrl: 'ws://127.0.0.1/room',
       fetch: async (_url, init) => {
         headers = init?.headers;
         return new Response('{"code":"unauthorized","message":"No key"}', { status: 401 });

@@ -11,6 +11,8 @@ export interface WebPlatformDeps {
   apiBase: string;
   /** Absolute ws:/wss: URL of the event socket. */
   eventsUrl: string;
+  /** Absolute ws:/wss: URL of the live room (`/room`). */
+  roomUrl: string;
   fetch: typeof fetch;
   openSocket: (url: string) => SocketLike;
   setTimeout: (fn: () => void, ms: number) => unknown;
@@ -59,7 +61,8 @@ export function createWebPlatform(deps: WebPlatformDeps): Platform {
     call,
     // Without a key the socket could never authenticate, so do not keep knocking.
     subscribe: (onEvent) => (deps.key === null ? () => {} : events.subscribe(onEvent)),
-    roomKey: () => deps.key,
+    roomTransport: () =>
+      deps.key === null ? null : { url: deps.roomUrl, open: deps.openSocket, key: deps.key },
   };
 }
 
@@ -137,6 +140,7 @@ export function createBrowserWebPlatform(): Platform {
     key,
     apiBase: '/api/v1',
     eventsUrl: `${wsScheme}//${window.location.host}/api/v1/events`,
+    roomUrl: `${wsScheme}//${window.location.host}/room`,
     fetch: (input, init) => window.fetch(input, init),
     openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     setTimeout: (fn, ms) => window.setTimeout(fn, ms),

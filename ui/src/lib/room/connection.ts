@@ -67,8 +67,8 @@ export interface RoomConnectionDeps {
   /** Called at every (re)connect for the hello to send. */
   hello: () => Hello;
   onMessage: (message: ServerMessage) => void;
-  /** The socket dropped and will be reopened after `delayMs`. */
-  onDrop: (delayMs: number) => void;
+  /** The socket dropped (with this close code) and will be reopened after `delayMs`. */
+  onDrop: (delayMs: number, code: number) => void;
   /** The server closed for a reason a retry would not change. */
   onStop: (reason: StopReason) => void;
 }
@@ -128,7 +128,7 @@ export class RoomConnection {
     try {
       socket = this.#deps.openSocket(this.#deps.url);
     } catch {
-      this.#retry();
+      this.#retry(1006);
       return;
     }
     this.#socket = socket;
@@ -151,18 +151,18 @@ export class RoomConnection {
         this.#running = false;
         this.#deps.onStop(reason);
       } else {
-        this.#retry();
+        this.#retry(code);
       }
     };
     // An error is always followed by a close, which decides what happens next.
     socket.onerror = () => {};
   }
 
-  #retry(): void {
+  #retry(code: number): void {
     if (!this.#running || this.#timer !== null) return;
     const delay = reconnectDelayMs(this.#attempt);
     this.#attempt += 1;
-    this.#deps.onDrop(delay);
+    this.#deps.onDrop(delay, code);
     this.#timer = this.#deps.setTimeout(() => this.#connect(), delay);
   }
 }

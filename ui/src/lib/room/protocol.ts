@@ -1,8 +1,7 @@
-// The live room's wire format. The room's own types (actions, events, snapshots, refusals) are
-// generated from crates/room (`ui/src/lib/bindings/room.ts`, `cargo xtask codegen`; a Rust test
-// fails when they are stale) and re-exported here. What is written by hand is only what the
-// server builds around them in crates/server/src/room.rs: the hello, the frames that carry events
-// and replies, and the close codes (docs/protocol.md, "The live room").
+// The live room's wire format. The room's types (actions, events, snapshots, refusals) and the
+// frames around them (hello, server frames, close codes) are generated from crates/room
+// (`ui/src/lib/bindings/room.ts`, `cargo xtask codegen`; a Rust test fails when they are stale)
+// and re-exported here (docs/protocol.md, "The live room").
 
 /** The protocol version sent in every hello and action frame. */
 export const ROOM_PROTOCOL_VERSION = 1;
@@ -19,7 +18,7 @@ export const MAX_POLL_OPTIONS = 10;
 /** A poll's timer, in seconds (1 to 3600). */
 export const MAX_POLL_DURATION_SECS = 3600;
 
-import type { Event } from '../bindings/room';
+import { CLOSE_CODES, type Event, type ServerFrame as GeneratedServerFrame } from '../bindings/room';
 
 export type {
   Action,
@@ -61,7 +60,7 @@ export type {
   ViewerId,
   YourState,
 } from '../bindings/room';
-import type { Recorded, Reply, Role, Snapshot, ViewerId, Reaction } from '../bindings/room';
+import type { Reaction } from '../bindings/room';
 
 /** Every reaction, in the order the viewer page shows them (a missing one fails to compile). */
 const REACTION_ORDER: Record<Reaction, number> = { thumbs_up: 0, heart: 1, laugh: 2, clap: 3, surprised: 4, confused: 5 };
@@ -72,47 +71,37 @@ export const REACTIONS: readonly Reaction[] = (Object.keys(REACTION_ORDER) as Re
 /** Every event the room records (the generated `Event`, named apart from the DOM's). */
 export type RoomEvent = Event;
 
-export interface Hello {
-  type: 'hello';
-  v: number;
-  name?: string;
-  browser_key: string;
-  /** The owner key (joins as the instructor) or a moderator link's token (joins as a TA). */
-  key?: string;
-  /** The last sequence number this browser applied, to receive what it missed... */
-  last_seq?: number;
-  /** ...in this session. */
-  session?: number;
-  /** On a first join: an email for purchase attribution, applied as `link_email`... */
-  email?: string;
-  /** ...only when the viewer ticked the consent box. */
-  consent?: boolean;
-}
+/** The first frame of every connection (generated from `lectern_room::Hello`). */
+export type { Hello } from '../bindings/room';
 
-export type ServerMessage =
-  | { type: 'welcome'; viewer: ViewerId; role: Role; session: number; seq: number; snapshot: Snapshot }
-  | { type: 'caught_up'; seq: number }
-  | { type: 'event'; seq: number; record: Recorded }
-  | { type: 'ack'; client_id: string | null; seqs: number[] }
-  | { type: 'reply'; reply: Reply };
+/** Every frame the server sends (generated from `lectern_room::ServerFrame`)... */
+export type ServerFrame = GeneratedServerFrame;
+/** ...of which a client handles these; `closed` ends the transport instead (a WebSocket's
+ * close code; the desktop window's IPC channel turns the frame into one). */
+export type ServerMessage = Exclude<ServerFrame, { type: 'closed' }>;
 
-/** Close codes of `/room` (besides the usual 1000-1011). */
-export const CLOSE_BAD_HELLO = 4400;
-export const CLOSE_UNAUTHORIZED = 4401;
-export const CLOSE_REFUSED = 4403;
-export const CLOSE_NOT_LIVE = 4404;
-export const CLOSE_FELL_BEHIND = 4408;
+/** Close codes of a room connection (generated from `lectern_room::CloseCode`). */
+export const CLOSE_BAD_HELLO: number = CLOSE_CODES.bad_hello;
+export const CLOSE_UNAUTHORIZED: number = CLOSE_CODES.unauthorized;
+export const CLOSE_REFUSED: number = CLOSE_CODES.refused;
+export const CLOSE_NOT_LIVE: number = CLOSE_CODES.not_live;
+export const CLOSE_FELL_BEHIND: number = CLOSE_CODES.fell_behind;
+export const CLOSE_CATCH_UP_FAILED: number = CLOSE_CODES.catch_up_failed;
 
 const SERVER_TYPES = new Set(['welcome', 'caught_up', 'event', 'ack', 'reply']);
 
-/** A parsed server frame, or null when it is not JSON or not a known message. */
+/**
+ * A parsed server frame, or null when it is not a known message. A WebSocket gives JSON text;
+ * the desktop window's IPC channel gives the value already parsed.
+ */
 export function parseServerMessage(data: unknown): ServerMessage | null {
-  if (typeof data !== 'string') return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return null;
+  let value: unknown = data;
+  if (typeof data === 'string') {
+    try {
+      value = JSON.parse(data);
+    } catch {
+      return null;
+    }
   }
   if (typeof value !== 'object' || value === null) return null;
   const type = (value as { type?: unknown }).type;

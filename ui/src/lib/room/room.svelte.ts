@@ -1,8 +1,9 @@
 // The live room for one page: the connection, the view it keeps, and the actions people take.
 import type { SocketLike } from '../platform/event-socket';
+import type { RoomTransport } from '../platform/types';
 import { browserKey, randomHex32 } from './browser-key';
 import { buildHello, RoomConnection, roomUrl, type StopReason } from './connection';
-import type { Action, MessageId, PollId, PollSpec, QuestionId, Reaction, Reply, ServerMessage } from './protocol';
+import { CLOSE_CATCH_UP_FAILED, type Action, type MessageId, type PollId, type PollSpec, type QuestionId, type Reaction, type Reply, type ServerMessage } from './protocol';
 import { applyAck, applyEvent, viewFromWelcome, type RoomView } from './room-state';
 
 export interface RoomStoreDeps {
@@ -52,6 +53,11 @@ export class RoomStore {
   joinError = $state<string | null>(null);
   /** The last refusal of a question or an upvote, for the Q&A panel. */
   qaError = $state<string | null>(null);
+  /**
+   * Why the connection is down when it is worth saying (what was missed could not be read from
+   * the school file); cleared by the next welcome.
+   */
+  connectionError = $state<string | null>(null);
   /** The client id of the last question sent, until it is acknowledged (the form clears then). */
   askPending = $state<string | null>(null);
 
@@ -95,8 +101,11 @@ export class RoomStore {
           session: this.view?.session ?? null,
         }),
       onMessage: (message) => this.receive(message),
-      onDrop: () => {
+      onDrop: (_delay, code) => {
         if (this.status !== 'connecting') this.status = 'reconnecting';
+        if (code === CLOSE_CATCH_UP_FAILED) {
+          this.connectionError = 'What happened while you were away could not be read from the school file. Trying again…';
+        }
       },
       onStop: (reason) => {
         this.#connection = null;
@@ -128,10 +137,12 @@ export class RoomStore {
         this.view.caughtUp = before === null || before >= message.seq;
         this.status = 'live';
         this.joinError = null;
+        if (this.view.caughtUp) this.connectionError = null;
         return;
       }
       case 'caught_up':
         if (this.view !== null) this.view.caughtUp = true;
+        this.connectionError = null;
         return;
       case 'event':
         if (this.view !== null) applyEvent(this.view, message.seq, message.record);
@@ -324,8 +335,11 @@ export class RoomStore {
   }
 }
 
-/** The store's dependencies in this browser page. */
-export function browserRoomDeps(ownerKey: string | null): RoomStoreDeps {
+/**
+ * The store's dependencies in this page: a student's `/room` WebSocket, or the transport the
+ * platform gives staff (the desktop window's IPC, a studio page's WebSocket with its key).
+ */
+export function browserRoomDeps(transport: RoomTransport | null): RoomStoreDeps {
   let storage: Storage | null = null;
   try {
     storage = window.localStorage;
@@ -335,10 +349,10 @@ export function browserRoomDeps(ownerKey: string | null): RoomStoreDeps {
   const random = () => randomHex32((a) => crypto.getRandomValues(a));
   let key: string | null = null;
   return {
-    url: roomUrl(window.location),
+    url: transport?.url ?? roomUrl(window.location),
     browserKey: () => (key ??= browserKey(storage, random)),
-    ownerKey,
-    openSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    ownerKey: transport?.key ?? null,
+    openSocket: transport?.open ?? ((url) => new WebSocket(url) as unknown as SocketLike),
     setTimeout: (fn, ms) => window.setTimeout(fn, ms),
     clearTimeout: (handle) => window.clearTimeout(handle as number),
     random: () => random().slice(0, 6),

@@ -274,6 +274,29 @@ describe('RoomStore', () => {
     expect(timers.delays).toEqual([500, 500, 1000, 2000]);
   });
 
+  it('says so when what was missed could not be read, and keeps trying until it is caught up', () => {
+    const { store, sockets, timers } = setup();
+    store.join('Ann');
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(3));
+    sockets[0]!.drop();
+    timers.runAll();
+    sockets[1]!.open();
+    sockets[1]!.receive(welcome(8));
+    // The log could not serve the catch-up: the server closed rather than skip a gap.
+    sockets[1]!.drop(4500);
+    expect(store.status).toBe('reconnecting');
+    expect(store.connectionError).toMatch(/could not be read/);
+    timers.runAll();
+    sockets[2]!.open();
+    sockets[2]!.receive(welcome(9));
+    // Still catching up: the warning stays until the server says it is done.
+    expect(store.connectionError).not.toBeNull();
+    sockets[2]!.receive({ type: 'caught_up', seq: 9 });
+    expect(store.connectionError).toBeNull();
+    expect(store.view?.caughtUp).toBe(true);
+  });
+
   it('stops reconnecting when no class is live', () => {
     const { store, sockets, timers } = setup();
     store.join('');
