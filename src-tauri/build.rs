@@ -2,7 +2,7 @@
 //! the app manifest that makes every command subject to the capabilities.
 
 /// Every command the shell exposes. A test checks this list against `lectern_engine::api::COMMANDS`
-/// followed by `lectern_engine::api::ROOM_IPC_COMMANDS`.
+/// followed by `lectern_engine::api::WINDOW_COMMANDS`.
 const COMMANDS: &[&str] = &[
     "overview",
     "open_demo_school",
@@ -38,9 +38,12 @@ const COMMANDS: &[&str] = &[
     "likely_buyers",
     "recommend_for_course",
     "set_relay",
+    "stop_window_source",
     "room_join",
     "room_send",
     "room_leave",
+    "start_window_source",
+    "window_frame",
 ];
 
 fn main() {

@@ -284,3 +284,11 @@ pub async fn set_relay(
 ) -> Result<BroadcastStatus, ApiError> {
     studio.set_relay(args).await
 }
+
+#[tauri::command]
+pub async fn stop_window_source(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<BroadcastStatus, ApiError> {
+    studio.stop_window_source(args).await
+}

@@ -4,6 +4,7 @@
 //! Everything here adapts; nothing decides. The studio's behaviour lives in `lectern-engine`.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod capture;
 mod commands;
 mod events;
 mod room;
@@ -90,6 +91,8 @@ fn main() -> anyhow::Result<()> {
             })?;
             tracing::info!(url = %server.base_url(), elapsed = ?started.elapsed(), "studio ready");
             events::forward(app.handle().clone(), &studio);
+            #[cfg(target_os = "linux")]
+            capture_permissions(app)?;
             app.manage(studio);
             app.manage(server);
             Ok(())
@@ -132,6 +135,9 @@ fn main() -> anyhow::Result<()> {
             room::room_join,
             room::room_send,
             room::room_leave,
+            capture::start_window_source,
+            capture::window_frame,
+            commands::stop_window_source,
         ])
         // A page that (re)loads starts with no room connection: those of the page before end.
         .on_page_load(|webview, payload| {
@@ -160,6 +166,53 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Capture in the studio window (WebKitGTK): media streams on, and the permission to use the
+/// camera, microphone and screen granted to the app's own page and to nothing else. With
+/// `LECTERN_MOCK_CAPTURE=1` (tests and CI, which have no camera) WebKit's mock devices stand in;
+/// never otherwise.
+#[cfg(target_os = "linux")]
+fn capture_permissions(app: &tauri::App) -> anyhow::Result<()> {
+    let mock = std::env::var("LECTERN_MOCK_CAPTURE").is_ok_and(|v| v == "1");
+    if mock {
+        tracing::warn!("LECTERN_MOCK_CAPTURE=1: the window captures WebKit's mock devices");
+    }
+    let window = app
+        .get_webview_window("studio")
+        .context("the studio window")?;
+    window
+        .with_webview(move |webview| {
+            use webkit2gtk::glib::prelude::ObjectExt;
+            use webkit2gtk::{
+                DeviceInfoPermissionRequest, PermissionRequestExt, SettingsExt,
+                UserMediaPermissionRequest, WebViewExt,
+            };
+            let view = webview.inner();
+            if let Some(settings) = WebViewExt::settings(&view) {
+                settings.set_enable_media_stream(true);
+                settings.set_enable_mock_capture_devices(mock);
+            }
+            view.connect_permission_request(|view, request| {
+                let own_page = view.uri().is_some_and(|uri| is_app_page(&uri));
+                let capture = request.is::<UserMediaPermissionRequest>()
+                    || request.is::<DeviceInfoPermissionRequest>();
+                if own_page && capture {
+                    request.allow();
+                } else {
+                    request.deny();
+                }
+                true
+            });
+        })
+        .context("configuring capture in the studio window")?;
+    Ok(())
+}
+
+/// The app's own pages (Tauri's custom protocol on Linux), not anything it might navigate to.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn is_app_page(uri: &str) -> bool {
+    uri.starts_with("tauri://localhost/")
+}
+
 /// The browser host on loopback: the preferred port if free, any port otherwise.
 async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Server> {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -184,6 +237,14 @@ async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Serv
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn capture_is_granted_to_the_app_page_only() {
+        assert!(super::is_app_page("tauri://localhost/studio.html"));
+        assert!(!super::is_app_page("tauri://localhost.evil.example/"));
+        assert!(!super::is_app_page("http://127.0.0.1:7878/studio"));
+        assert!(!super::is_app_page("https://example.com/"));
+    }
+
     /// The shell declares exactly the engine's commands in its app manifest, its capability and
     /// its handler.
     #[test]
@@ -201,7 +262,7 @@ mod tests {
             .collect();
         let declared: Vec<&str> = lectern_engine::api::COMMANDS
             .iter()
-            .chain(lectern_engine::api::ROOM_IPC_COMMANDS)
+            .chain(lectern_engine::api::WINDOW_COMMANDS)
             .copied()
             .collect();
         assert_eq!(manifest, declared, "the app manifest");
@@ -214,10 +275,10 @@ mod tests {
                 capability.contains(&permission),
                 "{permission} missing from the capability"
             );
-            let module = if lectern_engine::api::ROOM_IPC_COMMANDS.contains(command) {
-                "room"
-            } else {
-                "commands"
+            let module = match command {
+                c if c.starts_with("room_") => "room",
+                c if lectern_engine::api::WINDOW_COMMANDS.contains(c) => "capture",
+                _ => "commands",
             };
             let handler = format!("{module}::{command},");
             assert!(

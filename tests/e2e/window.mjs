@@ -73,8 +73,11 @@ export class DesktopWindow {
   #session;
   #dbPath;
 
-  /** Starts tauri-driver and the app with `args` (its `--db PATH` names this instance). */
-  static async open(dbPath, args) {
+  /**
+   * Starts tauri-driver and the app with `args` (its `--db PATH` names this instance); the app
+   * inherits the driver's environment, plus `env`.
+   */
+  static async open(dbPath, args, env = {}) {
     const window = new DesktopWindow();
     window.#dbPath = dbPath;
     const port = await freePort();
@@ -82,7 +85,7 @@ export class DesktopWindow {
     window.#driver = spawn(
       required('TAURI_DRIVER'),
       ['--port', String(port), '--native-port', String(nativePort), '--native-driver', '/usr/bin/WebKitWebDriver'],
-      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DISPLAY: required('DISPLAY') } },
+      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DISPLAY: required('DISPLAY'), ...env } },
     );
     window.#url = `http://127.0.0.1:${port}`;
     await waitFor('tauri-driver', async () => (await fetch(window.#url + '/status')).ok, 15_000);

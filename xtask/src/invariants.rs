@@ -145,41 +145,44 @@ mod tests {
         );
     }
 
-    /// **Invariant:** the room's IPC transport only adapts too: each command makes one call on
-    /// the Studio (a channel send is the only other thing `room_join` does).
+    /// **Invariant:** the window's own transports (the room, the capture) only adapt too: each
+    /// command makes one call on the Studio, as one expression.
     #[test]
-    fn room_ipc_commands_make_one_studio_call() {
-        let source = std::fs::read_to_string(root().join("src-tauri/room.rs")).expect("room.rs");
+    fn window_commands_make_one_studio_call() {
         let mut names = vec![];
-        for chunk in source.split("#[tauri::command]").skip(1) {
-            let name = chunk
-                .split("pub async fn ")
-                .nth(1)
-                .and_then(|rest| rest.split('(').next())
-                .expect("a command name");
-            names.push(name.to_owned());
-            let body_start = chunk.find("> {").expect("a body") + 3;
-            let body_end = chunk[body_start..].find("\n}").expect("end of body") + body_start;
-            let body = &chunk[body_start..body_end];
-            assert_eq!(
-                body.matches("studio.").count(),
-                1,
-                "{name} must make exactly one Studio call: {body}"
-            );
-            assert!(!body.contains(';'), "{name} must be one expression: {body}");
+        for file in ["src-tauri/room.rs", "src-tauri/capture.rs"] {
+            let source = std::fs::read_to_string(root().join(file)).expect(file);
+            for chunk in source.split("#[tauri::command]").skip(1) {
+                let name = chunk
+                    .split("pub ")
+                    .nth(1)
+                    .and_then(|rest| rest.split("fn ").nth(1))
+                    .and_then(|rest| rest.split('(').next())
+                    .expect("a command name");
+                names.push(name.to_owned());
+                let body_start = chunk.find("> {").expect("a body") + 3;
+                let body_end = chunk[body_start..].find("\n}").expect("end of body") + body_start;
+                let body = &chunk[body_start..body_end];
+                assert_eq!(
+                    body.matches("studio").count(),
+                    1,
+                    "{name} must make exactly one Studio call: {body}"
+                );
+                assert!(!body.contains(';'), "{name} must be one expression: {body}");
+            }
         }
         let api = std::fs::read_to_string(root().join("crates/engine/src/api.rs")).expect("api.rs");
         let declared = api
-            .split("pub const ROOM_IPC_COMMANDS: &[&str] = &[")
+            .split("pub const WINDOW_COMMANDS: &[&str] = &[")
             .nth(1)
             .and_then(|rest| rest.split(']').next())
-            .expect("ROOM_IPC_COMMANDS");
+            .expect("WINDOW_COMMANDS");
         let declared: Vec<String> = declared
             .split(',')
             .map(|n| n.trim().trim_matches('"').to_owned())
             .filter(|n| !n.is_empty())
             .collect();
-        assert_eq!(names, declared, "one adapter per room IPC command");
+        assert_eq!(names, declared, "one adapter per window command");
     }
 
     fn lectern_commands() -> Vec<String> {

@@ -360,6 +360,7 @@ impl Studio {
                 let kind = match source.kind {
                     SourceKind::Publisher(_) => "publisher",
                     SourceKind::TestCard => "test_card",
+                    SourceKind::Local => "window",
                 };
                 (Some(kind.to_owned()), source.codecs.clone())
             }

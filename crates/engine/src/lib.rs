@@ -22,6 +22,7 @@
 
 pub mod api;
 pub mod broadcast;
+pub mod capture;
 pub mod catalog;
 pub mod data;
 pub mod engagement;

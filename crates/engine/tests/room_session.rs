@@ -292,3 +292,53 @@ async fn a_ta_seat_joins_under_its_link_and_is_closed_when_the_link_is_revoked()
     assert_eq!(sam.until("closed").await["code"], 4401);
     studio.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_windows_capture_becomes_the_source_and_the_class_log_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let mut teacher = connect(&studio, Seat::Instructor, hello(&"t".repeat(32), "", None));
+    teacher.next().await;
+
+    let status = studio
+        .start_window_source(
+            lectern_engine::capture::StartWindowSource {
+                capture: "screen_and_camera".into(),
+            },
+            || true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.source.as_deref(), Some("window"));
+    let started = teacher.until_event("broadcast_source").await;
+    assert_eq!(started["record"]["event"]["capture"], "screen_and_camera");
+
+    // A VP8 keyframe chunk in the window frame format is taken; a malformed one is refused.
+    let mut frame = vec![1u8, 1];
+    frame.extend_from_slice(&1_000u64.to_le_bytes());
+    frame.extend_from_slice(&[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a]);
+    studio.push_window_frame(&frame).unwrap();
+    let err = studio.push_window_frame(&[1, 1, 0]).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let err = studio
+        .start_window_source(
+            lectern_engine::capture::StartWindowSource {
+                capture: "hologram".into(),
+            },
+            || true,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+
+    let status = studio.stop_window_source(NoArgs {}).await.unwrap();
+    assert_eq!(status.source, None);
+    let stopped = teacher.until_event("broadcast_source").await;
+    assert_eq!(stopped["record"]["event"]["capture"], Value::Null);
+    // Off air, the window's frames are refused with a code the window acts on.
+    assert_eq!(
+        studio.push_window_frame(&frame).unwrap_err().code,
+        ErrorCode::Conflict
+    );
+    studio.close().await.unwrap();
+}

@@ -249,9 +249,21 @@ struct TestCardSource {
     task: JoinHandle<()>,
 }
 
+/// Frames encoded on this machine (the desktop window's capture), packetized here.
+struct LocalSource {
+    codecs: Vec<String>,
+    generation: u64,
+    packetizer: crate::local::Packetizer,
+    video_codec: Arc<SourceCodec>,
+    audio_codec: Arc<SourceCodec>,
+    /// Counts the keyframes viewers asked for (coalesced), for the encoder to answer.
+    keyframes: tokio::sync::watch::Sender<u64>,
+}
+
 enum Source {
     Publisher(Publisher),
     TestCard(TestCardSource),
+    Local(LocalSource),
 }
 
 #[derive(Default)]
@@ -729,6 +741,116 @@ impl MediaEngine {
         Ok(())
     }
 
+    /// Make frames encoded on this machine the source (the desktop window's capture), replacing
+    /// the test card or a previous local source. Feed it with [`MediaEngine::push_local`]. The
+    /// returned counter rises each time viewers need a keyframe (coalesced like a publisher's
+    /// PLI): the encoder should make its next video frame a keyframe then.
+    ///
+    /// # Errors
+    /// `PublisherExists` while a WHIP publisher is live (stop it first).
+    pub async fn start_local(&self) -> Result<tokio::sync::watch::Receiver<u64>, MediaError> {
+        let video_codec = Arc::new(SourceCodec {
+            mime_type: "video/VP8".into(),
+            clock_rate: 90_000,
+            fmtp: String::new(),
+            extensions: Vec::new(),
+        });
+        let audio_codec = Arc::new(SourceCodec {
+            mime_type: "audio/opus".into(),
+            clock_rate: 48_000,
+            fmtp: "minptime=10;useinbandfec=1".into(),
+            extensions: Vec::new(),
+        });
+        let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
+        let (keyframes, wanted) = tokio::sync::watch::channel(0);
+        let old = {
+            let mut state = lock(&self.inner.state);
+            if matches!(state.source, Some(Source::Publisher(_))) {
+                return Err(MediaError::PublisherExists);
+            }
+            self.inner
+                .current_generation
+                .store(generation, Ordering::Release);
+            let packetizer = crate::local::Packetizer::new(
+                crate::RtpStreamParams {
+                    ssrc: random_u32(),
+                    payload_type: 96,
+                },
+                crate::RtpStreamParams {
+                    ssrc: random_u32(),
+                    payload_type: 111,
+                },
+                random_u32(),
+            );
+            state.source.replace(Source::Local(LocalSource {
+                codecs: vec!["video/VP8".into(), "audio/opus".into()],
+                generation,
+                packetizer,
+                video_codec,
+                audio_codec,
+                keyframes,
+            }))
+        };
+        if let Some(old) = old {
+            retire(old).await;
+        }
+        Ok(wanted)
+    }
+
+    /// Fan out one locally encoded frame.
+    ///
+    /// # Errors
+    /// `NoLocalSource` when the local source is not the source (stopped, or replaced by a
+    /// publisher); `BadFrame` when the frame is refused (nothing of it is sent).
+    pub fn push_local(&self, frame: &crate::local::EncodedFrame) -> Result<(), MediaError> {
+        let (packets, codec, generation) = {
+            let mut state = lock(&self.inner.state);
+            let Some(Source::Local(local)) = state.source.as_mut() else {
+                return Err(MediaError::NoLocalSource);
+            };
+            let packets = local
+                .packetizer
+                .packetize(frame)
+                .map_err(|e| MediaError::BadFrame(e.code(), e.to_string()))?;
+            let codec = match frame.kind {
+                TrackKind::Video => local.video_codec.clone(),
+                TrackKind::Audio => local.audio_codec.clone(),
+            };
+            (packets, codec, local.generation)
+        };
+        for packet in packets {
+            let keyframe_start = starts_keyframe(&codec.mime_type, &packet.payload);
+            self.inner.fan_out_cached(SourcePacket {
+                kind: frame.kind,
+                codec: codec.clone(),
+                generation,
+                keyframe_start,
+                packet,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stop the local source if it is the source. Returns whether it was.
+    pub async fn stop_local(&self) -> bool {
+        let old = {
+            let mut state = lock(&self.inner.state);
+            if matches!(state.source, Some(Source::Local(_))) {
+                self.inner.current_generation.store(0, Ordering::Release);
+                state.source.take()
+            } else {
+                None
+            }
+        };
+        match old {
+            Some(old) => {
+                retire(old).await;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Stop the built-in source if it is the source. Returns whether it was.
     pub async fn stop_test_card(&self) -> bool {
         let old = {
@@ -760,6 +882,10 @@ impl MediaEngine {
             Source::TestCard(card) => SourceStatus {
                 kind: SourceKind::TestCard,
                 codecs: card.codecs.clone(),
+            },
+            Source::Local(local) => SourceStatus {
+                kind: SourceKind::Local,
+                codecs: local.codecs.clone(),
             },
         });
         let now = Instant::now();
@@ -866,6 +992,7 @@ impl MediaEngine {
         let names = match &state.source {
             Some(Source::Publisher(p)) => p.codecs.clone(),
             Some(Source::TestCard(c)) => c.codecs.clone(),
+            Some(Source::Local(l)) => l.codecs.clone(),
             None => Vec::new(),
         };
         names
@@ -1089,6 +1216,7 @@ async fn retire(source: Source) {
             let _ = p.pc.close().await;
         }
         Source::TestCard(card) => card.task.abort(),
+        Source::Local(_) => tracing::info!("the local source stopped"),
     }
 }
 
@@ -1359,6 +1487,14 @@ async fn send_upstream_keyframe_request(engine: &Inner) {
         let state = lock(&engine.state);
         match &state.source {
             Some(Source::Publisher(p)) => lock(&p.video).clone(),
+            // The local encoder is asked through its counter.
+            Some(Source::Local(local)) => {
+                local.keyframes.send_modify(|n| *n += 1);
+                engine
+                    .upstream_keyframe_requests
+                    .fetch_add(1, Ordering::Relaxed);
+                None
+            }
             // The test card has a keyframe every second; nothing to ask.
             _ => None,
         }

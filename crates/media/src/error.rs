@@ -42,6 +42,12 @@ pub enum MediaError {
     /// The relay's bearer token cannot go in an HTTP header (HTTP 400).
     #[error("relay token: {0}")]
     BadRelayToken(String),
+    /// A locally encoded frame came while the local source is not the source.
+    #[error("the window's camera is not the broadcast's source now")]
+    NoLocalSource,
+    /// A locally encoded frame was refused (its code, and why); nothing of it was sent.
+    #[error("{1}")]
+    BadFrame(&'static str, String),
 }
 
 impl MediaError {
@@ -58,6 +64,8 @@ impl MediaError {
             MediaError::WebRtc(_) => "webrtc",
             MediaError::BadRelayUrl(_) => "relay_bad_url",
             MediaError::BadRelayToken(_) => "relay_bad_token",
+            MediaError::NoLocalSource => "no_local_source",
+            MediaError::BadFrame(code, _) => code,
         }
     }
 

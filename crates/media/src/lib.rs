@@ -112,6 +112,7 @@ mod engine;
 mod error;
 mod interceptor;
 mod keyframe;
+pub mod local;
 mod relay;
 mod sdp;
 mod testcard;
@@ -295,6 +296,8 @@ pub enum SourceKind {
     Publisher(PublisherId),
     /// The built-in test card.
     TestCard,
+    /// Frames encoded on this machine (the desktop window's capture).
+    Local,
 }
 
 /// The live source and its codecs (`video/VP8`, `audio/opus`, ...).

@@ -11,6 +11,7 @@ mod cycles;
 mod errors;
 mod fanout;
 mod keyframes;
+mod local;
 mod nack;
 mod obs;
 mod relay;

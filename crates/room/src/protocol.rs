@@ -56,6 +56,12 @@ pub enum Input {
         /// Watching now (true) or not any more.
         watching: bool,
     },
+    /// The broadcast's source changed (the host's media engine): the window's capture started
+    /// (`camera`, `screen`, `screen_and_camera`, `audio_only`) or stopped (`None`).
+    Source {
+        /// What is captured now, or `None` when the window's capture stopped.
+        capture: Option<String>,
+    },
     /// Time passed: the host calls this at [`crate::Room::next_deadline`].
     Tick,
 }
@@ -480,6 +486,12 @@ pub enum Event {
         /// Count per reaction, in the enum's order, zero counts left out.
         counts: Vec<(Reaction, u32)>,
     },
+    /// The broadcast's source changed: the window's capture started (what it captures) or
+    /// stopped (`None`). Staff only.
+    BroadcastSource {
+        /// What is captured now, or `None`.
+        capture: Option<String>,
+    },
     /// A viewer's video started or stopped (staff only; engagement merges it with room presence).
     MediaPresence {
         /// Whose browser.
@@ -589,6 +601,7 @@ impl Event {
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
             | Event::MediaPresence { .. }
+            | Event::BroadcastSource { .. }
             | Event::TabVisibility { .. } => Audience::Staff,
             Event::OfferShown { viewer, .. } => Audience::StaffAnd(viewer.clone()),
             Event::OfferDismissed(tally) => Audience::StaffAnd(tally.viewer.clone()),

@@ -310,6 +310,17 @@ impl Room {
         self.run_timers(now, &mut out);
         match input {
             Input::Tick => {}
+            Input::Source { capture } => {
+                if !self.state.ended {
+                    self.emit(
+                        &mut out,
+                        now,
+                        None,
+                        None,
+                        Event::BroadcastSource { capture },
+                    );
+                }
+            }
             Input::Media { viewer, watching } => {
                 // Recorded for anyone the host names (the host derived it from the browser):
                 // a viewer may watch without joining the chat. Staff are not counted by
@@ -547,6 +558,7 @@ impl Room {
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
             | Event::MediaPresence { .. }
+            | Event::BroadcastSource { .. }
             | Event::TabVisibility { .. } => {}
             Event::PollCreated { poll } => {
                 s.last_poll = s.last_poll.max(poll.id.0);

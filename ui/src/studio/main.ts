@@ -1,6 +1,7 @@
 import '../lib/ui/base.css';
 import { mount } from 'svelte';
 import { getPlatform, toApiError } from '../lib/platform';
+import { WindowCapture } from '../lib/media/capture/window-capture.svelte';
 import { browserRoomDeps, RoomStore } from '../lib/room/room.svelte';
 import { theme } from '../lib/theme.svelte';
 import App from './App.svelte';
@@ -25,9 +26,12 @@ try {
   // The live room as staff: the desktop window through IPC, a studio page with its key.
   const transport = platform.roomTransport();
   const room = transport === null ? null : new RoomStore(browserRoomDeps(transport));
+  // The window captures and encodes by itself; a browser publishes over WHIP instead.
+  const source = platform.windowSource();
+  const capture = source === null ? null : new WindowCapture(source);
   overview.start();
   backup.start();
-  mount(App, { target, props: { overview, backup, router, broadcast, room } });
+  mount(App, { target, props: { overview, backup, router, broadcast, room, capture } });
 } catch (err) {
   target.className = 'fatal';
   target.textContent = `Lectern could not start: ${toApiError(err).message}`;

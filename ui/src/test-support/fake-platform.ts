@@ -1,7 +1,7 @@
 // An in-memory Platform for unit tests of stores: scripted answers, recorded calls, and events
 // pushed by the test.
 import type { ApiError, Commands, StudioEvent } from '../lib/bindings/api';
-import type { Platform, RoomTransport } from '../lib/platform/types';
+import type { Platform, RoomTransport, WindowSource } from '../lib/platform/types';
 
 type Handler<C extends keyof Commands> = (args: Commands[C]['args']) => Commands[C]['result'] | Promise<Commands[C]['result']>;
 
@@ -41,6 +41,13 @@ export class FakePlatform implements Platform {
 
   roomTransport(): RoomTransport | null {
     return this.room;
+  }
+
+  /** The window source `windowSource()` answers. */
+  source: WindowSource | null = null;
+
+  windowSource(): WindowSource | null {
+    return this.source;
   }
 
   emit(ev: StudioEvent): void {

@@ -1060,6 +1060,11 @@ export type RoomLeave = {
  * From `room_join`.
  */
 connection: number, };
+export type StartWindowSource = { 
+/**
+ * What is captured: `camera`, `screen`, `screen_and_camera` or `audio_only`.
+ */
+capture: string, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -1095,9 +1100,12 @@ export type Commands = {
   likely_buyers: { args: BuyersRequest, result: LikelyBuyers },
   recommend_for_course: { args: CourseRef, result: Array<FollowUp> },
   set_relay: { args: SetRelay, result: BroadcastStatus },
+  stop_window_source: { args: NoArgs, result: BroadcastStatus },
 };
-export type RoomIpcCommands = {
+export type WindowCommands = {
   room_join: { args: RoomJoin, result: RoomConnected },
   room_send: { args: RoomSend, result: null },
   room_leave: { args: RoomLeave, result: null },
+  start_window_source: { args: StartWindowSource, result: BroadcastStatus },
+  window_frame: { args: Uint8Array, result: null },
 };

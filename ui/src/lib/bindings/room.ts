@@ -813,7 +813,11 @@ second: Timestamp,
 /**
  * Count per reaction, in the enum's order, zero counts left out.
  */
-counts: Array<[Reaction, number]>, } | { "type": "media_presence", 
+counts: Array<[Reaction, number]>, } | { "type": "broadcast_source", 
+/**
+ * What is captured now, or `None`.
+ */
+capture: string | null, } | { "type": "media_presence", 
 /**
  * Whose browser.
  */

@@ -1,4 +1,4 @@
-import type { Commands, StudioEvent } from '../bindings/api';
+import type { BroadcastStatus, Commands, StartWindowSource, StudioEvent } from '../bindings/api';
 import type { SocketLike } from './event-socket';
 
 /**
@@ -15,6 +15,19 @@ export interface RoomTransport {
    * null in the desktop window, which is the instructor's own.
    */
   readonly key: string | null;
+}
+
+/**
+ * The desktop window's own capture as the broadcast's source: the window encodes, the engine
+ * packetizes and fans out (`lectern_engine::capture`).
+ */
+export interface WindowSource {
+  /** Makes the window's capture the source; `onKeyframeWanted` runs when viewers need one. */
+  start(args: StartWindowSource, onKeyframeWanted: () => void): Promise<BroadcastStatus>;
+  /** Sends one encoded chunk in the window frame format (kind, flags, time, bytes). */
+  sendFrame(frame: Uint8Array): Promise<void>;
+  /** Stops the window's capture as the source. */
+  stop(): Promise<BroadcastStatus>;
 }
 
 /**
@@ -35,4 +48,6 @@ export interface Platform {
    * through `/room` with its key; null for a page with no key (it cannot join as staff).
    */
   roomTransport(): RoomTransport | null;
+  /** The window's capture as the source: in the desktop window only (a browser uses WHIP). */
+  windowSource(): WindowSource | null;
 }

@@ -63,6 +63,8 @@ export function createWebPlatform(deps: WebPlatformDeps): Platform {
     subscribe: (onEvent) => (deps.key === null ? () => {} : events.subscribe(onEvent)),
     roomTransport: () =>
       deps.key === null ? null : { url: deps.roomUrl, open: deps.openSocket, key: deps.key },
+    // A browser publishes over WHIP (`/publish`), not through the window's encoder path.
+    windowSource: () => null,
   };
 }
 

@@ -324,6 +324,7 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
       view.reactions = { second: ev.second, counts: ev.counts };
       break;
     case 'media_presence':
+    case 'broadcast_source':
     case 'tab_visibility':
     case 'email_linked':
     case 'reactions_by':

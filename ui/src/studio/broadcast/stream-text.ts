@@ -7,6 +7,8 @@ export function sourceLabel(source: string | null): string {
       return 'Publisher (OBS or a browser)';
     case 'test_card':
       return 'Test card';
+    case 'window':
+      return 'This window (camera, screen or microphone)';
     case null:
       return 'Nothing is being broadcast';
     default:
