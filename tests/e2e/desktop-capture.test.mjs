@@ -1,13 +1,13 @@
 // Going live from the real desktop window (tauri-driver under Xvfb, WebKit's mock camera and
 // microphone with LECTERN_MOCK_CAPTURE=1): the window captures and encodes (WebCodecs VP8 and
 // Opus), the engine packetizes and fans out, and a student in Chromium decodes rising frames
-// and audio packets; switching to the screen with the camera keeps the student's connection;
+// and audio packets, and so does one in Firefox ESR; switching to the screen with the camera keeps the student's connection;
 // muting stops the audio while the video goes on; Stop takes the window off air.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ARTIFACTS, WEBRTC_LOOPBACK_ARGS, launchChromium, required, tempDir, watchErrors } from './lib.mjs';
+import { ARTIFACTS, WEBRTC_LOOPBACK_ARGS, launchChromium, launchFirefox, required, tempDir, watchErrors } from './lib.mjs';
 import { DesktopWindow, waitFor } from './window.mjs';
 
 let win;
@@ -15,6 +15,8 @@ let base;
 let browser;
 let student;
 let errors;
+let firefox;
+let fox;
 
 before(async () => {
   const dir = tempDir('lectern-desktop-capture-');
@@ -25,6 +27,7 @@ before(async () => {
 });
 
 after(async () => {
+  await firefox?.close();
   await browser?.close();
   await win?.close();
 });
@@ -80,6 +83,20 @@ test('Go live in the window: a Chromium student decodes its frames and audio', a
   await student.screenshot({ path: join(ARTIFACTS, 'desktop-capture-watch.png') });
 });
 
+test('a student in Firefox ESR decodes it too', async () => {
+  firefox = await launchFirefox();
+  fox = await firefox.newPage();
+  await fox.goto(base + 'watch');
+  await fox.waitForFunction(() => document.querySelector('[data-testid="player"]')?.getAttribute('data-state') === 'live', { timeout: 30_000 });
+  // The viewer opens the Stats disclosure.
+  await fox.evaluate(() => {
+    for (const summary of document.querySelectorAll('summary')) if (summary.textContent.trim() === 'Stats') summary.click();
+  });
+  const first = await stats(fox);
+  const rising = await waitForRising(fox, 'both', first);
+  console.log(`capture: Firefox ESR decodes the window's stream (${JSON.stringify(first)} -> ${JSON.stringify(rising)})`);
+});
+
 test('switching to the screen with the camera keeps the student connected', async () => {
   const sessionsBefore = (await win.invoke('broadcast_status')).viewerStats.map((v) => v.session);
   await win.click('[data-testid="capture-kind-screen_and_camera"]');
@@ -90,6 +107,8 @@ test('switching to the screen with the camera keeps the student connected', asyn
   const from = await stats(student);
   await waitForRising(student, 'both', from);
   assert.equal((await stats(student)).state, 'live');
+  await waitForRising(fox, 'frames', await stats(fox));
+  assert.equal((await stats(fox)).state, 'live');
   // The same WHEP session: the student never reconnected.
   const sessionsAfter = (await win.invoke('broadcast_status')).viewerStats.map((v) => v.session);
   assert.deepEqual(sessionsAfter, sessionsBefore);

@@ -86,6 +86,36 @@ export async function launchChromium(extraArgs = []) {
   });
 }
 
+/**
+ * Debian's Firefox ESR, headless, driven over WebDriver BiDi by puppeteer-core (no browser
+ * download), with WebRTC allowed on loopback: host candidates on 127.0.0.1, not hidden behind
+ * mDNS names. Nothing talks to the internet.
+ */
+export async function launchFirefox() {
+  const { default: puppeteer } = await import('puppeteer-core');
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: {
+      'media.peerconnection.ice.loopback': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+      'media.autoplay.default': 0,
+      'media.navigator.permission.disabled': true,
+      'network.proxy.type': 0,
+      'app.update.enabled': false,
+      'browser.shell.checkDefaultBrowser': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+      'toolkit.telemetry.enabled': false,
+      'extensions.update.enabled': false,
+      'browser.safebrowsing.malware.enabled': false,
+      'browser.safebrowsing.phishing.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      'network.connectivity-service.enabled': false,
+    },
+  });
+}
+
 /** Collect console errors and uncaught exceptions of a page. */
 export function watchErrors(page) {
   const errors = [];

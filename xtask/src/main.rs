@@ -25,7 +25,7 @@ const APP_PACKAGES: &[&str] = &[
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
 ];
-/// What the end-to-end tests need: a virtual display, the WebKit WebDriver, Chromium.
+/// What the end-to-end tests need: a virtual display, the WebKit WebDriver, Chromium, Firefox.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -33,6 +33,8 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium",
     "chromium-driver",
     "imagemagick",
+    // A second real browser for the viewer page, driven over WebDriver BiDi (puppeteer-core).
+    "firefox-esr",
 ];
 /// The tauri-driver release the desktop tests are written against.
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
                   \n  bench room              WebSocket room: delivery p50/p99 at 200-1000 viewers\
                   \n  bench insights          engagement: full recompute and live update cost\
                   \n  bench models            propensity models and recommendations\
+                  \n  bench capture           the window's own capture: glass-to-glass delay, studio CPU at 50 viewers\
                   \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts"
             .into()),
     };
@@ -655,7 +658,11 @@ const BENCHES: &[(&str, &str, &str)] = &[
 ];
 
 fn bench(args: &[String]) -> Result {
-    let names: Vec<&str> = BENCHES.iter().map(|(name, ..)| *name).collect();
+    if args.first().map(String::as_str) == Some("capture") {
+        return bench_capture(&args[1..]);
+    }
+    let mut names: Vec<&str> = BENCHES.iter().map(|(name, ..)| *name).collect();
+    names.push("capture");
     let usage = || {
         format!(
             "usage: cargo xtask bench <{}> [-- options]",
@@ -687,6 +694,45 @@ fn bench(args: &[String]) -> Result {
         sh(&cargo(), &["build", "--release", "-p", "lectern-cli"])?;
     }
     sh(&cargo(), &cargo_args)
+}
+
+/// The desktop window's own capture, end to end: the release app under Xvfb with WebKit's mock
+/// devices, a Chromium student reading capture times off decoded frames, and the studio's CPU
+/// with more viewers (`tests/bench/capture.mjs`).
+fn bench_capture(args: &[String]) -> Result {
+    setup(true)?;
+    build_ui()?;
+    step("building the release binaries");
+    sh(
+        &cargo(),
+        &[
+            "build",
+            "--release",
+            "-p",
+            "lectern-cli",
+            "-p",
+            "lectern-studio",
+        ],
+    )?;
+    let xvfb = start_xvfb()?;
+    let bin = target_dir().join("release");
+    let driver = tauri_driver().ok_or("tauri-driver is not installed")?;
+    step("capture benchmark (the window's camera to a Chromium viewer)");
+    let status = Command::new("node")
+        .arg("tests/bench/capture.mjs")
+        .args(args.iter().filter(|a| *a != "--"))
+        .current_dir(root())
+        .env("DISPLAY", &xvfb.1)
+        .env("LECTERN_BIN", bin.join("lectern"))
+        .env("LECTERN_STUDIO_BIN", bin.join("lectern-studio"))
+        .env("TAURI_DRIVER", driver)
+        .status()
+        .map_err(|e| format!("node: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the capture benchmark failed ({status})"))
+    }
 }
 
 fn codegen() -> Result {

@@ -52,6 +52,20 @@ export function captureErrorText(err: unknown): string {
   return typeof message === 'string' && message !== '' ? message : 'Capture failed.';
 }
 
+/**
+ * `cargo xtask bench capture` only (the page's `data-lectern-stamp="1"`): the capture time (Unix
+ * ms, low 32 bits) drawn as 32 black or white squares in the top-left corner, two rows of 16, so
+ * a viewer can read it off each decoded frame (`readStamp` in the bench's viewer script).
+ */
+export const STAMP_CELL = 24;
+export function drawStamp(ctx: CanvasRenderingContext2D, epochMs: number): void {
+  const value = Math.floor(epochMs) >>> 0;
+  for (let bit = 0; bit < 32; bit += 1) {
+    ctx.fillStyle = (value >>> (31 - bit)) & 1 ? '#fff' : '#000';
+    ctx.fillRect((bit % 16) * STAMP_CELL, Math.floor(bit / 16) * STAMP_CELL, STAMP_CELL, STAMP_CELL);
+  }
+}
+
 /** The current picture of `video` as a frame of its own pixels. */
 async function copiedFrame(video: HTMLVideoElement, timestamp: number): Promise<VideoFrame> {
   const source = new VideoFrame(video, { timestamp });
@@ -253,7 +267,8 @@ export class WindowCapture {
    * the camera in a corner, or the camera-off card, drawn on the canvas. Then it is encoded.
    */
   #drawFrame(): void {
-    const alone = this.#aloneVideo();
+    const stamping = document.documentElement.dataset.lecternStamp === '1';
+    const alone = stamping ? null : this.#aloneVideo();
     if (alone !== null) {
       this.previewElement = alone;
       if (alone.videoWidth > 0) this.#encodeVideo(alone, alone.videoWidth, alone.videoHeight);
@@ -283,6 +298,7 @@ export class WindowCapture {
       ctx.fillRect(width - w - m - 2, height - h - m - 2, w + 4, h + 4);
       ctx.drawImage(this.#cameraVideo, width - w - m, height - h - m, w, h);
     }
+    if (stamping) drawStamp(ctx, performance.timeOrigin + performance.now());
     this.#encodeVideo(this.canvas, width, height);
   }
 
