@@ -24,6 +24,13 @@ const SECONDS = option('--seconds', 20);
 const VIEWERS = option('--viewers', 50);
 const CLK_TCK = 100;
 
+/** CPU ticks (user + system) of one process. */
+function ownTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** CPU ticks (user + system) of a process and all its descendants. */
 function treeTicks(rootPid) {
   const children = new Map();
@@ -138,14 +145,18 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const [pid] = win.pids();
   const before = treeTicks(pid);
+  const ownBefore = ownTicks(pid);
   const started = performance.now();
   await new Promise((r) => setTimeout(r, 15_000));
-  const cpu = ((treeTicks(pid) - before) / CLK_TCK / ((performance.now() - started) / 1000)) * 100;
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = ((treeTicks(pid) - before) / CLK_TCK / seconds) * 100;
+  const engineCpu = ((ownTicks(pid) - ownBefore) / CLK_TCK / seconds) * 100;
   const counts = await win.text('[data-testid="capture-counts"]');
 
   console.log(`frames read: ${good.length} of ${samples.length} over ${SECONDS} s (720p30 VP8, 1.5 Mbit/s)`);
   console.log(`glass-to-glass p50/p99: ${percentile(good, 50).toFixed(0)}/${percentile(good, 99).toFixed(0)} ms (max ${good.at(-1).toFixed(0)})`);
   console.log(`studio cpu at ${viewers} viewers: ${cpu.toFixed(0)}% of one core (app + WebKit: capture, encode, packetize, fan-out; ${opened} extra WHEP sessions)`);
+  console.log(`  of which the app process (engine, fan-out, IPC): ${engineCpu.toFixed(0)}%; WebKit (capture, canvas, VP8 and Opus encoders): ${(cpu - engineCpu).toFixed(0)}%`);
   console.log(`window: ${counts}`);
 } finally {
   await browser.close();

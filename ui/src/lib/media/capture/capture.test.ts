@@ -95,3 +95,23 @@ describe('the window frame', () => {
     expect([...audio.slice(0, 2)]).toEqual([2, 0]);
   });
 });
+
+describe('the bench stamp', () => {
+  it('writes the capture time as 32 squares a reader gets back', async () => {
+    const { STAMP_CELL, stampPixels } = await import('./window-capture.svelte');
+    const width = 16 * STAMP_CELL;
+    for (const format of ['RGBA', 'I420'] as const) {
+      const bytes = format === 'RGBA' ? 4 : 1;
+      const pixels = new Uint8Array(width * 2 * STAMP_CELL * bytes).fill(128);
+      const when = 1_796_000_123_456;
+      stampPixels(pixels, format, width, when);
+      let value = 0;
+      for (let bit = 0; bit < 32; bit += 1) {
+        const x = (bit % 16) * STAMP_CELL + STAMP_CELL / 2;
+        const y = Math.floor(bit / 16) * STAMP_CELL + STAMP_CELL / 2;
+        value = (value * 2 + (pixels[(y * width + x) * bytes]! > 128 ? 1 : 0)) >>> 0;
+      }
+      expect(value).toBe(when >>> 0);
+    }
+  });
+});

@@ -66,13 +66,36 @@ export function drawStamp(ctx: CanvasRenderingContext2D, epochMs: number): void 
   }
 }
 
-/** The current picture of `video` as a frame of its own pixels. */
-async function copiedFrame(video: HTMLVideoElement, timestamp: number): Promise<VideoFrame> {
+/** Whether the bench asked for stamped pictures. */
+function isStamping(): boolean {
+  return document.documentElement.dataset.lecternStamp === '1';
+}
+
+/** The same squares as `drawStamp`, written into a frame's pixels (RGBA-like or the Y plane). */
+export function stampPixels(pixels: Uint8Array, format: VideoPixelFormat, width: number, epochMs: number): void {
+  const value = Math.floor(epochMs) >>> 0;
+  const packed = format === 'RGBA' || format === 'RGBX' || format === 'BGRA' || format === 'BGRX';
+  const bytes = packed ? 4 : 1;
+  for (let bit = 0; bit < 32; bit += 1) {
+    const shade = (value >>> (31 - bit)) & 1 ? 255 : 0;
+    const x0 = (bit % 16) * STAMP_CELL;
+    const y0 = Math.floor(bit / 16) * STAMP_CELL;
+    for (let y = y0; y < y0 + STAMP_CELL; y += 1) {
+      const row = (y * width + x0) * bytes;
+      pixels.fill(shade, row, row + STAMP_CELL * bytes);
+      if (packed) for (let x = 0; x < STAMP_CELL; x += 1) pixels[row + x * 4 + 3] = 255;
+    }
+  }
+}
+
+/** The current picture of `video` as a frame of its own pixels (stamped for the bench). */
+async function copiedFrame(video: HTMLVideoElement, timestamp: number, stampMs: number | null): Promise<VideoFrame> {
   const source = new VideoFrame(video, { timestamp });
   try {
     const pixels = new Uint8Array(source.allocationSize());
     await source.copyTo(pixels);
     const format = source.format ?? 'RGBA';
+    if (stampMs !== null) stampPixels(pixels, format, source.codedWidth, stampMs);
     return new VideoFrame(pixels, { format, codedWidth: source.codedWidth, codedHeight: source.codedHeight, timestamp });
   } finally {
     source.close();
@@ -267,8 +290,8 @@ export class WindowCapture {
    * the camera in a corner, or the camera-off card, drawn on the canvas. Then it is encoded.
    */
   #drawFrame(): void {
-    const stamping = document.documentElement.dataset.lecternStamp === '1';
-    const alone = stamping ? null : this.#aloneVideo();
+    const stamping = isStamping();
+    const alone = this.#aloneVideo();
     if (alone !== null) {
       this.previewElement = alone;
       if (alone.videoWidth > 0) this.#encodeVideo(alone, alone.videoWidth, alone.videoHeight);
@@ -353,7 +376,7 @@ export class WindowCapture {
     // WebKitGTK's encoder fails on frames taken straight from a <video> (measured: "Encoding
     // failed"), but takes the same pixels copied into a buffer (~4 ms a 720p frame).
     this.#copying = true;
-    void copiedFrame(source, timestamp)
+    void copiedFrame(source, timestamp, isStamping() ? performance.timeOrigin + performance.now() : null)
       .then(encode, () => {
         this.counts.videoDropped += 1;
       })
