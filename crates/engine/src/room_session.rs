@@ -175,7 +175,8 @@ impl Studio {
         }
     }
 
-    /// Check the hello, find who this is, join the room and send the welcome.
+    /// Check the hello, find who this is and join the room; a refusal is sent here, the
+    /// welcome by `run_session`.
     async fn join_room(
         &self,
         seat: Seat,

@@ -702,18 +702,7 @@ impl MediaEngine {
     /// `PublisherExists` while a publisher is live (the card never pre-empts a person);
     /// `TestCard` if the card does not parse.
     pub async fn start_test_card(&self, card: TestCard) -> Result<(), MediaError> {
-        let video_codec = Arc::new(SourceCodec {
-            mime_type: "video/VP8".into(),
-            clock_rate: 90_000,
-            fmtp: String::new(),
-            extensions: Vec::new(),
-        });
-        let audio_codec = Arc::new(SourceCodec {
-            mime_type: "audio/opus".into(),
-            clock_rate: 48_000,
-            fmtp: "minptime=10;useinbandfec=1".into(),
-            extensions: Vec::new(),
-        });
+        let (video_codec, audio_codec) = vp8_and_opus();
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let old = {
             let mut state = lock(&self.inner.state);
@@ -749,18 +738,7 @@ impl MediaEngine {
     /// # Errors
     /// `PublisherExists` while a WHIP publisher is live (stop it first).
     pub async fn start_local(&self) -> Result<tokio::sync::watch::Receiver<u64>, MediaError> {
-        let video_codec = Arc::new(SourceCodec {
-            mime_type: "video/VP8".into(),
-            clock_rate: 90_000,
-            fmtp: String::new(),
-            extensions: Vec::new(),
-        });
-        let audio_codec = Arc::new(SourceCodec {
-            mime_type: "audio/opus".into(),
-            clock_rate: 48_000,
-            fmtp: "minptime=10;useinbandfec=1".into(),
-            extensions: Vec::new(),
-        });
+        let (video_codec, audio_codec) = vp8_and_opus();
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let (keyframes, wanted) = tokio::sync::watch::channel(0);
         let old = {
@@ -833,29 +811,21 @@ impl MediaEngine {
 
     /// Stop the local source if it is the source. Returns whether it was.
     pub async fn stop_local(&self) -> bool {
-        let old = {
-            let mut state = lock(&self.inner.state);
-            if matches!(state.source, Some(Source::Local(_))) {
-                self.inner.current_generation.store(0, Ordering::Release);
-                state.source.take()
-            } else {
-                None
-            }
-        };
-        match old {
-            Some(old) => {
-                retire(old).await;
-                true
-            }
-            None => false,
-        }
+        self.stop_source_if(|source| matches!(source, Source::Local(_)))
+            .await
     }
 
     /// Stop the built-in source if it is the source. Returns whether it was.
     pub async fn stop_test_card(&self) -> bool {
+        self.stop_source_if(|source| matches!(source, Source::TestCard(_)))
+            .await
+    }
+
+    /// Retire the source if it is of the kind `is` picks. Returns whether it was.
+    async fn stop_source_if(&self, is: impl Fn(&Source) -> bool) -> bool {
         let old = {
             let mut state = lock(&self.inner.state);
-            if matches!(state.source, Some(Source::TestCard(_))) {
+            if state.source.as_ref().is_some_and(&is) {
                 self.inner.current_generation.store(0, Ordering::Release);
                 state.source.take()
             } else {
@@ -1510,6 +1480,23 @@ async fn send_upstream_keyframe_request(engine: &Inner) {
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// The codecs of the sources this engine makes itself (the test card, the local source).
+fn vp8_and_opus() -> (Arc<SourceCodec>, Arc<SourceCodec>) {
+    let video = Arc::new(SourceCodec {
+        mime_type: "video/VP8".into(),
+        clock_rate: 90_000,
+        fmtp: String::new(),
+        extensions: Vec::new(),
+    });
+    let audio = Arc::new(SourceCodec {
+        mime_type: "audio/opus".into(),
+        clock_rate: 48_000,
+        fmtp: "minptime=10;useinbandfec=1".into(),
+        extensions: Vec::new(),
+    });
+    (video, audio)
 }
 
 /// Plays the test card into the fan-out at real-time pace until aborted.

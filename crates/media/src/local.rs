@@ -183,43 +183,63 @@ impl Packetizer {
         }
         track.last_us = Some(frame.timestamp_us);
         let timestamp = track.timestamp(frame.timestamp_us);
-        let payloads = match frame.kind {
-            TrackKind::Video => self
-                .vp8
-                .payload(RTP_PAYLOAD_MTU, &frame.data)
-                .unwrap_or_default(),
-            TrackKind::Audio => OpusPayloader
-                .payload(RTP_PAYLOAD_MTU, &frame.data)
-                .unwrap_or_default(),
-        };
+        let payloads = payloads(&mut self.vp8, frame.kind, &frame.data);
         let track = match frame.kind {
             TrackKind::Video => &mut self.video,
             TrackKind::Audio => &mut self.audio,
         };
-        let count = payloads.len();
-        Ok(payloads
-            .into_iter()
-            .enumerate()
-            .map(|(i, payload)| {
-                let sequence_number = track.sequence;
-                track.sequence = track.sequence.wrapping_add(1);
-                rtp::Packet {
-                    header: rtp::Header {
-                        version: 2,
-                        // RFC 7741: the marker is set on the last packet of a video frame; Opus
-                        // (RFC 7587) leaves it clear except after silence, which we never send.
-                        marker: frame.kind == TrackKind::Video && i + 1 == count,
-                        payload_type: track.params.payload_type,
-                        sequence_number,
-                        timestamp,
-                        ssrc: track.params.ssrc,
-                        ..Default::default()
-                    },
-                    payload,
-                }
-            })
-            .collect())
+        Ok(frame_packets(
+            frame.kind,
+            payloads,
+            track.params,
+            &mut track.sequence,
+            timestamp,
+        ))
     }
+}
+
+/// A frame's RTP payloads: VP8 split at the MTU behind its payload descriptors (RFC 7741), or
+/// the Opus packet as it is (RFC 7587).
+pub(crate) fn payloads(vp8: &mut Vp8Payloader, kind: TrackKind, data: &Bytes) -> Vec<Bytes> {
+    match kind {
+        TrackKind::Video => vp8.payload(RTP_PAYLOAD_MTU, data).unwrap_or_default(),
+        TrackKind::Audio => OpusPayloader
+            .payload(RTP_PAYLOAD_MTU, data)
+            .unwrap_or_default(),
+    }
+}
+
+/// One frame's payloads as RTP packets of one stream, numbered from `sequence` (advanced).
+pub(crate) fn frame_packets(
+    kind: TrackKind,
+    payloads: Vec<Bytes>,
+    params: RtpStreamParams,
+    sequence: &mut u16,
+    timestamp: u32,
+) -> Vec<rtp::Packet> {
+    let count = payloads.len();
+    payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            let sequence_number = *sequence;
+            *sequence = sequence.wrapping_add(1);
+            rtp::Packet {
+                header: rtp::Header {
+                    version: 2,
+                    // RFC 7741: the marker is set on the last packet of a video frame; Opus
+                    // (RFC 7587) leaves it clear except after silence, which is never sent.
+                    marker: kind == TrackKind::Video && i + 1 == count,
+                    payload_type: params.payload_type,
+                    sequence_number,
+                    timestamp,
+                    ssrc: params.ssrc,
+                    ..Default::default()
+                },
+                payload,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,9 +4,7 @@ use crate::{MediaError, TrackKind};
 use rtc::media::io::ivf_reader::IVFReader;
 use rtc::media::io::ogg_reader::OggReader;
 use rtc::rtp;
-use rtc::rtp::codec::opus::OpusPayloader;
 use rtc::rtp::codec::vp8::Vp8Payloader;
-use rtc::rtp::packetizer::Payloader;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +12,6 @@ use std::time::Duration;
 const EMBEDDED_IVF: &[u8] = include_bytes!("../../../assets/media/test-card.ivf");
 const EMBEDDED_OGG: &[u8] = include_bytes!("../../../assets/media/test-card.ogg");
 
-/// Payload size that stays under a 1,280-byte path MTU with SRTP, header and extensions.
-const RTP_PAYLOAD_MTU: usize = 1_100;
 const VIDEO_CLOCK: u64 = 90_000;
 const AUDIO_CLOCK: u64 = 48_000;
 
@@ -213,36 +209,14 @@ impl Iterator for TestCardPlayer {
         let timestamp = stream
             .timestamp_base
             .wrapping_add((micros * clock / 1_000_000) as u32);
-        let payloads = match frame.kind {
-            TrackKind::Video => self
-                .vp8
-                .payload(RTP_PAYLOAD_MTU, &frame.data)
-                .unwrap_or_default(),
-            TrackKind::Audio => OpusPayloader
-                .payload(RTP_PAYLOAD_MTU, &frame.data)
-                .unwrap_or_default(),
-        };
-        let count = payloads.len();
-        let packets = payloads
-            .into_iter()
-            .enumerate()
-            .map(|(i, payload)| {
-                let sequence_number = stream.sequence;
-                stream.sequence = stream.sequence.wrapping_add(1);
-                rtp::Packet {
-                    header: rtp::Header {
-                        version: 2,
-                        marker: frame.kind == TrackKind::Video && i + 1 == count,
-                        payload_type: stream.params.payload_type,
-                        sequence_number,
-                        timestamp,
-                        ssrc: stream.params.ssrc,
-                        ..Default::default()
-                    },
-                    payload,
-                }
-            })
-            .collect();
+        let payloads = crate::local::payloads(&mut self.vp8, frame.kind, &frame.data);
+        let packets = crate::local::frame_packets(
+            frame.kind,
+            payloads,
+            stream.params,
+            &mut stream.sequence,
+            timestamp,
+        );
         Some(PacedFrame {
             at,
             kind: frame.kind,
