@@ -119,6 +119,19 @@ pub struct Overview {
     pub app_version: String,
 }
 
+impl Overview {
+    /// The overview as a TA's moderator link may see it: the school file's path (it names the
+    /// instructor's account) and the addresses the studio listens on are the instructor's.
+    pub fn for_moderator(mut self) -> Overview {
+        if let Some(school) = &mut self.school {
+            school.db_path = String::new();
+        }
+        self.network.bind = String::new();
+        self.network.urls = vec![];
+        self
+    }
+}
+
 /// What a student's browser may know without credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

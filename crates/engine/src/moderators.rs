@@ -76,6 +76,8 @@ pub struct ModeratorGrant {
     pub link_id: i64,
     /// Its label.
     pub label: String,
+    /// When it stops working (Unix ms): its connections close then.
+    pub expires_at_ms: i64,
 }
 
 fn info(link: &lectern_store::ModeratorLink, now: i64) -> ModeratorLinkInfo {
@@ -165,6 +167,7 @@ impl Studio {
             Some(link) if link.is_active(now_ms()) => Ok(ModeratorGrant {
                 link_id: link.id,
                 label: link.label,
+                expires_at_ms: link.expires_at_ms,
             }),
             _ => Err(unauthorized()),
         }

@@ -129,6 +129,8 @@ struct Joined {
     viewer: ViewerId,
     role: Role,
     moderator_link: Option<i64>,
+    /// When the TA's link expires (Unix ms): the connection closes then.
+    expires_at_ms: Option<i64>,
     /// Subscribed before the join, so nothing between the snapshot and the stream is lost.
     deliveries: broadcast::Receiver<Arc<Delivery>>,
     /// The snapshot holds every event up to this number.
@@ -196,6 +198,10 @@ impl Studio {
             .viewer_id(&hello.browser_key)
             .await
             .map_err(|_| Close::new(CloseCode::BadHello, "a browser key is required"))?;
+        let expires_at_ms = match &seat {
+            Seat::Ta(grant) => Some(grant.expires_at_ms),
+            _ => None,
+        };
         let (role, viewer, name, moderator_link) = match seat {
             // The owner, not the browser, is who the instructor is: a /watch tab in the same
             // browser stays a separate viewer.
@@ -248,6 +254,7 @@ impl Studio {
                 viewer,
                 role,
                 moderator_link,
+                expires_at_ms,
                 deliveries,
                 welcome_seq,
             },
@@ -296,8 +303,17 @@ impl Studio {
         }
         let mut last_sent = welcome_seq;
         let mut studio_events = self.subscribe();
+        // A TA's link that runs out during the class ends its connection then.
+        let left = joined
+            .expires_at_ms
+            .map(|at| u64::try_from(at.saturating_sub(crate::studio::now_ms())).unwrap_or(0));
+        let expiry = tokio::time::sleep(std::time::Duration::from_millis(left.unwrap_or(0)));
+        tokio::pin!(expiry);
         loop {
             tokio::select! {
+                () = &mut expiry, if left.is_some() => {
+                    return Err(Some(Close::new(CloseCode::Unauthorized, "this moderator link has expired")));
+                }
                 event = studio_events.recv(), if joined.moderator_link.is_some() => {
                     if let Ok(StudioEvent::ModeratorLinkRevoked { id }) = event
                         && Some(id) == joined.moderator_link

@@ -342,3 +342,25 @@ async fn the_windows_capture_becomes_the_source_and_the_class_log_records_it() {
     );
     studio.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_ta_is_closed_when_the_link_expires_during_the_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // A link that was valid when the TA joined and runs out a moment later.
+    let grant = lectern_engine::moderators::ModeratorGrant {
+        link_id: 7,
+        label: "Sam (TA)".into(),
+        expires_at_ms: now + 300,
+    };
+    let mut sam = connect(&studio, Seat::Ta(grant), hello(&"s".repeat(32), "", None));
+    assert_eq!(sam.next().await["role"], "ta");
+    let closed = sam.until("closed").await;
+    assert_eq!(closed["code"], 4401);
+    assert_eq!(closed["reason"], "this moderator link has expired");
+    studio.close().await.unwrap();
+}

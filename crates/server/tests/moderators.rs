@@ -47,6 +47,23 @@ async fn a_moderator_link_reaches_only_what_a_ta_may_do() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // ...without the school file's path (it names the instructor's account) or the addresses
+    // the studio listens on.
+    let overview: Value = response.json().await.unwrap();
+    assert!(
+        overview["school"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    assert_eq!(overview["school"]["dbPath"], "");
+    assert_eq!(overview["network"]["urls"], json!([]));
+    assert_eq!(overview["network"]["bind"], "");
+    let owners: Value = h.owner("overview", json!({})).await.json().await.unwrap();
+    assert!(
+        owners["school"]["dbPath"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(".sqlite"))
+    );
     // ...and nothing that is the instructor's: offers, the broadcast, keys, links, the class.
     for command in [
         "start_class",

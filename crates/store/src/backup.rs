@@ -32,6 +32,8 @@ pub(crate) fn backup(
     let tmp = files::temp_beside(dest, "backup");
     let result = (|| {
         let src = schema::open_ro(source)?;
+        files::create_private(&tmp)
+            .map_err(|e| StoreError::io(format!("creating {}", display(&tmp)), e))?;
         let mut dst = Connection::open(&tmp).map_err(|e| StoreError::sqlite_at(e, &tmp))?;
         // Hold one read transaction on the source for the whole copy: the steps then all read
         // the same WAL snapshot, so the copy is consistent and is never restarted by the

@@ -69,3 +69,21 @@ pub(crate) fn rename_into_place(from: &Path, to: &Path) -> Result<(), StoreError
     sync_parent(to);
     Ok(())
 }
+
+/// Creates `path` empty, readable and writable by its owner only (0600 on Unix), unless it
+/// exists: a school file holds the install secret, feed tokens and learners' data. SQLite gives
+/// the `-wal` and `-shm` files it creates beside it the same mode.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
+}

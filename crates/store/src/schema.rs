@@ -284,6 +284,8 @@ pub(crate) fn open_rw(path: &Path, create: bool) -> Result<Connection, StoreErro
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        crate::files::create_private(path)
+            .map_err(|e| StoreError::io(format!("creating {}", display(path)), e))?;
     }
     let conn =
         Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite_at(e, path))?;

@@ -189,3 +189,26 @@ async fn restoring_a_bad_backup_leaves_the_target_untouched() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn school_files_and_backups_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school.sqlite");
+    let store = Store::open(&path).unwrap();
+    let session = store.create_session("Private", None, 1).await.unwrap();
+    store.append(vec![event(session, "c-1")]).await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&path),
+        0o600,
+        "the school file holds the install secret"
+    );
+    let wal = dir.path().join("school.sqlite-wal");
+    assert_eq!(mode(&wal), 0o600, "the WAL holds recent writes");
+    let copy = dir.path().join("copy.sqlite");
+    store.backup_to(&copy, |_, _| {}).await.unwrap();
+    assert_eq!(mode(&copy), 0o600, "a backup holds the same secrets");
+    store.close().await.unwrap();
+}
