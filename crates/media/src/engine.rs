@@ -28,7 +28,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc};
@@ -227,6 +227,8 @@ struct ViewerSink {
 
 struct Viewer {
     pc: Arc<dyn PeerConnection>,
+    /// Candidates trickled to it so far (bounded by [`MAX_TRICKLED_CANDIDATES`]).
+    trickled: Arc<AtomicU32>,
     counters: Arc<ViewerCounters>,
     stopped: Arc<AtomicBool>,
     forward_task: JoinHandle<()>,
@@ -240,6 +242,8 @@ type UpstreamVideo = Arc<Mutex<Option<(Arc<dyn TrackRemote>, u32)>>>;
 struct Publisher {
     id: PublisherId,
     pc: Arc<dyn PeerConnection>,
+    /// Candidates trickled to it so far (bounded by [`MAX_TRICKLED_CANDIDATES`]).
+    trickled: Arc<AtomicU32>,
     codecs: Vec<String>,
     video: UpstreamVideo,
 }
@@ -480,6 +484,7 @@ impl MediaEngine {
                 Ok(state.source.replace(Source::Publisher(Publisher {
                     id,
                     pc: pc.clone(),
+                    trickled: Arc::default(),
                     codecs,
                     video,
                 })))
@@ -616,6 +621,7 @@ impl MediaEngine {
                 id,
                 Viewer {
                     pc,
+                    trickled: Arc::default(),
                     counters: counters.clone(),
                     stopped,
                     forward_task,
@@ -649,9 +655,15 @@ impl MediaEngine {
         candidate: &str,
     ) -> Result<(), MediaError> {
         let id = id.into();
-        let pc = self
+        let (pc, trickled) = self
             .peer_connection(id)
             .ok_or_else(|| MediaError::UnknownSession(id.to_string()))?;
+        // A peer gathers a handful per interface; thousands are an attack on memory and CPU.
+        if trickled.fetch_add(1, Ordering::Relaxed) >= MAX_TRICKLED_CANDIDATES {
+            return Err(MediaError::BadCandidate(format!(
+                "at most {MAX_TRICKLED_CANDIDATES} candidates per session"
+            )));
+        }
         let line = candidate.trim();
         let line = line.strip_prefix("a=").unwrap_or(line);
         if !line.starts_with("candidate:") {
@@ -978,13 +990,17 @@ impl MediaEngine {
             .collect()
     }
 
-    fn peer_connection(&self, id: SessionId) -> Option<Arc<dyn PeerConnection>> {
+    /// A session's peer connection and its count of trickled candidates.
+    fn peer_connection(&self, id: SessionId) -> Option<(Arc<dyn PeerConnection>, Arc<AtomicU32>)> {
         let state = lock(&self.inner.state);
         match id {
-            SessionId::Viewer(v) => state.viewers.get(&v).map(|v| v.pc.clone()),
+            SessionId::Viewer(v) => state
+                .viewers
+                .get(&v)
+                .map(|v| (v.pc.clone(), v.trickled.clone())),
             SessionId::Publisher(p) => match &state.source {
                 Some(Source::Publisher(publisher)) if publisher.id == p => {
-                    Some(publisher.pc.clone())
+                    Some((publisher.pc.clone(), publisher.trickled.clone()))
                 }
                 _ => None,
             },
@@ -1498,6 +1514,9 @@ fn vp8_and_opus() -> (Arc<SourceCodec>, Arc<SourceCodec>) {
     });
     (video, audio)
 }
+
+/// Most ICE candidates one session may trickle (WHIP/WHEP `PATCH`).
+pub const MAX_TRICKLED_CANDIDATES: u32 = 64;
 
 /// Plays the test card into the fan-out at real-time pace until aborted.
 async fn play_test_card(

@@ -117,7 +117,7 @@ mod relay;
 mod sdp;
 mod testcard;
 
-pub use engine::MediaEngine;
+pub use engine::{MAX_TRICKLED_CANDIDATES, MediaEngine};
 pub use error::MediaError;
 pub use interceptor::{KEYFRAME_TAP_SLOT, KeyframeRequestTap};
 pub use keyframe::{KeyframeDecision, KeyframeThrottle};

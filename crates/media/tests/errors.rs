@@ -71,6 +71,29 @@ async fn refusals_have_stable_codes_and_stop_removes_a_viewer() {
     engine.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_takes_a_bounded_number_of_trickled_candidates() {
+    let _serial = crate::support::serial().await;
+    let engine = MediaEngine::new(EngineConfig::loopback());
+    let viewer = TestViewer::join(&engine, None).await;
+    let id = SessionId::Viewer(viewer.id);
+    for i in 0..lectern_media::MAX_TRICKLED_CANDIDATES {
+        // Accepted or refused on its own merits; each one counts.
+        let line = format!("candidate:{i} 1 udp 1 127.0.0.1 {} typ host", 20_000 + i);
+        if let Err(err) = engine.add_ice_candidate(id, &line).await {
+            assert!(!err.to_string().contains("at most"), "{i}: {err}");
+        }
+    }
+    let err = engine
+        .add_ice_candidate(id, "candidate:999 1 udp 1 127.0.0.1 29999 typ host")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "bad_candidate");
+    assert!(err.to_string().contains("at most 64"), "{err}");
+    viewer.close().await;
+    engine.shutdown().await;
+}
+
 #[test]
 fn ids_round_trip_as_hex_strings() {
     use lectern_media::{EngineStatus, SourceStatus, ViewerId, ViewerStats};
