@@ -714,7 +714,29 @@ impl MediaEngine {
     /// `PublisherExists` while a publisher is live (the card never pre-empts a person);
     /// `TestCard` if the card does not parse.
     pub async fn start_test_card(&self, card: TestCard) -> Result<(), MediaError> {
-        let (video_codec, audio_codec) = vp8_and_opus();
+        self.install_own_source(|inner, generation| {
+            let (video_codec, audio_codec) = vp8_and_opus();
+            let task = tokio::spawn(play_test_card(
+                Arc::downgrade(inner),
+                card,
+                generation,
+                video_codec,
+                audio_codec,
+            ));
+            Source::TestCard(TestCardSource {
+                codecs: vec!["video/VP8".into(), "audio/opus".into()],
+                task,
+            })
+        })
+        .await
+    }
+
+    /// Make a source this engine feeds itself (the test card, the local source) the source,
+    /// under a new generation, retiring the one before; never over a WHIP publisher (a person).
+    async fn install_own_source(
+        &self,
+        make: impl FnOnce(&Arc<Inner>, u64) -> Source,
+    ) -> Result<(), MediaError> {
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let old = {
             let mut state = lock(&self.inner.state);
@@ -724,17 +746,7 @@ impl MediaEngine {
             self.inner
                 .current_generation
                 .store(generation, Ordering::Release);
-            let task = tokio::spawn(play_test_card(
-                Arc::downgrade(&self.inner),
-                card,
-                generation,
-                video_codec,
-                audio_codec,
-            ));
-            state.source.replace(Source::TestCard(TestCardSource {
-                codecs: vec!["video/VP8".into(), "audio/opus".into()],
-                task,
-            }))
+            state.source.replace(make(&self.inner, generation))
         };
         if let Some(old) = old {
             retire(old).await;
@@ -750,17 +762,9 @@ impl MediaEngine {
     /// # Errors
     /// `PublisherExists` while a WHIP publisher is live (stop it first).
     pub async fn start_local(&self) -> Result<tokio::sync::watch::Receiver<u64>, MediaError> {
-        let (video_codec, audio_codec) = vp8_and_opus();
-        let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let (keyframes, wanted) = tokio::sync::watch::channel(0);
-        let old = {
-            let mut state = lock(&self.inner.state);
-            if matches!(state.source, Some(Source::Publisher(_))) {
-                return Err(MediaError::PublisherExists);
-            }
-            self.inner
-                .current_generation
-                .store(generation, Ordering::Release);
+        self.install_own_source(|_, generation| {
+            let (video_codec, audio_codec) = vp8_and_opus();
             let packetizer = crate::local::Packetizer::new(
                 crate::RtpStreamParams {
                     ssrc: random_u32(),
@@ -772,18 +776,16 @@ impl MediaEngine {
                 },
                 random_u32(),
             );
-            state.source.replace(Source::Local(LocalSource {
+            Source::Local(LocalSource {
                 codecs: vec!["video/VP8".into(), "audio/opus".into()],
                 generation,
                 packetizer,
                 video_codec,
                 audio_codec,
                 keyframes,
-            }))
-        };
-        if let Some(old) = old {
-            retire(old).await;
-        }
+            })
+        })
+        .await?;
         Ok(wanted)
     }
 
