@@ -3,7 +3,7 @@
 
 use lectern_insights::engagement::{
     Activity, Alert, ClassSummary, Direction, EngagementEvent, LiveEngagement, ReportMeta,
-    class_report, course_trend, recompute,
+    ScoreInput, class_report, course_trend, recompute, score,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -269,31 +269,37 @@ fn a_ten_minute_class_by_hand() {
     assert_eq!((ann.chat, ann.questions, ann.upvotes), (1, 0, 1));
     assert_eq!((ann.offer_exposures, ann.offer_clicks), (1, 1));
     // attendance 600/600 -> 30; polls 1/2 -> 12.5; chat 1 msg / 10 min = 0.1/min, half of
-    // 0.2 -> 10; Q&A 1 / 10 min = 0.1/min = the cap -> 15; reactions not attributed: left out.
-    // 67.5 of 90 -> 75.0. Ten points: 2 + 1 + 1 + 2 = 6 over 4 parts -> 6 x 5/4 = 7.5.
+    // 0.2 -> 10; Q&A 1 / 10 min = 0.1/min = the cap -> 15; reactions not attributed: not
+    // measured, 0 points. 67.5 points, of 90 measurable. Ten points: 2 + 1 + 1 + 2 = 6.
     assert!(!ann.score.reactions.measured);
+    assert_eq!(ann.score.reactions.points, 0.0);
     assert_eq!(ann.score.attendance.points, 30.0);
     assert_eq!(ann.score.polls.points, 12.5);
     assert_eq!(ann.score.chat.points, 10.0);
     assert_eq!(ann.score.qa.points, 15.0);
-    assert_eq!(ann.score.total, 75.0);
-    assert_eq!(ann.score.ten_point.total, 7.5);
+    assert_eq!(ann.score.total, 67.5);
+    assert_eq!(ann.score.measurable_points, 90.0);
+    assert_eq!(ann.score.rate_minutes, 10.0);
+    assert_eq!(ann.score.ten_point.total, 6.0);
     assert_eq!(ann.score.ten_point.reactions, None);
 
     // Bob: 0:30-3:00 (150 s) + 4:00-10:00 (360 s) = 510 s; present at both polls' opening.
     assert_eq!(bob.watch_ms, 510_000);
     assert_eq!(bob.joins, 2);
     assert_eq!((bob.polls_asked, bob.polls_answered), (2, 1));
-    // attendance 510/600 = 0.85 -> 25.5; polls 12.5; chat 0; a question in 8.5 min
-    // = 0.118/min >= 0.1 -> 15. 53 of 90 = 58.89 -> 58.9.
-    assert_eq!(bob.score.total, 58.9);
+    // attendance 510/600 = 0.85 -> 25.5; polls 12.5; chat 0; a question over his 8.5 minutes
+    // (more than half the class) = 0.118/min >= 0.1 -> 15. 53 points.
+    assert_eq!(bob.score.rate_minutes, 8.5);
+    assert_eq!(bob.score.total, 53.0);
 
     // Cat: 3:30-7:00 = 210 s; poll 1 closed before she came, poll 2 opened while present.
     assert_eq!(cat.watch_ms, 210_000);
     assert_eq!((cat.polls_asked, cat.polls_answered), (1, 1));
     assert!(!cat.present);
-    // attendance 210/600 = 0.35 -> 10.5; polls 1/1 -> 25; 35.5 of 90 = 39.44 -> 39.4.
-    assert_eq!(cat.score.total, 39.4);
+    // attendance 210/600 = 0.35 -> 10.5; polls 1/1 -> 25; 35.5 points. Her rates are over half
+    // the class (5 minutes), not her 3.5.
+    assert_eq!(cat.score.rate_minutes, 5.0);
+    assert_eq!(cat.score.total, 35.5);
 
     // Minutes 0..=10 (10 is the minute of `now`).
     let col = |f: fn(&lectern_insights::engagement::MinuteEngagement) -> u32| -> Vec<u32> {
@@ -344,7 +350,7 @@ fn a_ten_minute_class_by_hand() {
         (1, 2, 1)
     );
     assert_eq!(t.watch_ms, 600_000 + 510_000 + 210_000);
-    assert_eq!(t.median_score, 58.9);
+    assert_eq!(t.median_score, 53.0);
     // The last message was at 2:30: 7:30 of quiet with 2 present.
     assert_eq!(
         s.alerts,
@@ -604,6 +610,199 @@ fn alerts_follow_time_without_new_events() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The score: drive-bys, parts not measured, the class so far
+
+fn question(at: i64, viewer: &str) -> Rec {
+    rec(
+        at,
+        Some(viewer),
+        json!({"type": "question_asked", "question": {"id": 1, "asker": viewer, "name": "x",
+               "text": "why?", "state": "pending", "votes": 0, "asked_at": 0}}),
+    )
+}
+
+fn ended(at: i64) -> Rec {
+    rec(at, Some("prof"), json!({"type": "broadcast_ended"}))
+}
+
+/// Issue 14: with rates over the minutes watched (at least one), a one-minute visit with a
+/// message and a question scored 55, above half of a whole hour with five messages (59).
+#[test]
+fn a_drive_by_scores_far_below_a_full_hour() {
+    let mut log = vec![joined(S, "eve", "Eve", "viewer")];
+    for i in 0..5 {
+        log.push(chat(S + (5 + 10 * i) * MIN, "eve", "viewer"));
+    }
+    log.extend([
+        joined(S + 30 * MIN, "dan", "Dan", "viewer"),
+        chat(S + 30 * MIN + 20 * SEC, "dan", "viewer"),
+        question(S + 30 * MIN + 40 * SEC, "dan"),
+        left(S + 31 * MIN, "dan"),
+        ended(S + 60 * MIN),
+    ]);
+    log.sort_by_key(|r| r.at);
+    let s = live_of(&log).snapshot(S + 60 * MIN);
+    assert_eq!(s, recompute(S, &read(&log), S + 60 * MIN));
+    let (dan, eve) = (&s.viewers[0], &s.viewers[1]);
+    // Dan: attendance 1/60 -> 0.5; his rates over half the class, 30 minutes: chat 1/30 per
+    // minute of the 0.2 cap -> 3.33; Q&A 1/30 of the 0.1 cap -> 5. 8.8 (it was 54.6).
+    assert!((dan.score.chat.points - 20.0 / 6.0).abs() < 1e-12);
+    assert_eq!(dan.score.qa.points, 5.0);
+    assert_eq!(dan.score.total, 8.8);
+    // Eve: attendance 30; 5 messages in 60 minutes = 1/12 per minute -> 8.33. 38.3 (it was
+    // 59.0 out of 65 rescaled).
+    assert_eq!(eve.score.total, 38.3);
+    assert!(dan.score.total + 25.0 < eve.score.total);
+    assert_eq!(dan.score.rate_minutes, 30.0);
+    assert_eq!(eve.score.rate_minutes, 60.0);
+    // No poll, reactions not attributed: both out of 65 measurable.
+    assert_eq!(
+        (dan.score.measurable_points, eve.score.measurable_points),
+        (65.0, 65.0)
+    );
+}
+
+/// Live, three minutes in: rates over at least half the class so far (1.5 minutes), so one
+/// early message is a full chat part for a viewer there from the start and for one who just
+/// came alike, and neither is pulled down by a floor longer than the class.
+#[test]
+fn early_in_a_live_class_rates_follow_the_class_so_far() {
+    let log = vec![
+        joined(S, "ann", "Ann", "viewer"),
+        chat(S + 30 * SEC, "ann", "viewer"),
+        joined(S + 2 * MIN + 30 * SEC, "bob", "Bob", "viewer"),
+        chat(S + 2 * MIN + 40 * SEC, "bob", "viewer"),
+    ];
+    let now = S + 3 * MIN;
+    let s = live_of(&log).snapshot(now);
+    assert_eq!(s, recompute(S, &read(&log), now));
+    let (ann, bob) = (&s.viewers[0], &s.viewers[1]);
+    assert_eq!((ann.score.rate_minutes, bob.score.rate_minutes), (3.0, 1.5));
+    assert_eq!(
+        (ann.score.chat.fraction, bob.score.chat.fraction),
+        (1.0, 1.0)
+    );
+    // Ann: 30 + 20; Bob: attendance 0.5/3 -> 5, + 20.
+    assert_eq!((ann.score.total, bob.score.total), (50.0, 25.0));
+    // Half a minute in, the one-minute floor: a message is 1 per minute, full marks.
+    let early = live_of(&log[..2]).snapshot(S + 30 * SEC);
+    assert_eq!(early.viewers[0].score.rate_minutes, 1.0);
+    assert_eq!(early.viewers[0].score.chat.fraction, 1.0);
+}
+
+/// Issue 14: the total was rescaled over the parts measured, so the same viewer scored 61.5 in
+/// a class without a poll and 44.4 in one with a poll they let pass. Fixed points now: a part
+/// not measured earns nothing, the others keep their points, and the report says so.
+#[test]
+fn a_part_not_measured_earns_nothing_and_rescales_nothing() {
+    let class = |with_poll: bool| {
+        let mut log = vec![
+            joined(S, "ann", "Ann", "viewer"),
+            joined(S, "bob", "Bob", "viewer"),
+        ];
+        for i in 0..3 {
+            log.push(chat(S + (2 + 10 * i) * MIN, "ann", "viewer"));
+        }
+        if with_poll {
+            log.push(poll_opened(S + 5 * MIN, 1, "Ready?"));
+            log.push(ballot(S + 6 * MIN, 1, "bob"));
+            log.push(poll_closed(S + 8 * MIN, 1));
+        }
+        log.push(ended(S + 30 * MIN));
+        log.sort_by_key(|r| r.at);
+        live_of(&log).snapshot(S + 30 * MIN)
+    };
+    let (without, with) = (class(false), class(true));
+    let (ann_without, ann_with) = (&without.viewers[0], &with.viewers[0]);
+    // Ann: attendance 30; 3 messages in 30 minutes = 0.1/min -> 10. 40 in both classes.
+    assert_eq!(ann_without.score.total, 40.0);
+    assert_eq!(ann_with.score.total, 40.0);
+    assert!(!ann_without.score.polls.measured && ann_with.score.polls.measured);
+    assert_eq!(
+        (ann_without.score.polls.points, ann_with.score.polls.points),
+        (0.0, 0.0)
+    );
+    assert_eq!(
+        (
+            ann_without.score.measurable_points,
+            ann_with.score.measurable_points
+        ),
+        (65.0, 90.0)
+    );
+    assert_eq!(
+        (
+            ann_without.score.ten_point.total,
+            ann_with.score.ten_point.total
+        ),
+        (3.0, 3.0)
+    );
+    // Bob answered the poll: its 25 points on top of the same 30 for attendance.
+    assert_eq!(with.viewers[1].score.total, 55.0);
+    assert_eq!(without.viewers[1].score.total, 30.0);
+
+    // The report names the parts not measured, and what the score is out of.
+    let html = class_report(&meta(), &without).html;
+    assert!(
+        html.contains("30/30 · not measured · 10/20 · 0/15 · not measured"),
+        "the breakdown names parts not measured"
+    );
+    assert!(html.contains("40.0 of 65 measurable"));
+    assert!(html.contains("are not rescaled"));
+    let csv = class_report(&meta(), &with).viewers_csv;
+    let ann_row = csv.lines().find(|l| l.starts_with("ann,")).unwrap();
+    assert!(
+        ann_row.ends_with(",40.0,30.00,0.00,10.00,0.00,,3.0,90,30.0"),
+        "{ann_row}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The total is the parts added up; a part not measured is worth nothing; one more message,
+    /// question or ballot never lowers a score; no rate is over less than half the class.
+    #[test]
+    fn a_score_is_its_parts_added_up(
+        watch in 0i64..7_200_000,
+        extra in 0i64..7_200_000,
+        asked in 0u32..5,
+        answered in 0u32..5,
+        chat in 0u32..40,
+        qa in 0u32..20,
+        reactions in 0u32..100,
+        attributed: bool,
+    ) {
+        let input = ScoreInput {
+            watch_ms: watch,
+            elapsed_ms: watch + extra,
+            polls_asked: asked,
+            polls_answered: answered,
+            chat,
+            qa,
+            reactions,
+            reactions_measured: attributed,
+        };
+        let s = score(&input);
+        let parts = [s.attendance, s.polls, s.chat, s.qa, s.reactions];
+        let sum: f64 = parts.iter().map(|p| p.points).sum();
+        prop_assert!((s.total - (sum * 10.0).round() / 10.0).abs() < 1e-9);
+        prop_assert!(s.total <= s.measurable_points + 0.05 && s.measurable_points <= 100.0);
+        for p in parts {
+            prop_assert!(p.measured || (p.points == 0.0 && p.fraction == 0.0));
+        }
+        let minutes = |ms: i64| ms as f64 / 60_000.0;
+        prop_assert!(s.rate_minutes >= minutes(watch) && s.rate_minutes >= minutes(watch + extra) / 2.0);
+        for more in [
+            ScoreInput { chat: chat + 1, ..input },
+            ScoreInput { qa: qa + 1, ..input },
+            ScoreInput { polls_answered: answered + 1, ..input },
+        ] {
+            prop_assert!(score(&more).total >= s.total);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Live against recomputed, on random logs
 
 fn activity() -> impl Strategy<Value = Activity> {
@@ -749,7 +948,7 @@ fn the_report_escapes_hostile_names_and_stands_alone() {
     );
     assert!(csv.contains("\"Zoë, \"\"the\"\" admin\""));
     assert!(csv.contains("\"line\nbreak\""));
-    assert_eq!(csv.lines().next().unwrap().split(',').count(), 20);
+    assert_eq!(csv.lines().next().unwrap().split(',').count(), 22);
 
     // Self-contained: inline style and SVG, nothing fetched, nothing run.
     let plain = class_report(

@@ -16,27 +16,45 @@
 //! while away change nothing; at `now` an open presence counts up to `now`; the end of the class
 //! closes every presence without counting a leave (the end is not a drop-off).
 //!
-//! # The score (0 to 100, always with its breakdown)
-//! Five parts, each a fraction in [0, 1] times its weight, against FIXED caps (never relative to
-//! the room's best, so a class of five can score as high as a class of five hundred and two
-//! classes compare):
+//! # The score (0 to 100 fixed points, always with its breakdown)
+//! Five parts, each a fraction in [0, 1] times its points, against FIXED caps (never relative to
+//! the room's best, so a class of five can score as high as a class of five hundred):
 //!
-//! | part | value | full marks at | weight |
+//! | part | value | full marks at | points |
 //! |---|---|---|---|
 //! | attendance | watch time / elapsed class time | 1 | 30 |
 //! | polls | ballots / polls opened while present (at least the ballots) | 1 | 25 |
-//! | chat | messages / max(minutes watched, 1) | 0.2 per minute | 20 |
-//! | Q&A | (questions + upvotes) / max(minutes watched, 1) | 0.1 per minute | 15 |
-//! | reactions | reactions / max(minutes watched, 1) | 0.5 per minute | 10 |
+//! | chat | messages / rate minutes | 0.2 per minute | 20 |
+//! | Q&A | (questions + upvotes) / rate minutes | 0.1 per minute | 15 |
+//! | reactions | reactions / rate minutes | 0.5 per minute | 10 |
 //!
-//! `fraction = min(value / cap, 1)`, `total = 100 x sum(fraction x weight) / sum(weight)` over
-//! the parts that are measured, rounded to one decimal. A part is not measured when the class
-//! gave no way to earn it: polls when none was opened while the viewer was present; reactions
-//! when the log does not say whose they were (logs written before the room recorded
-//! `reactions_by`, the staff-only record of who reacted in each second beside the public
-//! `reactions_aggregated`). The ten-point view shows the
-//! same parts as BigBlueButton's dashboard does, 2 points each (`2 x fraction`), with a total
-//! out of 10 rescaled over the measured parts.
+//! `fraction = min(value / cap, 1)`, `points = fraction x part's points`, and
+//! `total = sum of points`, rounded to one decimal.
+//!
+//! **Rate minutes** = `max(minutes watched, half the class's elapsed minutes, 1)`. A rate over the
+//! minutes watched alone rewards a drive-by: one message and one question in the one minute
+//! someone stayed were full chat and Q&A marks (55 against 59 for a whole hour with five
+//! messages). Spread over half the class, the same minute is worth 8.8 points in an hour-long
+//! class, against 38.3 for the hour with five messages. Half, not the whole class: whoever
+//! stays for at least half the class is rated on the time they were there, so a late arrival is
+//! not charged twice for it (attendance already counts it) and the chat part still reads "how
+//! much they wrote while present". Not a fixed 10 minutes: ten minutes would still give a
+//! ten-minute visit with two messages and a question (40.0) more than the hour with five
+//! messages. The floor follows the class so far, so it stays sensible live: three minutes into
+//! a class, rates are over at least 1.5 minutes and one early message is a full chat part for
+//! everyone who wrote one; as the class goes on the floor grows and a visit that ended long ago
+//! weighs less. The last floor, one minute, only keeps the first seconds from dividing by zero.
+//!
+//! **Not measured** is a part the class gave no way to earn: polls when none was opened while
+//! the viewer was present; reactions when the log does not say whose they were (logs written
+//! before the room recorded `reactions_by`, the staff-only record of who reacted in each second
+//! beside the public `reactions_aggregated`, or a class where no viewer reacted). Such a part is
+//! shown as "not measured" and earns nothing; the other parts are NOT rescaled to fill its
+//! points, so a score means the same in a class with a poll as in one without, and a class's
+//! median compares with another's. Each score carries `measurable_points` (100 less the parts
+//! not measured), which the report prints as "out of N measurable". The ten-point view shows
+//! the same parts as BigBlueButton's dashboard does, 2 points each (`2 x fraction`), with their
+//! sum out of 10, also not rescaled.
 //!
 //! # Per minute, retention, alerts
 //! Minute `m` covers `[start + m min, start + (m+1) min)`. `viewers` is the distinct viewers
@@ -75,8 +93,9 @@
 //! assert_eq!(snapshot, recompute(start, &events, now));
 //! assert_eq!(snapshot.viewers[0].watch_ms, 600_000);
 //! // 10 of 10 minutes: 30 points; 1 message in 10 minutes = 0.1/min, half the cap: 10 points;
-//! // no poll, reactions not attributed: 40 of 65 measurable points = 61.5.
-//! assert_eq!(snapshot.viewers[0].score.total, 61.5);
+//! // no poll, reactions not attributed: not measured, 0 points. 40 points, of 65 measurable.
+//! assert_eq!(snapshot.viewers[0].score.total, 40.0);
+//! assert_eq!(snapshot.viewers[0].score.measurable_points, 65.0);
 //! # Ok::<(), lectern_insights::engagement::EngagementError>(())
 //! ```
 //!
@@ -108,8 +127,9 @@ pub use live::LiveEngagement;
 pub use recompute::recompute;
 pub use report::{ClassReport, MIN_GROUP, ReportMeta, class_report};
 pub use score::{
-    CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, REACTIONS_CAP_PER_MIN, Score, ScoreInput, ScorePart,
-    TenPoint, WEIGHTS, Weights, score,
+    CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, RATE_FLOOR_CLASS_SHARE, RATE_FLOOR_MINUTES,
+    REACTIONS_CAP_PER_MIN, Score, ScoreInput, ScorePart, TenPoint, WEIGHTS, Weights, rate_minutes,
+    score,
 };
 pub use snapshot::{
     Alert, CHAT_QUIET_MS, DropOff, EngagementSnapshot, MAX_SESSION_MS, MINUTE_MS, MinuteEngagement,

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::score::{CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, REACTIONS_CAP_PER_MIN, Score, WEIGHTS};
+use super::score::{
+    CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, RATE_FLOOR_CLASS_SHARE, REACTIONS_CAP_PER_MIN, Score, WEIGHTS,
+};
 use super::snapshot::{EngagementSnapshot, MINUTE_MS, MinuteEngagement};
 
 /// Aggregates over fewer viewers than this are not shown (a minute, a poll, a class).
@@ -244,7 +246,7 @@ fn breakdown(score: &Score) -> String {
         if p.measured {
             format!("{:.0}/{:.0}", p.points, p.max_points)
         } else {
-            "–".to_owned()
+            "not measured".to_owned()
         }
     };
     format!(
@@ -255,6 +257,18 @@ fn breakdown(score: &Score) -> String {
         part(&score.qa),
         part(&score.reactions)
     )
+}
+
+/// "40.0", or "40.0 of 65 measurable" when some parts were not measured.
+fn total_text(score: &Score) -> String {
+    if score.measurable_points < 100.0 {
+        format!(
+            "{:.1} of {:.0} measurable",
+            score.total, score.measurable_points
+        )
+    } else {
+        format!("{:.1}", score.total)
+    }
 }
 
 fn html(meta: &ReportMeta, s: &EngagementSnapshot) -> String {
@@ -287,7 +301,11 @@ fn html(meta: &ReportMeta, s: &EngagementSnapshot) -> String {
         h.push_str("<div class=\"cards\">");
         card(&mut h, t.viewers.to_string(), "viewers");
         card(&mut h, t.peak_present.to_string(), "at most at once");
-        card(&mut h, format!("{:.1}", t.median_score), "median score");
+        card(
+            &mut h,
+            format!("{:.1}", t.median_score),
+            "median score of 100",
+        );
         card(
             &mut h,
             minutes_text(t.watch_ms / i64::from(t.viewers.max(1))),
@@ -388,7 +406,7 @@ Minutes with fewer than {MIN_GROUP} viewers are left out.</p>",
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{:.1}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>",
             esc(name),
             minutes_text(v.watch_ms),
             v.chat,
@@ -402,7 +420,7 @@ Minutes with fewer than {MIN_GROUP} viewers are left out.</p>",
             } else {
                 ""
             },
-            v.score.total,
+            total_text(&v.score),
             breakdown(&v.score),
             v.score.ten_point.total,
         );
@@ -410,11 +428,15 @@ Minutes with fewer than {MIN_GROUP} viewers are left out.</p>",
     let _ = write!(
         h,
         "</tbody></table></section><section><h2>How the score is made</h2><p class=\"note\">\
-Attendance (watch time over the class so far) {a:.0} points, polls (answered of asked while present) {p:.0}, \
-chat {c:.0} (full marks at {cc} messages a minute watched), questions and upvotes {q:.0} (full at {qc} a minute), \
+Out of 100 fixed points: attendance (watch time over the class so far) {a:.0} points, polls (answered of asked while present) {p:.0}, \
+chat {c:.0} (full marks at {cc} messages a minute), questions and upvotes {q:.0} (full at {qc} a minute), \
 reactions {r:.0} (full at {rc} a minute). Caps are fixed, not relative to the best viewer. \
-A part that could not be earned (no poll while present; reactions the room does not attribute, shown –) \
-is left out and the score rescaled to 100. The /10 column shows the same five parts as 2 points each.</p></section>",
+Rates are per minute watched, but over at least {share:.0}% of the class so far, so a short visit is not \
+rated as if it had lasted: one message in a one-minute visit to an hour-long class counts as one message in {hour_floor:.0} minutes. \
+A part the class gave no way to earn (no poll while present; reactions the room did not attribute) is shown \
+as not measured and earns nothing; the other parts are not rescaled, so a score means the same in every class, \
+and \"40.0 of 65 measurable\" reads: 40 points, where this viewer could earn 65. \
+The /10 column shows the same five parts as 2 points each.</p></section>",
         a = WEIGHTS.attendance,
         p = WEIGHTS.polls,
         c = WEIGHTS.chat,
@@ -423,6 +445,8 @@ is left out and the score rescaled to 100. The /10 column shows the same five pa
         cc = CHAT_CAP_PER_MIN,
         qc = QA_CAP_PER_MIN,
         rc = REACTIONS_CAP_PER_MIN,
+        share = RATE_FLOOR_CLASS_SHARE * 100.0,
+        hour_floor = RATE_FLOOR_CLASS_SHARE * 60.0,
     );
     h.push_str("</body></html>\n");
     h
@@ -430,7 +454,7 @@ is left out and the score rescaled to 100. The /10 column shows the same five pa
 
 fn viewers_csv(s: &EngagementSnapshot) -> String {
     let mut out = String::from(
-        "viewer,name,watch_minutes,joins,chat,reactions,polls_asked,polls_answered,questions,upvotes,offer_exposures,offer_clicks,offer_dismissals,score,attendance_points,polls_points,chat_points,qa_points,reactions_points,ten_point_total\n",
+        "viewer,name,watch_minutes,joins,chat,reactions,polls_asked,polls_answered,questions,upvotes,offer_exposures,offer_clicks,offer_dismissals,score,attendance_points,polls_points,chat_points,qa_points,reactions_points,ten_point_total,measurable_points,rate_minutes\n",
     );
     let points = |p: &super::score::ScorePart| {
         if p.measured {
@@ -442,7 +466,7 @@ fn viewers_csv(s: &EngagementSnapshot) -> String {
     for v in &s.viewers {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{:.1}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{:.1},{:.0},{:.1}",
             cell(&v.viewer),
             cell(&v.name),
             minutes_text(v.watch_ms),
@@ -463,6 +487,8 @@ fn viewers_csv(s: &EngagementSnapshot) -> String {
             points(&v.score.qa),
             points(&v.score.reactions),
             v.score.ten_point.total,
+            v.score.measurable_points,
+            v.score.rate_minutes,
         );
     }
     out

@@ -1,4 +1,5 @@
-//! The engagement score: five parts with fixed caps, always shown with its breakdown.
+//! The engagement score: five parts with fixed caps and fixed points, always shown with its
+//! breakdown (the rules and why are in the module doc of `engagement`).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,10 @@ pub const WEIGHTS: Weights = Weights {
     qa: 15.0,
     reactions: 10.0,
 };
+// The total is the parts' points added up, so they must add up to 100.
+const _: () = assert!(
+    WEIGHTS.attendance + WEIGHTS.polls + WEIGHTS.chat + WEIGHTS.qa + WEIGHTS.reactions == 100.0
+);
 
 /// Chat messages per minute watched that earn full chat points (one every 5 minutes).
 pub const CHAT_CAP_PER_MIN: f64 = 0.2;
@@ -17,6 +22,12 @@ pub const CHAT_CAP_PER_MIN: f64 = 0.2;
 pub const QA_CAP_PER_MIN: f64 = 0.1;
 /// Reactions per minute watched that earn full reaction points (one every 2 minutes).
 pub const REACTIONS_CAP_PER_MIN: f64 = 0.5;
+/// Per-minute rates are counted over at least this share of the class's elapsed time, however
+/// briefly the viewer stayed: a drive-by's message is spread over half the class, not over the
+/// minute they were there.
+pub const RATE_FLOOR_CLASS_SHARE: f64 = 0.5;
+/// ... and over at least this many minutes (the first seconds of a class divide by something).
+pub const RATE_FLOOR_MINUTES: f64 = 1.0;
 
 /// The points each part is worth.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -36,8 +47,16 @@ pub struct Weights {
 /// One viewer's score with its breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Score {
-    /// 0 to 100, to one decimal: points earned over points measurable.
+    /// 0 to 100, to one decimal: the points of the five parts added up. A part not measured
+    /// earns nothing and the others are not rescaled, so the same points mean the same in every
+    /// class.
     pub total: f64,
+    /// The points this viewer could earn in this class: 100 less the points of the parts not
+    /// measured (the report says "out of 65 measurable").
+    pub measurable_points: f64,
+    /// The minutes the chat, Q&A and reaction rates are counted over: minutes watched, but at
+    /// least [`RATE_FLOOR_CLASS_SHARE`] of the class so far and [`RATE_FLOOR_MINUTES`].
+    pub rate_minutes: f64,
     /// Watch time over elapsed time.
     pub attendance: ScorePart,
     /// Polls answered over polls asked while present.
@@ -56,9 +75,10 @@ pub struct Score {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ScorePart {
     /// False when the class gave no way to earn it (no poll asked while present; reactions the
-    /// log does not attribute): it is left out, and the total is rescaled over the others.
+    /// log does not attribute): shown as "not measured", it earns 0 points, and the other parts
+    /// are not rescaled.
     pub measured: bool,
-    /// The ratio or per-minute rate measured.
+    /// The ratio, or the rate per minute of [`Score::rate_minutes`].
     pub value: f64,
     /// The value that earns full points (1 for ratios).
     pub cap: f64,
@@ -70,8 +90,8 @@ pub struct ScorePart {
     pub max_points: f64,
 }
 
-/// Five parts x 2 points (`None` for a part not measured); `total` is out of 10, rescaled over
-/// the measured parts like the main score.
+/// Five parts x 2 points (`None` for a part not measured); `total` is their sum out of 10, not
+/// rescaled, like the main score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TenPoint {
     /// 0 to 2.
@@ -84,7 +104,7 @@ pub struct TenPoint {
     pub qa: Option<f64>,
     /// 0 to 2.
     pub reactions: Option<f64>,
-    /// 0 to 10, to one decimal.
+    /// 0 to 10, to one decimal: the measured parts added up.
     pub total: f64,
 }
 
@@ -129,9 +149,18 @@ fn part(measured: bool, value: f64, cap: f64, max_points: f64) -> ScorePart {
     }
 }
 
+/// The minutes per-minute rates are counted over: minutes watched, but never less than
+/// [`RATE_FLOOR_CLASS_SHARE`] of the class's elapsed time nor [`RATE_FLOOR_MINUTES`].
+pub fn rate_minutes(watch_ms: i64, elapsed_ms: i64) -> f64 {
+    let minutes = |ms: i64| ms.max(0) as f64 / 60_000.0;
+    minutes(watch_ms)
+        .max(RATE_FLOOR_CLASS_SHARE * minutes(elapsed_ms))
+        .max(RATE_FLOOR_MINUTES)
+}
+
 /// The score of one viewer (see the module doc for the formula).
 pub fn score(input: &ScoreInput) -> Score {
-    let minutes = (input.watch_ms.max(0) as f64 / 60_000.0).max(1.0);
+    let minutes = rate_minutes(input.watch_ms, input.elapsed_ms);
     let rate = |n: u32| f64::from(n) / minutes;
     let asked = input.polls_asked.max(input.polls_answered);
     let attendance = part(
@@ -163,36 +192,27 @@ pub fn score(input: &ScoreInput) -> Score {
         WEIGHTS.reactions,
     );
     let parts = [attendance, polls, chat, qa, reactions];
-    let measurable: f64 = parts
+    // A part not measured has 0 points (see `part`): the sums need no filter, and nothing is
+    // rescaled.
+    let earned: f64 = parts.iter().map(|p| p.points).sum();
+    let ten: f64 = parts.iter().map(|p| p.fraction * 2.0).sum();
+    let measurable_points = parts
         .iter()
         .filter(|p| p.measured)
         .map(|p| p.max_points)
         .sum();
-    let earned: f64 = parts.iter().filter(|p| p.measured).map(|p| p.points).sum();
-    let measured_parts = parts.iter().filter(|p| p.measured).count();
     let two = |p: &ScorePart| p.measured.then_some(p.fraction * 2.0);
-    let ten_sum: f64 = parts
-        .iter()
-        .filter(|p| p.measured)
-        .map(|p| p.fraction * 2.0)
-        .sum();
     Score {
-        total: if measurable > 0.0 {
-            round1(100.0 * earned / measurable)
-        } else {
-            0.0
-        },
+        total: round1(earned),
+        measurable_points,
+        rate_minutes: minutes,
         ten_point: TenPoint {
             attendance: two(&attendance),
             polls: two(&polls),
             chat: two(&chat),
             qa: two(&qa),
             reactions: two(&reactions),
-            total: if measured_parts > 0 {
-                round1(ten_sum * 5.0 / measured_parts as f64)
-            } else {
-                0.0
-            },
+            total: round1(ten),
         },
         attendance,
         polls,
