@@ -1018,6 +1018,7 @@ fn summary(session_id: i64, viewers: u32, median_score: f64) -> ClassSummary {
         viewers,
         peak_present: viewers,
         median_score,
+        median_score_se: Some(2.0),
         mean_watch_minutes: 30.0,
         poll_participation_pct: None,
         chat_per_viewer_hour: 1.0,
@@ -1029,7 +1030,8 @@ fn summary(session_id: i64, viewers: u32, median_score: f64) -> ClassSummary {
 fn a_course_trend_compares_classes_and_hides_small_ones() {
     // Given out of order; class 3 had 3 viewers and is hidden. Shown scores 40, 50, 60:
     // mean 50; slope: x = 0,1,2 (mean 1), sum dx*dy = (-1)(-10) + 0 + (1)(10) = 20, sum dx^2 = 2
-    // -> 10 points per class: rising.
+    // -> 10 points per class. Three classes on a line, but each median is +-2 by itself: s^2 =
+    // max(0 residual, 2^2) = 4, se = sqrt(4/2), t(1) = 12.71 -> 10 +- 17.97: steady.
     let classes = [
         summary(4, 30, 60.0),
         summary(1, 20, 40.0),
@@ -1040,7 +1042,10 @@ fn a_course_trend_compares_classes_and_hides_small_ones() {
     assert_eq!(trend.suppressed, 1);
     assert_eq!(trend.mean_median_score, Some(50.0));
     assert_eq!(trend.slope_per_class, Some(10.0));
-    assert_eq!(trend.direction, Direction::Rising);
+    assert_eq!(trend.direction, Direction::Flat);
+    let half = 12.706_204_736_174_707 * 2.0_f64.sqrt();
+    assert!((trend.slope_low_per_class.unwrap() - (10.0 - half)).abs() < 1e-9);
+    assert!((trend.slope_high_per_class.unwrap() - (10.0 + half)).abs() < 1e-9);
     let ids: Vec<i64> = trend.sessions.iter().map(|p| p.session_id).collect();
     assert_eq!(ids, [1, 2, 3, 4]);
     assert_eq!(trend.sessions[2].summary, None);
@@ -1052,9 +1057,16 @@ fn a_course_trend_compares_classes_and_hides_small_ones() {
     assert_eq!(trend.sessions[0].vs_course, Some(-10.0));
     assert_eq!(trend.sessions[0].vs_previous, None);
 
+    let two = course_trend("docker", &classes[..2]);
+    assert_eq!(two.direction, Direction::TooFewClasses);
     assert_eq!(
-        course_trend("docker", &classes[..2]).direction,
-        Direction::TooFewClasses
+        (two.slope_per_class, two.slope_low_per_class),
+        (Some(20.0), None),
+        "a slope from two classes, but no interval"
+    );
+    assert_eq!(
+        two.direction_text,
+        "2 classes to compare: a direction needs at least 3."
     );
     let flat = [
         summary(1, 9, 50.0),
@@ -1062,15 +1074,108 @@ fn a_course_trend_compares_classes_and_hides_small_ones() {
         summary(3, 9, 50.0),
     ];
     assert_eq!(course_trend("docker", &flat).direction, Direction::Flat);
+    assert_eq!(course_trend("docker", &flat).slope_per_class, Some(0.0));
 
     // From a real snapshot: the ten-minute class (3 viewers) is too small to show.
     let s = live_of(&ten_minute_class()).snapshot(S + 10 * MIN);
     let one = ClassSummary::from_snapshot(7, "Ten minutes", &s);
     assert_eq!(one.viewers, 3);
+    // Scores 35.5, 53, 67.5: three viewers, so the median's interval is their whole range.
+    let z = 1.959_963_984_540_054;
+    assert!((one.median_score_se.unwrap() - (67.5 - 35.5) / (2.0 * z)).abs() < 1e-9);
     // Ballots 3 of 5 polls asked (Ann 2, Bob 2, Cat 1) = 60 %; 1 message in 22 viewer-minutes.
     assert_eq!(one.poll_participation_pct, Some(60.0));
     assert_eq!(one.chat_per_viewer_hour, 1.0 / (1_320_000.0 / 3_600_000.0));
     assert_eq!(course_trend("x", &[one]).sessions[0].summary, None);
+}
+
+fn medians(values: &[f64], se: f64) -> Vec<ClassSummary> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| ClassSummary {
+            median_score_se: Some(se),
+            ..summary(i as i64 + 1, 20, m)
+        })
+        .collect()
+}
+
+/// Issue 14: "rising" was a least-squares slope of a point per class over three medians, with
+/// no noise model: 40, 52, 47 read as rising. Now the slope has a t interval and a direction
+/// only when the interval leaves zero out.
+#[test]
+fn a_trend_is_rising_only_when_its_interval_leaves_zero_out() {
+    // Slope 3.5; residuals -2.83, +5.67, -2.83: s^2 = 48.17 (1 df), se = sqrt(48.17 / 2) =
+    // 4.91, t(1) = 12.71: 3.5 +- 62.4.
+    let noisy = course_trend("docker", &medians(&[40.0, 52.0, 47.0], 2.0));
+    assert_eq!(noisy.slope_per_class, Some(3.5));
+    assert_eq!(noisy.direction, Direction::Flat);
+    let (low, high) = (
+        noisy.slope_low_per_class.unwrap(),
+        noisy.slope_high_per_class.unwrap(),
+    );
+    assert!((low - -58.855_411_160_876).abs() < 1e-6, "{low}");
+    assert!((high - 65.855_411_160_876).abs() < 1e-6, "{high}");
+    assert_eq!(
+        noisy.direction_text,
+        "Steady over 3 classes: no change shows through the noise (95% interval \u{2212}58.9 to +65.9 points per class)."
+    );
+
+    // Three medians almost on a line say little when each moves by +-3 alone: the residuals
+    // (0) are floored at the medians' own noise (3^2). Without the floor it read "rising".
+    let lined_up = course_trend("docker", &medians(&[40.0, 41.5, 43.0], 3.0));
+    assert_eq!(lined_up.direction, Direction::Flat);
+    assert!((lined_up.slope_low_per_class.unwrap() - -25.453_930_596_281).abs() < 1e-6);
+
+    // Eight classes climbing 1.6 points per class through the noise: residual variance 3.05,
+    // floored at 2.5^2 = 6.25; se = 2.5 / sqrt(42); t(6) = 2.447: [0.63, 2.52].
+    let climbing = [40.0, 43.0, 41.0, 46.0, 47.0, 45.0, 50.0, 52.0];
+    let up = course_trend("docker", &medians(&climbing, 2.5));
+    assert_eq!(up.direction, Direction::Rising);
+    assert!((up.slope_per_class.unwrap() - 11.0 / 7.0).abs() < 1e-12);
+    assert!((up.slope_low_per_class.unwrap() - 0.627_511_832_194_540_5).abs() < 1e-9);
+    assert!((up.slope_high_per_class.unwrap() - 2.515_345_310_662_602).abs() < 1e-9);
+    assert_eq!(
+        up.direction_text,
+        "Rising: +1.6 points per class over 8 classes (95% interval +0.6 to +2.5)."
+    );
+    let mut falling = climbing;
+    falling.reverse();
+    let down = course_trend("docker", &medians(&falling, 2.5));
+    assert_eq!(down.direction, Direction::Falling);
+    assert!(
+        down.direction_text
+            .starts_with("Falling: \u{2212}1.6 points per class")
+    );
+
+    // The same eight, but each median of a handful of viewers (+-6): too noisy to tell.
+    assert_eq!(
+        course_trend("docker", &medians(&climbing, 6.0)).direction,
+        Direction::Flat
+    );
+    // Serialized for the UI: additive fields beside the old ones.
+    let json = serde_json::to_value(&up).unwrap();
+    assert_eq!(json["direction"], "rising");
+    assert!(json["slope_low_per_class"].is_number() && json["direction_text"].is_string());
+    assert!(json["sessions"][0]["summary"]["median_score_se"].is_number());
+    // A summary written before `median_score_se` still reads (no floor from it then).
+    let mut old = serde_json::to_value(&medians(&[50.0], 1.0)[0]).unwrap();
+    old.as_object_mut().unwrap().remove("median_score_se");
+    let old: ClassSummary = serde_json::from_value(old).unwrap();
+    assert_eq!(old.median_score_se, None);
+}
+
+/// A median's standard error from a real class: six viewers who scored 55 and one of them
+/// 58.3 (a message): the order statistics 1 and 6 bound the median's interval.
+#[test]
+fn a_class_summary_carries_its_median_noise() {
+    let s = live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 6)).snapshot(S + 30 * MIN);
+    let scores: Vec<f64> = s.viewers.iter().map(|v| v.score.total).collect();
+    assert_eq!(scores, [58.3, 55.0, 55.0, 55.0, 55.0, 55.0]);
+    let c = ClassSummary::from_snapshot(1, "Docker", &s);
+    assert_eq!(c.median_score, 55.0);
+    let z = 1.959_963_984_540_054;
+    assert!((c.median_score_se.unwrap() - 3.3 / (2.0 * z)).abs() < 1e-9);
 }
 
 #[test]

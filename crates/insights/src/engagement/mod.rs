@@ -105,7 +105,8 @@
 //! - `recompute.rs`: the batch recomputation.
 //! - `snapshot.rs`: the output types, drop-offs, retention, alerts.
 //! - `score.rs`: the score.
-//! - `trend.rs`: comparing a course's classes.
+//! - `trend.rs`: comparing a course's classes: the slope of their median scores with a t
+//!   interval, "rising" or "falling" only when it leaves zero out (the noise model is there).
 //! - `report.rs`: the class report (HTML and CSV).
 //!
 //! Not yet:
@@ -135,7 +136,10 @@ pub use snapshot::{
     Alert, CHAT_QUIET_MS, DropOff, EngagementSnapshot, MAX_SESSION_MS, MINUTE_MS, MinuteEngagement,
     PollEngagement, SessionTotals, ViewerEngagement,
 };
-pub use trend::{ClassSummary, CourseTrend, Direction, SessionPoint, course_trend};
+pub use trend::{
+    ClassSummary, CourseTrend, Direction, MIN_CLASSES_FOR_TREND, SessionPoint, TREND_CONFIDENCE,
+    course_trend,
+};
 
 /// Why a record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
