@@ -13,28 +13,26 @@
 //! value is the share of buyers among its bootstrap rows; the forest's probability is the mean
 //! over trees. Split thresholds are real feature values, so prediction needs no bins.
 //!
-//! [`train_forest`] follows `propensity::train`'s rules: the same minimum data, the same split in
-//! time (the most recent quarter of sessions held out), AUC by `propensity::roc_auc`, the Brier
-//! score and the ten-bin calibration on the held-out rows.
+//! [`train_forest`] follows `propensity::train`'s rules (the same split in time with its gap,
+//! the same refusal, the same quality report) and [`ForestModel::reasons`] explains a
+//! probability as the logistic model does, in percentage points against the training means.
 //!
 //! A forest read back from JSON is checked (shapes, feature indices, children after parents,
 //! finite thresholds, leaf values in 0..=1), so a damaged model fails to load instead of
 //! panicking or looping when it predicts.
 //!
 //! Not yet: training trees on both cores (it is single-threaded: 0.44 s for 100 trees on 37,500
-//! rows, see `examples/bench_models.rs`); reason codes per attendee (only overall Gini
-//! importances); the split, Brier and calibration code is a copy of `propensity::train`'s, to be
-//! shared once propensity.rs exposes them.
+//! rows, see `examples/bench_models.rs`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::propensity::{
-    AttendeeRow, FEATURES, MIN_BUYERS, MIN_ROWS, ModelQuality, PropensityError,
+    self, AttendeeRows, Cut, FEATURES, ModelQuality, N, PropensityError, Reason,
 };
 
 /// The layout version of a serialised [`Forest`]. Bump it whenever the layout or the meaning of
 /// the stored numbers changes, so stored forests are retrained instead of misread.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Fewest bootstrap rows in a leaf, by default.
 pub const MIN_SAMPLES_LEAF: usize = 20;
 /// Most trees a forest may have.
@@ -427,71 +425,61 @@ impl Forest {
     }
 }
 
-/// A forest trained on attendee rows, with its quality on the held-out sessions.
+/// A forest trained on attendee rows, with its quality on the held-out classes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForestModel {
-    /// The forest (store this, with [`FORMAT_VERSION`]).
+    /// The forest.
     pub forest: Forest,
-    /// Quality on the most recent quarter of sessions.
+    /// Per-feature means of the training rows: the neutral values of [`ForestModel::reasons`].
+    pub means: [f64; N],
+    /// Where the classes it learned from were cut: score rows cut the same way.
+    pub cut: Cut,
+    /// The label window it learned (ms).
+    pub window_ms: i64,
+    /// Quality on the latest quarter of classes.
     pub quality: ModelQuality,
 }
 
 impl ForestModel {
-    /// Probability that the attendee buys within the window.
-    pub fn probability(&self, row: &AttendeeRow) -> f64 {
-        // The width always matches: the forest was grown on `FEATURES`.
-        self.forest.probability(&row.features).unwrap_or(f64::NAN)
+    /// Probability that the attendee buys a course they do not own within the window from the
+    /// cut.
+    pub fn probability(&self, features: &[f64; N]) -> f64 {
+        // The width always matches: the forest was grown on `FEATURES` (checked on load).
+        self.forest.probability(features).unwrap_or(f64::NAN)
+    }
+
+    /// The `k` features that raise this attendee's probability most, in percentage points.
+    pub fn reasons(&self, features: &[f64; N], k: usize) -> Vec<Reason> {
+        propensity::reasons(|x| self.probability(x), features, &self.means, k)
     }
 }
 
-/// Trains a forest on the older sessions' labelled rows and judges it on the most recent
-/// quarter of sessions, with the rules of `propensity::train`.
+/// Trains a forest on the older classes' labelled rows and judges it on the latest quarter of
+/// classes, with the rules of `propensity::train`.
 pub fn train_forest(
-    rows: &[AttendeeRow],
+    rows: &AttendeeRows,
     params: &ForestParams,
     progress: impl FnMut(usize, usize),
 ) -> Result<ForestModel, PropensityError> {
-    let labelled: Vec<&AttendeeRow> = rows.iter().filter(|r| r.bought.is_some()).collect();
-    let buyers = labelled.iter().filter(|r| r.bought == Some(true)).count();
-    if labelled.len() < MIN_ROWS || buyers < MIN_BUYERS {
-        return Err(PropensityError::TooLittleData {
-            rows: labelled.len(),
-            buyers,
-        });
-    }
-    let mut starts: Vec<(i64, i64)> = labelled
-        .iter()
-        .map(|r| (r.session_started_at_ms, r.session_id))
-        .collect();
-    starts.sort_unstable();
-    starts.dedup();
-    let cut = starts[(starts.len() * 3 / 4).min(starts.len().saturating_sub(1))];
-    let (train_rows, holdout): (Vec<&AttendeeRow>, Vec<&AttendeeRow>) = labelled
-        .iter()
-        .partition(|r| (r.session_started_at_ms, r.session_id) < cut);
-    for missing in ["buyer", "non-buyer"] {
-        let want = missing == "buyer";
-        if !holdout.iter().any(|r| r.bought == Some(want)) {
-            return Err(PropensityError::NoHoldoutContrast { missing });
-        }
-    }
-    let train_buyers = train_rows.iter().filter(|r| r.bought == Some(true)).count();
-    if train_buyers == 0 || train_buyers == train_rows.len() {
-        return Err(PropensityError::TooLittleData {
-            rows: train_rows.len(),
-            buyers: train_buyers,
-        });
-    }
-    let x: Vec<Vec<f64>> = train_rows.iter().map(|r| r.features.to_vec()).collect();
-    let y: Vec<bool> = train_rows.iter().map(|r| r.bought == Some(true)).collect();
+    let split = propensity::split(rows)?;
+    let (x, y) = split.train_xy();
+    let x: Vec<Vec<f64>> = x.iter().map(|r| r.to_vec()).collect();
     let forest = Forest::fit(&x, &y, &FEATURES, params, progress)?;
-    let predicted: Vec<f64> = holdout
+    let predicted: Vec<f64> = split
+        .holdout
         .iter()
         .map(|r| forest.probability(&r.features).unwrap_or(f64::NAN))
         .collect();
-    let labels: Vec<bool> = holdout.iter().map(|r| r.bought == Some(true)).collect();
+    let quality = propensity::holdout_quality(
+        &predicted,
+        &split.holdout_labels(),
+        split.provenance.clone(),
+    );
     Ok(ForestModel {
         forest,
-        quality: crate::propensity::holdout_quality(&predicted, &labels, train_rows.len()),
+        means: split.train_means(),
+        cut: rows.cut,
+        window_ms: rows.window_ms,
+        quality,
     })
 }

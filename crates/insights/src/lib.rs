@@ -7,7 +7,8 @@
 //! win; the exact Beta-Binomial chance to beat control; the sample-ratio-mismatch check; Holm and
 //! Benjamini-Hochberg adjustments; minimum-data gates; and a planner of how many classes an
 //! experiment needs. The numbers match GrowthBook's gbstats 0.8.0, scipy and statsmodels to 1e-9
-//! (see `reference/make_vectors.py`).
+//! (see `reference/make_vectors.py`). Beside them: the engagement of live classes, next-course
+//! recommendations, and who is likely to buy (`propensity`, `forest`).
 //!
 //! **Not for:** collecting exposures or purchases, attribution, assigning viewers to variants,
 //! or any IO: every function here is pure, and time never enters.
@@ -32,11 +33,15 @@
 //! - `src/stats/special.rs`: normal, Student-t and chi-square functions (1e-12 or better).
 //! - `src/engagement/`: engagement of live classes: per viewer, per minute, score, alerts, live
 //!   and recomputed, course trends, the class report (HTML and CSV).
+//! - `src/recs.rs`: next-course recommendations.
+//! - `src/propensity/`: purchase propensity: `rows.rs` (one learner in one class, features before
+//!   the cut, the label after it), `split.rs` (the split in time with its gap, the refusal),
+//!   `quality.rs` (AUC with DeLong's interval and its words, Brier, calibration), `mod.rs` (the
+//!   logistic model, reasons in percentage points). `src/forest.rs`: the random forest under the
+//!   same rules; `src/model_store.rs`: the stored forms of both.
 //! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
 //!
 //! Not yet:
-//! - engagement scores (recommendations and propensity are being written alongside, in
-//!   `src/recs.rs` and `src/propensity.rs`, and are not wired in here yet);
 //! - ts-rs bindings of the output types (the UI will need them);
 //! - metrics where lower is better (the verdict assumes higher is better);
 //! - a planner for the sequential test (the planner sizes the fixed-horizon test only, without a

@@ -2,10 +2,13 @@
 //! `models` table as serde JSON, with the format version to store beside it.
 //!
 //! `propensity::PropensityModel` and `forest::ForestModel` are made for use, not for storage
-//! (their quality report borrows `&'static` names and has no `Deserialize`), so these mirrors
-//! carry the same numbers. Reading one back checks it: the feature list must be exactly today's
+//! (their feature lists are fixed-size arrays and nothing checks them), so these mirrors carry
+//! the same numbers. Reading one back checks it: the feature list must be exactly today's
 //! [`FEATURES`] and every number finite, so a model trained on another feature list or a
 //! damaged one fails to deserialise, which the store reports as "needs retraining".
+//!
+//! Version 2 (both): features cut before the label window, the window's cut and length, the AUC
+//! interval and the split's provenance in the quality, and the forest's training means.
 //!
 //! ```
 //! use lectern_insights::model_store::{LOGISTIC_FORMAT_VERSION, StoredLogistic};
@@ -19,64 +22,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::forest::{self, Forest, ForestModel};
-use crate::propensity::{CalibrationBin, FEATURES, ModelQuality, PropensityModel};
+use crate::propensity::{Cut, FEATURES, ModelQuality, N, PropensityModel};
 
 /// The layout version of [`StoredLogistic`].
-pub const LOGISTIC_FORMAT_VERSION: u32 = 1;
+pub const LOGISTIC_FORMAT_VERSION: u32 = 2;
 /// The layout version of [`StoredForest`]: the forest's own [`forest::FORMAT_VERSION`], which
 /// is bumped when either layout changes.
 pub const FOREST_FORMAT_VERSION: u32 = forest::FORMAT_VERSION;
-
-/// A model's quality as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredQuality {
-    /// Area under the ROC curve on the held-out rows.
-    pub auc: f64,
-    /// Brier score on the held-out rows.
-    pub brier: f64,
-    /// `(from, to, count, predicted, observed)` of each calibration bin.
-    pub calibration: Vec<(f64, f64, usize, f64, f64)>,
-    /// Rows learned from.
-    pub train_rows: usize,
-    /// Rows judged on.
-    pub holdout_rows: usize,
-}
-
-impl StoredQuality {
-    fn from_quality(q: &ModelQuality) -> StoredQuality {
-        StoredQuality {
-            auc: q.auc,
-            brier: q.brier,
-            calibration: q
-                .calibration
-                .iter()
-                .map(|b| (b.from, b.to, b.count, b.predicted, b.observed))
-                .collect(),
-            train_rows: q.train_rows,
-            holdout_rows: q.holdout_rows,
-        }
-    }
-
-    fn to_quality(&self) -> ModelQuality {
-        ModelQuality {
-            auc: self.auc,
-            brier: self.brier,
-            calibration: self
-                .calibration
-                .iter()
-                .map(|&(from, to, count, predicted, observed)| CalibrationBin {
-                    from,
-                    to,
-                    count,
-                    predicted,
-                    observed,
-                })
-                .collect(),
-            train_rows: self.train_rows,
-            holdout_rows: self.holdout_rows,
-        }
-    }
-}
 
 /// A logistic propensity model as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +39,9 @@ pub struct StoredLogistic {
     scales: Vec<f64>,
     coefficients: Vec<f64>,
     intercept: f64,
-    quality: StoredQuality,
+    cut: Cut,
+    window_ms: i64,
+    quality: ModelQuality,
 }
 
 #[derive(Deserialize)]
@@ -97,7 +51,9 @@ struct LogisticLayout {
     scales: Vec<f64>,
     coefficients: Vec<f64>,
     intercept: f64,
-    quality: StoredQuality,
+    cut: Cut,
+    window_ms: i64,
+    quality: ModelQuality,
 }
 
 /// Checks that a stored model was made for today's features.
@@ -115,33 +71,64 @@ fn check_features(features: &[String]) -> Result<(), String> {
     }
 }
 
+/// Checks one array of a stored model: one finite value per feature.
+fn check_array(name: &str, values: &[f64]) -> Result<[f64; N], String> {
+    let array: [f64; N] = values
+        .try_into()
+        .map_err(|_| format!("the model's {name} do not match its features"))?;
+    if array.iter().all(|v| v.is_finite()) {
+        Ok(array)
+    } else {
+        Err(format!(
+            "the model's {name} hold numbers that are not finite"
+        ))
+    }
+}
+
+fn check_window(window_ms: i64) -> Result<(), String> {
+    if window_ms > 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "the model's label window ({window_ms} ms) is not positive"
+        ))
+    }
+}
+
 impl TryFrom<LogisticLayout> for StoredLogistic {
     type Error = String;
 
     fn try_from(l: LogisticLayout) -> Result<StoredLogistic, String> {
         check_features(&l.features)?;
-        let n = FEATURES.len();
-        if l.means.len() != n || l.scales.len() != n || l.coefficients.len() != n {
-            return Err("the model's arrays do not match its features".into());
+        check_array("means", &l.means)?;
+        check_array("coefficients", &l.coefficients)?;
+        let scales = check_array("scales", &l.scales)?;
+        if !l.intercept.is_finite() || scales.iter().any(|s| *s <= 0.0) {
+            return Err(
+                "the model holds a non-finite intercept or a scale that is not positive".into(),
+            );
         }
-        let finite = l
-            .means
-            .iter()
-            .chain(&l.coefficients)
-            .chain(std::iter::once(&l.intercept))
-            .all(|v| v.is_finite());
-        if !finite || l.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            return Err("the model holds numbers that are not finite".into());
-        }
+        check_window(l.window_ms)?;
         Ok(StoredLogistic {
             features: l.features,
             means: l.means,
             scales: l.scales,
             coefficients: l.coefficients,
             intercept: l.intercept,
+            cut: l.cut,
+            window_ms: l.window_ms,
             quality: l.quality,
         })
     }
+}
+
+/// An array checked when it was read or made.
+fn array(values: &[f64]) -> [f64; N] {
+    let mut out = [0.0; N];
+    for (o, x) in out.iter_mut().zip(values) {
+        *o = *x;
+    }
+    out
 }
 
 impl StoredLogistic {
@@ -153,27 +140,22 @@ impl StoredLogistic {
             scales: model.scales.to_vec(),
             coefficients: model.coefficients.to_vec(),
             intercept: model.intercept,
-            quality: StoredQuality::from_quality(&model.quality),
+            cut: model.cut,
+            window_ms: model.window_ms,
+            quality: model.quality.clone(),
         }
     }
 
     /// The model back, ready to score.
     pub fn into_model(self) -> PropensityModel {
-        let quality = self.quality.to_quality();
-        let array = |v: &[f64]| {
-            let mut out = [0.0; FEATURES.len()];
-            // Lengths were checked when this was read or made.
-            for (o, x) in out.iter_mut().zip(v) {
-                *o = *x;
-            }
-            out
-        };
         PropensityModel {
             means: array(&self.means),
             scales: array(&self.scales),
             coefficients: array(&self.coefficients),
             intercept: self.intercept,
-            quality,
+            cut: self.cut,
+            window_ms: self.window_ms,
+            quality: self.quality,
         }
     }
 }
@@ -183,13 +165,19 @@ impl StoredLogistic {
 #[serde(try_from = "ForestModelLayout")]
 pub struct StoredForest {
     forest: Forest,
-    quality: StoredQuality,
+    means: Vec<f64>,
+    cut: Cut,
+    window_ms: i64,
+    quality: ModelQuality,
 }
 
 #[derive(Deserialize)]
 struct ForestModelLayout {
     forest: Forest,
-    quality: StoredQuality,
+    means: Vec<f64>,
+    cut: Cut,
+    window_ms: i64,
+    quality: ModelQuality,
 }
 
 impl TryFrom<ForestModelLayout> for StoredForest {
@@ -197,8 +185,13 @@ impl TryFrom<ForestModelLayout> for StoredForest {
 
     fn try_from(l: ForestModelLayout) -> Result<StoredForest, String> {
         check_features(l.forest.feature_names())?;
+        check_array("means", &l.means)?;
+        check_window(l.window_ms)?;
         Ok(StoredForest {
             forest: l.forest,
+            means: l.means,
+            cut: l.cut,
+            window_ms: l.window_ms,
             quality: l.quality,
         })
     }
@@ -209,14 +202,20 @@ impl StoredForest {
     pub fn from_model(model: &ForestModel) -> StoredForest {
         StoredForest {
             forest: model.forest.clone(),
-            quality: StoredQuality::from_quality(&model.quality),
+            means: model.means.to_vec(),
+            cut: model.cut,
+            window_ms: model.window_ms,
+            quality: model.quality.clone(),
         }
     }
 
     /// The model back, ready to score.
     pub fn into_model(self) -> ForestModel {
         ForestModel {
-            quality: self.quality.to_quality(),
+            means: array(&self.means),
+            cut: self.cut,
+            window_ms: self.window_ms,
+            quality: self.quality,
             forest: self.forest,
         }
     }
