@@ -39,6 +39,8 @@ const COMMANDS: &[&str] = &[
     "recommend_for_course",
     "set_relay",
     "stop_window_source",
+    "learner_links",
+    "set_time_zone",
     "room_join",
     "room_send",
     "room_leave",

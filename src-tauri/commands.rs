@@ -124,6 +124,22 @@ pub async fn offer_results(
 }
 
 #[tauri::command]
+pub async fn learner_links(
+    studio: State<'_, Studio>,
+    args: lectern_engine::identity::LearnerLinksArgs,
+) -> Result<lectern_engine::identity::LearnerLinks, ApiError> {
+    studio.learner_links(args).await
+}
+
+#[tauri::command]
+pub async fn set_time_zone(
+    studio: State<'_, Studio>,
+    args: lectern_engine::experiments::SetTimeZone,
+) -> Result<String, ApiError> {
+    studio.set_time_zone(args).await
+}
+
+#[tauri::command]
 pub async fn experiments(
     studio: State<'_, Studio>,
     args: NoArgs,

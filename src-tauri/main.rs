@@ -113,6 +113,8 @@ fn main() -> anyhow::Result<()> {
             commands::offer_results,
             commands::experiments,
             commands::plan_experiment,
+            commands::learner_links,
+            commands::set_time_zone,
             commands::record_sale,
             commands::catalog,
             commands::preview_import,

@@ -468,7 +468,7 @@ async fn eval_recs(db: &std::path::Path, split_date: Option<&str>) -> Result<()>
 }
 
 async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
-    use lectern_insights::propensity::{LogEvent, Sale, SessionSpan, attendee_rows, train};
+    use lectern_insights::propensity::{Cut, LogEvent, Sale, SessionSpan, attendee_rows, train};
     let store = lectern_store::Store::open_existing(db)
         .with_context(|| format!("opening {}", db.display()))?;
     let spans = store
@@ -480,6 +480,10 @@ async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
         .purchase_history()
         .await
         .context("reading the purchases")?;
+    // Viewers become the learners they are in the shop, as in the studio.
+    let identities = lectern_engine::identity::identities_of(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} ({:?})", e.message, e.code))?;
     store.close().await.context("closing the school")?;
     let sessions: Vec<SessionSpan> = spans
         .into_iter()
@@ -487,14 +491,20 @@ async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
             id: s.id,
             started_at_ms: s.started_at_ms,
             ended_at_ms: s.ended_at_ms,
+            course_id: s.course_id,
         })
         .collect();
     let events: Vec<LogEvent> = activity
         .into_iter()
+        .filter(|e| {
+            !e.actor
+                .as_deref()
+                .is_some_and(lectern_engine::identity::is_staff)
+        })
         .map(|e| LogEvent {
             session_id: e.session_id,
             kind: e.kind,
-            actor: e.actor,
+            actor: e.actor.map(|a| identities.resolve(&a).to_owned()),
             at_ms: e.at_ms,
         })
         .collect();
@@ -502,6 +512,7 @@ async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
         .into_iter()
         .map(|p| Sale {
             learner: p.learner_id,
+            course_id: p.course_id,
             at_ms: p.purchased_at_ms,
             amount_cents: p.amount_cents,
         })
@@ -512,12 +523,16 @@ async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
         &sessions,
         &events,
         &sales,
+        Cut::SessionEnd,
         i64::from(window_days) * 86_400_000,
         data_end,
     );
     let model = train(&rows).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
     let q = &model.quality;
-    println!("auc={:.4} brier={:.4}", q.auc, q.brier);
+    println!(
+        "auc={:.4} auc_95ci=[{:.4}, {:.4}] brier={:.4}",
+        q.auc.estimate, q.auc.low, q.auc.high, q.brier
+    );
     println!("predicted  count  mean_predicted  observed");
     for bin in &q.calibration {
         println!(
@@ -525,9 +540,13 @@ async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
             bin.from, bin.to, bin.count, bin.predicted, bin.observed
         );
     }
+    println!("{}", q.summary("the model"));
     eprintln!(
-        "({} attendees to learn from, {} to check on)",
-        q.train_rows, q.holdout_rows
+        "({} attendees to learn from, {} left out as a gap, {} to check on; {} viewers matched to learners)",
+        q.train_rows,
+        q.gap_rows,
+        q.holdout_rows,
+        identities.len()
     );
     Ok(())
 }

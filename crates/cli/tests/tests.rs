@@ -231,13 +231,33 @@ fn eval_propensity_prints_auc_brier_and_the_calibration_table() {
     let stdout = run_ok(lectern().args(["eval", "propensity", "--db"]).arg(&db));
     let mut lines = stdout.lines();
     let first = lines.next().unwrap();
-    let (auc, brier) = first.split_once(' ').unwrap();
-    let auc: f64 = auc.strip_prefix("auc=").unwrap().parse().unwrap();
-    let brier: f64 = brier.strip_prefix("brier=").unwrap().parse().unwrap();
-    // Clicks on the demo's offers lead to purchases: a model that learned anything beats chance.
+    let field = |name: &str| -> &str {
+        first
+            .split(' ')
+            .find_map(|kv| kv.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {first}"))
+    };
+    let auc: f64 = field("auc=").parse().unwrap();
+    let brier: f64 = field("brier=").parse().unwrap();
+    let interval = first
+        .split_once("auc_95ci=[")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(inside, _)| inside)
+        .unwrap();
+    let (low, high) = interval.split_once(", ").unwrap();
+    let (low, high): (f64, f64) = (low.parse().unwrap(), high.parse().unwrap());
+    // Engaged demo viewers buy more after class: a model that learned anything beats chance,
+    // and its interval says how sure that is.
     assert!(auc > 0.6 && auc <= 1.0, "{first}");
+    assert!(low < auc && auc < high && low > 0.5, "{first}");
     assert!(brier > 0.0 && brier < 0.25, "{first}");
-    assert_eq!(lines.count(), 11, "a header and ten bins:\n{stdout}");
+    let rest: Vec<&str> = lines.collect();
+    assert_eq!(
+        rest.len(),
+        12,
+        "a header, ten bins and the summary:\n{stdout}"
+    );
+    assert!(rest[11].contains("95% interval"), "{stdout}");
 
     // A school with no sessions is refused, saying what is missing.
     let empty = dir.path().join("empty.sqlite");
@@ -257,7 +277,7 @@ fn eval_propensity_prints_auc_brier_and_the_calibration_table() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("too_little_data") && stderr.contains("200"),
+        stderr.contains("too_little_data") && stderr.contains("at least 90 of each"),
         "{stderr}"
     );
 }

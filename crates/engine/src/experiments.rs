@@ -1,24 +1,28 @@
 //! Offer experiments: from the event log and the purchases to an A/B verdict a teacher reads.
 //!
-//! **Attribution.** A conversion is a purchase of the offered course, by a viewer who was
-//! exposed to the offer (the card was visible on their screen), made on or after the day of the
-//! exposure (shops export dates alone or times to the second) and within the window the
-//! instructor sets (7 days by default) after it. The purchase names the viewer
-//! by the reference code the checkout link carries (`<offer>.<variant>.<viewer>`, see
-//! `lectern_room::offers`), so it arrives by CSV import, sales feed or "mark as bought" with its
-//! `ref_code`. The variant counted is the one the viewer was exposed to. A purchase without a
-//! usable reference code counts when its learner's `email_hash` is the hash of an email the
-//! viewer linked with consent during class (`email_linked`); a reference code, when present,
-//! decides.
+//! **Attribution.** A conversion is a purchase of the offered course by a unit's viewer within
+//! the window the instructor sets (7 days by default) after the unit's anchor: the exposure (the
+//! card was visible on their screen), or the class's start for a timing experiment. Whose
+//! purchase it is: a checkout reference code of this experiment (`<offer>.<variant>.<viewer>`,
+//! see `lectern_room::offers`) decides; otherwise the learner the viewer is in the shop, by the
+//! school's one viewer-to-learner map ([`crate::identity`]: personal join link, consented email,
+//! reference codes). A purchase with a time counts only from the anchor on; one exported with a
+//! date alone counts from the anchor's date in the school's time zone ([`Studio::time_zone`]).
+//! A viewer who bought the course before the anchor already owned it: they are left out of the
+//! denominator (`prior_owners`).
 //!
 //! **Units.** Viewer-randomised experiments (text, price, discount) are analysed per viewer:
-//! n = exposed viewers, conversions = converted viewers. Timing experiments are randomised per
-//! session and analysed per session: each session is one unit whose value is its conversion
-//! rate (exposed viewers who bought / exposed viewers), as a mean metric.
+//! n = exposed viewers, conversions = converted viewers; the chance to win is the exact
+//! Beta-Binomial one, shown only once the minimum-data gate passes. Timing experiments are
+//! randomised per session and analysed per session, by intention to treat: each session is one
+//! unit whose value is the share of *all its attendees* who bought (a late push exposes only
+//! those who stayed, so exposed viewers would measure the timing's audience, not its effect).
+//! With several variants, each verdict reads its sequential interval at 5% divided by the number
+//! of variants.
 //!
-//! **Revenue.** Beside the conversion test, revenue per unit (what exposed viewers paid within
-//! the window, zero for those who did not buy; per session for timing experiments) is tested as
-//! a mean metric with the same engine.
+//! **Revenue.** Beside the conversion test, revenue per unit (what viewers paid within the window,
+//! zero for those who did not buy; per session for timing experiments) is tested as a mean metric
+//! with the same engine; its verdict waits for 5 buyers per variant.
 //!
 //! **History.** The cumulative rate of each variant at up to [`HISTORY_POINTS`] moments between
 //! the first exposure and the last change (exposures when they happened, conversions when the
@@ -63,6 +67,9 @@ pub struct VariantResult {
     pub weight: f64,
     /// Units: exposed viewers, or sessions for a timing experiment.
     pub units: u64,
+    /// Viewers counted: the exposed ones, or every attendee of the variant's classes for a
+    /// timing experiment (intention to treat); viewers who already owned the course left out.
+    pub attendees: u64,
     /// Exposed viewers.
     pub exposed: u64,
     /// Viewers who clicked.
@@ -75,11 +82,13 @@ pub struct VariantResult {
     pub rate: Option<f64>,
     /// Its 95% Wilson interval (viewer-randomised only).
     pub rate_ci: Option<[f64; 2]>,
-    /// Relative lift against control with its anytime-valid interval (variants only).
+    /// Relative lift against control (variants only).
     pub lift: Option<f64>,
-    /// The sequential interval of the relative lift.
+    /// The sequential (peeking-safe) interval of the relative lift that the verdict reads, at
+    /// 5% split across the variants.
     pub lift_ci: Option<[f64; 2]>,
-    /// Bayesian chance the variant beats control.
+    /// Chance the variant beats control: exact Beta-Binomial for conversions, Gaussian for
+    /// timing experiments' session rates; `null` until the minimum-data gate passes.
     pub chance_to_win: Option<f64>,
     /// `not_enough_data`, `sample_ratio_mismatch`, `variant_better`, `control_better`, `keep_going`.
     pub verdict: Option<String>,
@@ -97,9 +106,10 @@ pub struct RevenueResult {
     pub per_unit_cents: Option<f64>,
     /// Relative lift of revenue per unit against control (variants only).
     pub lift: Option<f64>,
-    /// Its sequential (peeking-safe) interval.
+    /// Its sequential (peeking-safe) interval, alpha split across the variants.
     pub lift_ci: Option<[f64; 2]>,
-    /// Bayesian chance the variant brings more revenue per unit.
+    /// Bayesian chance the variant brings more revenue per unit (`null` below the gate: at
+    /// least 5 buyers per variant).
     pub chance_to_win: Option<f64>,
     /// As for conversions.
     pub verdict: Option<String>,
@@ -138,6 +148,12 @@ pub struct OfferResults {
     pub sessions: u64,
     /// The attribution window used.
     pub window_days: u32,
+    /// The school's time zone, in which a purchase exported with a date alone is read.
+    pub time_zone: String,
+    /// Viewers left out because they owned the course before they were exposed (or, for a
+    /// timing experiment, before the class).
+    #[ts(type = "number")]
+    pub prior_owners: u64,
     /// Control first.
     pub variants: Vec<VariantResult>,
     /// Sample-ratio-mismatch p-value (alert below 0.001), `null` before there is data.
@@ -237,11 +253,120 @@ struct Pushed {
     offers: Vec<String>,
 }
 
-/// `offer.variant.viewer` -> (offer, viewer).
-fn parse_ref(code: &str) -> Option<(&str, &str)> {
-    let (rest, viewer) = code.rsplit_once('.')?;
-    let (offer, _variant) = rest.split_once('.')?;
-    Some((offer, viewer))
+/// Expected total units the sequential test is tuned for, in the analysis and the planner alike.
+pub const SEQUENTIAL_TUNING: f64 = 5000.0;
+
+/// One purchase of the offered course.
+struct CoursePurchase {
+    at_ms: i64,
+    /// Exported with a date alone: `at_ms` is that (school-local) date's 00:00 UTC.
+    date_only: bool,
+    amount_cents: i64,
+}
+
+/// Where a purchase falls against a unit's anchor (its exposure, or its class's start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timing {
+    /// Bought before: the viewer already owned the course.
+    Before,
+    /// Within the attribution window: a conversion.
+    Within,
+    /// Too late to credit the offer.
+    After,
+}
+
+impl CoursePurchase {
+    /// A purchase with a time counts from the anchor on; one with a date alone counts from the
+    /// anchor's date in the school's time zone (the same day cannot be ordered, so it counts),
+    /// and is older only when its date is before that day.
+    fn timing(&self, anchor_ms: i64, window_ms: i64, window_days: u32, zone: &Zone) -> Timing {
+        if self.date_only {
+            let day = self.at_ms.div_euclid(DAY_MS);
+            let anchor_day = zone.local_day(anchor_ms);
+            if day < anchor_day {
+                Timing::Before
+            } else if day - anchor_day <= i64::from(window_days) {
+                Timing::Within
+            } else {
+                Timing::After
+            }
+        } else if self.at_ms < anchor_ms - anchor_ms.rem_euclid(1000) {
+            // Shops export times to the second: a purchase in the anchor's own second counts.
+            Timing::Before
+        } else if self.at_ms - anchor_ms <= window_ms {
+            Timing::Within
+        } else {
+            Timing::After
+        }
+    }
+}
+
+/// What the purchases say about one unit.
+#[derive(Debug, Default)]
+struct Attribution {
+    /// Owned the course before the anchor.
+    prior_owner: bool,
+    /// Paid within the window, in cents.
+    paid: i64,
+    /// The first purchase within the window.
+    first_at: Option<i64>,
+}
+
+/// One unit of analysis: a viewer (exposed, or attending a timing experiment's class).
+struct Unit {
+    arm: usize,
+    session: i64,
+    exposed: bool,
+    clicked: bool,
+    /// Its anchor: the exposure, or the class's start.
+    at_ms: i64,
+    attribution: Attribution,
+}
+
+/// The school's time zone, in which date-only purchases are read.
+pub struct Zone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+impl Zone {
+    /// The zone named `name` (IANA, e.g. `Europe/Paris`), or an error in words.
+    pub fn named(name: &str) -> Result<Zone, ApiError> {
+        let name = name.trim();
+        let zone = jiff::tz::TimeZone::get(name).map_err(|_| {
+            ApiError::invalid(format!(
+                "{name:?} is not a time zone name like Europe/Paris or America/New_York"
+            ))
+        })?;
+        Ok(Zone {
+            name: name.to_owned(),
+            zone,
+        })
+    }
+
+    /// Days since 1970-01-01 of the local date at `at_ms`.
+    pub fn local_day(&self, at_ms: i64) -> i64 {
+        let offset_ms = jiff::Timestamp::from_millisecond(at_ms)
+            .map(|t| i64::from(self.zone.to_offset(t).seconds()) * 1000)
+            .unwrap_or(0);
+        (at_ms + offset_ms).div_euclid(DAY_MS)
+    }
+
+    /// Its IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The school setting that holds its time zone.
+pub const TIME_ZONE_SETTING: &str = "time_zone";
+
+/// Set the school's time zone.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetTimeZone {
+    /// An IANA name (`Europe/Paris`); `UTC` by default.
+    pub time_zone: String,
 }
 
 fn pct(x: f64) -> String {
@@ -474,102 +599,159 @@ impl Studio {
                 entry.clicked = true;
             }
         }
-        // Consented emails of exposed viewers: hash -> viewers.
-        let mut by_email: HashMap<String, Vec<String>> = HashMap::new();
-        for (_, record) in &events {
-            if let Event::EmailLinked { viewer, email_hash } = &record.event
-                && exposures.contains_key(&viewer.0)
-            {
-                let viewers = by_email.entry(email_hash.clone()).or_default();
-                if !viewers.contains(&viewer.0) {
-                    viewers.push(viewer.0.clone());
-                }
-            }
-        }
-        // Purchases of the course: by the reference code of one of these offers, or by the
-        // learner's consented email.
+        // Who each viewer is in the shop (personal link, consented email, reference codes).
+        let identities = self.identities().await?;
+        let zone = self.time_zone().await?;
+        let zone_name = zone.name().to_owned();
         let course = pushed.course_id.clone();
-        let purchases: Vec<(Option<String>, i64, i64, Option<String>)> = store
+        let purchases: Vec<(String, Option<String>, i64, bool, i64)> = store
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT p.ref_code, p.purchased_at_ms, p.amount_cents, l.email_hash
-                     FROM purchases p LEFT JOIN learners l ON l.id = p.learner_id
-                     WHERE p.course_id = ?1 AND (p.ref_code IS NOT NULL OR l.email_hash IS NOT NULL)",
+                    "SELECT learner_id, ref_code, purchased_at_ms, date_only, amount_cents
+                     FROM purchases WHERE course_id = ?1 ORDER BY purchased_at_ms, id",
                 )?;
                 let rows = stmt
-                    .query_map([course], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .query_map([course], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })
             .await?;
-        let window_ms = i64::from(window_days) * DAY_MS;
-        let mut bought: HashMap<String, i64> = HashMap::new();
-        let mut bought_at: HashMap<String, i64> = HashMap::new();
-        for (code, at, amount, email) in purchases {
-            // A reference code of this experiment decides; otherwise the consented email does.
-            let by_code = code
-                .as_deref()
-                .and_then(parse_ref)
-                .filter(|(offer, _)| offer_of.contains_key(*offer))
-                .map(|(_, viewer)| vec![viewer.to_owned()]);
-            let viewers = match by_code {
-                Some(viewers) => viewers,
-                None => email
-                    .and_then(|hash| by_email.get(&hash).cloned())
-                    .unwrap_or_default(),
+        // The course's purchases, by the viewer a reference code of this experiment names and
+        // by learner.
+        let mut by_ref: HashMap<String, Vec<CoursePurchase>> = HashMap::new();
+        let mut by_learner: HashMap<String, Vec<CoursePurchase>> = HashMap::new();
+        for (learner, code, at_ms, date_only, amount_cents) in purchases {
+            let purchase = CoursePurchase {
+                at_ms,
+                date_only,
+                amount_cents,
             };
-            for viewer in viewers {
-                let Some(exposure) = exposures.get(&viewer) else {
-                    continue;
-                };
-                // Shops export times to the second or dates alone: a purchase counts from the start
-                // of the exposure's day (UTC). With a reference code it cannot come before the
-                // card anyway: the code is on the card's link.
-                let day_start = exposure.at_ms - exposure.at_ms.rem_euclid(DAY_MS);
-                if at >= day_start && at - exposure.at_ms <= window_ms {
-                    *bought.entry(viewer.clone()).or_default() += amount;
-                    let first = bought_at.entry(viewer).or_insert(at);
-                    *first = (*first).min(at);
-                }
+            let referred = code
+                .as_deref()
+                .and_then(lectern_room::parse_reference)
+                .filter(|r| offer_of.contains_key(&r.offer));
+            match referred {
+                // A reference code of this experiment decides whose purchase it is.
+                Some(r) => by_ref.entry(r.viewer.0).or_default().push(purchase),
+                None => by_learner.entry(learner).or_default().push(purchase),
             }
         }
+        let window_ms = i64::from(window_days) * DAY_MS;
+        let attribute = |viewer: &str, anchor_ms: i64| -> Attribution {
+            let coded = by_ref.get(viewer).into_iter().flatten();
+            let learned = identities
+                .learner(viewer)
+                .and_then(|l| by_learner.get(l))
+                .into_iter()
+                .flatten();
+            let mut result = Attribution::default();
+            for p in coded.chain(learned) {
+                match p.timing(anchor_ms, window_ms, window_days, &zone) {
+                    Timing::Before => result.prior_owner = true,
+                    Timing::Within => {
+                        result.paid += p.amount_cents;
+                        result.first_at = Some(result.first_at.map_or(p.at_ms, |t| t.min(p.at_ms)));
+                    }
+                    Timing::After => {}
+                }
+            }
+            result
+        };
+
+        // The units: each exposed viewer (viewer-randomised), or every attendee of each class
+        // the experiment ran in (timing: intention to treat, since the timing itself decides who
+        // is still there to be exposed).
+        let mut units: Vec<Unit> = Vec::new();
+        if pushed.timing {
+            let sessions: Vec<i64> = pushed.session_variant.keys().copied().collect();
+            let attendance: Vec<(i64, String, i64)> = store
+                .read(move |conn| {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT e.session_id, e.actor, s.started_at_ms FROM events e
+                         JOIN live_sessions s ON s.id = e.session_id
+                         WHERE e.kind = 'viewer_joined' AND e.actor IS NOT NULL
+                         GROUP BY e.session_id, e.actor",
+                    )?;
+                    let rows = stmt
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect::<Result<Vec<(i64, String, i64)>, _>>()?;
+                    Ok(rows
+                        .into_iter()
+                        .filter(|(s, _, _)| sessions.contains(s))
+                        .collect())
+                })
+                .await?;
+            for (session, viewer, started_at_ms) in attendance {
+                if crate::identity::is_staff(&viewer) {
+                    continue;
+                }
+                let Some(&arm) = pushed.session_variant.get(&session) else {
+                    continue;
+                };
+                let exposure = exposures.get(&viewer).filter(|e| e.session == session);
+                units.push(Unit {
+                    arm,
+                    session,
+                    exposed: exposure.is_some(),
+                    clicked: exposure.is_some_and(|e| e.clicked),
+                    at_ms: started_at_ms,
+                    attribution: attribute(&viewer, started_at_ms),
+                });
+            }
+        } else {
+            for (viewer, e) in &exposures {
+                units.push(Unit {
+                    arm: e.variant,
+                    session: e.session,
+                    exposed: true,
+                    clicked: e.clicked,
+                    at_ms: e.at_ms,
+                    attribution: attribute(viewer, e.at_ms),
+                });
+            }
+        }
+        // Viewers who already owned the course cannot be converted by the offer.
+        let prior_owners = units.iter().filter(|u| u.attribution.prior_owner).count() as u64;
+        units.retain(|u| !u.attribution.prior_owner);
 
         let arms = pushed.names.len();
         let mut exposed = vec![0u64; arms];
         let mut clicked = vec![0u64; arms];
         let mut converted = vec![0u64; arms];
         let mut revenue = vec![0i64; arms];
-        // Per session, per arm: (exposed, converted, revenue), for timing experiments.
+        let mut attendees = vec![0u64; arms];
+        // Per session: (arm, units, converted, revenue), for timing experiments.
         let mut per_session: BTreeMap<i64, (usize, u64, u64, i64)> = BTreeMap::new();
-        // Revenue per viewer, per arm: (n, sum, sum of squares), in cents.
-        let mut revenue_moments = vec![(0f64, 0f64, 0f64); arms];
+        // Revenue per viewer, per arm: (n, sum, sum of squares, buyers), in cents.
+        let mut revenue_moments = vec![(0f64, 0f64, 0f64, 0f64); arms];
         // (time, arm, exposure or conversion), for the history.
         let mut changes: Vec<(i64, usize, bool)> = Vec::new();
-        for (viewer, e) in &exposures {
-            let arm = if pushed.timing {
-                pushed
-                    .session_variant
-                    .get(&e.session)
-                    .copied()
-                    .unwrap_or(e.variant)
-            } else {
-                e.variant
-            };
-            exposed[arm] += 1;
-            clicked[arm] += u64::from(e.clicked);
-            let paid = bought.get(viewer).copied();
-            converted[arm] += u64::from(paid.is_some());
-            revenue[arm] += paid.unwrap_or(0);
-            let cents = paid.unwrap_or(0) as f64;
+        for u in &units {
+            let arm = u.arm.min(arms - 1);
+            attendees[arm] += 1;
+            exposed[arm] += u64::from(u.exposed);
+            clicked[arm] += u64::from(u.clicked);
+            let bought = u.attribution.first_at.is_some();
+            let paid = u.attribution.paid;
+            converted[arm] += u64::from(bought);
+            revenue[arm] += paid;
+            let cents = paid as f64;
             let m = &mut revenue_moments[arm];
-            *m = (m.0 + 1.0, m.1 + cents, m.2 + cents * cents);
-            let s = per_session.entry(e.session).or_insert((arm, 0, 0, 0));
+            *m = (
+                m.0 + 1.0,
+                m.1 + cents,
+                m.2 + cents * cents,
+                m.3 + f64::from(u8::from(bought)),
+            );
+            let s = per_session.entry(u.session).or_insert((arm, 0, 0, 0));
             s.1 += 1;
-            s.2 += u64::from(paid.is_some());
-            s.3 += paid.unwrap_or(0);
-            changes.push((e.at_ms, arm, false));
-            if let Some(at) = bought_at.get(viewer) {
-                changes.push((*at, arm, true));
+            s.2 += u64::from(bought);
+            s.3 += paid;
+            changes.push((u.at_ms, arm, false));
+            if let Some(at) = u.attribution.first_at {
+                changes.push((at, arm, true));
             }
         }
         let sessions = pushed.offers.len() as u64;
@@ -590,6 +772,7 @@ impl Studio {
                     conversions: None,
                     sum: Some(sum[i]),
                     sum_squares: Some(squares[i]),
+                    nonzero: None,
                 })
                 .collect();
             ("mean", (arms_in, n))
@@ -601,25 +784,32 @@ impl Studio {
                     conversions: Some(converted[i] as f64),
                     sum: None,
                     sum_squares: None,
+                    nonzero: None,
                 })
                 .collect();
             ("binomial", (arms_in, exposed.clone()))
         };
         let (arms_in, units) = units_pair(input, units);
-        // Revenue per unit: per viewer, or per session (revenue per exposed viewer) for timing.
+        // Revenue per unit: per viewer, or per session (revenue per attendee) for timing. A
+        // revenue verdict waits for MIN_CONVERSIONS buyers (or classes with a buyer) per arm.
         if pushed.timing {
-            revenue_moments = vec![(0.0, 0.0, 0.0); arms];
-            for (arm, seen, _, cents) in per_session.values() {
+            revenue_moments = vec![(0.0, 0.0, 0.0, 0.0); arms];
+            for (arm, seen, bought, cents) in per_session.values() {
                 let per_viewer = *cents as f64 / *seen as f64;
                 let m = &mut revenue_moments[*arm];
-                *m = (m.0 + 1.0, m.1 + per_viewer, m.2 + per_viewer * per_viewer);
+                *m = (
+                    m.0 + 1.0,
+                    m.1 + per_viewer,
+                    m.2 + per_viewer * per_viewer,
+                    m.3 + f64::from(u8::from(*bought > 0)),
+                );
             }
         }
         let revenue_analysis: Option<AbOutput> = analyze_ab(AbInput {
             metric: "mean".to_owned(),
             alpha: 0.05,
             weights: Some(pushed.weights.clone()),
-            sequential_tuning: 5000.0,
+            sequential_tuning: SEQUENTIAL_TUNING,
             prior: None,
             arms: (0..arms)
                 .map(|i| ArmInput {
@@ -628,6 +818,7 @@ impl Studio {
                     conversions: None,
                     sum: Some(revenue_moments[i].1),
                     sum_squares: Some(revenue_moments[i].2),
+                    nonzero: Some(revenue_moments[i].3),
                 })
                 .collect(),
         })
@@ -641,7 +832,7 @@ impl Studio {
             metric: arms_in.0.to_owned(),
             alpha: 0.05,
             weights: Some(pushed.weights.clone()),
-            sequential_tuning: 5000.0,
+            sequential_tuning: SEQUENTIAL_TUNING,
             prior: None,
             arms: arms_in.1,
         })
@@ -653,13 +844,20 @@ impl Studio {
                 let relative = versus.and_then(|v| v.relative);
                 let absolute = versus.and_then(|v| v.absolute);
                 let verdict = versus.map(|v| v.verdict);
+                let chance = versus.and_then(|v| v.chance_to_win);
+                // The interval the verdict reads (alpha split across variants), on the lift's
+                // relative scale.
+                let decision_ci = versus
+                    .and_then(|v| v.decision)
+                    .filter(|_| relative.is_some())
+                    .map(|d| d.ci);
                 let name = &pushed.names[i];
                 let summary = match verdict {
                     Some(verdict) => summary(
                         name,
                         verdict,
                         relative.map(|r| r.estimate),
-                        relative.map(|r| r.bayes.chance_to_win),
+                        chance,
                         if pushed.timing {
                             None
                         } else {
@@ -673,18 +871,22 @@ impl Studio {
                 let revenue_versus = revenue_arm.and_then(|a| a.versus.as_ref());
                 let revenue_lift = revenue_versus.and_then(|v| v.relative);
                 let revenue_verdict = revenue_versus.map(|v| v.verdict);
+                let revenue_chance = revenue_versus.and_then(|v| v.chance_to_win);
                 let revenue_reading = RevenueResult {
                     per_unit_cents: revenue_arm.and_then(|a| a.mean),
                     lift: revenue_lift.map(|r| r.estimate),
-                    lift_ci: revenue_lift.map(|r| r.sequential.ci),
-                    chance_to_win: revenue_lift.map(|r| r.bayes.chance_to_win),
+                    lift_ci: revenue_versus
+                        .and_then(|v| v.decision)
+                        .filter(|_| revenue_lift.is_some())
+                        .map(|d| d.ci),
+                    chance_to_win: revenue_chance,
                     verdict: revenue_verdict.and_then(verdict_code),
                     summary: match revenue_verdict {
                         Some(verdict) => revenue_summary(
                             name,
                             verdict,
                             revenue_lift.map(|r| r.estimate),
-                            revenue_lift.map(|r| r.bayes.chance_to_win),
+                            revenue_chance,
                         ),
                         None if i == 0 => format!("{name} is the control"),
                         None => format!("{name}: nobody has seen it yet"),
@@ -694,6 +896,7 @@ impl Studio {
                     name: name.clone(),
                     weight: pushed.weights[i],
                     units: units[i],
+                    attendees: attendees[i],
                     exposed: exposed[i],
                     clicked: clicked[i],
                     converted: converted[i],
@@ -701,8 +904,8 @@ impl Studio {
                     rate: arm.and_then(|a| a.mean),
                     rate_ci: arm.and_then(|a| a.wilson_ci).map(|c| [c[0], c[1]]),
                     lift: relative.map(|r| r.estimate),
-                    lift_ci: relative.map(|r| r.sequential.ci),
-                    chance_to_win: relative.map(|r| r.bayes.chance_to_win),
+                    lift_ci: decision_ci,
+                    chance_to_win: chance,
                     verdict: verdict.and_then(verdict_code),
                     summary,
                     revenue: revenue_reading,
@@ -715,6 +918,8 @@ impl Studio {
             unit: if pushed.timing { "session" } else { "viewer" }.to_owned(),
             sessions,
             window_days,
+            time_zone: zone_name,
+            prior_owners,
             variants,
             srm_p_value: analysis.as_ref().map(|a| a.srm_p_value),
             analysis: analysis.and_then(|a| serde_json::to_value(a).ok()),
@@ -724,10 +929,28 @@ impl Studio {
     }
 
     /// How many classes of `class_size` exposed viewers an experiment needs to detect
-    /// `relative_lift` on `baseline_rate` (5% two-sided, 80% power, the fixed-horizon test of the
-    /// relative lift; the sequential test that the results screen reads needs somewhat more).
+    /// `relative_lift` on `baseline_rate`: 80% power for the sequential test of the relative
+    /// lift that the results screen reads (5% split across the variants), tuned as it is.
     pub async fn plan_experiment(&self, args: PlanArgs) -> Result<ExperimentPlan, ApiError> {
         plan(&args)
+    }
+
+    /// The school's time zone (`UTC` until the school sets one).
+    pub async fn time_zone(&self) -> Result<Zone, ApiError> {
+        let store = self.store().await?;
+        let name = store.setting(TIME_ZONE_SETTING).await?;
+        match name {
+            Some(name) => Zone::named(&name),
+            None => Zone::named("UTC"),
+        }
+    }
+
+    /// Set the school's time zone: shops that export dates alone mean its local dates.
+    pub async fn set_time_zone(&self, args: SetTimeZone) -> Result<String, ApiError> {
+        let zone = Zone::named(&args.time_zone)?;
+        let store = self.store().await?;
+        store.set_setting(TIME_ZONE_SETTING, zone.name()).await?;
+        Ok(zone.name().to_owned())
     }
 }
 
@@ -760,6 +983,7 @@ pub fn plan(args: &PlanArgs) -> Result<ExperimentPlan, ApiError> {
         power: 0.8,
         class_size: args.class_size,
         weights: args.weights.clone(),
+        sequential_tuning: Some(SEQUENTIAL_TUNING),
     })
     .map_err(|e| ApiError::invalid(e.to_string()))?;
     let summary = format!(
@@ -895,19 +1119,4 @@ fn units_pair(
     pair: (Vec<ArmInput>, Vec<u64>),
 ) -> ((&'static str, Vec<ArmInput>), Vec<u64>) {
     ((metric, pair.0), pair.1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_ref;
-
-    #[test]
-    fn a_reference_code_names_its_offer_and_viewer() {
-        assert_eq!(
-            parse_ref("spring.B.v-0123abcd"),
-            Some(("spring", "v-0123abcd"))
-        );
-        assert_eq!(parse_ref("spring.Price 2.0.v-01"), Some(("spring", "v-01")));
-        assert_eq!(parse_ref("nodots"), None);
-    }
 }

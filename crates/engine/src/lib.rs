@@ -29,6 +29,7 @@ pub mod engagement;
 mod error;
 pub mod experiments;
 mod http_url;
+pub mod identity;
 pub mod live;
 pub mod models;
 pub mod moderators;

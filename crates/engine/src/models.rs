@@ -1,5 +1,7 @@
 //! Recommendations and purchase prediction in the studio, from the school's own data.
 //!
+//! Viewers are matched to the shop's learners by the school's one map ([`crate::identity`]), so
+//! a live attendee who came by their personal join link or linked an email brings their history.
 //! `recommend_next` ranks follow-up courses for a class's audience (each attendee's history,
 //! the course being taught), each with its reason; a skill-tagged quiz of the class that at least
 //! 30% of ballots got wrong lifts the courses whose tags include that skill to the top.
@@ -12,15 +14,16 @@
 //! a random forest (`lectern_insights::forest`), trained on a blocking thread with a
 //! `training_progress` event per tree, and reused while the data it learned from (range, rows,
 //! buyers) is unchanged; a stored forest that no longer loads is retrained. A forest's reason
-//! codes are how much each feature raises the probability over the attendee's value replaced by
-//! the mean (in probability, not log-odds).
+//! codes of both models are how much each feature raises the probability over the attendee's
+//! value replaced by the training mean, in percentage points. Each likely buyer who is a known
+//! learner also gets their own next course.
 
 use std::collections::{BTreeSet, HashMap};
 
 use lectern_insights::forest::{self, ForestModel, ForestParams};
 use lectern_insights::model_store;
 use lectern_insights::propensity::{
-    self, AttendeeRow, FEATURES, LogEvent, ModelQuality, Sale, SessionSpan,
+    self, AttendeeRow, AttendeeRows, Cut, LogEvent, ModelQuality, Reason, Sale, SessionSpan,
 };
 use lectern_insights::recs::{CourseInfo, Method, PurchaseRecord, Recommender};
 use lectern_store::LatestModel;
@@ -32,11 +35,10 @@ use crate::studio::now_ms;
 use crate::{ApiError, ErrorCode, Studio};
 
 const WINDOW_MS: i64 = 7 * 86_400_000;
+/// A running class's cut is rounded down to this step.
+const CUT_STEP_MS: i64 = 5 * 60_000;
 
-/// The instructor and teaching assistants join their own classes but are never customers.
-fn is_staff(actor: &str) -> bool {
-    actor == "instructor" || actor.starts_with("ta-")
-}
+use crate::identity::is_staff;
 
 /// Which audience: a given class, or the live one when `sessionId` is null.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -77,7 +79,7 @@ struct SkillGap {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum BuyerModel {
-    /// Logistic regression: fast, its reasons are log-odds.
+    /// Logistic regression: fast; reasons in percentage points, as the forest's.
     #[default]
     Logistic,
     /// A random forest of 100 trees: trained in the background with progress, then reused.
@@ -114,12 +116,18 @@ pub struct NextCourse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LikelyBuyer {
-    /// Pseudonymous id.
+    /// The school's learner id when the viewer is linked to one (personal join link, consented
+    /// email, reference code), else the pseudonymous viewer id.
     pub learner: String,
-    /// Probability of a purchase within 7 days of the class.
+    /// Whether `learner` is the school's learner (their purchase history is known).
+    pub linked: bool,
+    /// Probability of buying a course they do not own within 7 days after the class (or, for
+    /// a class still running, after now).
     pub probability: f64,
-    /// The largest pushes, in words ("clicked the offer: +0.8").
+    /// The largest pushes, in words ("offer clicks: +4.2 points").
     pub reasons: Vec<String>,
+    /// The course to offer them next, from their own history (linked learners only).
+    pub next_course: Option<String>,
 }
 
 /// The model's quality in plain words and numbers.
@@ -128,6 +136,10 @@ pub struct LikelyBuyer {
 pub struct ModelReport {
     /// Area under the ROC curve on held-out classes (0.5 = guessing, 1 = perfect).
     pub auc: f64,
+    /// Its 95% DeLong interval, low end: the words are chosen by it.
+    pub auc_low: f64,
+    /// Its 95% DeLong interval, high end.
+    pub auc_high: f64,
     /// Brier score (lower is better).
     pub brier: f64,
     /// Rows learned from and checked on.
@@ -201,12 +213,15 @@ impl Studio {
                 .or_default()
                 .insert(p.course_id.clone());
         }
+        // Each attendee's history: the learner they are in the shop (personal join link,
+        // consented email, reference code), or none yet.
+        let identities = self.identities().await?;
         let audience: Vec<Vec<String>> = attendees
             .iter()
             .filter(|a| !is_staff(a))
             .map(|a| {
                 owned
-                    .get(a.as_str())
+                    .get(identities.resolve(a))
                     .map(|s| s.iter().cloned().collect())
                     .unwrap_or_default()
             })
@@ -343,15 +358,28 @@ impl Studio {
                 id: s.id,
                 started_at_ms: s.started_at_ms,
                 ended_at_ms: s.ended_at_ms,
+                course_id: s.course_id,
             })
             .collect();
-        if !sessions.iter().any(|s| s.id == args.session_id) {
+        let Some(class) = sessions.iter().find(|s| s.id == args.session_id).cloned() else {
             return Err(ApiError::new(
                 ErrorCode::NotFound,
                 format!("no class {}", args.session_id),
             ));
-        }
-        // Staff are left out of the rows, so they are neither learned from nor ranked.
+        };
+        // A class still running is scored on what happened so far, and the model learns from
+        // past classes cut at the same point (rounded to 5 minutes, so a stored forest serves
+        // a while).
+        let cut = match class.ended_at_ms {
+            Some(_) => Cut::SessionEnd,
+            None => {
+                let elapsed = (now_ms() - class.started_at_ms).max(0);
+                Cut::Elapsed((elapsed / CUT_STEP_MS).max(1) * CUT_STEP_MS)
+            }
+        };
+        // Viewers become the learners they are in the shop, so their purchases meet their
+        // classes; staff are left out of the rows, neither learned from nor ranked.
+        let identities = self.identities().await?;
         let events: Vec<LogEvent> = store
             .activity()
             .await?
@@ -360,147 +388,159 @@ impl Studio {
             .map(|e| LogEvent {
                 session_id: e.session_id,
                 kind: e.kind,
-                actor: e.actor,
+                actor: e.actor.map(|a| identities.resolve(&a).to_owned()),
                 at_ms: e.at_ms,
             })
             .collect();
-        let sales: Vec<Sale> = store
-            .purchase_history()
-            .await?
-            .into_iter()
+        let purchases = store.purchase_history().await?;
+        let sales: Vec<Sale> = purchases
+            .iter()
             .map(|p| Sale {
-                learner: p.learner_id,
+                learner: p.learner_id.clone(),
+                course_id: p.course_id.clone(),
                 at_ms: p.purchased_at_ms,
                 amount_cents: p.amount_cents,
             })
             .collect();
         // The data end where the sales end: later windows are still open and teach nothing yet.
         let data_end = sales.iter().map(|s| s.at_ms).max().unwrap_or(0);
-        let rows: Vec<AttendeeRow> =
-            propensity::attendee_rows(&sessions, &events, &sales, WINDOW_MS, data_end);
+        let rows = propensity::attendee_rows(&sessions, &events, &sales, cut, WINDOW_MS, data_end);
         let data_from = sessions.iter().map(|s| s.started_at_ms).min().unwrap_or(0);
-        let labelled = rows.iter().filter(|r| r.bought.is_some()).count() as u64;
-        let buyer_rows = rows.iter().filter(|r| r.bought == Some(true)).count() as u64;
+        let (buyer_rows, non_buyer_rows) = rows.labelled();
+        let (buyer_rows, labelled) = (buyer_rows as u64, (buyer_rows + non_buyer_rows) as u64);
         let refuse = |e: propensity::PropensityError| {
             ApiError::new(ErrorCode::Conflict, format!("{e} ({})", e.code()))
         };
-        let class_rows: Vec<&AttendeeRow> = rows
-            .iter()
-            .filter(|r| r.session_id == args.session_id)
-            .collect();
-        let (mut buyers, quality, version, reused): (Vec<LikelyBuyer>, ModelQuality, i64, bool) =
-            match kind {
-                BuyerModel::Logistic => {
-                    let model = propensity::train(&rows).map_err(refuse)?;
-                    let q = &model.quality;
-                    let info = store
-                        .save_model(lectern_store::ModelSave {
-                            kind: lectern_store::ModelKind::Logistic,
-                            created_at_ms: now_ms(),
-                            data_from_ms: data_from,
-                            data_to_ms: data_end,
-                            metrics: lectern_store::ModelMetrics {
-                                auc: q.auc,
-                                brier: q.brier,
-                                rows: (q.train_rows + q.holdout_rows) as u64,
-                                buyers: buyer_rows,
-                            },
-                            format_version: model_store::LOGISTIC_FORMAT_VERSION,
-                            model: &model_store::StoredLogistic::from_model(&model),
-                        })
-                        .await?;
-                    let buyers = class_rows
-                        .iter()
-                        .map(|r| LikelyBuyer {
-                            learner: r.learner.clone(),
-                            probability: model.probability(&r.features),
-                            reasons: model
-                                .reasons(&r.features, 3)
-                                .into_iter()
-                                .map(|c| reason_words(c.feature, c.contribution))
-                                .collect(),
-                        })
-                        .collect();
-                    (buyers, model.quality, info.version, false)
-                }
-                BuyerModel::Forest => {
-                    let stored = store
-                        .latest_model::<model_store::StoredForest>(
-                            lectern_store::ModelKind::Forest,
-                            model_store::FOREST_FORMAT_VERSION,
+        let class_rows: Vec<&AttendeeRow> = rows.of_session(args.session_id).collect();
+        let (scored, quality, version, reused): (
+            Vec<(&AttendeeRow, f64, Vec<Reason>)>,
+            ModelQuality,
+            i64,
+            bool,
+        ) = match kind {
+            BuyerModel::Logistic => {
+                let model = propensity::train(&rows).map_err(refuse)?;
+                let q = &model.quality;
+                let info = store
+                    .save_model(lectern_store::ModelSave {
+                        kind: lectern_store::ModelKind::Logistic,
+                        created_at_ms: now_ms(),
+                        data_from_ms: data_from,
+                        data_to_ms: data_end,
+                        metrics: lectern_store::ModelMetrics {
+                            auc: q.auc.estimate,
+                            brier: q.brier,
+                            rows: labelled,
+                            buyers: buyer_rows,
+                        },
+                        format_version: model_store::LOGISTIC_FORMAT_VERSION,
+                        model: &model_store::StoredLogistic::from_model(&model),
+                    })
+                    .await?;
+                let scored = class_rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            *r,
+                            model.probability(&r.features),
+                            model.reasons(&r.features, 3),
                         )
-                        .await?;
-                    let (model, version, reused) = match stored {
-                        LatestModel::Ready { info, model }
-                            if info.data_from_ms == data_from
-                                && info.data_to_ms == data_end
-                                && info.metrics.rows == labelled
-                                && info.metrics.buyers == buyer_rows =>
-                        {
-                            (model.into_model(), info.version, true)
-                        }
-                        _ => {
-                            let model = self.train_forest(rows.clone()).await?.map_err(refuse)?;
-                            let q = &model.quality;
-                            let info = store
-                                .save_model(lectern_store::ModelSave {
-                                    kind: lectern_store::ModelKind::Forest,
-                                    created_at_ms: now_ms(),
-                                    data_from_ms: data_from,
-                                    data_to_ms: data_end,
-                                    metrics: lectern_store::ModelMetrics {
-                                        auc: q.auc,
-                                        brier: q.brier,
-                                        rows: labelled,
-                                        buyers: buyer_rows,
-                                    },
-                                    format_version: model_store::FOREST_FORMAT_VERSION,
-                                    model: &model_store::StoredForest::from_model(&model),
-                                })
-                                .await?;
-                            (model, info.version, false)
-                        }
-                    };
-                    let means = feature_means(&rows);
-                    let buyers = class_rows
-                        .iter()
-                        .map(|r| {
-                            let p = model.probability(r);
-                            let mut pushes: Vec<(&str, f64)> = (0..FEATURES.len())
-                                .map(|k| {
-                                    let mut without = (*r).clone();
-                                    without.features[k] = means[k];
-                                    (FEATURES[k], p - model.probability(&without))
-                                })
-                                .filter(|(_, d)| *d > 0.0)
-                                .collect();
-                            pushes.sort_by(|a, b| b.1.total_cmp(&a.1));
-                            pushes.truncate(3);
-                            LikelyBuyer {
-                                learner: r.learner.clone(),
-                                probability: p,
-                                reasons: pushes
-                                    .into_iter()
-                                    .map(|(f, d)| reason_words(f, d))
-                                    .collect(),
-                            }
-                        })
-                        .collect();
-                    (buyers, model.quality, version, reused)
+                    })
+                    .collect();
+                (scored, model.quality, info.version, false)
+            }
+            BuyerModel::Forest => {
+                let stored = store
+                    .latest_model::<model_store::StoredForest>(
+                        lectern_store::ModelKind::Forest,
+                        model_store::FOREST_FORMAT_VERSION,
+                    )
+                    .await?;
+                let reusable = |m: &ForestModel| m.cut == cut && m.window_ms == WINDOW_MS;
+                let (model, version, reused) = match stored {
+                    LatestModel::Ready { info, model }
+                        if info.data_from_ms == data_from
+                            && info.data_to_ms == data_end
+                            && info.metrics.rows == labelled
+                            && info.metrics.buyers == buyer_rows
+                            && reusable(&model.clone().into_model()) =>
+                    {
+                        (model.into_model(), info.version, true)
+                    }
+                    _ => {
+                        let model = self.train_forest(rows.clone()).await?.map_err(refuse)?;
+                        let q = &model.quality;
+                        let info = store
+                            .save_model(lectern_store::ModelSave {
+                                kind: lectern_store::ModelKind::Forest,
+                                created_at_ms: now_ms(),
+                                data_from_ms: data_from,
+                                data_to_ms: data_end,
+                                metrics: lectern_store::ModelMetrics {
+                                    auc: q.auc.estimate,
+                                    brier: q.brier,
+                                    rows: labelled,
+                                    buyers: buyer_rows,
+                                },
+                                format_version: model_store::FOREST_FORMAT_VERSION,
+                                model: &model_store::StoredForest::from_model(&model),
+                            })
+                            .await?;
+                        (model, info.version, false)
+                    }
+                };
+                let scored = class_rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            *r,
+                            model.probability(&r.features),
+                            model.reasons(&r.features, 3),
+                        )
+                    })
+                    .collect();
+                (scored, model.quality, version, reused)
+            }
+        };
+        // Each linked attendee's own next course, from their history.
+        let catalog = store.catalog().await?;
+        let recommender = train_recommender(&catalog, &purchases);
+        let mut owned: HashMap<&str, Vec<String>> = HashMap::new();
+        for p in &purchases {
+            owned
+                .entry(p.learner_id.as_str())
+                .or_default()
+                .push(p.course_id.clone());
+        }
+        let taught: Vec<String> = class.course_id.iter().cloned().collect();
+        let mut buyers: Vec<LikelyBuyer> = scored
+            .into_iter()
+            .map(|(r, probability, reasons)| {
+                let history = owned.get(r.learner.as_str());
+                let next_course = history.and_then(|h| {
+                    let mut have = h.clone();
+                    have.extend(taught.iter().cloned());
+                    recommender
+                        .for_learner(&have, Method::Blend, 1)
+                        .into_iter()
+                        .next()
+                        .map(|c| c.title)
+                });
+                LikelyBuyer {
+                    learner: r.learner.clone(),
+                    linked: !r.learner.starts_with("v-"),
+                    probability,
+                    reasons: reasons.iter().map(reason_words).collect(),
+                    next_course,
                 }
-            };
+            })
+            .collect();
         buyers.sort_by(|a, b| {
             b.probability
                 .total_cmp(&a.probability)
                 .then(a.learner.cmp(&b.learner))
         });
         let q = &quality;
-        let verdict = match q.auc {
-            a if a >= 0.8 => "ranks buyers well",
-            a if a >= 0.7 => "ranks buyers usefully",
-            a if a >= 0.6 => "ranks buyers a little better than chance",
-            _ => "does not rank buyers better than chance yet",
-        };
         let name = match kind {
             BuyerModel::Logistic => "the model",
             BuyerModel::Forest => "the random forest",
@@ -508,7 +548,9 @@ impl Studio {
         Ok(LikelyBuyers {
             buyers,
             model: ModelReport {
-                auc: q.auc,
+                auc: q.auc.estimate,
+                auc_low: q.auc.low,
+                auc_high: q.auc.high,
                 brier: q.brier,
                 train_rows: q.train_rows as u64,
                 holdout_rows: q.holdout_rows as u64,
@@ -520,13 +562,7 @@ impl Studio {
                 kind,
                 version,
                 reused,
-                summary: format!(
-                    "On {} attendees of later classes it never saw, {name} {verdict} (AUC {:.2}: \
-                     a random buyer is ranked above a random non-buyer {:.0}% of the time).",
-                    q.holdout_rows,
-                    q.auc,
-                    q.auc * 100.0
-                ),
+                summary: q.summary(name),
             },
         })
     }
@@ -534,7 +570,7 @@ impl Studio {
     /// Grows the forest on a blocking thread, sending `training_progress` after each tree.
     async fn train_forest(
         &self,
-        rows: Vec<AttendeeRow>,
+        rows: AttendeeRows,
     ) -> Result<Result<ForestModel, propensity::PropensityError>, ApiError> {
         let studio = self.clone();
         tokio::task::spawn_blocking(move || {
@@ -551,18 +587,13 @@ impl Studio {
     }
 }
 
-/// A reason code in words: "offer clicks: +0.42".
-fn reason_words(feature: &str, contribution: f64) -> String {
-    format!("{}: {contribution:+.2}", feature.replace('_', " "))
-}
-
-/// Each feature's mean over the labelled rows: the neutral value a forest's reason is measured from.
-fn feature_means(rows: &[AttendeeRow]) -> Vec<f64> {
-    let labelled: Vec<&AttendeeRow> = rows.iter().filter(|r| r.bought.is_some()).collect();
-    let n = labelled.len().max(1) as f64;
-    (0..FEATURES.len())
-        .map(|k| labelled.iter().map(|r| r.features[k]).sum::<f64>() / n)
-        .collect()
+/// A reason in words: "offer clicks: +4.2 points" (percentage points of the chance to buy).
+fn reason_words(reason: &Reason) -> String {
+    format!(
+        "{}: {:+.1} points",
+        reason.feature.replace('_', " "),
+        reason.points
+    )
 }
 
 /// The recommender over the school's catalog and purchase history.

@@ -301,6 +301,33 @@ impl Studio {
             };
             act(joined, None, action, transport).await?;
         }
+        // A personal join link names the learner this viewer is, once its signature checks;
+        // a bad one is refused in words and the viewer stays joined, unlinked.
+        if last_seq.is_none()
+            && let Some(link) = hello.learner_link.as_ref()
+            && !joined.role.is_staff()
+        {
+            match self.verify_learner_link(link).await {
+                Ok(learner) => {
+                    let input = Input::LinkLearner {
+                        viewer: joined.viewer.clone(),
+                        learner,
+                    };
+                    if let Err(err) = joined.room.submit(input).await {
+                        let error = RoomError::Unavailable {
+                            reason: err.message,
+                        };
+                        reject(transport, None, error).await?;
+                    }
+                }
+                Err(err) => {
+                    let error = RoomError::Invalid {
+                        reason: err.message,
+                    };
+                    reject(transport, None, error).await?;
+                }
+            }
+        }
         let mut last_sent = welcome_seq;
         let mut studio_events = self.subscribe();
         // A TA's link that runs out during the class ends its connection then.

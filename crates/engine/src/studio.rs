@@ -293,7 +293,7 @@ impl Studio {
         self.emit(StudioEvent::NetworkChanged { network });
     }
 
-    fn network(&self) -> NetworkAccess {
+    pub(crate) fn network(&self) -> NetworkAccess {
         self.inner
             .network
             .lock()
@@ -310,12 +310,17 @@ impl Studio {
                 let profile = store.school().await?;
                 let counts = store.counts().await?;
                 let sessions = store.recent_sessions(RECENT_SESSIONS).await?;
+                let time_zone = store
+                    .setting(crate::experiments::TIME_ZONE_SETTING)
+                    .await?
+                    .unwrap_or_else(|| "UTC".to_owned());
                 (
                     Some(SchoolInfo {
                         name: profile.name,
                         is_demo: profile.is_demo,
                         db_path: store.path().display().to_string(),
                         created_at_ms: profile.created_at_ms,
+                        time_zone,
                     }),
                     Some(Counts {
                         courses: counts.courses,

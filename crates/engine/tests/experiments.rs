@@ -439,6 +439,7 @@ async fn the_planner_says_how_many_classes_a_lift_needs() {
         power: 0.8,
         class_size: 300,
         weights: None,
+        sequential_tuning: Some(lectern_engine::experiments::SEQUENTIAL_TUNING),
     })
     .unwrap();
     assert_eq!(ours.units_needed, reference.units_needed);

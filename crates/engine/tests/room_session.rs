@@ -66,6 +66,7 @@ fn hello(browser_key: &str, name: &str, last: Option<(i64, i64)>) -> Hello {
         session: last.map(|(session, _)| session),
         email: None,
         consent: false,
+        learner_link: None,
     }
 }
 
@@ -363,4 +364,89 @@ async fn a_ta_is_closed_when_the_link_expires_during_the_class() {
     assert_eq!(closed["code"], 4401);
     assert_eq!(closed["reason"], "this moderator link has expired");
     studio.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_personal_join_link_names_the_learner_and_a_forged_one_is_refused() {
+    use lectern_engine::identity::LearnerLinksArgs;
+    use lectern_engine::models::AudienceRef;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let mut teacher = connect(&studio, Seat::Instructor, hello(&"t".repeat(32), "", None));
+    assert_eq!(teacher.next().await["type"], "welcome");
+
+    // The school's export: one signed link per learner.
+    let links = studio
+        .learner_links(LearnerLinksArgs {
+            base_url: Some("https://class.example.org/".into()),
+        })
+        .await
+        .unwrap();
+    let store = studio.store().await.unwrap();
+    assert_eq!(links.count, store.counts().await.unwrap().learners);
+    // A learner with a few purchases: their history should reach the class.
+    let purchases = store.purchase_history().await.unwrap();
+    let mut owned: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for p in &purchases {
+        owned.entry(&p.learner_id).or_default().push(&p.course_id);
+    }
+    let (learner, courses) = owned
+        .iter()
+        .filter(|(_, c)| c.len() >= 3)
+        .min_by_key(|(l, _)| **l)
+        .map(|(l, c)| ((*l).to_owned(), c.clone()))
+        .unwrap();
+    let line = links
+        .csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{learner},")))
+        .unwrap();
+    let link = line.rsplit(',').next().unwrap();
+    let fragment = link
+        .strip_prefix("https://class.example.org/watch#")
+        .unwrap();
+    let sig = fragment.split("&sig=").nth(1).unwrap().to_owned();
+    assert_eq!(sig.len(), 32);
+
+    let mut hello_bo = hello(&"b".repeat(32), "Bo", None);
+    hello_bo.learner_link = Some(lectern_room::LearnerLink {
+        learner: learner.clone(),
+        sig: sig.clone(),
+    });
+    let mut bo = connect(&studio, Seat::Viewer, hello_bo);
+    let bo_id = bo.next().await["viewer"].as_str().unwrap().to_owned();
+    let linked = teacher.until_event("learner_linked").await;
+    assert_eq!(linked["record"]["by"], bo_id.as_str());
+    assert_eq!(linked["record"]["event"]["learner"], learner.as_str());
+    let identities = studio.identities().await.unwrap();
+    assert_eq!(identities.learner(&bo_id), Some(learner.as_str()));
+
+    // The class's recommendations now know what Bo owns: none of it is offered.
+    let next = studio
+        .recommend_next(AudienceRef { session_id: None })
+        .await
+        .unwrap();
+    assert!(!next.is_empty());
+    for course in &next {
+        assert!(!courses.contains(&course.course_id.as_str()), "{next:?}");
+    }
+
+    // A link with another learner's signature is refused in words; nothing is linked.
+    let mut hello_cy = hello(&"c".repeat(32), "Cy", None);
+    hello_cy.learner_link = Some(lectern_room::LearnerLink {
+        learner: "someone-else".into(),
+        sig,
+    });
+    let mut cy = connect(&studio, Seat::Viewer, hello_cy);
+    let cy_id = cy.next().await["viewer"].as_str().unwrap().to_owned();
+    let reply = cy.until("reply").await;
+    assert_eq!(reply["reply"]["type"], "rejected", "{reply}");
+    assert!(
+        reply["reply"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("personal join link is not valid"),
+        "{reply}"
+    );
+    assert_eq!(studio.identities().await.unwrap().learner(&cy_id), None);
 }

@@ -132,6 +132,7 @@ fn non_finite_numbers_from_rust_callers_are_refused() {
         conversions: Some(conversions),
         sum: None,
         sum_squares: None,
+        nonzero: None,
     };
     let input = |arms: Vec<ArmInput>, alpha: f64, prior: Option<Prior>| AbInput {
         metric: "binomial".into(),

@@ -12,6 +12,7 @@ fn input(lift: f64, class_size: u64) -> PlanInput {
         power: 0.8,
         class_size,
         weights: None,
+        sequential_tuning: None,
     }
 }
 

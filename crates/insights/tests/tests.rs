@@ -13,4 +13,5 @@ mod planner;
 mod propensity;
 mod properties;
 mod recs;
+mod small_arms;
 mod vectors;

@@ -6,8 +6,16 @@ use serde_json::Value;
 
 const VECTORS: &str = include_str!("../reference/vectors.json");
 const TOLERANCE: f64 = 1e-9;
-/// Fields Lectern adds to the reference shape (the minimum-data gate and the verdict).
-const ADDED_FIELDS: [&str; 3] = ["enough_data", "gate_reason", "verdict"];
+/// Fields Lectern adds to the reference shape (the minimum-data gate, the chance shown, the
+/// verdict and the alpha-split interval it reads).
+const ADDED_FIELDS: [&str; 6] = [
+    "enough_data",
+    "gate_reason",
+    "verdict",
+    "chance_to_win",
+    "decision",
+    "alpha_per_variant",
+];
 
 #[derive(Default)]
 struct Deviation {

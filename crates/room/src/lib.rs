@@ -110,8 +110,8 @@ pub use model::{
     Question, QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
 pub use offers::{
-    Offer, OfferCard, OfferId, OfferSpec, OfferState, VariantCounts, VariantSpec, Weight,
-    assign_variant,
+    Offer, OfferCard, OfferId, OfferSpec, OfferState, Reference, VariantCounts, VariantSpec,
+    Weight, assign_variant, checkout_link, parse_reference,
 };
 pub use protocol::{
     Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,
@@ -120,7 +120,7 @@ pub use protocol::{
 pub use room::{
     AuditEntry, MAX_EMAIL_CHARS, RESERVED_NAMES, Room, RoomState, capability, email_hash, limits,
 };
-pub use wire::{Close, CloseCode, Hello, HelloKind, ServerFrame, Welcome};
+pub use wire::{Close, CloseCode, Hello, HelloKind, LearnerLink, ServerFrame, Welcome};
 
 /// The TypeScript bindings of the room's wire types, as committed in
 /// `ui/src/lib/bindings/room.ts` (`cargo xtask codegen` writes them; a test checks them).
@@ -171,6 +171,7 @@ pub fn typescript_bindings() -> String {
         ClientFrame::decl(&cfg),
         HelloKind::decl(&cfg),
         Hello::decl(&cfg),
+        LearnerLink::decl(&cfg),
         Welcome::decl(&cfg),
         ServerFrame::decl(&cfg),
         CloseCode::decl(&cfg),

@@ -437,6 +437,56 @@ pub fn checkout_link(url: &str, offer: &OfferId, variant_name: &str, viewer: &Vi
     link
 }
 
+/// A checkout reference code read back: which offer, variant and viewer it was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The offer (its id has no dot).
+    pub offer: String,
+    /// The variant's name (it may contain dots).
+    pub variant: String,
+    /// The viewer (`v-<hex>`, no dot).
+    pub viewer: ViewerId,
+}
+
+fn decode_component(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Reads a reference code made by [`checkout_link`] (`<offer>.<variant>.<viewer>`, as shops
+/// export it): the offer ends at the first dot, the viewer starts after the last. `None` for
+/// anything else (a shop's own codes, a truncated code).
+pub fn parse_reference(code: &str) -> Option<Reference> {
+    let code = code.trim();
+    let (offer, rest) = code.split_once('.')?;
+    let (variant, viewer) = rest.rsplit_once('.')?;
+    let (offer, variant, viewer) = (
+        decode_component(offer)?,
+        decode_component(variant)?,
+        decode_component(viewer)?,
+    );
+    if offer.is_empty() || variant.is_empty() || viewer.is_empty() {
+        return None;
+    }
+    Some(Reference {
+        offer,
+        variant,
+        viewer: ViewerId(viewer),
+    })
+}
+
 fn checked_line(raw: &str, limit: usize) -> Result<String, RoomError> {
     if raw.len() > crate::protocol::MAX_FRAME_BYTES {
         return Err(RoomError::TooLong { limit });

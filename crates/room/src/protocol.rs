@@ -62,6 +62,14 @@ pub enum Input {
         /// What is captured now, or `None` when the window's capture stopped.
         capture: Option<String>,
     },
+    /// The host verified the personal join link a viewer's page carried (signed with the
+    /// school's secret): this viewer is that learner of the school's shop.
+    LinkLearner {
+        /// Whose browser.
+        viewer: ViewerId,
+        /// The school's learner id (as in its purchases).
+        learner: String,
+    },
     /// Time passed: the host calls this at [`crate::Room::next_deadline`].
     Tick,
 }
@@ -515,6 +523,14 @@ pub enum Event {
         /// SHA-256 hex of the trimmed, lower-cased address (as `learners.email_hash`).
         email_hash: String,
     },
+    /// A viewer arrived by their personal join link (staff only): this viewer is the school's
+    /// learner `learner`, so their history reaches recommendations, likely buyers and offers.
+    LearnerLinked {
+        /// Who.
+        viewer: ViewerId,
+        /// The school's learner id.
+        learner: String,
+    },
     /// Who reacted during that second, and how often (staff only: engagement counts each
     /// viewer's reactions; other viewers see only the aggregate).
     ReactionsBy {
@@ -600,6 +616,7 @@ impl Event {
             | Event::OfferClicked(_)
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
+            | Event::LearnerLinked { .. }
             | Event::MediaPresence { .. }
             | Event::BroadcastSource { .. }
             | Event::TabVisibility { .. } => Audience::Staff,

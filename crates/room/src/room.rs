@@ -27,6 +27,8 @@ use crate::text;
 pub mod limits {
     /// A chat message.
     pub const CHAT_GRAPHEMES: usize = 500;
+    /// A learner id carried by a personal join link (the shop's id).
+    pub const MAX_LEARNER_ID_CHARS: usize = 128;
     /// A display name.
     pub const NAME_GRAPHEMES: usize = 40;
     /// A question.
@@ -191,6 +193,8 @@ pub struct Room {
     class: Option<ClassInfo>,
     /// Each opted-in viewer's last tab visibility and when it changed (one change a second).
     visibility: BTreeMap<ViewerId, (bool, Timestamp)>,
+    /// The learner each viewer's personal join link named in this class.
+    learner_links: BTreeMap<ViewerId, String>,
 }
 
 /// What one action produced before it is recorded.
@@ -321,6 +325,29 @@ impl Room {
                     );
                 }
             }
+            Input::LinkLearner { viewer, learner } => {
+                // The host checked the link's signature; the room records it for a joined
+                // viewer only (never staff), once per viewer and learner in a class.
+                let is_viewer = self
+                    .state
+                    .participants
+                    .get(&viewer)
+                    .is_some_and(|p| !p.role.is_staff());
+                let well_formed = !learner.is_empty()
+                    && learner.chars().count() <= limits::MAX_LEARNER_ID_CHARS
+                    && !learner.chars().any(char::is_control);
+                let known = self.learner_links.get(&viewer) == Some(&learner);
+                if !self.state.ended && is_viewer && well_formed && !known {
+                    let by = viewer.clone();
+                    self.emit(
+                        &mut out,
+                        now,
+                        Some(&by),
+                        None,
+                        Event::LearnerLinked { viewer, learner },
+                    );
+                }
+            }
             Input::Media { viewer, watching } => {
                 // Recorded for anyone the host names (the host derived it from the browser):
                 // a viewer may watch without joining the chat. Staff are not counted by
@@ -420,6 +447,9 @@ impl Room {
     /// Applies one recorded event: the only place the state changes.
     pub fn apply(&mut self, record: &Recorded) {
         let at = record.at;
+        if let Event::LearnerLinked { viewer, learner } = &record.event {
+            self.learner_links.insert(viewer.clone(), learner.clone());
+        }
         let s = &mut self.state;
         s.first_at.get_or_insert(at);
         if let (Some(by), Some(client_id)) = (&record.by, &record.client_id)
@@ -557,6 +587,7 @@ impl Room {
             Event::ReactionsAggregated { .. }
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
+            | Event::LearnerLinked { .. }
             | Event::MediaPresence { .. }
             | Event::BroadcastSource { .. }
             | Event::TabVisibility { .. } => {}

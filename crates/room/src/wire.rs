@@ -43,6 +43,21 @@ pub struct Hello {
     #[serde(default)]
     #[ts(as = "Option<bool>", optional)]
     pub consent: bool,
+    /// The personal join link the page was opened with (`/watch#learner=..&sig=..`): the
+    /// host checks its signature and records the viewer as that learner.
+    #[serde(default)]
+    #[ts(optional)]
+    pub learner_link: Option<LearnerLink>,
+}
+
+/// A learner's personal join link, as the viewer page read it from its address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerLink {
+    /// The school's learner id.
+    pub learner: String,
+    /// The school's signature of it (hex).
+    pub sig: String,
 }
 
 /// The one kind of first frame.

@@ -286,6 +286,8 @@ struct PurchaseRow {
     learner: String,
     course: String,
     at_ms: i64,
+    /// The shop gave a date without a time (the school's local date).
+    date_only: bool,
     amount_cents: i64,
     currency: String,
     ref_code: Option<String>,
@@ -705,21 +707,22 @@ fn store_purchases(
         }
     }
     let mut select = tx.prepare_cached(
-        "SELECT learner_id, course_id, purchased_at_ms, amount_cents, currency, ref_code
+        "SELECT learner_id, course_id, purchased_at_ms, amount_cents, currency, ref_code, date_only
            FROM purchases WHERE order_id = ?1",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO purchases (order_id, learner_id, course_id, purchased_at_ms, amount_cents,
-                                currency, source, ref_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import', ?7)",
+                                currency, source, ref_code, date_only)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'import', ?7, ?8)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE purchases SET learner_id = ?2, course_id = ?3, purchased_at_ms = ?4,
-                amount_cents = ?5, currency = ?6, source = 'import', ref_code = ?7
+                amount_cents = ?5, currency = ?6, source = 'import', ref_code = ?7, date_only = ?8
           WHERE order_id = ?1",
     )?;
     for (done, p) in rows.iter().enumerate() {
-        let existing: Option<(String, String, i64, i64, String, Option<String>)> = select
+        #[allow(clippy::type_complexity, reason = "one row's columns")]
+        let existing: Option<(String, String, i64, i64, String, Option<String>, bool)> = select
             .query_row([&p.order_id], |r| {
                 Ok((
                     r.get(0)?,
@@ -728,6 +731,7 @@ fn store_purchases(
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
+                    r.get(6)?,
                 ))
             })
             .optional()?;
@@ -738,7 +742,8 @@ fn store_purchases(
             p.at_ms,
             p.amount_cents,
             p.currency,
-            p.ref_code
+            p.ref_code,
+            p.date_only
         ];
         match existing {
             None => {
@@ -751,7 +756,8 @@ fn store_purchases(
                     && old.2 == p.at_ms
                     && old.3 == p.amount_cents
                     && old.4 == p.currency
-                    && old.5 == p.ref_code;
+                    && old.5 == p.ref_code
+                    && old.6 == p.date_only;
                 if same {
                     report.unchanged += 1;
                 } else {
@@ -1004,6 +1010,7 @@ fn parse(kind: ImportKind, text: &str) -> Parsed {
                 let learner = check!("learner", id_field("learner", field("learner")));
                 let course = check!("course", id_field("course", field("course")));
                 let at = check!("date", date_field(field("date").unwrap_or("")));
+                let date_only = field("date").is_some_and(|d| d.trim().len() == 10);
                 let amount = check!("amount", money_field(field("amount").unwrap_or("")));
                 let currency = check!("currency", currency_field(field("currency").unwrap_or("")));
                 let ref_code = check!("ref", ref_field(field("ref")));
@@ -1024,6 +1031,7 @@ fn parse(kind: ImportKind, text: &str) -> Parsed {
                             learner,
                             course,
                             at_ms,
+                            date_only,
                             amount_cents,
                             currency,
                             ref_code,

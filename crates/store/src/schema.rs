@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -154,6 +154,12 @@ ALTER TABLE live_sessions ADD COLUMN instructor TEXT
     CHECK (instructor IS NULL OR length(instructor) BETWEEN 1 AND 800);
 "#;
 
+/// Shops export purchases with a time or with a date alone; a date alone is the school's local
+/// date (stored as that date's 00:00 UTC), and attribution must know which it was.
+const V6_PURCHASE_DATE_ONLY: &str = r#"
+ALTER TABLE purchases ADD COLUMN date_only INTEGER NOT NULL DEFAULT 0 CHECK (date_only IN (0, 1));
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
@@ -169,6 +175,7 @@ pub fn steps() -> Vec<M<'static>> {
         M::up(V3_IMPORT_AND_MODELS),
         M::up(crate::privacy::V4_ERASE_PATH),
         M::up(V5_SESSION_INSTRUCTOR),
+        M::up(V6_PURCHASE_DATE_ONLY),
     ]
 }
 

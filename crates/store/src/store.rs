@@ -116,6 +116,8 @@ pub struct SessionSpan {
     pub started_at_ms: i64,
     /// End (Unix ms), if it has ended.
     pub ended_at_ms: Option<i64>,
+    /// The course taught, if the class named one.
+    pub course_id: Option<String>,
 }
 
 /// One event of a session's log, without its payload: what activity measures need.
@@ -541,10 +543,16 @@ impl Store {
     pub async fn session_spans(&self) -> Result<Vec<SessionSpan>, StoreError> {
         self.read_snapshot(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, started_at_ms, ended_at_ms FROM live_sessions ORDER BY started_at_ms, id",
+                "SELECT id, started_at_ms, ended_at_ms, course_id FROM live_sessions
+                  ORDER BY started_at_ms, id",
             )?;
             let rows = stmt.query_map([], |row| {
-                Ok(SessionSpan { id: row.get(0)?, started_at_ms: row.get(1)?, ended_at_ms: row.get(2)? })
+                Ok(SessionSpan {
+                    id: row.get(0)?,
+                    started_at_ms: row.get(1)?,
+                    ended_at_ms: row.get(2)?,
+                    course_id: row.get(3)?,
+                })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })

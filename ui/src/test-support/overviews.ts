@@ -10,7 +10,7 @@ export const LAN_OPEN: NetworkAccess = {
 /** An overview of a small demo school, with any field replaced. */
 export function demoOverview(patch: Partial<Overview> = {}): Overview {
   return {
-    school: { name: 'Demo Guitar School', isDemo: true, dbPath: '/tmp/demo.sqlite', createdAtMs: 1_700_000_000_000 },
+    school: { name: 'Demo Guitar School', isDemo: true, dbPath: '/tmp/demo.sqlite', createdAtMs: 1_700_000_000_000, timeZone: 'UTC' },
     counts: { courses: 3, learners: 42, purchases: 17, sessions: 5, events: 900 },
     schoolProblem: null,
     live: { state: 'offline' },

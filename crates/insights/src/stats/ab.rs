@@ -69,6 +69,10 @@ pub struct ArmInput {
     /// Sum of squares of the metric over units (mean metric).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sum_squares: Option<f64>,
+    /// Units whose value is not zero (mean metric, optional): revenue per viewer is zero for
+    /// everyone who did not buy, so a revenue verdict waits for [`MIN_CONVERSIONS`] buyers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonzero: Option<f64>,
 }
 
 /// What kind of outcome the experiment measures.
@@ -91,6 +95,8 @@ pub enum Outcome {
         sum: f64,
         /// Sum of squares over units.
         sum_squares: f64,
+        /// Units with a non-zero value, when the caller counted them.
+        nonzero: Option<u64>,
     },
 }
 
@@ -110,7 +116,9 @@ impl Arm {
     pub fn moments(&self) -> Moments {
         match self.outcome {
             Outcome::Conversions(c) => Moments::binomial(c, self.n),
-            Outcome::Sums { sum, sum_squares } => Moments::from_sums(self.n, sum, sum_squares),
+            Outcome::Sums {
+                sum, sum_squares, ..
+            } => Moments::from_sums(self.n, sum, sum_squares),
         }
     }
 
@@ -130,6 +138,12 @@ impl Arm {
             Outcome::Sums { .. } if self.n < MIN_UNITS_MEAN => Some(format!(
                 "{} has {} unit(s); at least {MIN_UNITS_MEAN} are needed",
                 self.name, self.n
+            )),
+            Outcome::Sums {
+                nonzero: Some(k), ..
+            } if k < MIN_CONVERSIONS => Some(format!(
+                "{} has {k} unit(s) with a value; at least {MIN_CONVERSIONS} are needed",
+                self.name
             )),
             Outcome::Sums { .. } if self.moments().variance <= 0.0 => {
                 Some(format!("{}'s values do not vary", self.name))
@@ -247,7 +261,21 @@ impl TryFrom<AbInput> for Experiment {
                     if impossible {
                         return Err(StatsError::ImpossibleSums(arm.name));
                     }
-                    Outcome::Sums { sum, sum_squares }
+                    let nonzero = match arm.nonzero {
+                        None => None,
+                        Some(raw) => {
+                            let k = count(raw, || format!("arms[{i}].nonzero"))?;
+                            if k > n {
+                                return Err(StatsError::ConversionsExceedN(arm.name));
+                            }
+                            Some(k)
+                        }
+                    };
+                    Outcome::Sums {
+                        sum,
+                        sum_squares,
+                        nonzero,
+                    }
                 }
             };
             arms.push(Arm {
@@ -339,9 +367,17 @@ pub struct Versus {
     /// Exact Beta(1,1)-Binomial P(variant rate > control rate) (binomial only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prob_beat_control: Option<f64>,
-    /// Holm-adjusted relative p-value over all variants.
+    /// The chance to show a teacher: the exact Beta-Binomial one for conversions (the Gaussian
+    /// is poor on small arms), the Gaussian Bayesian one of the relative lift for means; `null`
+    /// below the minimum-data gate, where any number would be read as a result.
+    pub chance_to_win: Option<f64>,
+    /// The sequential interval the verdict reads: at [`AbOutput::alpha_per_variant`] (alpha
+    /// split across the variants), on the relative scale where it is defined, else absolute.
+    pub decision: Option<SequentialResult>,
+    /// Holm-adjusted relative p-value over all variants (statsmodels parity; informative only,
+    /// the verdict reads `decision`).
     pub p_value_holm: Option<f64>,
-    /// Benjamini-Hochberg-adjusted relative p-value over all variants.
+    /// Benjamini-Hochberg-adjusted relative p-value over all variants (informative only).
     pub p_value_bh: Option<f64>,
     /// What may be concluded now.
     pub verdict: Verdict,
@@ -373,6 +409,9 @@ pub struct ArmResult {
 pub struct AbOutput {
     /// Sample-ratio-mismatch p-value against the weights (alert below 0.001).
     pub srm_p_value: f64,
+    /// The significance level each variant's verdict uses: alpha divided by the number of
+    /// variants (Bonferroni), so that the chance of any false "better" stays at most alpha.
+    pub alpha_per_variant: f64,
     /// Whether every arm passes the minimum-data gate.
     pub enough_data: bool,
     /// Control first, then the variants, in input order.
@@ -406,6 +445,20 @@ fn effect(
     })
 }
 
+/// The sequential reading at `alpha` on the relative scale, or the absolute one where the
+/// relative lift is undefined (zero control mean).
+fn decision(
+    control: &Moments,
+    variant: &Moments,
+    alpha: f64,
+    experiment: &Experiment,
+) -> Option<SequentialResult> {
+    let lift = Lift::new(control, variant, Scale::Relative)
+        .or_else(|| Lift::new(control, variant, Scale::Absolute))?;
+    let (p_value, ci) = lift.sequential(alpha, experiment.sequential_tuning);
+    Some(SequentialResult { ci, p_value })
+}
+
 fn verdict(enough_data: bool, srm: f64, versus: &Versus) -> Verdict {
     if !enough_data {
         return Verdict::NotEnoughData;
@@ -413,10 +466,10 @@ fn verdict(enough_data: bool, srm: f64, versus: &Versus) -> Verdict {
     if srm < SRM_ALERT {
         return Verdict::SampleRatioMismatch;
     }
-    match versus.relative.or(versus.absolute) {
+    match versus.decision {
         None => Verdict::NotEnoughData,
-        Some(e) if e.sequential.ci[0] > 0.0 => Verdict::VariantBetter,
-        Some(e) if e.sequential.ci[1] < 0.0 => Verdict::ControlBetter,
+        Some(d) if d.ci[0] > 0.0 => Verdict::VariantBetter,
+        Some(d) if d.ci[1] < 0.0 => Verdict::ControlBetter,
         Some(_) => Verdict::KeepGoing,
     }
 }
@@ -428,6 +481,7 @@ pub fn analyze_experiment(experiment: &Experiment) -> AbOutput {
     let control = &experiment.arms[0];
     let control_moments = control.moments();
     let control_shortfall = control.shortfall();
+    let alpha_per_variant = experiment.alpha / (experiment.arms.len() - 1).max(1) as f64;
 
     let mut arms: Vec<ArmResult> = Vec::with_capacity(experiment.arms.len());
     for (i, arm) in experiment.arms.iter().enumerate() {
@@ -453,10 +507,19 @@ pub fn analyze_experiment(experiment: &Experiment) -> AbOutput {
                 }
                 _ => None,
             };
+            let relative = effect(&control_moments, &moments, Scale::Relative, experiment);
+            let absolute = effect(&control_moments, &moments, Scale::Absolute, experiment);
+            let chance_to_win = if enough_data {
+                prob.or_else(|| relative.or(absolute).map(|e| e.bayes.chance_to_win))
+            } else {
+                None
+            };
             let mut versus = Versus {
-                relative: effect(&control_moments, &moments, Scale::Relative, experiment),
-                absolute: effect(&control_moments, &moments, Scale::Absolute, experiment),
+                relative,
+                absolute,
                 prob_beat_control: prob,
+                chance_to_win,
+                decision: decision(&control_moments, &moments, alpha_per_variant, experiment),
                 p_value_holm: None,
                 p_value_bh: None,
                 verdict: Verdict::NotEnoughData,
@@ -492,6 +555,7 @@ pub fn analyze_experiment(experiment: &Experiment) -> AbOutput {
     let enough_data = arms.iter().all(|a| a.enough_data);
     AbOutput {
         srm_p_value: srm,
+        alpha_per_variant,
         enough_data,
         arms,
     }

@@ -25,8 +25,8 @@ pub enum StatsError {
     /// A count (n or conversions) has a fractional part.
     #[error("{0} is not a whole number")]
     NotWholeNumber(String),
-    /// An arm reports more conversions than units.
-    #[error("arm {0:?} has more conversions than units")]
+    /// An arm reports more conversions (or units with a value) than units.
+    #[error("arm {0:?} has more conversions (or units with a value) than units")]
     ConversionsExceedN(String),
     /// An arm lacks a field its metric needs.
     #[error("arm {arm:?} lacks {field:?}, which a {metric} metric needs")]

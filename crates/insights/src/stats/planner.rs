@@ -29,6 +29,11 @@ pub struct PlanInput {
     /// Traffic weights, control first (default: two equal arms).
     #[serde(default)]
     pub weights: Option<Vec<f64>>,
+    /// Plan for the sequential (peeking-safe) test the verdict reads, tuned as the analysis is
+    /// (its expected total units, e.g. 5000); `null` plans for the fixed-horizon test, which
+    /// needs fewer units but is only valid when the result is read once, at the end.
+    #[serde(default)]
+    pub sequential_tuning: Option<f64>,
 }
 
 fn default_alpha() -> f64 {
@@ -54,9 +59,11 @@ fn bad(message: impl Into<String>) -> StatsError {
     StatsError::InvalidPlan(message.into())
 }
 
-/// Plan the classes needed so that the fixed-horizon test of the relative lift (the delta-method
-/// variance the analysis uses) reaches `power` at `alpha` for every variant against control.
-/// Normal approximation; no multiple-comparison correction for more than one variant.
+/// Plan the classes needed so that the test of the relative lift (the delta-method variance the
+/// analysis uses) reaches `power` for every variant against control, at `alpha` split across
+/// the variants as the verdict splits it. With `sequential_tuning`, the test is the sequential
+/// interval of the analysis: the smallest N at which P(the interval's far end clears zero) is at
+/// least `power`; without it, the fixed-horizon two-sided test. Normal approximation.
 pub fn plan_classes(input: &PlanInput) -> Result<Plan, StatsError> {
     let lift = input.relative_lift;
     let mu_a = input.baseline_mean;
@@ -115,13 +122,24 @@ pub fn plan_classes(input: &PlanInput) -> Result<Plan, StatsError> {
     if (weight_sum - 1.0).abs() > super::ab::WEIGHTS_TOLERANCE {
         return Err(StatsError::WeightsSum(weight_sum));
     }
-    let z = normal_quantile(1.0 - input.alpha / 2.0) + normal_quantile(input.power);
+    let alpha = input.alpha / (weights.len() - 1) as f64;
     // Var(lift) with N units in total = (var_b / (mu_a² w_b) + var_a mu_b² / (mu_a⁴ w_a)) / N;
     // the smallest variant weight is the binding one.
     let w_a = weights[0];
     let w_b = weights[1..].iter().copied().fold(f64::INFINITY, f64::min);
     let unit_variance = var_b / (mu_a.powi(2) * w_b) + var_a * mu_b.powi(2) / (mu_a.powi(4) * w_a);
-    let needed = (z / lift).powi(2) * unit_variance;
+    let needed = match input.sequential_tuning {
+        None => {
+            let z = normal_quantile(1.0 - alpha / 2.0) + normal_quantile(input.power);
+            (z / lift).powi(2) * unit_variance
+        }
+        Some(tuning) => {
+            if !(tuning.is_finite() && tuning > 0.0) {
+                return Err(StatsError::InvalidTuning(tuning));
+            }
+            sequential_units(lift.abs(), unit_variance, alpha, input.power, tuning)
+        }
+    };
     if !(needed.is_finite() && needed < 1e15) {
         return Err(bad("the lift is too small to plan for"));
     }
@@ -150,4 +168,41 @@ pub fn plan_classes(input: &PlanInput) -> Result<Plan, StatsError> {
         classes,
         units_per_arm,
     })
+}
+
+/// Half-width of the sequential interval (the analysis' `Lift::sequential`) at `n` total units
+/// when the lift's variance is `unit_variance / n`.
+fn sequential_half_width(n: f64, unit_variance: f64, alpha: f64, tuning: f64) -> f64 {
+    let rho2 = (-2.0 * alpha.ln() + (-2.0 * alpha.ln() + 1.0).ln()) / tuning;
+    let t = n * rho2 + 1.0;
+    unit_variance.sqrt() * ((2.0 * t) * (t.sqrt() / alpha).ln() / (n * n * rho2)).sqrt()
+}
+
+/// The smallest total N at which a true lift `lift` puts the sequential interval's near end
+/// above zero with probability `power`: lift - half_width(N) >= z_power · sqrt(u / N). The
+/// margin grows with N (the half-width shrinks like sqrt(ln N / N)), so a doubling search and a
+/// bisection find it. Infinity when no N below 1e15 does.
+fn sequential_units(lift: f64, unit_variance: f64, alpha: f64, power: f64, tuning: f64) -> f64 {
+    let z = normal_quantile(power);
+    let enough = |n: f64| {
+        lift - sequential_half_width(n, unit_variance, alpha, tuning)
+            >= z * (unit_variance / n).sqrt()
+    };
+    let mut high = 2.0;
+    while !enough(high) {
+        high *= 2.0;
+        if high > 1e15 {
+            return f64::INFINITY;
+        }
+    }
+    let mut low = high / 2.0;
+    while high - low > 0.5 {
+        let mid = (low + high) / 2.0;
+        if enough(mid) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    high
 }

@@ -26,7 +26,11 @@ dbPath: string,
 /**
  * When the school file was created (Unix ms).
  */
-createdAtMs: number, };
+createdAtMs: number, 
+/**
+ * Its time zone (IANA name): dates exported without a time are its local dates.
+ */
+timeZone: string, };
 export type Counts = { 
 /**
  * Courses in the catalog.
@@ -440,6 +444,11 @@ weight: number,
  */
 units: number, 
 /**
+ * Viewers counted: the exposed ones, or every attendee of the variant's classes for a
+ * timing experiment (intention to treat); viewers who already owned the course left out.
+ */
+attendees: number, 
+/**
  * Exposed viewers.
  */
 exposed: number, 
@@ -464,15 +473,17 @@ rate: number | null,
  */
 rateCi: [number, number] | null, 
 /**
- * Relative lift against control with its anytime-valid interval (variants only).
+ * Relative lift against control (variants only).
  */
 lift: number | null, 
 /**
- * The sequential interval of the relative lift.
+ * The sequential (peeking-safe) interval of the relative lift that the verdict reads, at
+ * 5% split across the variants.
  */
 liftCi: [number, number] | null, 
 /**
- * Bayesian chance the variant beats control.
+ * Chance the variant beats control: exact Beta-Binomial for conversions, Gaussian for
+ * timing experiments' session rates; `null` until the minimum-data gate passes.
  */
 chanceToWin: number | null, 
 /**
@@ -509,6 +520,15 @@ sessions: number,
  */
 windowDays: number, 
 /**
+ * The school's time zone, in which a purchase exported with a date alone is read.
+ */
+timeZone: string, 
+/**
+ * Viewers left out because they owned the course before they were exposed (or, for a
+ * timing experiment, before the class).
+ */
+priorOwners: number, 
+/**
  * Control first.
  */
 variants: Array<VariantResult>, 
@@ -538,11 +558,12 @@ perUnitCents: number | null,
  */
 lift: number | null, 
 /**
- * Its sequential (peeking-safe) interval.
+ * Its sequential (peeking-safe) interval, alpha split across the variants.
  */
 liftCi: [number, number] | null, 
 /**
- * Bayesian chance the variant brings more revenue per unit.
+ * Bayesian chance the variant brings more revenue per unit (`null` below the gate: at
+ * least 5 buyers per variant).
  */
 chanceToWin: number | null, 
 /**
@@ -960,22 +981,40 @@ reason: string,
 audienceWithoutIt: number, };
 export type LikelyBuyer = { 
 /**
- * Pseudonymous id.
+ * The school's learner id when the viewer is linked to one (personal join link, consented
+ * email, reference code), else the pseudonymous viewer id.
  */
 learner: string, 
 /**
- * Probability of a purchase within 7 days of the class.
+ * Whether `learner` is the school's learner (their purchase history is known).
+ */
+linked: boolean, 
+/**
+ * Probability of buying a course they do not own within 7 days after the class (or, for
+ * a class still running, after now).
  */
 probability: number, 
 /**
- * The largest pushes, in words ("clicked the offer: +0.8").
+ * The largest pushes, in words ("offer clicks: +4.2 points").
  */
-reasons: Array<string>, };
+reasons: Array<string>, 
+/**
+ * The course to offer them next, from their own history (linked learners only).
+ */
+nextCourse: string | null, };
 export type ModelReport = { 
 /**
  * Area under the ROC curve on held-out classes (0.5 = guessing, 1 = perfect).
  */
 auc: number, 
+/**
+ * Its 95% DeLong interval, low end: the words are chosen by it.
+ */
+aucLow: number, 
+/**
+ * Its 95% DeLong interval, high end.
+ */
+aucHigh: number, 
 /**
  * Brier score (lower is better).
  */
@@ -1065,6 +1104,26 @@ export type StartWindowSource = {
  * What is captured: `camera`, `screen`, `screen_and_camera` or `audio_only`.
  */
 capture: string, };
+export type LearnerLinksArgs = { 
+/**
+ * The studio's address as learners reach it (`https://class.example.org`); the studio's
+ * current address when absent.
+ */
+baseUrl?: string, };
+export type LearnerLinks = { 
+/**
+ * `learner,display_name,link` and one row per learner.
+ */
+csv: string, 
+/**
+ * Learners listed.
+ */
+count: number, };
+export type SetTimeZone = { 
+/**
+ * An IANA name (`Europe/Paris`); `UTC` by default.
+ */
+timeZone: string, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -1101,6 +1160,8 @@ export type Commands = {
   recommend_for_course: { args: CourseRef, result: Array<FollowUp> },
   set_relay: { args: SetRelay, result: BroadcastStatus },
   stop_window_source: { args: NoArgs, result: BroadcastStatus },
+  learner_links: { args: LearnerLinksArgs, result: LearnerLinks },
+  set_time_zone: { args: SetTimeZone, result: string },
 };
 export type WindowCommands = {
   room_join: { args: RoomJoin, result: RoomConnected },

@@ -841,7 +841,15 @@ viewer: ViewerId,
 /**
  * SHA-256 hex of the trimmed, lower-cased address (as `learners.email_hash`).
  */
-email_hash: string, } | { "type": "reactions_by", 
+email_hash: string, } | { "type": "learner_linked", 
+/**
+ * Who.
+ */
+viewer: ViewerId, 
+/**
+ * The school's learner id.
+ */
+learner: string, } | { "type": "reactions_by", 
 /**
  * The start of that second (the same as its `reactions_aggregated`).
  */
@@ -1102,7 +1110,21 @@ email?: string,
 /**
  * ...only when the viewer ticked the consent box.
  */
-consent?: boolean, };
+consent?: boolean, 
+/**
+ * The personal join link the page was opened with (`/watch#learner=..&sig=..`): the
+ * host checks its signature and records the viewer as that learner.
+ */
+learner_link?: LearnerLink, };
+export type LearnerLink = { 
+/**
+ * The school's learner id.
+ */
+learner: string, 
+/**
+ * The school's signature of it (hex).
+ */
+sig: string, };
 export type Welcome = { 
 /**
  * Their pseudonymous id (`instructor`, `ta-<link>`, `v-<hmac>`).

@@ -11,6 +11,7 @@ import {
   type Hello,
   type ServerMessage,
 } from './protocol';
+import type { LearnerLink } from '../bindings/room';
 
 /** Where `/room` is for a page at `location` (ws: or wss: like the page). */
 export function roomUrl(location: Pick<Location, 'protocol' | 'host'>): string {
@@ -26,10 +27,12 @@ export interface HelloParts {
   lastSeq: number | null;
   /** The session that number belongs to (the server ignores it for another class). */
   session?: number | null;
+  /** The personal join link the page was opened with, if any. */
+  learnerLink?: LearnerLink | null;
 }
 
 /** The first frame of every connection. */
-export function buildHello({ name, browserKey, ownerKey, lastSeq, session }: HelloParts): Hello {
+export function buildHello({ name, browserKey, ownerKey, lastSeq, session, learnerLink }: HelloParts): Hello {
   const hello: Hello = { type: 'hello', v: ROOM_PROTOCOL_VERSION, browser_key: browserKey };
   const trimmed = name.trim();
   if (trimmed !== '') hello.name = trimmed;
@@ -38,6 +41,7 @@ export function buildHello({ name, browserKey, ownerKey, lastSeq, session }: Hel
     hello.last_seq = lastSeq;
     if (session !== undefined && session !== null) hello.session = session;
   }
+  if (learnerLink !== undefined && learnerLink !== null) hello.learner_link = learnerLink;
   return hello;
 }
 

@@ -327,6 +327,7 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     case 'broadcast_source':
     case 'tab_visibility':
     case 'email_linked':
+    case 'learner_linked':
     case 'reactions_by':
       // Counted by the studio's engagement from the log; nothing on screen changes.
       break;

@@ -1,6 +1,7 @@
 // The live room for one page: the connection, the view it keeps, and the actions people take.
 import type { SocketLike } from '../platform/event-socket';
 import type { RoomTransport } from '../platform/types';
+import type { LearnerLink } from '../bindings/room';
 import { browserKey, randomHex32 } from './browser-key';
 import { buildHello, RoomConnection, roomUrl, type StopReason } from './connection';
 import { CLOSE_CATCH_UP_FAILED, type Action, type MessageId, type PollId, type PollSpec, type QuestionId, type Reaction, type Reply, type ServerMessage } from './protocol';
@@ -16,6 +17,8 @@ export interface RoomStoreDeps {
   clearTimeout: (handle: unknown) => void;
   /** A few random characters for client ids. */
   random: () => string;
+  /** The personal join link the page was opened with (student pages only). */
+  learnerLink?: LearnerLink | null;
 }
 
 /** Where the connection is. */
@@ -99,6 +102,7 @@ export class RoomStore {
           ownerKey: this.#deps.ownerKey,
           lastSeq: this.view?.seq ?? null,
           session: this.view?.session ?? null,
+          learnerLink: this.#deps.learnerLink ?? null,
         }),
       onMessage: (message) => this.receive(message),
       onDrop: (_delay, code) => {

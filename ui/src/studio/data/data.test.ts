@@ -115,3 +115,12 @@ describe('the sales feed', () => {
     expect(platform.calls.at(-2)).toEqual({ command: 'sync_sales_feed', args: { kind: 'catalog' } });
   });
 });
+
+describe('personal join links', () => {
+  it('says how many links were made, or why none', async () => {
+    const { linksText } = await import('./learner-links.svelte');
+    expect(linksText({ csv: 'learner,display_name,link\n', count: 0 })).toBe('The school has no learners yet: import them first.');
+    expect(linksText({ csv: '', count: 2 })).toMatch(/^2 personal links made\./);
+    expect(linksText({ csv: '', count: 1 })).toMatch(/^1 personal link made\./);
+  });
+});

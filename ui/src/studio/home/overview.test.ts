@@ -22,7 +22,7 @@ describe('OverviewStore', () => {
   it('refetches on school_changed and on nothing else', async () => {
     let name = 'First';
     const platform = new FakePlatform().on('overview', () =>
-      demoOverview({ school: { name, isDemo: false, dbPath: '/x', createdAtMs: 0 } }),
+      demoOverview({ school: { name, isDemo: false, dbPath: '/x', createdAtMs: 0, timeZone: 'UTC' } }),
     );
     const store = new OverviewStore(platform);
     store.start();
@@ -116,7 +116,7 @@ describe('OverviewStore', () => {
     const platform = new FakePlatform()
       .on('overview', () => slowLoad.promise)
       .on('create_school', ({ name }) =>
-        demoOverview({ school: { name, isDemo: false, dbPath: '/s', createdAtMs: 1 } }),
+        demoOverview({ school: { name, isDemo: false, dbPath: '/s', createdAtMs: 1, timeZone: 'UTC' } }),
       );
     const store = new OverviewStore(platform);
     store.start();

@@ -4,7 +4,8 @@
 
 /** One part of a score. */
 export interface ScorePart {
-  /** False when the class gave no way to earn it: left out, the total rescaled over the others. */
+  /** False when the class gave no way to earn it: shown "not measured", it earns nothing, and
+   * the other parts are not rescaled (so classes stay comparable). */
   measured: boolean;
   value: number;
   cap: number;
@@ -23,8 +24,12 @@ export interface TenPoint {
 }
 
 export interface Score {
-  /** 0 to 100, to one decimal. */
+  /** Points earned of the fixed 100, to one decimal (unmeasured parts earn nothing). */
   total: number;
+  /** The points this viewer could earn in this class (100 less the unmeasured parts). */
+  measurable_points?: number;
+  /** The minutes the chat, Q&A and reaction rates are over: watch time, at least half the class. */
+  rate_minutes?: number;
   attendance: ScorePart;
   polls: ScorePart;
   chat: ScorePart;

@@ -9,6 +9,8 @@ import { alertText, calibrationGap, dropOffText, modelQualityText, percent, scor
 
 const model: LikelyBuyers['model'] = {
   auc: 0.74,
+  aucLow: 0.69,
+  aucHigh: 0.79,
   brier: 0.081,
   trainRows: 900,
   holdoutRows: 300,
@@ -135,7 +137,7 @@ describe('SessionInsightsStore', () => {
     platform.emit({ kind: 'training_progress', model: 'logistic', done: 1, total: 1 });
     expect(store.training).toEqual({ done: 40, total: 100 });
     const ranked: LikelyBuyers = {
-      buyers: [{ learner: 'l-1', probability: 0.4, reasons: ['offer clicks: +0.12'] }],
+      buyers: [{ learner: 'l-1', linked: true, probability: 0.4, reasons: ['offer clicks: +1.2 points'], nextCourse: null }],
       model: { ...model, kind: 'forest' },
     };
     forest.resolve(ranked);
@@ -212,13 +214,13 @@ describe('likely buyers as CSV', () => {
   it('writes one row per attendee with the reasons, defusing formulas', async () => {
     const { buyersCsv } = await import('./words');
     const csv = buyersCsv([
-      { learner: 'lrn-1', probability: 0.4567, reasons: ['clicked the offer: +0.8', 'past purchases: +0.3'] },
+      { learner: 'lrn-1', probability: 0.4567, reasons: ['offer clicks: +8.0 points', 'past purchases: +3.0 points'], nextCourse: 'SQL, next' },
       { learner: '=HYPERLINK("x")', probability: 0.1, reasons: [] },
     ]);
     expect(csv.split('\r\n')).toEqual([
-      'learner,probability,reasons',
-      'lrn-1,0.4567,clicked the offer: +0.8; past purchases: +0.3',
-      `"'=HYPERLINK(""x"")",0.1000,`,
+      'learner,probability,reasons,next_course',
+      'lrn-1,0.4567,offer clicks: +8.0 points; past purchases: +3.0 points,"SQL, next"',
+      `"'=HYPERLINK(""x"")",0.1000,,`,
       '',
     ]);
   });

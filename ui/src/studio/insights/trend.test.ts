@@ -41,7 +41,10 @@ describe('a course trend', () => {
     expect(trendSentence(rising, 4, 'Ana Lima’s')).toContain('This class is 5 points above Ana Lima’s average.');
     expect(trendSentence(rising, 2)).toContain('This class had fewer than 5 viewers, so it is not compared.');
     expect(trendSentence({ ...rising, direction: 'falling', slope_per_class: -2.25 }, 1)).toMatch(/^Engagement is falling: −2.3 points per class/);
-    expect(trendSentence({ ...rising, direction: 'flat', slope_per_class: 0.2, suppressed: 0 }, 1)).toBe('Engagement is steady over 3 classes (within a point per class).');
+    expect(trendSentence({ ...rising, direction: 'flat', slope_per_class: 0.2, slope_low_per_class: -3, slope_high_per_class: 3.4, suppressed: 0 }, 1)).toBe(
+      'No clear direction over 3 classes: +0.2 points per class (95% interval −3 to +3.4), which could be chance.',
+    );
+    expect(trendSentence({ ...rising, slope_low_per_class: 1.5, slope_high_per_class: 8.5 }, 1)).toMatch(/^Engagement is rising: \+5 points per class over 3 classes \(95% interval \+1.5 to \+8.5\)\./);
     expect(trendSentence({ ...rising, sessions: [point(1, 40)], suppressed: 0, direction: 'too_few_classes' }, 1)).toBe('1 class to compare: a direction needs at least 3.');
   });
 

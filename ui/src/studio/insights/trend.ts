@@ -31,6 +31,10 @@ export interface CourseTrend {
   suppressed: number;
   mean_median_score: number | null;
   slope_per_class: number | null;
+  /** The slope's 95% interval (from three shown classes). */
+  slope_low_per_class?: number | null;
+  slope_high_per_class?: number | null;
+  /** Rising or falling only when the interval leaves zero out. */
   direction: 'rising' | 'falling' | 'flat' | 'too_few_classes';
 }
 
@@ -66,14 +70,17 @@ export function trendSentence(trend: CourseTrend, sessionId: number, whose = 'th
     here = ' This class had fewer than 5 viewers, so it is not compared.';
   }
   const slope = trend.slope_per_class ?? 0;
+  const low = trend.slope_low_per_class ?? null;
+  const high = trend.slope_high_per_class ?? null;
+  const interval = low !== null && high !== null ? ` (95% interval ${signed(low)} to ${signed(high)})` : '';
   const direction =
     trend.direction === 'too_few_classes'
       ? `${shown.length} ${shown.length === 1 ? 'class' : 'classes'} to compare: a direction needs at least 3.`
       : trend.direction === 'rising'
-        ? `Engagement is rising: ${signed(slope)} points per class over ${shown.length} classes.`
+        ? `Engagement is rising: ${signed(slope)} points per class over ${shown.length} classes${interval}.`
         : trend.direction === 'falling'
-          ? `Engagement is falling: ${signed(slope)} points per class over ${shown.length} classes.`
-          : `Engagement is steady over ${shown.length} classes (within a point per class).`;
+          ? `Engagement is falling: ${signed(slope)} points per class over ${shown.length} classes${interval}.`
+          : `No clear direction over ${shown.length} classes: ${signed(slope)} points per class${interval}, which could be chance.`;
   return `${direction}${here}${hidden}`;
 }
 

@@ -103,8 +103,10 @@ export function modelQualityText(model: LikelyBuyers['model']): string[] {
   return lines;
 }
 
-/** The likely buyers as CSV (RFC 4180, CRLF): learner, probability, reasons. */
-export function buyersCsv(buyers: readonly { learner: string; probability: number; reasons: readonly string[] }[]): string {
-  const rows = buyers.map((b) => [b.learner, b.probability.toFixed(4), b.reasons.join('; ')].map(csvCell).join(','));
-  return ['learner,probability,reasons', ...rows].join('\r\n') + '\r\n';
+/** The likely buyers as CSV (RFC 4180, CRLF): learner, probability, reasons, their next course. */
+export function buyersCsv(
+  buyers: readonly { learner: string; probability: number; reasons: readonly string[]; nextCourse?: string | null }[],
+): string {
+  const rows = buyers.map((b) => [b.learner, b.probability.toFixed(4), b.reasons.join('; '), b.nextCourse ?? ''].map(csvCell).join(','));
+  return ['learner,probability,reasons,next_course', ...rows].join('\r\n') + '\r\n';
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Course, OfferResults, VariantResult } from '../../lib/bindings/api';
 import { deferred, FakePlatform, settle } from '../../test-support/fake-platform';
 import { addVariant, checkUrl, emptyDraft, evenWeights, newOfferId, removeVariant, specFromDraft, weightSum, withCourse, type OfferDraft } from './offer-draft';
-import { axisMax, csvCell, csvFileName, elapsedLabel, historySpec, historySummary, planArgs, planDefaults, saleArgs, signedPct, srmAlert, variantsCsv } from './results';
+import { axisMax, countingNote, csvCell, csvFileName, elapsedLabel, historySpec, historySummary, planArgs, planDefaults, saleArgs, signedPct, srmAlert, variantsCsv } from './results';
 import { ResultsStore } from './results.svelte';
 
 const DOCKER: Course = { id: 'docker', title: 'Docker in Practice', level: 'beginner', priceCents: 4900, currency: 'EUR', lengthMinutes: 240, tags: [] };
@@ -105,7 +105,7 @@ describe('the offer editor', () => {
 
 function variant(name: string, over: Partial<VariantResult> = {}): VariantResult {
   return {
-    name, weight: 0.5, units: 10, exposed: 10, clicked: 3, converted: 1, revenueCents: 3900,
+    name, weight: 0.5, units: 10, attendees: 10, exposed: 10, clicked: 3, converted: 1, revenueCents: 3900,
     rate: 0.1, rateCi: [0.018, 0.404], lift: null, liftCi: null, chanceToWin: null, verdict: 'not_enough_data', summary: 'A: not enough data yet',
     revenue: { perUnitCents: 390, lift: null, liftCi: null, chanceToWin: null, verdict: null, summary: 'A is the control' }, ...over,
   };
@@ -113,13 +113,23 @@ function variant(name: string, over: Partial<VariantResult> = {}): VariantResult
 
 function results(over: Partial<OfferResults> = {}): OfferResults {
   return {
-    experiment: 'docker-offer', courseId: 'docker', unit: 'viewer', sessions: 1, windowDays: 7,
+    experiment: 'docker-offer', courseId: 'docker', unit: 'viewer', sessions: 1, windowDays: 7, timeZone: 'Europe/Paris', priorOwners: 0,
     variants: [variant('A'), variant('B', { lift: 0.5, liftCi: [-0.9, 4.1], summary: '=B is "50%" better, maybe' })],
     srmPValue: 0.5, analysis: null, revenueAnalysis: null, history: [], ...over,
   };
 }
 
 describe('experiment results', () => {
+  it('says who was counted and how dates are read', () => {
+    expect(countingNote(results())).toBe(
+      'Counted: 20 viewers who saw the offer. A purchase counts within 7 days after; a purchase with a date but no time is read in Europe/Paris.',
+    );
+    const timing = countingNote(results({ unit: 'session', priorOwners: 1, windowDays: 1 }));
+    expect(timing).toMatch(/^Counted: all 20 attendees of the classes, whether or not they saw the offer/);
+    expect(timing).toContain(' 1 viewer who already owned the course is left out.');
+    expect(timing).toContain('within 1 day after');
+  });
+
   it('warns about sample ratio mismatch below p = 0.001 only', () => {
     expect(srmAlert({ srmPValue: 0.0009 })).toBe(true);
     expect(srmAlert({ srmPValue: 0.001 })).toBe(false);

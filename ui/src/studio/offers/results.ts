@@ -221,3 +221,17 @@ export function saleArgs(draft: SaleDraft, courseId: string, currency: string): 
   if (amount === '') return { problem: 'Write what was paid.' };
   return { args: { orderId, courseId, amount, currency, date: draft.date.trim() || null, refCode, learner: null } };
 }
+
+/** Who was counted and how purchases were read, in one sentence. */
+export function countingNote(results: Pick<OfferResults, 'unit' | 'variants' | 'priorOwners' | 'windowDays' | 'timeZone'>): string {
+  const counted = results.variants.reduce((n, v) => n + v.attendees, 0);
+  const who =
+    results.unit === 'session'
+      ? `Counted: all ${counted} ${counted === 1 ? 'attendee' : 'attendees'} of the classes, whether or not they saw the offer (its timing decides who is still there to see it).`
+      : `Counted: ${counted} ${counted === 1 ? 'viewer who saw' : 'viewers who saw'} the offer.`;
+  const owners =
+    results.priorOwners > 0
+      ? ` ${results.priorOwners} ${results.priorOwners === 1 ? 'viewer who already owned the course is' : 'viewers who already owned the course are'} left out.`
+      : '';
+  return `${who}${owners} A purchase counts within ${results.windowDays} ${results.windowDays === 1 ? 'day' : 'days'} after; a purchase with a date but no time is read in ${results.timeZone}.`;
+}
