@@ -49,4 +49,5 @@ pub mod forest;
 pub mod model_store;
 pub mod propensity;
 pub mod recs;
+mod rng;
 pub mod stats;
