@@ -44,10 +44,12 @@
 
 #![deny(missing_docs)]
 
+mod calendar;
 pub mod engagement;
 pub mod forest;
 pub mod model_store;
 pub mod propensity;
 pub mod recs;
 mod rng;
+pub mod school_gen;
 pub mod stats;

@@ -1,5 +1,5 @@
 //! The insights crate's one test binary: reference vectors, properties, input errors,
-//! recommendations and purchase propensity.
+//! recommendations (and the school generator they are judged on) and purchase propensity.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,4 +13,5 @@ mod planner;
 mod propensity;
 mod properties;
 mod recs;
+mod school_gen;
 mod vectors;
