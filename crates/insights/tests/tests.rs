@@ -13,5 +13,6 @@ mod planner;
 mod propensity;
 mod properties;
 mod recs;
+mod recs_eval;
 mod school_gen;
 mod vectors;
