@@ -32,11 +32,15 @@
 //! - `src/stats/special.rs`: normal, Student-t and chi-square functions (1e-12 or better).
 //! - `src/engagement/`: engagement of live classes: per viewer, per minute, score, alerts, live
 //!   and recomputed, course trends, the class report (HTML and CSV).
+//! - `src/recs/`: recommendations (the blend, its validation-chosen weights) and their offline
+//!   evaluation against simple baselines with paired bootstrap intervals.
+//! - `src/school_gen.rs`: seeded schools with knobs, to judge recommenders beyond the demo.
+//! - `src/rng.rs`, `src/calendar.rs`: SplitMix64, and UTC dates for tables and CSV.
 //! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
 //!
 //! Not yet:
 //! - engagement scores (recommendations and propensity are being written alongside, in
-//!   `src/recs.rs` and `src/propensity.rs`, and are not wired in here yet);
+//!   `src/recs/` and `src/propensity.rs`, and are not wired in here yet);
 //! - ts-rs bindings of the output types (the UI will need them);
 //! - metrics where lower is better (the verdict assumes higher is better);
 //! - a planner for the sequential test (the planner sizes the fixed-horizon test only, without a

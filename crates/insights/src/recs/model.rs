@@ -18,7 +18,7 @@ const LATER_VISIT_MS: i64 = DAY_MS;
 /// Most bought courses a course with no buyers borrows its signals from.
 const NEIGHBOURS: usize = 10;
 /// The place (from 0) a new course takes in the blend's list when none is higher (see
-/// [`Recommender::ranking`]): the fifth, the last of a top 5.
+/// [`Recommender::for_learner`]): the fifth, the last of a top 5.
 pub const NEW_COURSE_PLACE: usize = 4;
 /// The least tag cosine between a new course and a learner's tag profile for the new course to
 /// take [`NEW_COURSE_PLACE`].
