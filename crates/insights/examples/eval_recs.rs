@@ -3,17 +3,25 @@
 //!
 //! `cargo run --release -p lectern-insights --example eval_recs -- [catalog.csv purchases.csv]`
 //!
-//! Prints `evaluate_report`'s table for each school and how long it took.
+//! Prints `evaluate_report`'s table for each school and how long it took; with `--seeds N`,
+//! only the blend's difference to the best baseline for seeds 1 to N of each generated shape.
 
 #![allow(clippy::unwrap_used, reason = "an example: fail loudly")]
 
 use std::time::Instant;
 
-use lectern_insights::recs::{CourseInfo, EvalOptions, PurchaseRecord, evaluate_report};
+use lectern_insights::recs::{
+    CourseInfo, EvalOptions, Method, PurchaseRecord, Segment, evaluate_report,
+};
 use lectern_insights::school_gen::{School, SchoolShape};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, n] = args.as_slice()
+        && flag == "--seeds"
+    {
+        return seeds(n.parse().unwrap());
+    }
     if let [catalog, purchases] = args.as_slice() {
         let text = std::fs::read_to_string(catalog).unwrap();
         let courses = read_catalog(&text);
@@ -33,6 +41,10 @@ fn main() {
     }
     for (name, shape) in [
         ("generated: tag_led(7)", SchoolShape::tag_led(7)),
+        (
+            "generated: shuffled_tracks(7)",
+            SchoolShape::shuffled_tracks(7),
+        ),
         ("generated: bundled(7)", SchoolShape::bundled(7)),
         (
             "generated: bundles_in_parts(7)",
@@ -45,6 +57,38 @@ fn main() {
     ] {
         let school = School::generate(&shape);
         run(name, &school.course_infos(), &school.purchase_records());
+    }
+}
+
+/// A generated school's shape for a seed.
+type Shape = fn(u64) -> SchoolShape;
+
+/// Only the warm learners' blend - best baseline, for seeds 1..=n of every shape: how much
+/// the verdict depends on the draw.
+fn seeds(n: u64) {
+    let shapes: [(&str, Shape); 5] = [
+        ("tag_led", SchoolShape::tag_led),
+        ("shuffled_tracks", SchoolShape::shuffled_tracks),
+        ("bundled", SchoolShape::bundled),
+        ("bundles_in_parts", SchoolShape::bundles_in_parts),
+        ("catalog_tracks", SchoolShape::catalog_tracks),
+    ];
+    for (name, shape) in shapes {
+        for seed in 1..=n {
+            let school = School::generate(&shape(seed));
+            let report = evaluate_report(
+                &school.course_infos(),
+                &school.purchase_records(),
+                &EvalOptions::default(),
+            );
+            let warm = report.segment(Segment::Warm).unwrap();
+            let blend = warm.line(Method::Blend).unwrap();
+            println!(
+                "{name:<17} seed {seed}: best baseline {:<17} blend - best ndcg@10 {}",
+                warm.best_baseline.unwrap().name(),
+                blend.ndcg_versus_best.unwrap()
+            );
+        }
     }
 }
 

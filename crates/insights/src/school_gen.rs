@@ -138,6 +138,25 @@ impl SchoolShape {
         }
     }
 
+    /// Learners walk tracks as in the demo, but ids are random (catalog order means nothing),
+    /// a sixth of the courses launch late, and some purchases follow tags or bundles.
+    pub fn shuffled_tracks(seed: u64) -> SchoolShape {
+        SchoolShape {
+            seed,
+            courses: 48,
+            learners: 2_500,
+            days: 365,
+            start_ms: 1_735_689_600_000,
+            topics: 6,
+            in_track: 0.6,
+            bundles: 0.05,
+            bundle_at_once: 1.0,
+            tag_affinity: 0.15,
+            launches: 0.15,
+            catalog_in_track_order: false,
+        }
+    }
+
     /// Like the demo: learners walk tracks listed in catalog order, no launches.
     pub fn catalog_tracks(seed: u64) -> SchoolShape {
         SchoolShape {
