@@ -211,7 +211,7 @@ fn grid(step: usize, near: Option<[f64; SIGNALS]>) -> Vec<[f64; SIGNALS]> {
         let used: usize = parts[..SIGNALS - 1].iter().sum();
         if used <= GRID_STEPS {
             parts[SIGNALS - 1] = GRID_STEPS - used;
-            let w = parts.map(|p| p as f64 * unit);
+            let w = parts.map(|p| p as f64 / GRID_STEPS as f64);
             if close(&w) {
                 out.push(w);
             }
