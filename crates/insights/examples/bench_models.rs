@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use lectern_insights::forest::{Forest, ForestParams};
 use lectern_insights::propensity::{Auc, auc_with_interval, fit_logistic};
-use lectern_insights::recs::{BlendWeights, CourseInfo, Method, PurchaseRecord, Recommender};
+use lectern_insights::recs::{CourseInfo, Method, PurchaseRecord, Recommender, TrainOptions};
 
 const ROWS: usize = 50_000;
 const WIDTH: usize = 12;
@@ -165,7 +165,7 @@ fn main() {
         owned[l].push(p.course.clone());
     }
     let started = Instant::now();
-    let recommender = Recommender::train(&courses, &purchases, BlendWeights::default());
+    let recommender = Recommender::train(&courses, &purchases, TrainOptions::default());
     let trained = started.elapsed();
     let mut shown = 0;
     for mine in &owned {

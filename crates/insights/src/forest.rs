@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::propensity::{
     self, AttendeeRows, Cut, FEATURES, ModelQuality, N, PropensityError, Reason,
 };
+use crate::rng::Rng;
 
 /// The layout version of a serialised [`Forest`]. Bump it whenever the layout or the meaning of
 /// the stored numbers changes, so stored forests are retrained instead of misread.
@@ -147,23 +148,6 @@ impl TryFrom<ForestLayout> for Forest {
             importances: l.importances,
             trees: l.trees,
         })
-    }
-}
-
-/// SplitMix64: small, seedable, the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
     }
 }
 
@@ -373,7 +357,7 @@ impl Forest {
         };
         let mut trees = Vec::with_capacity(params.trees);
         for t in 0..params.trees {
-            let mut rng = Rng(params.seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            let mut rng = Rng::new(params.seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
             trees.push(grower.grow(&mut rng));
             progress(t + 1, params.trees);
         }

@@ -33,7 +33,10 @@
 //! - `src/stats/special.rs`: normal, Student-t and chi-square functions (1e-12 or better).
 //! - `src/engagement/`: engagement of live classes: per viewer, per minute, score, alerts, live
 //!   and recomputed, course trends, the class report (HTML and CSV).
-//! - `src/recs.rs`: next-course recommendations.
+//! - `src/recs/`: recommendations (the blend, its validation-chosen weights) and their offline
+//!   evaluation against simple baselines with paired bootstrap intervals.
+//! - `src/school_gen.rs`: seeded schools with knobs, to judge recommenders beyond the demo.
+//! - `src/rng.rs`, `src/calendar.rs`: SplitMix64, and UTC dates for tables and CSV.
 //! - `src/propensity/`: purchase propensity: `rows.rs` (one learner in one class, features before
 //!   the cut, the label after it), `split.rs` (the split in time with its gap, the refusal),
 //!   `quality.rs` (AUC with DeLong's interval and its words, Brier, calibration), `mod.rs` (the
@@ -43,15 +46,16 @@
 //!
 //! Not yet:
 //! - ts-rs bindings of the output types (the UI will need them);
-//! - metrics where lower is better (the verdict assumes higher is better);
-//! - a planner for the sequential test (the planner sizes the fixed-horizon test only, without a
-//!   multiple-comparison correction).
+//! - metrics where lower is better (the verdict assumes higher is better).
 
 #![deny(missing_docs)]
 
+mod calendar;
 pub mod engagement;
 pub mod forest;
 pub mod model_store;
 pub mod propensity;
 pub mod recs;
+mod rng;
+pub mod school_gen;
 pub mod stats;

@@ -1,7 +1,7 @@
 //! Recommendations on hand-made purchase histories whose right answers can be counted by hand.
 
 use lectern_insights::recs::{
-    BlendWeights, CourseInfo, Method, PurchaseRecord, Reason, Recommender, default_split, evaluate,
+    CourseInfo, Method, PurchaseRecord, Reason, Recommender, TrainOptions, default_split, evaluate,
 };
 
 fn course(id: &str, tags: &[&str]) -> CourseInfo {
@@ -45,8 +45,8 @@ fn school() -> (Vec<CourseInfo>, Vec<PurchaseRecord>) {
 #[test]
 fn what_learners_took_next_comes_first_with_its_count() {
     let (courses, purchases) = school();
-    let model = Recommender::train(&courses, &purchases, BlendWeights::default());
-    let recs = model.for_learner(&["A".into()], Method::NextCourse, 3);
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
+    let recs = model.for_learner(&["A".into()], Method::NextCourse, 4);
     assert_eq!(recs[0].course, "B");
     assert_eq!(
         recs[0].reason,
@@ -60,7 +60,15 @@ fn what_learners_took_next_comes_first_with_its_count() {
         recs[0].reason.to_string(),
         "4 of 5 learners who took Course A took it next"
     );
-    assert_eq!(recs[1].course, "C");
+    let c = recs.iter().find(|r| r.course == "C").unwrap();
+    assert_eq!(
+        c.reason,
+        Reason::TookNext {
+            from: "Course A".into(),
+            took_from: 5,
+            took_next: 1
+        }
+    );
     assert!(
         recs.iter().all(|r| r.course != "A"),
         "never what the learner has"
@@ -70,8 +78,8 @@ fn what_learners_took_next_comes_first_with_its_count() {
 #[test]
 fn topics_find_the_course_nobody_bought_yet() {
     let (courses, purchases) = school();
-    let model = Recommender::train(&courses, &purchases, BlendWeights::default());
-    let recs = model.for_learner(&["A".into()], Method::Topics, 1);
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
+    let recs = model.for_learner(&["A".into()], Method::TagAffinity, 1);
     assert_eq!(recs[0].course, "D");
     assert_eq!(
         recs[0].reason,
@@ -83,28 +91,41 @@ fn topics_find_the_course_nobody_bought_yet() {
 }
 
 #[test]
-fn without_history_the_blend_is_popularity() {
+fn without_history_the_blend_is_popularity_and_a_new_course_borrows_it() {
     let (courses, purchases) = school();
-    let model = Recommender::train(&courses, &purchases, BlendWeights::default());
-    let blend: Vec<String> = model
-        .for_learner(&[], Method::Blend, 5)
-        .into_iter()
-        .map(|r| r.course)
-        .collect();
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
+    let blend = model.for_learner(&[], Method::Blend, 5);
     let popular: Vec<String> = model
         .for_learner(&[], Method::Popularity, 5)
         .into_iter()
         .map(|r| r.course)
         .collect();
-    assert_eq!(blend, popular);
-    assert_eq!(popular[0], "E", "six buyers");
-    assert_eq!(popular[1], "A", "five buyers");
+    assert_eq!(popular, ["E", "A", "B", "C", "D"]);
+    let bought: Vec<&str> = blend
+        .iter()
+        .map(|r| r.course.as_str())
+        .filter(|c| *c != "D")
+        .collect();
+    assert_eq!(bought, ["E", "A", "B", "C"], "{blend:?}");
+    // D has no buyer: it is ranked by the popularity of the courses whose tags it shares.
+    let d = blend.iter().find(|r| r.course == "D").unwrap();
+    assert_eq!(
+        d.reason,
+        Reason::NewCourse {
+            like: "Course A".into(),
+            shared: vec!["data".into(), "python".into()]
+        }
+    );
+    assert_eq!(
+        d.reason.to_string(),
+        "new, on the topics of Course A: data, python"
+    );
 }
 
 #[test]
 fn the_blend_prefers_evidence_but_smooths_small_counts() {
     let (courses, purchases) = school();
-    let model = Recommender::train(&courses, &purchases, BlendWeights::default());
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
     let recs = model.for_learner(&["A".into()], Method::Blend, 4);
     assert_eq!(recs[0].course, "B");
     // E has no next-course evidence from A but is popular: the prior ranks it above C's 1 of 5.
@@ -115,7 +136,7 @@ fn the_blend_prefers_evidence_but_smooths_small_counts() {
 #[test]
 fn an_audience_gets_what_most_attendees_lack_and_never_the_course_being_taught() {
     let (courses, purchases) = school();
-    let model = Recommender::train(&courses, &purchases, BlendWeights::default());
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
     let attendees = vec![
         vec!["A".to_string()],
         vec!["A".to_string(), "B".to_string()],
@@ -153,4 +174,55 @@ fn offline_evaluation_counts_hits_after_the_split() {
     assert!(popularity.recall_at_5 > 0.99, "{popularity}");
     assert_eq!(default_split(&purchases[..0]), None);
     assert!(default_split(&purchases).is_some());
+}
+
+/// Eight popular courses on other topics, two python courses, and N: new (no buyer yet), on
+/// the python courses' topics.
+fn school_with_a_launch() -> (Vec<CourseInfo>, Vec<PurchaseRecord>) {
+    let mut courses: Vec<CourseInfo> = (0..8)
+        .map(|i| course(&format!("P{i}"), &[&format!("topic{i}")]))
+        .collect();
+    courses.push(course("L1", &["python", "data"]));
+    courses.push(course("L2", &["python", "pandas"]));
+    courses.push(course("N", &["python", "data", "ml"]));
+    let mut purchases = vec![];
+    for l in 0..100 {
+        let learner = format!("l{l}");
+        if l < 80 {
+            for (k, step) in [0, 1, 3].into_iter().enumerate() {
+                let p = format!("P{}", (l + step) % 8);
+                purchases.push(bought(&learner, &p, 1 + 10 * k as i64));
+            }
+        } else {
+            purchases.push(bought(&learner, "L1", 30));
+            if l % 2 == 0 {
+                purchases.push(bought(&learner, "L2", 40));
+            }
+        }
+    }
+    (courses, purchases)
+}
+
+#[test]
+fn a_new_course_reaches_the_learners_of_its_topics() {
+    let (courses, purchases) = school_with_a_launch();
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
+    let recs = model.for_learner(&["L1".into()], Method::Blend, 5);
+    let n = recs
+        .iter()
+        .find(|r| r.course == "N")
+        .unwrap_or_else(|| panic!("N is not in {recs:?}"));
+    assert_eq!(
+        n.reason,
+        Reason::SimilarTopics {
+            from: "Course L1".into(),
+            shared: vec!["data".into(), "python".into()]
+        }
+    );
+    // Not to learners of other topics.
+    let elsewhere = model.for_learner(&["P1".into(), "P2".into()], Method::Blend, 5);
+    assert!(elsewhere.iter().all(|r| r.course != "N"), "{elsewhere:?}");
+    // Nor does an audience of python learners miss it.
+    let audience = model.for_audience(&[vec!["L1".into()], vec!["L2".into()]], None, 5);
+    assert!(audience.iter().any(|r| r.course == "N"), "{audience:?}");
 }

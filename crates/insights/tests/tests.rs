@@ -1,5 +1,5 @@
 //! The insights crate's one test binary: reference vectors, properties, input errors,
-//! recommendations and purchase propensity.
+//! recommendations (and the school generator they are judged on) and purchase propensity.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,5 +13,7 @@ mod planner;
 mod propensity;
 mod properties;
 mod recs;
+mod recs_eval;
+mod school_gen;
 mod small_arms;
 mod vectors;
