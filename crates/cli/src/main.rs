@@ -63,6 +63,22 @@ enum Command {
         #[arg(long, default_value_t = DEMO_SEED)]
         seed: u64,
     },
+    /// Write a school of another structure than the demo's (no classes: a catalog, learners and
+    /// their purchases), through the same CSV imports a school uses, to judge the recommender on
+    /// data this project did not shape for itself.
+    Generate {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        db: PathBuf,
+        /// Its structure: `tag-led` (learners shop by topic, many launches), `shuffled-tracks`
+        /// (tracks under random ids), `bundled` (a third of purchases are bundles),
+        /// `bundles-in-parts`, `catalog-tracks`.
+        #[arg(long)]
+        shape: String,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Copy a school file while it may be in use (SQLite online backup).
     Backup {
         /// The school file.
@@ -172,6 +188,7 @@ async fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Generate { db, shape, seed } => generate(&db, &shape, seed).await,
         Command::Backup { db, out } => {
             if out.exists() {
                 bail!(
@@ -421,16 +438,105 @@ fn parse_date(text: &str) -> Result<i64> {
     Ok((era * 146_097 + doe - 719_468) * 86_400_000)
 }
 
+async fn generate(db: &std::path::Path, shape: &str, seed: u64) -> Result<()> {
+    use lectern_insights::school_gen::{School, SchoolShape};
+    let shape = match shape {
+        "tag-led" => SchoolShape::tag_led(seed),
+        "shuffled-tracks" => SchoolShape::shuffled_tracks(seed),
+        "bundled" => SchoolShape::bundled(seed),
+        "bundles-in-parts" => SchoolShape::bundles_in_parts(seed),
+        "catalog-tracks" => SchoolShape::catalog_tracks(seed),
+        other => bail!(
+            "no school shape {other:?}: choose tag-led, shuffled-tracks, bundled, \
+             bundles-in-parts or catalog-tracks"
+        ),
+    };
+    if db.exists() {
+        bail!("{} exists already; choose a new file", db.display());
+    }
+    let started = std::time::Instant::now();
+    let csv = School::generate(&shape).to_csv();
+    let store =
+        lectern_store::Store::open(db).with_context(|| format!("creating {}", db.display()))?;
+    store
+        .set_school_name(&format!("Generated school ({})", shape_name(&shape)))
+        .await
+        .context("naming the school")?;
+    for (kind, text, what) in [
+        (lectern_store::ImportKind::Catalog, &csv.catalog, "catalog"),
+        (
+            lectern_store::ImportKind::Learners,
+            &csv.learners,
+            "learners",
+        ),
+        (
+            lectern_store::ImportKind::Purchases,
+            &csv.purchases,
+            "purchases",
+        ),
+    ] {
+        let report = store
+            .import(kind, text, move |done, total| {
+                eprint!("\rimporting the {what}: {done}/{total}");
+            })
+            .await
+            .with_context(|| format!("importing the {what}"))?;
+        eprintln!();
+        if !report.applied {
+            bail!("the generated {what} did not import: {:?}", report.errors);
+        }
+    }
+    let counts = store.counts().await.context("counting")?;
+    store.close().await.context("closing the school")?;
+    println!(
+        "{} written in {:.2?} through the CSV imports: {} courses, {} learners, {} purchases",
+        db.display(),
+        started.elapsed(),
+        counts.courses,
+        counts.learners,
+        counts.purchases
+    );
+    Ok(())
+}
+
+fn shape_name(shape: &lectern_insights::school_gen::SchoolShape) -> String {
+    format!(
+        "{} courses, in-track {:.0}%, bundles {:.0}%, tag affinity {:.0}%, launches {:.0}%, seed {}",
+        shape.courses,
+        shape.in_track * 100.0,
+        shape.bundles * 100.0,
+        shape.tag_affinity * 100.0,
+        shape.launches * 100.0,
+        shape.seed
+    )
+}
+
 async fn eval_recs(db: &std::path::Path, split_date: Option<&str>) -> Result<()> {
-    use lectern_insights::recs::{CourseInfo, PurchaseRecord, default_split, evaluate};
+    use lectern_insights::recs::{CourseInfo, EvalOptions, PurchaseRecord, evaluate_report};
     let store = lectern_store::Store::open_existing(db)
         .with_context(|| format!("opening {}", db.display()))?;
-    let catalog = store.catalog().await.context("reading the catalog")?;
+    let mut catalog = store.catalog().await.context("reading the catalog")?;
+    // The catalog-order baseline reads the school's own listing order: its tracks, in order.
+    let listed: Vec<String> = store
+        .read(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT id FROM courses ORDER BY track, track_position, id")?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(ids)
+        })
+        .await
+        .context("reading the catalog's order")?;
+    catalog.sort_by_key(|c| listed.iter().position(|id| *id == c.id));
     let history = store
         .purchase_history()
         .await
         .context("reading the purchases")?;
     store.close().await.context("closing the school")?;
+    if history.is_empty() {
+        bail!("the school has no purchases to learn from");
+    }
     let courses: Vec<CourseInfo> = catalog
         .into_iter()
         .map(|c| CourseInfo {
@@ -447,23 +553,31 @@ async fn eval_recs(db: &std::path::Path, split_date: Option<&str>) -> Result<()>
             at_ms: p.purchased_at_ms,
         })
         .collect();
-    let split = match split_date {
-        Some(date) => parse_date(date)?,
-        None => default_split(&purchases).context("the school has no purchases to learn from")?,
+    let cuts = match split_date {
+        Some(date) => vec![parse_date(date)?],
+        None => vec![],
     };
-    let lines = evaluate(&courses, &purchases, split);
-    if lines.iter().all(|l| l.learners == 0) {
+    let started = std::time::Instant::now();
+    let report = evaluate_report(
+        &courses,
+        &purchases,
+        &EvalOptions {
+            cuts,
+            ..EvalOptions::default()
+        },
+    );
+    if report
+        .splits
+        .iter()
+        .all(|s| s.trained_on == 0 || s.warm + s.cold_start == 0)
+    {
         bail!(
-            "no learner bought something both before and after the split: choose another --split-date"
+            "nothing to learn from before the split, or nothing bought after it: choose another \
+             --split-date"
         );
     }
-    for line in &lines {
-        println!("{line}");
-    }
-    eprintln!(
-        "({} learners bought both before and after the split)",
-        lines[0].learners
-    );
+    println!("{report}");
+    eprintln!("(evaluated in {:.2?})", started.elapsed());
     Ok(())
 }
 

@@ -18,7 +18,8 @@
 //! value replaced by the training mean, in percentage points. Each likely buyer who is a known
 //! learner also gets their own next course.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use lectern_insights::forest::{self, ForestModel, ForestParams};
 use lectern_insights::model_store;
@@ -205,13 +206,14 @@ impl Studio {
                 Ok((actors, taught))
             })
             .await?;
-        let recommender = train_recommender(&catalog, &purchases);
-        let mut owned: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        let recommender = self.recommender(store.path(), &catalog, &purchases);
+        // Each learner's courses, oldest first (the blend weighs the latest one).
+        let mut owned: HashMap<&str, Vec<String>> = HashMap::new();
         for p in &purchases {
-            owned
-                .entry(p.learner_id.as_str())
-                .or_default()
-                .insert(p.course_id.clone());
+            let courses = owned.entry(p.learner_id.as_str()).or_default();
+            if !courses.contains(&p.course_id) {
+                courses.push(p.course_id.clone());
+            }
         }
         // Each attendee's history: the learner they are in the shop (personal join link,
         // consented email, reference code), or none yet.
@@ -222,7 +224,7 @@ impl Studio {
             .map(|a| {
                 owned
                     .get(identities.resolve(a))
-                    .map(|s| s.iter().cloned().collect())
+                    .cloned()
                     .unwrap_or_default()
             })
             .collect();
@@ -272,7 +274,7 @@ impl Studio {
             ));
         }
         let purchases = store.purchase_history().await?;
-        let recommender = train_recommender(&catalog, &purchases);
+        let recommender = self.recommender(store.path(), &catalog, &purchases);
         Ok(recommender
             .for_learner(std::slice::from_ref(&args.course_id), Method::Blend, 5)
             .into_iter()
@@ -412,99 +414,95 @@ impl Studio {
             ApiError::new(ErrorCode::Conflict, format!("{e} ({})", e.code()))
         };
         let class_rows: Vec<&AttendeeRow> = rows.of_session(args.session_id).collect();
-        let (scored, quality, version, reused): (
-            Vec<(&AttendeeRow, f64, Vec<Reason>)>,
-            ModelQuality,
-            i64,
-            bool,
-        ) = match kind {
-            BuyerModel::Logistic => {
-                let model = propensity::train(&rows).map_err(refuse)?;
-                let q = &model.quality;
-                let info = store
-                    .save_model(lectern_store::ModelSave {
-                        kind: lectern_store::ModelKind::Logistic,
-                        created_at_ms: now_ms(),
-                        data_from_ms: data_from,
-                        data_to_ms: data_end,
-                        metrics: lectern_store::ModelMetrics {
-                            auc: q.auc.estimate,
-                            brier: q.brier,
-                            rows: labelled,
-                            buyers: buyer_rows,
-                        },
-                        format_version: model_store::LOGISTIC_FORMAT_VERSION,
-                        model: &model_store::StoredLogistic::from_model(&model),
-                    })
-                    .await?;
-                let scored = class_rows
-                    .iter()
-                    .map(|r| {
-                        (
-                            *r,
-                            model.probability(&r.features),
-                            model.reasons(&r.features, 3),
+        let (scored, quality, version, reused): (Vec<Scored<'_>>, ModelQuality, i64, bool) =
+            match kind {
+                BuyerModel::Logistic => {
+                    let model = propensity::train(&rows).map_err(refuse)?;
+                    let q = &model.quality;
+                    let info = store
+                        .save_model(lectern_store::ModelSave {
+                            kind: lectern_store::ModelKind::Logistic,
+                            created_at_ms: now_ms(),
+                            data_from_ms: data_from,
+                            data_to_ms: data_end,
+                            metrics: lectern_store::ModelMetrics {
+                                auc: q.auc.estimate,
+                                brier: q.brier,
+                                rows: labelled,
+                                buyers: buyer_rows,
+                            },
+                            format_version: model_store::LOGISTIC_FORMAT_VERSION,
+                            model: &model_store::StoredLogistic::from_model(&model),
+                        })
+                        .await?;
+                    let scored = class_rows
+                        .iter()
+                        .map(|r| {
+                            (
+                                *r,
+                                model.probability(&r.features),
+                                model.reasons(&r.features, 3),
+                            )
+                        })
+                        .collect();
+                    (scored, model.quality, info.version, false)
+                }
+                BuyerModel::Forest => {
+                    let stored = store
+                        .latest_model::<model_store::StoredForest>(
+                            lectern_store::ModelKind::Forest,
+                            model_store::FOREST_FORMAT_VERSION,
                         )
-                    })
-                    .collect();
-                (scored, model.quality, info.version, false)
-            }
-            BuyerModel::Forest => {
-                let stored = store
-                    .latest_model::<model_store::StoredForest>(
-                        lectern_store::ModelKind::Forest,
-                        model_store::FOREST_FORMAT_VERSION,
-                    )
-                    .await?;
-                let reusable = |m: &ForestModel| m.cut == cut && m.window_ms == WINDOW_MS;
-                let (model, version, reused) = match stored {
-                    LatestModel::Ready { info, model }
-                        if info.data_from_ms == data_from
-                            && info.data_to_ms == data_end
-                            && info.metrics.rows == labelled
-                            && info.metrics.buyers == buyer_rows
-                            && reusable(&model.clone().into_model()) =>
-                    {
-                        (model.into_model(), info.version, true)
-                    }
-                    _ => {
-                        let model = self.train_forest(rows.clone()).await?.map_err(refuse)?;
-                        let q = &model.quality;
-                        let info = store
-                            .save_model(lectern_store::ModelSave {
-                                kind: lectern_store::ModelKind::Forest,
-                                created_at_ms: now_ms(),
-                                data_from_ms: data_from,
-                                data_to_ms: data_end,
-                                metrics: lectern_store::ModelMetrics {
-                                    auc: q.auc.estimate,
-                                    brier: q.brier,
-                                    rows: labelled,
-                                    buyers: buyer_rows,
-                                },
-                                format_version: model_store::FOREST_FORMAT_VERSION,
-                                model: &model_store::StoredForest::from_model(&model),
-                            })
-                            .await?;
-                        (model, info.version, false)
-                    }
-                };
-                let scored = class_rows
-                    .iter()
-                    .map(|r| {
-                        (
-                            *r,
-                            model.probability(&r.features),
-                            model.reasons(&r.features, 3),
-                        )
-                    })
-                    .collect();
-                (scored, model.quality, version, reused)
-            }
-        };
+                        .await?;
+                    let reusable = |m: &ForestModel| m.cut == cut && m.window_ms == WINDOW_MS;
+                    let (model, version, reused) = match stored {
+                        LatestModel::Ready { info, model }
+                            if info.data_from_ms == data_from
+                                && info.data_to_ms == data_end
+                                && info.metrics.rows == labelled
+                                && info.metrics.buyers == buyer_rows
+                                && reusable(&model.clone().into_model()) =>
+                        {
+                            (model.into_model(), info.version, true)
+                        }
+                        _ => {
+                            let model = self.train_forest(rows.clone()).await?.map_err(refuse)?;
+                            let q = &model.quality;
+                            let info = store
+                                .save_model(lectern_store::ModelSave {
+                                    kind: lectern_store::ModelKind::Forest,
+                                    created_at_ms: now_ms(),
+                                    data_from_ms: data_from,
+                                    data_to_ms: data_end,
+                                    metrics: lectern_store::ModelMetrics {
+                                        auc: q.auc.estimate,
+                                        brier: q.brier,
+                                        rows: labelled,
+                                        buyers: buyer_rows,
+                                    },
+                                    format_version: model_store::FOREST_FORMAT_VERSION,
+                                    model: &model_store::StoredForest::from_model(&model),
+                                })
+                                .await?;
+                            (model, info.version, false)
+                        }
+                    };
+                    let scored = class_rows
+                        .iter()
+                        .map(|r| {
+                            (
+                                *r,
+                                model.probability(&r.features),
+                                model.reasons(&r.features, 3),
+                            )
+                        })
+                        .collect();
+                    (scored, model.quality, version, reused)
+                }
+            };
         // Each linked attendee's own next course, from their history.
         let catalog = store.catalog().await?;
-        let recommender = train_recommender(&catalog, &purchases);
+        let recommender = self.recommender(store.path(), &catalog, &purchases);
         let mut owned: HashMap<&str, Vec<String>> = HashMap::new();
         for p in &purchases {
             owned
@@ -587,6 +585,9 @@ impl Studio {
     }
 }
 
+/// One attendee's row, their chance to buy and its reasons.
+type Scored<'a> = (&'a AttendeeRow, f64, Vec<Reason>);
+
 /// A reason in words: "offer clicks: +4.2 points" (percentage points of the chance to buy).
 fn reason_words(reason: &Reason) -> String {
     format!(
@@ -594,6 +595,73 @@ fn reason_words(reason: &Reason) -> String {
         reason.feature.replace('_', " "),
         reason.points
     )
+}
+
+/// The last recommender trained, keyed by what it learned from.
+#[derive(Default)]
+pub(crate) struct RecommenderCache(std::sync::Mutex<Option<(RecommenderKey, Arc<Recommender>)>>);
+
+/// What a recommender learned from: the school, the catalog and the purchases, in short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RecommenderKey {
+    school: String,
+    courses: Vec<(String, Vec<String>)>,
+    purchases: usize,
+    last_ms: i64,
+    fingerprint: u64,
+}
+
+impl RecommenderKey {
+    fn of(
+        school: &std::path::Path,
+        catalog: &[lectern_store::CatalogCourse],
+        purchases: &[lectern_store::PurchaseLine],
+    ) -> RecommenderKey {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for p in purchases {
+            (&p.learner_id, &p.course_id, p.purchased_at_ms).hash(&mut hasher);
+        }
+        RecommenderKey {
+            school: school.display().to_string(),
+            courses: catalog
+                .iter()
+                .map(|c| (c.id.clone(), c.tags.clone()))
+                .collect(),
+            purchases: purchases.len(),
+            last_ms: purchases
+                .iter()
+                .map(|p| p.purchased_at_ms)
+                .max()
+                .unwrap_or(0),
+            fingerprint: hasher.finish(),
+        }
+    }
+}
+
+impl Studio {
+    /// The recommender over the school's catalog and purchases: the cached one while they are
+    /// unchanged, else trained now (its weights chosen on the history's own validation windows).
+    fn recommender(
+        &self,
+        school: &std::path::Path,
+        catalog: &[lectern_store::CatalogCourse],
+        purchases: &[lectern_store::PurchaseLine],
+    ) -> Arc<Recommender> {
+        let key = RecommenderKey::of(school, catalog, purchases);
+        let cache = &self.inner.recommender.0;
+        if let Ok(guard) = cache.lock()
+            && let Some((cached, recommender)) = guard.as_ref()
+            && *cached == key
+        {
+            return recommender.clone();
+        }
+        let recommender = Arc::new(train_recommender(catalog, purchases));
+        if let Ok(mut guard) = cache.lock() {
+            *guard = Some((key, recommender.clone()));
+        }
+        recommender
+    }
 }
 
 /// The recommender over the school's catalog and purchase history.

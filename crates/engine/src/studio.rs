@@ -85,6 +85,9 @@ pub(crate) struct Inner {
     pub(crate) presence: crate::room_session::Presence,
     /// The desktop window's room connections.
     pub(crate) ipc_rooms: crate::room_session::IpcConnections,
+    /// The last trained recommender and the data it learned from (choosing its weights takes a
+    /// while; the purchases change far less often than it is asked).
+    pub(crate) recommender: crate::models::RecommenderCache,
 }
 
 /// A class left live by a crash resumes if it started this recently (6 hours).
@@ -197,6 +200,7 @@ impl Studio {
                 broadcast: media,
                 presence: Default::default(),
                 ipc_rooms: Default::default(),
+                recommender: Default::default(),
             }),
         }
     }

@@ -201,6 +201,8 @@ pub fn bayes_effect(
             mean + std * normal_quantile(alpha / 2.0),
             mean + std * normal_quantile(1.0 - alpha / 2.0),
         ],
-        risk: [risk_control, risk_variant],
+        // Both are expectations of non-negative parts; far in a tail the two terms cancel to a
+        // rounding error of either sign.
+        risk: [risk_control.max(0.0), risk_variant.max(0.0)],
     }
 }
