@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, HashMap};
 use lectern_insights::stats::{
     AbInput, AbOutput, ArmInput, PlanInput, Verdict, analyze_ab, plan_classes, wilson_interval,
 };
-use lectern_room::{Event, Recorded};
+use lectern_room::{DecisionMetric, Event, Recorded};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -148,6 +148,9 @@ pub struct OfferResults {
     pub sessions: u64,
     /// The attribution window used.
     pub window_days: u32,
+    /// What the experiment decides on (the other reading is for information).
+    #[ts(type = "\"conversion\" | \"revenue\"")]
+    pub metric: DecisionMetric,
     /// The school's time zone, in which a purchase exported with a date alone is read.
     pub time_zone: String,
     /// Viewers left out because they owned the course before they were exposed (or, for a
@@ -248,6 +251,8 @@ struct Pushed {
     names: Vec<String>,
     weights: Vec<f64>,
     timing: bool,
+    /// What the experiment decides on.
+    metric: DecisionMetric,
     /// Session -> its variant (timing experiments).
     session_variant: BTreeMap<i64, usize>,
     offers: Vec<String>,
@@ -379,6 +384,7 @@ fn summary(
     lift: Option<f64>,
     chance: Option<f64>,
     points: Option<f64>,
+    primary: bool,
 ) -> String {
     let chance = chance
         .map(|c| format!("{:.0}% chance it is better", c * 100.0))
@@ -397,6 +403,7 @@ fn summary(
         _ => format!("{name} has no difference to read yet"),
     };
     let reading = match verdict {
+        _ if !primary => SECONDARY.to_owned(),
         Verdict::NotEnoughData => format!(
             "{} (5 buyers and 5 non-buyers per variant)",
             reading(verdict)
@@ -487,15 +494,27 @@ impl Studio {
                 .await?;
             entry.exposed = results.variants.iter().map(|v| v.exposed).sum();
             entry.converted = results.variants.iter().map(|v| v.converted).sum();
-            // The variant most likely to beat control speaks for the experiment.
+            // The variant most likely to beat control on the primary metric speaks for it.
+            let primary = |v: &VariantResult| match results.metric {
+                DecisionMetric::Conversion => {
+                    (v.chance_to_win, v.verdict.clone(), v.summary.clone())
+                }
+                DecisionMetric::Revenue => (
+                    v.revenue.chance_to_win,
+                    v.revenue.verdict.clone(),
+                    v.revenue.summary.clone(),
+                ),
+            };
             let leading = results.variants.iter().skip(1).max_by(|a, b| {
-                a.chance_to_win
+                primary(a)
+                    .0
                     .unwrap_or(0.0)
-                    .total_cmp(&b.chance_to_win.unwrap_or(0.0))
+                    .total_cmp(&primary(b).0.unwrap_or(0.0))
             });
             if let Some(leading) = leading {
-                entry.verdict = leading.verdict.clone();
-                entry.summary = leading.summary.clone();
+                let (_, verdict, summary) = primary(leading);
+                entry.verdict = verdict;
+                entry.summary = summary;
             } else if let Some(only) = results.variants.first() {
                 entry.summary = only.summary.clone();
             }
@@ -556,6 +575,7 @@ impl Studio {
                     .map(|v| v.weight.ppm as f64 / 1e6)
                     .collect(),
                 timing: spec.is_timing_experiment(),
+                metric: spec.metric,
                 session_variant: BTreeMap::new(),
                 offers: vec![],
             });
@@ -863,6 +883,7 @@ impl Studio {
                         } else {
                             absolute.map(|a| a.estimate)
                         },
+                        pushed.metric == DecisionMetric::Conversion,
                     ),
                     None if i == 0 => format!("{name} is the control"),
                     None => format!("{name}: nobody has seen it yet"),
@@ -887,6 +908,7 @@ impl Studio {
                             verdict,
                             revenue_lift.map(|r| r.estimate),
                             revenue_chance,
+                            pushed.metric == DecisionMetric::Revenue,
                         ),
                         None if i == 0 => format!("{name} is the control"),
                         None => format!("{name}: nobody has seen it yet"),
@@ -918,6 +940,7 @@ impl Studio {
             unit: if pushed.timing { "session" } else { "viewer" }.to_owned(),
             sessions,
             window_days,
+            metric: pushed.metric,
             time_zone: zone_name,
             prior_owners,
             variants,
@@ -1047,7 +1070,16 @@ fn verdict_code(v: Verdict) -> Option<String> {
         .and_then(|v| v.as_str().map(str::to_owned))
 }
 
-fn revenue_summary(name: &str, verdict: Verdict, lift: Option<f64>, chance: Option<f64>) -> String {
+/// What a secondary metric's reading says instead of a verdict.
+const SECONDARY: &str = "for information: the experiment decides on its primary metric";
+
+fn revenue_summary(
+    name: &str,
+    verdict: Verdict,
+    lift: Option<f64>,
+    chance: Option<f64>,
+    primary: bool,
+) -> String {
     let diff = match lift {
         Some(l) => format!(
             "{name} brings {}% {} revenue per viewer",
@@ -1059,7 +1091,12 @@ fn revenue_summary(name: &str, verdict: Verdict, lift: Option<f64>, chance: Opti
     let chance = chance
         .map(|c| format!("{:.0}% chance it brings more", c * 100.0))
         .unwrap_or_default();
-    [diff, chance, reading(verdict).to_owned()]
+    let reading = match verdict {
+        _ if !primary => SECONDARY.to_owned(),
+        Verdict::NotEnoughData => format!("{} (5 buyers per variant)", reading(verdict)),
+        _ => reading(verdict).to_owned(),
+    };
+    [diff, chance, reading]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()

@@ -428,3 +428,64 @@ async fn a_timing_experiment_counts_every_attendee_of_its_classes() {
         "{early:?}"
     );
 }
+
+#[tokio::test]
+async fn an_experiment_decides_on_the_one_metric_chosen_before_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let (studio, store, course) = demo_studio(dir.path()).await;
+    let start = now_ms() - 60 * MINUTE;
+    let mut class = Class::start(&store, &course, start).await;
+    let mut spec = spec(
+        &course,
+        "by-revenue",
+        json!([{"name": "A", "weight": 0.5}, {"name": "B", "weight": 0.5, "price_cents": 3900}]),
+    );
+    spec["metric"] = json!("revenue");
+    class.act(
+        "instructor",
+        json!({"type": "push_offer", "spec": spec}),
+        start + MINUTE,
+    );
+    for i in 0..40 {
+        let v = format!("v-0000f{i:03x}");
+        class.join(&v, start + 2 * MINUTE);
+        let variant = class
+            .room
+            .offer_card(&ViewerId::from(v.as_str()))
+            .unwrap()
+            .variant;
+        class.act(
+            &v,
+            json!({"type": "offer_exposed", "offer": "spring", "variant": variant}),
+            start + 3 * MINUTE,
+        );
+    }
+    class.write(&store, start + 30 * MINUTE).await;
+    let r = results(&studio, "by-revenue").await;
+    assert_eq!(r.metric, lectern_room::DecisionMetric::Revenue);
+    let b = &r.variants[1];
+    // Conversions are read for information only; revenue carries the verdict (and waits for
+    // five buyers per variant).
+    assert!(
+        b.summary
+            .ends_with("for information: the experiment decides on its primary metric"),
+        "{}",
+        b.summary
+    );
+    assert!(
+        b.revenue
+            .summary
+            .contains("not enough data yet for a verdict (5 buyers per variant)"),
+        "{}",
+        b.revenue.summary
+    );
+    let listed = studio
+        .experiments(lectern_engine::api::NoArgs {})
+        .await
+        .unwrap();
+    let entry = listed
+        .iter()
+        .find(|e| e.experiment == "by-revenue")
+        .unwrap();
+    assert_eq!(entry.summary, b.revenue.summary);
+}

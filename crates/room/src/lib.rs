@@ -110,8 +110,8 @@ pub use model::{
     Question, QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
 pub use offers::{
-    Offer, OfferCard, OfferId, OfferSpec, OfferState, Reference, VariantCounts, VariantSpec,
-    Weight, assign_variant, checkout_link, parse_reference,
+    DecisionMetric, Offer, OfferCard, OfferId, OfferSpec, OfferState, Reference, VariantCounts,
+    VariantSpec, Weight, assign_variant, checkout_link, parse_reference,
 };
 pub use protocol::{
     Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,
@@ -154,6 +154,7 @@ pub fn typescript_bindings() -> String {
         RoomError::decl(&cfg),
         OfferId::decl(&cfg),
         VariantSpec::decl(&cfg),
+        DecisionMetric::decl(&cfg),
         OfferSpec::decl(&cfg),
         OfferState::decl(&cfg),
         VariantCounts::decl(&cfg),

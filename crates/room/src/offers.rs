@@ -89,6 +89,17 @@ pub struct VariantSpec {
     pub minute: Option<u32>,
 }
 
+/// The one number an experiment decides on; the other is shown for information only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionMetric {
+    /// The share of viewers who buy.
+    #[default]
+    Conversion,
+    /// What viewers pay, per viewer.
+    Revenue,
+}
+
 /// What the instructor asks for when pushing or scheduling an offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +112,11 @@ pub struct OfferSpec {
     /// each viewer the same variant in every class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<String>,
+    /// What the experiment decides on, chosen before it starts (conversions by default): one
+    /// primary metric, so that two readings are not two chances to find a winner.
+    #[serde(default)]
+    #[ts(as = "Option<DecisionMetric>", optional)]
+    pub metric: DecisionMetric,
     /// The card's title, 1 to 80 graphemes.
     pub title: String,
     /// The call to action on its button, 1 to 40 graphemes.
@@ -603,6 +619,7 @@ pub(crate) fn checked_offer(spec: &OfferSpec) -> Result<OfferSpec, RoomError> {
         id: spec.id.clone(),
         course_id: spec.course_id.clone(),
         experiment: spec.experiment.clone(),
+        metric: spec.metric,
         title,
         cta,
         price_cents: spec.price_cents,

@@ -29,6 +29,7 @@ fn spec(offer: &str) -> OfferSpec {
         id: OfferId::from(offer),
         course_id: "docker".into(),
         experiment: Some("docker-price".into()),
+        metric: Default::default(),
         title: "Docker in depth".into(),
         cta: "Enrol now".into(),
         price_cents: 4900,

@@ -164,6 +164,7 @@ fn offer_spec() -> impl Strategy<Value = OfferSpec> {
                 id,
                 course_id: "docker".into(),
                 experiment: None,
+                metric: Default::default(),
                 title: "Docker".into(),
                 cta: "Enrol".into(),
                 price_cents: 4900,

@@ -520,6 +520,10 @@ sessions: number,
  */
 windowDays: number, 
 /**
+ * What the experiment decides on (the other reading is for information).
+ */
+metric: "conversion" | "revenue", 
+/**
  * The school's time zone, in which a purchase exported with a date alone is read.
  */
 timeZone: string, 

@@ -280,6 +280,7 @@ discount_pct?: number | null,
  * variant has one (a timing experiment, assigned per session) or none has.
  */
 minute?: number | null, };
+export type DecisionMetric = "conversion" | "revenue";
 export type OfferSpec = { 
 /**
  * Its id, unique in the room.
@@ -294,6 +295,11 @@ course_id: string,
  * each viewer the same variant in every class.
  */
 experiment?: string | null, 
+/**
+ * What the experiment decides on, chosen before it starts (conversions by default): one
+ * primary metric, so that two readings are not two chances to find a winner.
+ */
+metric?: DecisionMetric, 
 /**
  * The card's title, 1 to 80 graphemes.
  */

@@ -33,6 +33,8 @@ export interface VariantDraft {
 export interface OfferDraft {
   courseId: string;
   experiment: string;
+  /** What the experiment decides on, chosen before it starts. */
+  metric: 'conversion' | 'revenue';
   title: string;
   cta: string;
   price: string;
@@ -64,6 +66,7 @@ export function emptyDraft(): OfferDraft {
   return {
     courseId: '',
     experiment: '',
+    metric: 'conversion',
     title: '',
     cta: DEFAULT_CTA,
     price: '',
@@ -249,6 +252,7 @@ export function specFromDraft(draft: OfferDraft, id: string): DraftResult {
       id,
       course_id: draft.courseId,
       experiment,
+      metric: draft.metric,
       title: draft.title.trim(),
       cta: draft.cta.trim(),
       price_cents: price,

@@ -33,6 +33,7 @@ describe('the offer editor', () => {
         id: 'docker-x1',
         course_id: 'docker',
         experiment: 'docker-offer',
+        metric: 'conversion',
         title: 'Docker in Practice',
         cta: 'Enrol now',
         price_cents: 4900,
@@ -113,7 +114,7 @@ function variant(name: string, over: Partial<VariantResult> = {}): VariantResult
 
 function results(over: Partial<OfferResults> = {}): OfferResults {
   return {
-    experiment: 'docker-offer', courseId: 'docker', unit: 'viewer', sessions: 1, windowDays: 7, timeZone: 'Europe/Paris', priorOwners: 0,
+    experiment: 'docker-offer', courseId: 'docker', unit: 'viewer', sessions: 1, windowDays: 7, timeZone: 'Europe/Paris', priorOwners: 0, metric: 'conversion',
     variants: [variant('A'), variant('B', { lift: 0.5, liftCi: [-0.9, 4.1], summary: '=B is "50%" better, maybe' })],
     srmPValue: 0.5, analysis: null, revenueAnalysis: null, history: [], ...over,
   };
@@ -122,9 +123,10 @@ function results(over: Partial<OfferResults> = {}): OfferResults {
 describe('experiment results', () => {
   it('says who was counted and how dates are read', () => {
     expect(countingNote(results())).toBe(
-      'Counted: 20 viewers who saw the offer. A purchase counts within 7 days after; a purchase with a date but no time is read in Europe/Paris.',
+      'Counted: 20 viewers who saw the offer. This experiment decides on the share who buy; revenue per viewer is for information. A purchase counts within 7 days after; a purchase with a date but no time is read in Europe/Paris.',
     );
-    const timing = countingNote(results({ unit: 'session', priorOwners: 1, windowDays: 1 }));
+    const timing = countingNote(results({ unit: 'session', priorOwners: 1, windowDays: 1, metric: 'revenue' }));
+    expect(timing).toContain('decides on revenue per viewer');
     expect(timing).toMatch(/^Counted: all 20 attendees of the classes, whether or not they saw the offer/);
     expect(timing).toContain(' 1 viewer who already owned the course is left out.');
     expect(timing).toContain('within 1 day after');

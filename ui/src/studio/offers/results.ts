@@ -222,8 +222,8 @@ export function saleArgs(draft: SaleDraft, courseId: string, currency: string): 
   return { args: { orderId, courseId, amount, currency, date: draft.date.trim() || null, refCode, learner: null } };
 }
 
-/** Who was counted and how purchases were read, in one sentence. */
-export function countingNote(results: Pick<OfferResults, 'unit' | 'variants' | 'priorOwners' | 'windowDays' | 'timeZone'>): string {
+/** Who was counted, what decides, and how purchases were read. */
+export function countingNote(results: Pick<OfferResults, 'unit' | 'variants' | 'priorOwners' | 'windowDays' | 'timeZone' | 'metric'>): string {
   const counted = results.variants.reduce((n, v) => n + v.attendees, 0);
   const who =
     results.unit === 'session'
@@ -233,5 +233,9 @@ export function countingNote(results: Pick<OfferResults, 'unit' | 'variants' | '
     results.priorOwners > 0
       ? ` ${results.priorOwners} ${results.priorOwners === 1 ? 'viewer who already owned the course is' : 'viewers who already owned the course are'} left out.`
       : '';
-  return `${who}${owners} A purchase counts within ${results.windowDays} ${results.windowDays === 1 ? 'day' : 'days'} after; a purchase with a date but no time is read in ${results.timeZone}.`;
+  const decides =
+    results.metric === 'revenue'
+      ? ' This experiment decides on revenue per viewer; the share who buy is for information.'
+      : ' This experiment decides on the share who buy; revenue per viewer is for information.';
+  return `${who}${owners}${decides} A purchase counts within ${results.windowDays} ${results.windowDays === 1 ? 'day' : 'days'} after; a purchase with a date but no time is read in ${results.timeZone}.`;
 }
