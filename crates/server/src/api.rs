@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -102,12 +101,14 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiE
     caller(state, given).await
 }
 
-/// `POST /api/v1/<command>`: the same commands the desktop window invokes.
+/// `POST /api/v1/<command>`: the same commands the desktop window invokes. The body is read
+/// only after the caller, the command and the content type are accepted, and only up to that
+/// command's limit: a stranger cannot make the studio buffer 52 MiB.
 pub(crate) async fn call(
     State(state): State<AppState>,
     Path(command): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     match call_inner(&state, &command, &headers, body).await {
         Ok(value) => Json(value).into_response(),
@@ -119,7 +120,7 @@ async fn call_inner(
     state: &AppState,
     command: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<serde_json::Value, (StatusCode, ApiError)> {
     let plain = |err: ApiError| (status_of(err.code), err);
     let caller = authorize(state, headers).await.map_err(plain)?;
@@ -162,16 +163,23 @@ async fn call_inner(
             format!("the body is over {limit} bytes"),
         ))
     };
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            plain(ApiError::invalid(format!("reading the body: {rejection}")))
-        }
-    })?;
-    if body.len() > limit {
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let over = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if over {
+            too_large()
+        } else {
+            plain(ApiError::invalid(format!("reading the body: {e}")))
+        }
+    })?;
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::json!({})
     } else {

@@ -125,10 +125,10 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
         .route("/room", get(crate::room::room))
         .route("/api/v1/public", get(api::public))
         .route("/api/v1/events", get(api::events))
-        // Up to a file's size here; `call` holds every other command to `MAX_BODY`.
+        // `call` reads the body itself, after authorizing, up to the command's own limit.
         .route(
             "/api/v1/{command}",
-            post(api::call).layer(DefaultBodyLimit::max(api::MAX_FILE_BODY)),
+            post(api::call).layer(DefaultBodyLimit::disable()),
         )
         .merge(whip)
         .fallback(fallback)

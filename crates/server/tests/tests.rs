@@ -361,3 +361,76 @@ async fn oversized_socket_messages_close_the_socket() {
     );
     h.stop().await;
 }
+
+/// Sends a request's head and the start of a body it says is `length` bytes, never the rest, and
+/// returns the status line of the answer (which must come without the body).
+async fn head_only(base: &str, command: &str, key: Option<&str>, length: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let auth = key.map_or(String::new(), |k| format!("Authorization: Bearer {k}\r\n"));
+    let head = format!(
+        "POST /api/v1/{command} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         {auth}Content-Length: {length}\r\n\r\n{{\"text\": \""
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer))
+        .await
+        .expect("an answer without waiting for the body")
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn bodies_are_refused_before_they_are_read() {
+    let h = host().await;
+    // No key, a 50 MB body announced: refused at once, nothing buffered.
+    let status = head_only(&h.base, "import_data", None, 50_000_000).await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+    // The owner, but a plain command announcing 1 MB: over its 64 KiB, refused at once.
+    let status = head_only(&h.base, "overview", Some(&h.key), 1_000_000).await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    // A file command announcing more than a file may be.
+    let status = head_only(&h.base, "import_data", Some(&h.key), 60_000_000).await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    // A body that grows past the limit without announcing its length (chunked) is cut there.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = h
+            .base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/overview HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+            h.key
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("2000\r\n{}\r\n", " ".repeat(0x2000));
+        for _ in 0..10 {
+            // The server may answer and close before every chunk is in.
+            if socket.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer))
+            .await
+            .expect("an answer")
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+        assert!(text.contains("payload_too_large"), "{text}");
+    }
+    h.stop().await;
+}
