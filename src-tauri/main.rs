@@ -225,6 +225,7 @@ async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Serv
         allowed_hosts: vec![],
         ice_servers: vec![],
         limits: lectern_server::Limits::default(),
+        whep_origins: vec![],
     };
     let wanted = port.unwrap_or(PREFERRED_PORT);
     match Server::start(studio.clone(), options(wanted)).await {

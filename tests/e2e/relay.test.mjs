@@ -3,15 +3,17 @@
 // upload budget on A's screen says how many direct viewers fit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveWithBanner, launchChromium, watchErrors, WEBRTC_LOOPBACK_ARGS } from './lib.mjs';
+import { serveWithBanner, launchChromium, watchErrors, freePort, WEBRTC_LOOPBACK_ARGS } from './lib.mjs';
 
 let a;
 let b;
 let browser;
 
 before(async () => {
-  b = await serveWithBanner(['--demo', '--port', '0', '--no-test-card', '--publish-key', 'relay-e2e-key-000001']);
-  a = await serveWithBanner(['--demo', '--port', '0']);
+  // B lets A's viewer pages play from its WHEP (it is A's relay server); other sites it refuses.
+  const portA = await freePort();
+  b = await serveWithBanner(['--demo', '--port', '0', '--no-test-card', '--publish-key', 'relay-e2e-key-000001', '--allow-whep-origin', `http://127.0.0.1:${portA}`]);
+  a = await serveWithBanner(['--demo', '--port', String(portA)]);
   browser = await launchChromium(WEBRTC_LOOPBACK_ARGS);
 });
 

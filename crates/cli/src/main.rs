@@ -241,6 +241,10 @@ struct MediaArgs {
     /// A STUN/TURN server offered to WHIP/WHEP clients (repeatable), e.g. stun:stun.example.org.
     #[arg(long = "ice-server")]
     ice_servers: Vec<String>,
+    /// A site whose viewer pages may play the class from this studio's WHEP (a studio this one
+    /// is the relay server of), as `http(s)://host[:port]`; repeatable. Other sites are refused.
+    #[arg(long = "allow-whep-origin", value_parser = parse_origin)]
+    allow_whep_origins: Vec<String>,
     /// Relay the stream to an external WHIP server (Galène, LiveKit, another Lectern) from the start.
     #[arg(long)]
     relay: Option<String>,
@@ -325,6 +329,7 @@ async fn serve(
         key: key.clone(),
         allowed_hosts: allow_hosts,
         ice_servers: media.ice_servers,
+        whep_origins: media.allow_whep_origins,
         limits: lectern_server::Limits {
             connections_per_second: limits.connections_per_second,
             connection_burst: limits.connection_burst,
@@ -436,6 +441,25 @@ fn parse_date(text: &str) -> Result<i64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     Ok((era * 146_097 + doe - 719_468) * 86_400_000)
+}
+
+/// `http(s)://host[:port]`, nothing after it: what a browser sends as `Origin`.
+fn parse_origin(raw: &str) -> std::result::Result<String, String> {
+    let origin = raw.trim().trim_end_matches('/');
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or("an origin starts with http:// or https://")?;
+    let well_formed = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !well_formed {
+        return Err(format!(
+            "{origin:?} is not an origin like https://studio.example:8443 (no path, query or user)"
+        ));
+    }
+    Ok(origin.to_ascii_lowercase())
 }
 
 async fn generate(db: &std::path::Path, shape: &str, seed: u64) -> Result<()> {

@@ -22,20 +22,28 @@ pub(crate) struct HostPolicy {
     pub(crate) extra_names: Vec<String>,
     /// The studio, asked for the external WHEP origin its viewer pages may connect to.
     pub(crate) studio: Option<lectern_engine::Studio>,
+    /// Other sites whose viewer pages may play from this WHEP (studios this one is the relay
+    /// server of): `http://host:port`, lower-case, no trailing slash.
+    pub(crate) whep_origins: Vec<String>,
 }
 
-/// WHEP is public and keyless: other sites' viewer pages play from it (this studio acting as
-/// another one's relay server), so it answers cross-origin requests and CORS preflights.
+/// WHEP is keyless: OBS-like players (no `Origin`) and this studio's own pages use it, and the
+/// viewer pages of the studios this one relays for, when named in [`HostPolicy::whep_origins`].
+/// Any other web page is refused, so a page open in a student's browser can neither pull the
+/// class nor flood it with sessions.
 fn is_whep(path: &str) -> bool {
     path == "/whep" || path.starts_with("/whep/")
 }
 
-/// Headers that let another origin's page use this WHEP endpoint.
-fn add_whep_cors(headers: &mut HeaderMap) {
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+/// An origin as compared: lower-case, without a trailing slash.
+pub(crate) fn normal_origin(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// Headers that let an allowed origin's page use this WHEP endpoint.
+fn add_whep_cors(headers: &mut HeaderMap, origin: &HeaderValue) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("Location, Link, Retry-After, Accept-Patch, ETag"),
@@ -69,27 +77,27 @@ fn host_name(host_header: &str) -> &str {
     }
 }
 
-/// `Some(reason)` when the request must be refused. `any_origin`: a public endpoint other sites
-/// may call (WHEP); the `Host` is still checked.
-pub(crate) fn check(
-    policy: &HostPolicy,
-    headers: &HeaderMap,
-    any_origin: bool,
-) -> Option<&'static str> {
+/// `Some(reason)` when the request must be refused. `whep`: the WHEP endpoint, which also takes
+/// the origins the policy names; the `Host` is always checked.
+pub(crate) fn check(policy: &HostPolicy, headers: &HeaderMap, whep: bool) -> Option<&'static str> {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return Some("a Host header is required");
     };
     if !policy.accepts(host) {
         return Some("this Host is not one of this studio's names");
     }
-    if !any_origin && let Some(origin) = headers.get(header::ORIGIN) {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
         let same = origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.strip_prefix("http://"))
+            .strip_prefix("http://")
             .is_some_and(|o| o.eq_ignore_ascii_case(host));
-        if !same {
-            return Some("cross-site requests are not allowed");
+        let listed = whep && policy.whep_origins.contains(&normal_origin(origin));
+        if !same && !listed {
+            return Some(if whep {
+                "this site may not play the class: the studio names the sites it relays for (--allow-whep-origin)"
+            } else {
+                "cross-site requests are not allowed"
+            });
         }
     }
     None
@@ -102,6 +110,7 @@ pub(crate) async fn guard(
     next: Next,
 ) -> Response {
     let whep = is_whep(request.uri().path());
+    let origin = request.headers().get(header::ORIGIN).cloned();
     if let Some(reason) = check(&policy, request.headers(), whep) {
         tracing::info!(path = %request.uri().path(), reason, "refused a request");
         return error_response(ApiError::new(ErrorCode::Forbidden, reason)).into_response();
@@ -126,8 +135,8 @@ pub(crate) async fn guard(
         next.run(request).await
     };
     let headers = response.headers_mut();
-    if whep {
-        add_whep_cors(headers);
+    if whep && let Some(origin) = origin {
+        add_whep_cors(headers, &origin);
     }
     // Viewer pages may also connect to the external WHEP server the class is relayed to.
     let csp = policy
@@ -177,7 +186,7 @@ mod tests {
     fn hosts() {
         let p = HostPolicy {
             extra_names: vec!["studio.lan".into()],
-            studio: None,
+            ..HostPolicy::default()
         };
         assert!(check(&p, &headers("127.0.0.1:7878", None), false).is_none());
         assert!(check(&p, &headers("[::1]:7878", None), false).is_none());
@@ -198,8 +207,18 @@ mod tests {
         assert!(check(&p, &at("http://127.0.0.1:9999"), false).is_some());
         assert!(check(&p, &at("null"), false).is_some());
         assert!(check(&p, &at("https://127.0.0.1:7878"), false).is_some());
-        // A public endpoint (WHEP) takes any origin, never a foreign Host.
-        assert!(check(&p, &at("http://evil.example"), true).is_none());
+        // WHEP takes its own origin and the ones named, never another or a foreign Host.
+        assert!(check(&p, &at("http://evil.example"), true).is_some());
+        assert!(check(&p, &at("http://127.0.0.1:7878"), true).is_none());
+        let relay = HostPolicy {
+            whep_origins: vec![normal_origin("https://School.Example:8443/")],
+            ..HostPolicy::default()
+        };
+        assert!(check(&relay, &at("https://school.example:8443"), true).is_none());
+        assert!(check(&relay, &at("https://school.example:8443"), false).is_some());
+        assert!(check(&relay, &at("http://evil.example"), true).is_some());
+        // Players without a page (OBS, GStreamer) send no Origin.
+        assert!(check(&relay, &headers("127.0.0.1:7878", None), true).is_none());
         assert!(
             check(
                 &p,

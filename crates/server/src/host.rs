@@ -34,6 +34,10 @@ pub struct ServerOptions {
     pub ice_servers: Vec<String>,
     /// Per-address connection limits and the write deadline.
     pub limits: crate::Limits,
+    /// Sites whose viewer pages may play from this studio's WHEP (the studios it is the relay
+    /// server of), as `http(s)://host[:port]`. None by default: only this studio's own pages and
+    /// players without a page (OBS, GStreamer).
+    pub whep_origins: Vec<String>,
 }
 
 impl ServerOptions {
@@ -46,6 +50,7 @@ impl ServerOptions {
             allowed_hosts: vec![],
             ice_servers: vec![],
             limits: crate::Limits::default(),
+            whep_origins: vec![],
         }
     }
 }
@@ -82,6 +87,11 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
     let policy = Arc::new(HostPolicy {
         extra_names: options.allowed_hosts.clone(),
         studio: Some(studio.clone()),
+        whep_origins: options
+            .whep_origins
+            .iter()
+            .map(|o| guard::normal_origin(o))
+            .collect(),
     });
     let media = crate::whip::MediaState {
         studio: studio.clone(),

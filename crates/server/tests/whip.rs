@@ -423,14 +423,34 @@ async fn the_studio_hears_the_broadcast_numbers_every_second() {
     h.stop().await;
 }
 
-/// Another studio's viewer pages may play from this one's WHEP (it is their relay server): a
-/// cross-origin preflight and offer are answered with CORS, while the rest of the API still
-/// refuses other sites. And a studio that sends its viewers to a relay server lets its pages
+/// Another studio's viewer pages may play from this one's WHEP when it names that studio (it is
+/// their relay server): a cross-origin preflight and offer are answered with CORS for that
+/// origin only, any other site is refused, and the rest of the API refuses every other site. And a studio that sends its viewers to a relay server lets its pages
 /// connect there (CSP) and tells them so, only while the relay is live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() {
-    let h = crate::host().await;
     let foreign = "http://school.example:8080";
+    let h = crate::host_with(lectern_server::ServerOptions {
+        whep_origins: vec![foreign.into()],
+        ..lectern_server::ServerOptions::loopback(0, lectern_server::new_key())
+    })
+    .await;
+    // Any other site is refused: a page open in a student's browser cannot pull the class.
+    let stranger = h
+        .whip(reqwest::Method::POST, "/whep")
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/sdp")
+        .body(PLAYER_OFFER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 403);
+    assert!(
+        stranger
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
     let preflight = h
         .whip(reqwest::Method::OPTIONS, "/whep")
         .header("origin", foreign)
@@ -440,7 +460,7 @@ async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() 
         .await
         .unwrap();
     assert_eq!(preflight.status(), 204);
-    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert_eq!(preflight.headers()["access-control-allow-origin"], foreign);
     assert!(
         preflight.headers()["access-control-allow-methods"]
             .to_str()
@@ -456,7 +476,7 @@ async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() 
         .await
         .unwrap();
     assert_eq!(offer.status(), 201);
-    assert_eq!(offer.headers()["access-control-allow-origin"], "*");
+    assert_eq!(offer.headers()["access-control-allow-origin"], foreign);
     assert!(
         offer.headers()["access-control-expose-headers"]
             .to_str()
