@@ -28,6 +28,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only move the serve flags to the heap"
+)]
 enum Command {
     /// Run the studio's engine and browser host without a window.
     Serve {
