@@ -251,7 +251,7 @@ test('after class the session page shows the same totals and exports the report'
   await demoBuyers.getByTestId('buyer').first().waitFor();
   const [buyersFile] = await Promise.all([studio.waitForEvent('download'), demoBuyers.getByTestId('buyers-csv').click()]);
   const buyerLines = readFileSync(await buyersFile.path(), 'utf8').trim().split('\r\n');
-  assert.equal(buyerLines[0], 'learner,probability,reasons');
+  assert.equal(buyerLines[0], 'learner,probability,reasons,next_course');
   assert.equal(buyerLines.length - 1, await demoBuyers.getByTestId('buyer').count() + (await demoBuyers.getByText(/more, less likely/).count() ? Number((await demoBuyers.getByText(/more, less likely/).innerText()).match(/\d+/)[0]) : 0));
   // ...and with the other classes of its instructor (the demo school has three).
   await studio.getByTestId('instructor-trend-sentence').waitFor();
