@@ -12,7 +12,7 @@ use ts_rs::TS;
 
 use crate::api::NoArgs;
 use crate::studio::now_ms;
-use crate::{ApiError, Studio};
+use crate::{ApiError, ErrorCode, Studio};
 
 const RETENTION_SETTING: &str = "chat_retention_days";
 const DAY_MS: i64 = 86_400_000;
@@ -81,11 +81,28 @@ impl Studio {
 
     /// Erase a viewer from the school file.
     pub async fn erase_viewer(&self, args: ViewerRef) -> Result<ViewerErased, ApiError> {
-        let erased = self
-            .store()
-            .await?
-            .erase_viewer(&args.viewer, now_ms())
-            .await?;
+        let store = self.store().await?;
+        // During the class they take part in, the live room still holds them (a later pin or
+        // highlight would write their words back): erase after it ends.
+        if let Some(room) = self.live_room().await {
+            let (session, viewer) = (room.session_id(), args.viewer.clone());
+            let in_class: bool = store
+                .read(move |conn| {
+                    Ok(conn
+                        .prepare_cached(
+                            "SELECT 1 FROM events WHERE session_id = ?1 AND actor = ?2 LIMIT 1",
+                        )?
+                        .exists((session, viewer.as_str()))?)
+                })
+                .await?;
+            if in_class {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "this viewer is in the class on air: erase them once it has ended",
+                ));
+            }
+        }
+        let erased = store.erase_viewer(&args.viewer, now_ms()).await?;
         tracing::info!(
             deleted = erased.deleted,
             redacted = erased.redacted,

@@ -149,6 +149,19 @@ async fn a_viewer_can_be_exported_and_erased_and_old_chat_blanked() {
         .await
         .unwrap();
     }
+    // While the class is on air, the room still holds them: refused, nothing erased.
+    let refused = studio
+        .erase_viewer(ViewerRef {
+            viewer: "v-erase-me".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code.as_str(), "conflict");
+    assert!(
+        refused.message.contains("once it has ended"),
+        "{}",
+        refused.message
+    );
     studio.end_class(NoArgs {}).await.unwrap();
 
     let data = studio

@@ -1448,7 +1448,13 @@ impl Room {
             Action::Ask { text } => {
                 muted()?;
                 let text = checked_text(text, true, limits::QUESTION_GRAPHEMES)?;
-                if s.questions.len() >= limits::QUESTIONS {
+                // Dismissed questions are off the board: moderation can always make room.
+                let on_board = s
+                    .questions
+                    .values()
+                    .filter(|q| q.state != QuestionState::Dismissed)
+                    .count();
+                if on_board >= limits::QUESTIONS {
                     return Err(RoomError::Full {
                         limit: limits::QUESTIONS,
                     });

@@ -54,6 +54,8 @@ const CHAT_KINDS: &[&str] = &[
     "message_pinned",
     "back_channel_posted",
     "question_asked",
+    // An approved question carries its full text again.
+    "question_approved",
 ];
 
 /// What an erasure did.

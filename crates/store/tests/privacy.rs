@@ -103,12 +103,20 @@ async fn chat_retention_blanks_old_texts_and_keeps_the_events() {
             ev(session, "chat_sent", "v-aaaa", 1_000, json!({"type": "chat_sent", "message": {"id": 1, "author": "v-aaaa", "text": "old words"}}), "c1"),
             ev(session, "reaction_sent", "v-aaaa", 1_500, json!({"type": "reaction_sent", "emoji": "clap"}), "c2"),
             ev(session, "chat_sent", "v-bbbb", 9_000, json!({"type": "chat_sent", "message": {"id": 2, "author": "v-bbbb", "text": "new words"}}), "c3"),
+            // A moderator approved an old question: the approval carries its text too.
+            ev(session, "question_approved", "ta-1", 2_000, json!({"type": "question_approved", "question": {"id": 3, "asker": "v-aaaa", "text": "old question"}}), "c4"),
         ])
         .await
         .unwrap();
-    assert_eq!(store.redact_chat_before(5_000, 10_000).await.unwrap(), 1);
+    assert_eq!(store.redact_chat_before(5_000, 10_000).await.unwrap(), 2);
+    let approved = store.events_after(session, 0, 100).await.unwrap();
+    assert_eq!(
+        approved[3].payload["event"]["question"]["text"],
+        serde_json::Value::Null
+    );
+    assert_eq!(approved[3].payload["event"]["question"]["asker"], "v-aaaa");
     let events = store.events_after(session, 0, 100).await.unwrap();
-    assert_eq!(events.len(), 3, "counts stay: no event is removed");
+    assert_eq!(events.len(), 4, "counts stay: no event is removed");
     assert_eq!(
         events[0].payload["event"]["message"]["text"],
         serde_json::Value::Null
@@ -124,4 +132,5 @@ async fn chat_retention_blanks_old_texts_and_keeps_the_events() {
     assert_eq!(err.code(), "invalid_input");
     store.close().await.unwrap();
     assert!(!contains(&file_bytes(&path), "old words"));
+    assert!(!contains(&file_bytes(&path), "old question"));
 }

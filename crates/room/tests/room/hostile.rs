@@ -163,3 +163,60 @@ fn naughty_strings_everywhere_yield_events_or_typed_errors() {
     assert_eq!(Room::replay(&log).state(), room.state());
     assert!(room.poll(PollId(1)).is_some());
 }
+
+/// 100 throwaway keys asking 5 questions each fill the board's 500; moderation must be able to
+/// clear it: a dismissed question no longer counts, so the next real question gets in.
+#[test]
+fn dismissed_questions_free_their_place_on_a_full_board() {
+    let mut room = Room::new();
+    let mut t = 1_000u64;
+    let mut tick = || {
+        t += 1_000;
+        Timestamp(t)
+    };
+    let join = |viewer: &str, role: Role| Input::Join {
+        viewer: ViewerId::from(viewer),
+        role,
+        name: String::new(),
+        fingerprint: None,
+    };
+    let ask = |viewer: &str, text: String| Input::Act {
+        viewer: ViewerId::from(viewer),
+        client_id: None,
+        action: Action::Ask { text },
+    };
+    room.handle(join("instructor", Role::Instructor), tick());
+    let mut asked = Vec::new();
+    for k in 0..100 {
+        let viewer = format!("v-spam{k:04}");
+        room.handle(join(&viewer, Role::Viewer), tick());
+        for q in 0..5 {
+            for out in room.handle(ask(&viewer, format!("spam {k} {q}")), tick()) {
+                if let Output::Event { record } = out
+                    && let Event::QuestionAsked { question } = record.event
+                {
+                    asked.push(question.id);
+                }
+            }
+        }
+    }
+    assert_eq!(asked.len(), 500);
+    room.handle(join("v-real", Role::Viewer), tick());
+    let refused = room.handle(ask("v-real", "A real question".into()), tick());
+    assert!(format!("{refused:?}").contains("Full"), "{refused:?}");
+    for id in &asked[..10] {
+        room.handle(
+            Input::Act {
+                viewer: ViewerId::from("instructor"),
+                client_id: None,
+                action: Action::DismissQuestion { question: *id },
+            },
+            tick(),
+        );
+    }
+    let accepted = room.handle(ask("v-real", "A real question".into()), tick());
+    assert!(
+        accepted.iter().any(|o| matches!(o, Output::Event { record } if matches!(record.event, Event::QuestionAsked { .. }))),
+        "{accepted:?}"
+    );
+}
