@@ -532,9 +532,11 @@ fn check_size(text: &str) -> Result<(), ApiError> {
 
 /// GET the feed: the body and whether it is JSON. Retries network failures, 5xx and 429.
 async fn fetch_feed(url: &str, token: Option<&str>) -> Result<(String, bool), ApiError> {
+    // Redirects are followed within the feed's own site only: another site (or an address on
+    // the school's network a hostile shop points at) is never asked on the studio's behalf.
     let client = reqwest::Client::builder()
         .timeout(FEED_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(lectern_media::same_origin_redirects())
         .build()
         .map_err(|e| ApiError::internal(format!("making the HTTP client: {e}")))?;
     let mut last = String::new();
@@ -559,6 +561,21 @@ async fn fetch_feed(url: &str, token: Option<&str>) -> Result<(String, bool), Ap
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             last = format!("the shop answered {status}");
             continue;
+        }
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| response.url().join(v).ok())
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|| "elsewhere".to_owned());
+            return Err(feed_error(
+                ErrorCode::FeedRefused,
+                format!(
+                    "the shop redirected the feed to another site ({to}); give its final address instead"
+                ),
+            ));
         }
         if !status.is_success() {
             let hint = if status == reqwest::StatusCode::UNAUTHORIZED

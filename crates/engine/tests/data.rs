@@ -141,6 +141,20 @@ async fn shop(course: String) -> (String, Arc<AtomicU32>) {
             }),
         )
         .route("/page", get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<html>Sign in</html>") }))
+        // Moved within the shop, and moved to another site (here: another origin on loopback).
+        .route("/moved", get(|| async { axum::response::Redirect::temporary("/sales.json") }))
+        .route(
+            "/elsewhere",
+            get(|headers: HeaderMap| async move {
+                let port = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| h.rsplit(':').next())
+                    .unwrap_or("0")
+                    .to_owned();
+                axum::response::Redirect::temporary(&format!("http://localhost:{port}/sales.json"))
+            }),
+        )
         .route(
             "/hostile",
             get(move || {
@@ -195,8 +209,24 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
         Some("feed_refused")
     );
 
-    // With it: JSON purchases are imported, once, however often the feed is synced.
-    point(&studio, format!("{base}/sales.json"), Some("shop-token-1")).await;
+    // A feed moved to another site is not followed there: the token and the request stay
+    // with the address the owner gave.
+    point(&studio, format!("{base}/elsewhere"), Some("shop-token-1")).await;
+    let err = studio
+        .sync_sales_feed(FeedRef::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::FeedRefused, "{err}");
+    assert!(
+        err.message
+            .contains("redirected the feed to another site (http://localhost:"),
+        "{err}"
+    );
+    assert_eq!(purchases_count(&studio).await, before);
+
+    // With it: JSON purchases are imported, once, however often the feed is synced (a move
+    // within the shop is followed).
+    point(&studio, format!("{base}/moved"), Some("shop-token-1")).await;
     let feed = studio.sales_feed(FeedRef::default()).await.unwrap();
     assert!(feed.has_token && feed.last_error.as_deref() == Some("feed_refused"));
     let done = studio.sync_sales_feed(FeedRef::default()).await.unwrap();

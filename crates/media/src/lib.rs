@@ -123,7 +123,7 @@ pub use interceptor::{KEYFRAME_TAP_SLOT, KeyframeRequestTap};
 pub use keyframe::{KeyframeDecision, KeyframeThrottle};
 pub use relay::{
     MAX_RELAY_ANSWER, MAX_RELAY_URL, RelayConfig, RelayError, RelayErrorCode, RelayState,
-    RelayStatus, relay_backoff,
+    RelayStatus, relay_backoff, same_origin_redirects,
 };
 pub use testcard::{PacedFrame, RtpStreamParams, TestCard, TestCardPlayer};
 

@@ -22,6 +22,22 @@ use webrtc::peer_connection::{
     PeerConnection, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
 };
 
+/// At most 3 redirects, each to the same origin as the address it left: a server elsewhere
+/// (another site, an address on the school's network) is never asked on the studio's behalf.
+pub fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .last()
+            .is_some_and(|from| from.origin() == attempt.url().origin());
+        if attempt.previous().len() > 3 || !same {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// The longest relay URL accepted.
 pub const MAX_RELAY_URL: usize = 2048;
 /// The largest SDP answer read from the remote.
@@ -363,7 +379,7 @@ impl MediaEngine {
         config.max_backoff = config.max_backoff.max(config.initial_backoff);
         let client = reqwest::Client::builder()
             .timeout(config.http_timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(same_origin_redirects())
             .build()
             .map_err(|e| MediaError::BadRelayUrl(format!("HTTP client: {e}")))?;
         self.stop_relay().await;
@@ -689,9 +705,13 @@ impl Relay {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| response.url().join(v).ok())
-            .filter(|u| matches!(u.scheme(), "http" | "https"));
+            // Only on the relay server's own site: a Location elsewhere (another host, an
+            // address on the school's network) is never sent a DELETE.
+            .filter(|u| u.origin() == self.url.origin());
         if session.location.is_none() {
-            tracing::warn!("relay: the 201 had no usable Location; the session cannot be deleted");
+            tracing::warn!(
+                "relay: the 201 had no Location on the relay server's site; the session cannot be deleted"
+            );
         }
         let body = read_limited(&mut response, MAX_RELAY_ANSWER)
             .await
@@ -712,12 +732,10 @@ impl Relay {
             let _ = pc.close().await;
         }
         if let Some(location) = session.location {
+            // The Location is on the offer's origin (checked when it was read): the token goes
+            // where the offer went.
             let mut request = self.client.delete(location.clone());
-            // The token goes only where the offer went: a Location on another origin
-            // must not collect it.
-            if let Some(token) = &self.token
-                && location.origin() == self.url.origin()
-            {
+            if let Some(token) = &self.token {
                 request = request.bearer_auth(token);
             }
             match request.send().await {

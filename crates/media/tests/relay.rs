@@ -32,6 +32,8 @@ struct Endpoint {
     authorizations: Arc<Mutex<Vec<Option<String>>>>,
     deleted: Arc<Mutex<Vec<String>>>,
     live: Arc<Mutex<Option<PublisherId>>>,
+    /// Answer with a `Location` on another origin (`localhost` instead of `127.0.0.1`).
+    foreign_location: Arc<std::sync::atomic::AtomicBool>,
 }
 
 async fn whip_post(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
@@ -63,10 +65,21 @@ async fn whip_post(State(ep): State<Endpoint>, headers: HeaderMap, body: Bytes) 
     match ep.engine.publish(&offer, true).await {
         Ok((id, answer)) => {
             *ep.live.lock().unwrap() = Some(id);
+            let location = if ep.foreign_location.load(Ordering::SeqCst) {
+                let port = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| h.rsplit(':').next())
+                    .unwrap_or("0")
+                    .to_owned();
+                format!("http://localhost:{port}/whip/{id}")
+            } else {
+                format!("/whip/{id}")
+            };
             (
                 StatusCode::CREATED,
                 [
-                    (header::LOCATION, format!("/whip/{id}")),
+                    (header::LOCATION, location),
                     (header::CONTENT_TYPE, "application/sdp".to_owned()),
                 ],
                 answer,
@@ -96,6 +109,7 @@ impl Endpoint {
             authorizations: Arc::default(),
             deleted: Arc::default(),
             live: Arc::default(),
+            foreign_location: Arc::default(),
         };
         let app = Router::new()
             .route("/whip", post(whip_post))
@@ -426,6 +440,30 @@ async fn relay_start_stop_cycles_leave_no_sockets_or_tasks_behind() {
         "fds {fds} -> {fds_after}, tasks {tasks} -> {tasks_after} after {CYCLES} relay cycles"
     );
     assert!(b.status().source.is_none());
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// A relay server that answers with a `Location` on another site never gets a DELETE there (nor
+/// the token): the relay would otherwise delete whatever a hostile server pointed it at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_on_another_site_is_never_deleted() {
+    let _serial = serial().await;
+    let b = MediaEngine::new(EngineConfig::loopback());
+    let (endpoint, url) = Endpoint::serve(b.clone(), "relay-secret").await;
+    endpoint.foreign_location.store(true, Ordering::SeqCst);
+    let a = MediaEngine::new(EngineConfig::loopback());
+    a.start_test_card(TestCard::embedded().unwrap())
+        .await
+        .unwrap();
+    a.start_relay(RelayConfig::new(&url).with_bearer_token("relay-secret"))
+        .await
+        .unwrap();
+    wait_relay(&a, "live", |r| r.state == RelayState::Live).await;
+    assert!(a.stop_relay().await);
+    // Give a stray DELETE time to arrive, then check none did.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(endpoint.deleted.lock().unwrap().is_empty());
     a.shutdown().await;
     b.shutdown().await;
 }
