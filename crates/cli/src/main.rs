@@ -279,6 +279,10 @@ struct LimitArgs {
     #[arg(long, default_value_t = lectern_server::Limits::default().sockets_per_address,
           value_parser = clap::value_parser!(u32).range(1..))]
     sockets_per_address: u32,
+    /// HTTP connections one address may hold open (more are closed on accept).
+    #[arg(long, default_value_t = lectern_server::Limits::default().connections_per_address,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    connections_per_address: u32,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -338,6 +342,7 @@ async fn serve(
             connections_per_second: limits.connections_per_second,
             connection_burst: limits.connection_burst,
             sockets_per_address: limits.sockets_per_address,
+            connections_per_address: limits.connections_per_address,
             ..lectern_server::Limits::default()
         },
     };

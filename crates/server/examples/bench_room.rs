@@ -89,6 +89,8 @@ fn start_server(bin: &PathBuf) -> ServerProcess {
             "100000",
             "--sockets-per-address",
             "100000",
+            "--connections-per-address",
+            "100000",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -73,6 +73,8 @@ struct Listening {
 
 struct Shared {
     router: Router,
+    /// Per-address limits, shared by the accept loop and the routes.
+    gate: Arc<crate::limits::Gate>,
     listening: tokio::sync::Mutex<Listening>,
     addr: Mutex<SocketAddr>,
 }
@@ -83,7 +85,7 @@ pub struct Server {
     shared: Arc<Shared>,
 }
 
-fn router(studio: Studio, options: &ServerOptions) -> Router {
+fn router(studio: Studio, options: &ServerOptions, gate: Arc<crate::limits::Gate>) -> Router {
     let policy = Arc::new(HostPolicy {
         extra_names: options.allowed_hosts.clone(),
         studio: Some(studio.clone()),
@@ -103,7 +105,6 @@ fn router(studio: Studio, options: &ServerOptions) -> Router {
                 .collect(),
         ),
     };
-    let gate = Arc::new(crate::limits::Gate::new(options.limits));
     let gated =
         || axum::middleware::from_fn_with_state(Arc::clone(&gate), crate::limits::gate_sessions);
     let whip = Router::new()
@@ -175,18 +176,80 @@ async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     Err(last.unwrap_or_else(|| io::Error::other("could not bind")))
 }
 
-fn spawn_serve(router: Router, listener: TcpListener) -> (oneshot::Sender<()>, JoinHandle<()>) {
-    let (stop, stopped) = oneshot::channel::<()>();
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+/// Serves `router` on `listener` until the returned sender fires (or is dropped), then lets the
+/// open connections finish their requests. Each connection: at most
+/// [`crate::Limits::connections_per_address`] open per client address (more are closed on
+/// accept), a request head within [`crate::Limits::header_read_timeout`], which also closes an
+/// idle keep-alive connection, and upgrades (room sockets) handed over to their handlers.
+fn spawn_serve(
+    router: Router,
+    listener: TcpListener,
+    gate: Arc<crate::limits::Gate>,
+) -> (oneshot::Sender<()>, JoinHandle<()>) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let (closing, _) = tokio::sync::watch::channel(false);
+    let header_timeout = gate.limits().header_read_timeout;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(err) = served {
-            tracing::error!(error = %err, "the HTTP server stopped");
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let (stream, peer) = tokio::select! {
+                _ = &mut stopped => break,
+                // Reap finished connection tasks as they end.
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(err) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        tracing::warn!(error = %err, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let Some(permit) = gate.open_connection(peer.ip()) else {
+                tracing::debug!(%peer, "too many open connections from this address");
+                drop(stream);
+                continue;
+            };
+            let service = tower::ServiceExt::map_request(
+                router.clone(),
+                move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    request
+                },
+            );
+            let service = hyper_util::service::TowerToHyperService::new(service);
+            let mut closing = closing.subscribe();
+            connections.spawn(async move {
+                let _permit = permit;
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .keep_alive(true);
+                let connection = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades();
+                tokio::pin!(connection);
+                let served = tokio::select! {
+                    served = connection.as_mut() => served,
+                    _ = closing.changed() => {
+                        connection.as_mut().graceful_shutdown();
+                        connection.await
+                    }
+                };
+                if let Err(err) = served {
+                    tracing::debug!(%peer, error = %err, "a connection ended with an error");
+                }
+            });
         }
+        drop(listener);
+        // Graceful: open connections finish the request they are on, then close.
+        let _ = closing.send(true);
+        while connections.join_next().await.is_some() {}
     });
     (stop, task)
 }
@@ -194,13 +257,15 @@ fn spawn_serve(router: Router, listener: TcpListener) -> (oneshot::Sender<()>, J
 impl Server {
     /// Bind, start serving, and take over the studio's network switch.
     pub async fn start(studio: Studio, options: ServerOptions) -> io::Result<Server> {
-        let router = router(studio.clone(), &options);
+        let gate = Arc::new(crate::limits::Gate::new(options.limits));
+        let router = router(studio.clone(), &options, Arc::clone(&gate));
         let listener = bind(SocketAddr::new(options.bind, options.port)).await?;
         let addr = listener.local_addr()?;
-        let (stop, task) = spawn_serve(router.clone(), listener);
+        let (stop, task) = spawn_serve(router.clone(), listener, Arc::clone(&gate));
         let server = Server {
             shared: Arc::new(Shared {
                 router,
+                gate,
                 listening: tokio::sync::Mutex::new(Listening {
                     addr,
                     stop: Some(stop),
@@ -276,14 +341,22 @@ impl Server {
             Err(err) => {
                 // Never leave the studio unreachable: go back to where we were.
                 let back = bind(listening.addr).await?;
-                let (stop, task) = spawn_serve(self.shared.router.clone(), back);
+                let (stop, task) = spawn_serve(
+                    self.shared.router.clone(),
+                    back,
+                    Arc::clone(&self.shared.gate),
+                );
                 listening.stop = Some(stop);
                 listening.task = Some(task);
                 return Err(err);
             }
         };
         let addr = listener.local_addr()?;
-        let (stop, task) = spawn_serve(self.shared.router.clone(), listener);
+        let (stop, task) = spawn_serve(
+            self.shared.router.clone(),
+            listener,
+            Arc::clone(&self.shared.gate),
+        );
         *listening = Listening {
             addr,
             stop: Some(stop),

@@ -60,6 +60,12 @@ pub struct Limits {
     pub connection_burst: u32,
     /// Room sockets one address may hold open at once.
     pub sockets_per_address: u32,
+    /// HTTP connections one address may hold open at once (a connection upgraded to a room
+    /// socket counts under `sockets_per_address` instead); more are closed on accept.
+    pub connections_per_address: u32,
+    /// A connection must send a request's whole head within this time, and an idle keep-alive
+    /// connection is closed after it: half-sent requests cannot be held open for ever.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -69,6 +75,8 @@ impl Default for Limits {
             connections_per_second: 50,
             connection_burst: 1_000,
             sockets_per_address: 2_000,
+            connections_per_address: 256,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -92,6 +100,7 @@ struct Address {
     /// ...as of this time.
     at: Instant,
     open_sockets: u32,
+    open_connections: u32,
 }
 
 /// The addresses' counters. Pure apart from the lock: time is a parameter.
@@ -112,6 +121,20 @@ impl Drop for SocketPermit {
     fn drop(&mut self) {
         if let Some(a) = self.gate.addresses().get_mut(&self.address) {
             a.open_sockets = a.open_sockets.saturating_sub(1);
+        }
+    }
+}
+
+/// One open HTTP connection, counted until it closes (or is upgraded and its task ends).
+pub(crate) struct ConnectionPermit {
+    gate: Arc<Gate>,
+    address: IpAddr,
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        if let Some(a) = self.gate.addresses().get_mut(&self.address) {
+            a.open_connections = a.open_connections.saturating_sub(1);
         }
     }
 }
@@ -148,6 +171,31 @@ impl Gate {
         self.addresses
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A place for one more HTTP connection from `ip` under the per-address cap (no token: the
+    /// rate applies to the sessions and sockets it opens), or `None` when it is full.
+    pub(crate) fn open_connection(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionPermit> {
+        let mut addresses = self.addresses();
+        let burst = f64::from(self.limits.connection_burst.max(1));
+        if addresses.len() >= MAX_TRACKED {
+            let rate = f64::from(self.limits.connections_per_second.max(1));
+            forget_idle(&mut addresses, Instant::now(), burst, rate);
+        }
+        let a = addresses.entry(key(ip)).or_insert(Address {
+            tokens: burst,
+            at: Instant::now(),
+            open_sockets: 0,
+            open_connections: 0,
+        });
+        if a.open_connections >= self.limits.connections_per_address {
+            return None;
+        }
+        a.open_connections += 1;
+        Some(ConnectionPermit {
+            gate: Arc::clone(self),
+            address: key(ip),
+        })
     }
 
     /// Take one token for a new connection from `ip` at `now`.
@@ -189,6 +237,7 @@ impl Gate {
             tokens: burst,
             at: now,
             open_sockets: 0,
+            open_connections: 0,
         });
         let elapsed = now.saturating_duration_since(a.at).as_secs_f64();
         a.tokens = (a.tokens + elapsed * rate).min(burst);
@@ -209,7 +258,7 @@ impl Gate {
 fn forget_idle(addresses: &mut HashMap<IpAddr, Address>, now: Instant, burst: f64, rate: f64) {
     addresses.retain(|_, a| {
         let elapsed = now.saturating_duration_since(a.at).as_secs_f64();
-        a.open_sockets > 0 || a.tokens + elapsed * rate < burst
+        a.open_sockets > 0 || a.open_connections > 0 || a.tokens + elapsed * rate < burst
     });
 }
 
@@ -223,6 +272,7 @@ mod tests {
             connections_per_second: rate,
             connection_burst: burst,
             sockets_per_address: sockets,
+            ..Limits::default()
         }))
     }
 

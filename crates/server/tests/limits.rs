@@ -232,3 +232,63 @@ async fn one_address_is_held_to_its_connection_rate_and_socket_cap() {
     assert_eq!(until(&mut again, "ack").await["client_id"], "c1");
     h.stop().await;
 }
+
+/// Reads until the server closes the connection (or 5 s pass): true when it closed.
+async fn closed_by_server(socket: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, socket.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            // A 408 answer before the close is fine too.
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn half_sent_and_idle_connections_are_closed_and_one_address_cannot_hold_them_all() {
+    use tokio::io::AsyncWriteExt;
+    let h = host_with(options(Limits {
+        header_read_timeout: Duration::from_secs(1),
+        connections_per_address: 40,
+        ..Limits::default()
+    }))
+    .await;
+    let addr = h
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    // 30 requests that never finish their head, and 10 connections that say nothing.
+    let mut held = Vec::new();
+    for i in 0..40 {
+        let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        if i < 30 {
+            socket
+                .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Slow: ").as_bytes())
+                .await
+                .unwrap();
+        }
+        held.push(socket);
+    }
+    // The cap is full: one more connection from this address is closed at once.
+    let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    assert!(
+        closed_by_server(&mut extra).await,
+        "the 41st connection was kept"
+    );
+    // Within the timeout (and a margin), every one of the 40 is closed by the server.
+    for (i, socket) in held.iter_mut().enumerate() {
+        assert!(
+            closed_by_server(socket).await,
+            "connection {i} is still open"
+        );
+    }
+    // Their places are free again: the studio answers.
+    let r = reqwest::get(format!("{}healthz", h.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    h.stop().await;
+}
