@@ -100,6 +100,13 @@ pub enum DecisionMetric {
     Revenue,
 }
 
+impl DecisionMetric {
+    /// The default: written only when another metric is chosen, so older logs read the same.
+    pub fn is_conversion(&self) -> bool {
+        *self == DecisionMetric::Conversion
+    }
+}
+
 /// What the instructor asks for when pushing or scheduling an offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +121,7 @@ pub struct OfferSpec {
     pub experiment: Option<String>,
     /// What the experiment decides on, chosen before it starts (conversions by default): one
     /// primary metric, so that two readings are not two chances to find a winner.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "DecisionMetric::is_conversion")]
     #[ts(as = "Option<DecisionMetric>", optional)]
     pub metric: DecisionMetric,
     /// The card's title, 1 to 80 graphemes.
