@@ -51,6 +51,11 @@ describe('engagement in words', () => {
 
   it('breaks a score down by part, naming those not measured', () => {
     expect(scoreBreakdown(score(40))).toBe('Attendance 27/30 · Polls not measured · Chat 10/20 · Q&A 0/15 · Reactions not measured');
+    // With the engine's measurable points: what this viewer could earn in this class.
+    expect(scoreBreakdown({ ...score(37), measurable_points: 65 })).toBe(
+      'Attendance 27/30 · Polls not measured · Chat 10/20 · Q&A 0/15 · Reactions not measured · 37 of 65 measurable',
+    );
+    expect(scoreBreakdown({ ...score(90), measurable_points: 100 })).not.toContain('measurable');
   });
 
   it('says a drop-off with its minute counted from 1', () => {

@@ -47,12 +47,21 @@ function points(part: ScorePart): string {
   return `${p}/${part.max_points}`;
 }
 
-/** A score's breakdown: "Attendance 27/30 · Polls 25/25 · Chat 4/20 · Q&A 0/15 · Reactions not measured". */
+/**
+ * A score's breakdown: "Attendance 27/30 · Polls 25/25 · Chat 4/20 · Q&A 0/15 · Reactions not
+ * measured · 56 of 90 measurable" (unmeasured parts earn nothing and nothing is rescaled, so
+ * scores compare across classes; the last part says what this viewer could earn).
+ */
 export function scoreBreakdown(score: Score): string {
-  return SCORE_PARTS.map(([key, label]) => {
+  const parts = SCORE_PARTS.map(([key, label]) => {
     const part = score[key] as ScorePart;
     return part.measured ? `${label} ${points(part)}` : `${label} not measured`;
-  }).join(' · ');
+  });
+  const measurable = score.measurable_points;
+  if (measurable !== undefined && measurable < 100) {
+    parts.push(`${Math.round(score.total * 10) / 10} of ${Math.round(measurable)} measurable`);
+  }
+  return parts.join(' · ');
 }
 
 /** "Minute 14: from 20 to 15 viewers (−25%)". */
