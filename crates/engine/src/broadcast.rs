@@ -246,13 +246,8 @@ impl Studio {
         if let Some(key) = &self.inner.options.broadcast.publish_key {
             return Ok(key.clone());
         }
-        use hmac::{Hmac, Mac};
         let secret = self.store().await?.install_secret().await?;
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.expose())
-            .map_err(|e| ApiError::internal(format!("keying the HMAC: {e}")))?;
-        mac.update(b"lectern-publish-key-v1");
-        let digest = mac.finalize().into_bytes();
-        Ok(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
+        crate::studio::keyed_hex(secret.expose(), b"lectern-publish-key-v1", b"", 16)
     }
 
     /// Check a publisher's Bearer token in constant time.
@@ -261,13 +256,7 @@ impl Studio {
     /// `unauthorized` for a missing or wrong key; the errors of [`Studio::publish_key`].
     pub async fn check_publish_key(&self, token: Option<&str>) -> Result<(), ApiError> {
         let key = self.publish_key().await?;
-        let given = token.unwrap_or("").as_bytes();
-        let expected = key.as_bytes();
-        let mut diff = u8::from(given.len() != expected.len());
-        for (i, b) in expected.iter().enumerate() {
-            diff |= b ^ given.get(i).copied().unwrap_or(0);
-        }
-        if diff == 0 {
+        if crate::same_secret(token.unwrap_or("").as_bytes(), key.as_bytes()) {
             Ok(())
         } else {
             Err(ApiError::new(

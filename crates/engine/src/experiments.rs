@@ -365,6 +365,8 @@ impl Zone {
 
 /// The school setting that holds its time zone.
 pub const TIME_ZONE_SETTING: &str = "time_zone";
+/// A school's time zone until it sets one.
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
 
 /// Set the school's time zone.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -475,6 +477,9 @@ impl Studio {
         }
         listed.sort_by_key(|e| std::cmp::Reverse(e.last_pushed_ms));
         listed.truncate(MAX_LISTED_EXPERIMENTS);
+        // Read once for the whole list: who each viewer is, and the school's time zone.
+        let identities = self.identities().await?;
+        let zone = self.time_zone().await?;
         let titles: HashMap<String, String> = self
             .catalog(crate::api::NoArgs {})
             .await?
@@ -487,10 +492,14 @@ impl Studio {
                 .map_or(0, |s| s.len() as u64);
             entry.course_title = titles.get(&entry.course_id).cloned();
             let results = self
-                .offer_results(OfferResultsArgs {
-                    experiment: entry.experiment.clone(),
-                    window_days: None,
-                })
+                .offer_results_with(
+                    OfferResultsArgs {
+                        experiment: entry.experiment.clone(),
+                        window_days: None,
+                    },
+                    &identities,
+                    &zone,
+                )
                 .await?;
             entry.exposed = results.variants.iter().map(|v| v.exposed).sum();
             entry.converted = results.variants.iter().map(|v| v.converted).sum();
@@ -524,6 +533,19 @@ impl Studio {
 
     /// Results of an offer experiment across every class in which it ran.
     pub async fn offer_results(&self, args: OfferResultsArgs) -> Result<OfferResults, ApiError> {
+        // Who each viewer is in the shop (personal link, consented email, reference codes).
+        let identities = self.identities().await?;
+        let zone = self.time_zone().await?;
+        self.offer_results_with(args, &identities, &zone).await
+    }
+
+    /// [`Studio::offer_results`] with the viewer-to-learner map and the time zone already read.
+    async fn offer_results_with(
+        &self,
+        args: OfferResultsArgs,
+        identities: &crate::identity::Identities,
+        zone: &Zone,
+    ) -> Result<OfferResults, ApiError> {
         let window_days = args.window_days.unwrap_or(DEFAULT_WINDOW_DAYS);
         if !(1..=90).contains(&window_days) {
             return Err(ApiError::invalid("the attribution window is 1 to 90 days"));
@@ -619,9 +641,6 @@ impl Studio {
                 entry.clicked = true;
             }
         }
-        // Who each viewer is in the shop (personal link, consented email, reference codes).
-        let identities = self.identities().await?;
-        let zone = self.time_zone().await?;
         let zone_name = zone.name().to_owned();
         let course = pushed.course_id.clone();
         let purchases: Vec<(String, Option<String>, i64, bool, i64)> = store
@@ -668,7 +687,7 @@ impl Studio {
                 .flatten();
             let mut result = Attribution::default();
             for p in coded.chain(learned) {
-                match p.timing(anchor_ms, window_ms, window_days, &zone) {
+                match p.timing(anchor_ms, window_ms, window_days, zone) {
                     Timing::Before => result.prior_owner = true,
                     Timing::Within => {
                         result.paid += p.amount_cents;
@@ -962,10 +981,7 @@ impl Studio {
     pub async fn time_zone(&self) -> Result<Zone, ApiError> {
         let store = self.store().await?;
         let name = store.setting(TIME_ZONE_SETTING).await?;
-        match name {
-            Some(name) => Zone::named(&name),
-            None => Zone::named("UTC"),
-        }
+        Zone::named(name.as_deref().unwrap_or(DEFAULT_TIME_ZONE))
     }
 
     /// Set the school's time zone: shops that export dates alone mean its local dates.

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use hmac::{Hmac, Mac};
+use lectern_insights::engagement::csv_cell;
 use lectern_room::{Event, Recorded, parse_reference};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -129,38 +129,7 @@ pub struct LearnerLinks {
 }
 
 fn link_mac(secret: &[u8; 32], learner: &str) -> Result<String, ApiError> {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret)
-        .map_err(|e| ApiError::internal(format!("keying the HMAC: {e}")))?;
-    mac.update(b"lectern-learner-link-v1:");
-    mac.update(learner.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    Ok(digest.iter().take(16).map(|b| format!("{b:02x}")).collect())
-}
-
-fn encode_fragment_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn csv_cell(s: &str) -> String {
-    // A leading =, +, - or @ would be a formula in a spreadsheet.
-    let guarded = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
+    crate::studio::keyed_hex(secret, b"lectern-learner-link-v1:", learner.as_bytes(), 16)
 }
 
 impl Studio {
@@ -276,12 +245,10 @@ impl Studio {
         }
         let expected = self.learner_link_sig(learner).await?;
         // Constant time: the comparison must not tell how much of a guess was right.
-        let same = expected
-            .bytes()
-            .zip(link.sig.to_ascii_lowercase().bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-        if !same {
+        if !crate::same_secret(
+            link.sig.to_ascii_lowercase().as_bytes(),
+            expected.as_bytes(),
+        ) {
             return Err(ApiError::invalid(
                 "this personal join link is not valid: ask the school for a new one",
             ));
@@ -345,7 +312,7 @@ impl Studio {
             let sig = link_mac(secret.expose(), &id)?;
             let link = format!(
                 "{base}/watch#learner={}&sig={sig}",
-                encode_fragment_value(&id)
+                lectern_room::encode_component(&id)
             );
             csv.push_str(&format!(
                 "{},{},{}\n",

@@ -39,4 +39,4 @@ mod studio;
 
 pub use broadcast::{BroadcastOptions, BroadcastStatus, SetBroadcast, ViewerLive};
 pub use error::{ApiError, ErrorCode};
-pub use studio::{BoxFuture, NetworkControl, SchoolSource, Studio, StudioOptions};
+pub use studio::{BoxFuture, NetworkControl, SchoolSource, Studio, StudioOptions, same_secret};

@@ -454,14 +454,13 @@ impl Studio {
                             model_store::FOREST_FORMAT_VERSION,
                         )
                         .await?;
-                    let reusable = |m: &ForestModel| m.cut == cut && m.window_ms == WINDOW_MS;
                     let (model, version, reused) = match stored {
                         LatestModel::Ready { info, model }
                             if info.data_from_ms == data_from
                                 && info.data_to_ms == data_end
                                 && info.metrics.rows == labelled
                                 && info.metrics.buyers == buyer_rows
-                                && reusable(&model.clone().into_model()) =>
+                                && model.learned_with(cut, WINDOW_MS) =>
                         {
                             (model.into_model(), info.version, true)
                         }

@@ -115,6 +115,38 @@ impl std::fmt::Debug for Studio {
     }
 }
 
+/// The first `bytes` bytes, as hex, of HMAC-SHA256(`secret`, `label` + `data`): how the
+/// school's install secret names things (viewer ids, the publish key, personal join links)
+/// without revealing itself. Each use has its own label.
+pub(crate) fn keyed_hex(
+    secret: &[u8; 32],
+    label: &[u8],
+    data: &[u8],
+    bytes: usize,
+) -> Result<String, ApiError> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret)
+        .map_err(|e| ApiError::internal(format!("keying the HMAC: {e}")))?;
+    mac.update(label);
+    mac.update(data);
+    let digest = mac.finalize().into_bytes();
+    Ok(digest
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Whether a secret someone gave equals the expected one, in time that does not depend on
+/// where they differ.
+pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = u8::from(given.len() != expected.len());
+    for (i, b) in expected.iter().enumerate() {
+        diff |= b ^ given.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -317,7 +349,7 @@ impl Studio {
                 let time_zone = store
                     .setting(crate::experiments::TIME_ZONE_SETTING)
                     .await?
-                    .unwrap_or_else(|| "UTC".to_owned());
+                    .unwrap_or_else(|| crate::experiments::DEFAULT_TIME_ZONE.to_owned());
                 (
                     Some(SchoolInfo {
                         name: profile.name,
@@ -566,7 +598,6 @@ impl Studio {
     /// The pseudonymous id of a browser: an HMAC of the key it keeps, with this school's secret,
     /// so ids are stable per browser, unlinkable across schools, and reveal nothing.
     pub async fn viewer_id(&self, browser_key: &str) -> Result<lectern_room::ViewerId, ApiError> {
-        use hmac::{Hmac, Mac};
         let key = browser_key.trim();
         let well_formed = (16..=128).contains(&key.len())
             && key
@@ -578,12 +609,7 @@ impl Studio {
             ));
         }
         let secret = self.store().await?.install_secret().await?;
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.expose())
-            .map_err(|e| ApiError::internal(format!("keying the HMAC: {e}")))?;
-        mac.update(b"lectern-viewer-v1:");
-        mac.update(key.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+        let hex = keyed_hex(secret.expose(), b"lectern-viewer-v1:", key.as_bytes(), 10)?;
         Ok(lectern_room::ViewerId(format!("v-{hex}")))
     }
 

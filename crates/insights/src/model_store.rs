@@ -209,6 +209,12 @@ impl StoredForest {
         }
     }
 
+    /// Whether it learned from rows cut at `cut` and labelled over `window_ms` (without
+    /// rebuilding the model to ask).
+    pub fn learned_with(&self, cut: Cut, window_ms: i64) -> bool {
+        self.cut == cut && self.window_ms == window_ms
+    }
+
     /// The model back, ready to score.
     pub fn into_model(self) -> ForestModel {
         ForestModel {

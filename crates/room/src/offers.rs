@@ -419,7 +419,9 @@ pub fn checked_checkout_url(raw: &str) -> Result<String, RoomError> {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode_component(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986's unreserved characters (for a URL's query or
+/// fragment value).
+pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

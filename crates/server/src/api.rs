@@ -55,12 +55,6 @@ pub(crate) fn error_response(err: ApiError) -> (StatusCode, Json<ApiError>) {
     (status_of(err.code), Json(err))
 }
 
-/// Constant-time comparison, so the key cannot be guessed byte by byte from timings.
-pub(crate) fn same_key(given: &str, key: &str) -> bool {
-    let (a, b) = (given.as_bytes(), key.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Who is calling: the instructor (owner key) or a TA (moderator link).
 #[derive(Debug, Clone)]
 pub(crate) enum Caller {
@@ -71,7 +65,7 @@ pub(crate) enum Caller {
 /// Resolve a credential: the owner key, or a moderator token that is valid now.
 pub(crate) async fn caller(state: &AppState, given: &str) -> Result<Caller, ApiError> {
     let given = given.trim();
-    if same_key(given, &state.key) {
+    if lectern_engine::same_secret(given.as_bytes(), state.key.as_bytes()) {
         return Ok(Caller::Owner);
     }
     if given.starts_with(lectern_engine::moderators::TOKEN_PREFIX) {

@@ -59,7 +59,7 @@ fn esc(s: &str) -> String {
 }
 
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would take it for a formula.
-fn cell(s: &str) -> String {
+pub fn csv_cell(s: &str) -> String {
     let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -467,8 +467,8 @@ fn viewers_csv(s: &EngagementSnapshot) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{:.1},{:.0},{:.1}",
-            cell(&v.viewer),
-            cell(&v.name),
+            csv_cell(&v.viewer),
+            csv_cell(&v.name),
             minutes_text(v.watch_ms),
             v.joins,
             v.chat,
@@ -533,7 +533,7 @@ fn polls_csv(s: &EngagementSnapshot) -> String {
         let head = format!(
             "{},{},{},{}",
             p.poll,
-            cell(&p.question),
+            csv_cell(&p.question),
             utc(p.opened_at_ms),
             p.closed_at_ms.map(utc).unwrap_or_default()
         );
