@@ -55,3 +55,23 @@ test('a command round-trips through IPC, and an undeclared one is refused', asyn
   const badArgs = await win.invoke('create_school', { name: '' }).catch((e) => e.apiError);
   assert.equal(badArgs.code, 'invalid_input');
 });
+
+test('in the window, the school sets its time zone and makes its learners\' personal join links', async () => {
+  await win.click('[data-testid="nav-data"]');
+  await win.find('[data-testid="learner-links-card"]');
+  // The time zone: saved through the window's IPC, shown back, refused in words when unknown.
+  await win.fill('[data-testid="time-zone-input"]', 'Europe/Paris');
+  await win.click('[data-testid="time-zone-save"]');
+  await win.waitForText('[data-testid="time-zone-state"]', (t) => t.includes('Europe/Paris'));
+  assert.equal((await win.invoke('overview')).school.timeZone, 'Europe/Paris');
+  await win.fill('[data-testid="time-zone-input"]', 'Mars/Olympus');
+  await win.click('[data-testid="time-zone-save"]');
+  await win.waitForText('[data-testid="links-error"]', (t) => /not a time zone/.test(t));
+  // The links: made by the window (the CSV the button downloads), one per learner, signed.
+  await win.fill('[data-testid="links-base-url"]', 'https://class.example.org');
+  await win.click('[data-testid="links-export"]');
+  await win.waitForText('[data-testid="links-state"]', (t) => /^\d+ personal links made\./.test(t));
+  const links = await win.invoke('learner_links', { baseUrl: 'https://class.example.org' });
+  assert.equal(links.count, (await win.invoke('overview')).counts.learners);
+  assert.match(links.csv.split('\n')[1], /,https:\/\/class\.example\.org\/watch#learner=[^&]+&sig=[0-9a-f]{32}$/);
+});
