@@ -5,6 +5,7 @@
 //! - `test`    set up, build, run every suite (Rust, UI unit, end-to-end); ends with `N passed, N failed`
 //! - `bench`   run a benchmark and print its numbers
 //! - `codegen` regenerate the committed TypeScript bindings
+//! - `soak`    kill -9 the studio 200 times mid-class and check that nothing acknowledged is lost
 
 mod invariants;
 
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Some("test") => test(rest),
         Some("bench") => bench(rest),
         Some("codegen") => codegen(),
+        Some("soak") => soak(rest),
         _ => Err("usage: cargo xtask <setup|run|test|bench|codegen>\n\
                   \n  run [ARGS..]            open Lectern Studio on the demo school (ARGS go to the app)\
                   \n  test [--no-setup] [--suite rust|ui|e2e]..\
@@ -61,7 +63,8 @@ fn main() -> ExitCode {
                   \n  bench insights          engagement: full recompute and live update cost\
                   \n  bench models            propensity models and recommendations\
                   \n  bench capture           the window's own capture: glass-to-glass delay, studio CPU at 50 viewers\
-                  \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts"
+                  \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts\
+                  \n  soak [KILLS]            kill -9 a live studio KILLS times (200) with 20 students chatting"
             .into()),
     };
     match outcome {
@@ -776,5 +779,38 @@ mod tests {
         assert_eq!((t.passed, t.failed), (5, 1));
         let t = parse_node("nothing", true);
         assert_eq!((t.passed, t.failed), (0, 1));
+    }
+}
+
+/// The crash soak: the same test `cargo xtask test` runs with 30 kills, run with more (200 by
+/// default). It prints the kills, acknowledged, lost and duplicated messages, joins and leaves,
+/// and the restart-to-healthy times.
+fn soak(args: &[String]) -> Result {
+    let kills = match args.first() {
+        Some(k) => k
+            .parse::<u32>()
+            .map_err(|_| format!("soak takes a number of kills, not {k:?}"))?,
+        None => 200,
+    };
+    step(&format!("crash soak: {kills} kills"));
+    let status = Command::new(cargo())
+        .args([
+            "test",
+            "-p",
+            "lectern-cli",
+            "--test",
+            "tests",
+            "soak",
+            "--",
+            "--nocapture",
+        ])
+        .env("LECTERN_SOAK_KILLS", kills.to_string())
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the soak failed ({status})"))
     }
 }

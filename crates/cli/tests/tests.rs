@@ -4,6 +4,8 @@
     reason = "a test that cannot unwrap has failed; the panic says where"
 )]
 
+mod soak;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

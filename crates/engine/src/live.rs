@@ -30,6 +30,9 @@ const MAX_BATCH: usize = 128;
 const QUEUE: usize = 1024;
 /// Deliveries a slow subscriber may fall behind before it must resync from the log.
 const FANOUT: usize = 4096;
+/// How often a live room records that it still runs (`live_sessions.alive_at_ms`): after a
+/// crash, presence ends at most this long after the studio stopped.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// The time source: milliseconds since the Unix epoch.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -200,6 +203,20 @@ impl LiveRoom {
             &session_id.to_string(),
             lectern_room::Timestamp(u64::try_from(started_at_ms).unwrap_or(0)),
         );
+        // Nobody is connected to a room just opened. If its log says otherwise, the studio
+        // stopped without closing them (a crash, a kill): they left when it was last known to run.
+        let lost_at = store.session_alive_at(session_id).await?;
+        let lost = room.handle(
+            Input::ConnectionsLost,
+            Timestamp(u64::try_from(lost_at).unwrap_or(0)),
+        );
+        let lost = split(lost, None).events;
+        if !lost.is_empty() {
+            let events = (lost.iter().enumerate())
+                .map(|(index, record)| new_event(session_id, record, index))
+                .collect::<Result<Vec<_>, _>>()?;
+            store.append(events).await?;
+        }
         let (commands, queue) = mpsc::channel(QUEUE);
         let (deliveries, _) = broadcast::channel(FANOUT);
         let (ended, ended_rx) = watch::channel(false);
@@ -280,6 +297,13 @@ fn split(
     pending
 }
 
+/// Why the room's task woke up.
+enum Woke {
+    Input(Command),
+    Timer,
+    Heartbeat,
+}
+
 async fn run(
     store: Store,
     session_id: i64,
@@ -289,17 +313,31 @@ async fn run(
     clock: Clock,
     mut ended: watch::Receiver<bool>,
 ) {
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let wait = room
             .next_deadline()
             .map(|deadline| Duration::from_millis(deadline.0.saturating_sub(clock().0)));
-        let first = tokio::select! {
+        let woke = tokio::select! {
             command = queue.recv() => match command {
-                Some(command) => Some(command),
+                Some(command) => Woke::Input(command),
                 None => break,
             },
             _ = ended.wait_for(|&e| e) => break,
-            () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => None,
+            () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => Woke::Timer,
+            _ = heartbeat.tick() => Woke::Heartbeat,
+        };
+        let first = match woke {
+            Woke::Input(command) => Some(command),
+            Woke::Timer => None,
+            Woke::Heartbeat => {
+                let at = i64::try_from(clock().0).unwrap_or(i64::MAX);
+                if let Err(err) = store.mark_session_alive(session_id, at).await {
+                    tracing::warn!(session_id, error = %err, "the room's heartbeat could not be written");
+                }
+                continue;
+            }
         };
         let now = clock();
         let mut batch = vec![];

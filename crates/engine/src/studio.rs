@@ -490,6 +490,10 @@ impl Studio {
 
     /// Close a class's room (its connections are told) and record its end in its school.
     async fn finish_class(&self, live: &Live) -> Result<(), ApiError> {
+        // Everyone still connected leaves now; the open poll closes and offers are withdrawn.
+        if let Err(err) = live.room.submit(lectern_room::Input::End).await {
+            tracing::warn!(error = %err, "the class's end could not be recorded in its room");
+        }
         live.room.end();
         let store = self.store().await?;
         store.end_session(live.room.session_id(), now_ms()).await?;
@@ -522,9 +526,12 @@ impl Studio {
         };
         let now = now_ms();
         if now - started_at_ms > RESUME_WITHIN_MS {
-            store
-                .end_session(session_id, now.max(started_at_ms))
-                .await?;
+            // Too old to resume: opening its room records everyone still connected as leaving
+            // when the studio was last known to run, and the class ends then too.
+            let room = LiveRoom::open(store.clone(), session_id, system_clock()).await?;
+            room.end();
+            let ended_at = store.session_alive_at(session_id).await?;
+            store.end_session(session_id, ended_at).await?;
             return Ok(());
         }
         match LiveRoom::open(store, session_id, system_clock()).await {

@@ -76,10 +76,9 @@ async fn the_live_panel_counts_the_class_and_the_session_page_and_report_agree()
     for key in ["viewers", "chat", "questions", "ballots"] {
         assert_eq!(after["totals"][key], panel["totals"][key], "{key}");
     }
-    assert_eq!(
-        after["totals"]["present"], 5,
-        "counted up to the class's end time"
-    );
+    // Ending the class records everyone still connected as leaving then.
+    assert_eq!(after["totals"]["present"], 0, "everyone left at the end");
+    assert_eq!(after["totals"]["peak_present"], 6, "{}", after["totals"]);
     assert_eq!(
         studio
             .live_engagement(NoArgs {})

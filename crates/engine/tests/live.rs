@@ -220,3 +220,72 @@ async fn a_session_whose_log_is_not_a_room_log_is_refused() {
     let err = LiveRoom::open(store, session, clock).await.unwrap_err();
     assert_eq!(err.code, lectern_engine::ErrorCode::Storage, "{err}");
 }
+
+/// A room opened again after the studio stopped without closing it (a crash): who was still
+/// connected or watching is recorded as leaving at the last moment the studio is known to have
+/// run, not at the restart, so watch time does not run through the outage.
+#[tokio::test]
+async fn after_a_crash_everyone_connected_leaves_when_the_studio_was_last_alive() {
+    let (_dir, store, session) = school().await;
+    let t0 = 1_800_000_000_000u64;
+    let (clock, now) = manual_clock(t0);
+    let room = LiveRoom::open(store.clone(), session, clock.clone())
+        .await
+        .unwrap();
+    room.submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    room.submit(Input::Media {
+        viewer: ViewerId::from("v-bob"),
+        watching: true,
+    })
+    .await
+    .unwrap();
+    now.store(t0 + 2_000, Ordering::SeqCst);
+    room.submit(chat("v-bob", "c1", "Just before the crash"))
+        .await
+        .unwrap();
+    // The studio records its heartbeat a little later, then dies without closing anything.
+    store
+        .mark_session_alive(session, (t0 + 4_000) as i64)
+        .await
+        .unwrap();
+    drop(room);
+
+    // It comes back an hour later.
+    now.store(t0 + 3_600_000, Ordering::SeqCst);
+    let room = LiveRoom::open(store.clone(), session, clock).await.unwrap();
+    let log = store.events_after(session, 0, 1000).await.unwrap();
+    let closing: Vec<(&str, i64)> = log
+        .iter()
+        .skip_while(|e| e.kind != "chat_sent")
+        .skip(1)
+        .map(|e| (e.kind.as_str(), e.at_ms))
+        .collect();
+    let lost_at = (t0 + 4_000) as i64;
+    assert_eq!(
+        closing,
+        [("viewer_left", lost_at), ("media_presence", lost_at)]
+    );
+    assert_eq!(log.last().unwrap().payload["event"]["watching"], false);
+    // Bob reconnects into a room that knows he had left.
+    let back = room
+        .submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    assert_eq!(back.deliveries.len(), 1);
+    // Opening the room again records nothing more: nobody is left connected.
+    drop(room);
+    let before = store.events_after(session, 0, 1000).await.unwrap().len();
+    let _room = LiveRoom::open(store.clone(), session, manual_clock(t0 + 3_700_000).0)
+        .await
+        .unwrap();
+    let after = store.events_after(session, 0, 1000).await.unwrap();
+    assert_eq!(
+        after.len(),
+        before + 1,
+        "only Bob's second connection is closed"
+    );
+    assert_eq!(after.last().unwrap().kind, "viewer_left");
+    assert_eq!(after.last().unwrap().at_ms, (t0 + 3_600_000) as i64);
+}

@@ -70,6 +70,14 @@ pub enum Input {
         /// The school's learner id (as in its purchases).
         learner: String,
     },
+    /// The host lost every connection at once without closing them (it stopped: a crash, a
+    /// kill, a power cut) and `now` is the last moment it knows it was running: everyone online
+    /// leaves and every video stops then, so presence does not run on to the end of the class.
+    /// The host hands this to a room rebuilt from its log before anyone can reconnect.
+    ConnectionsLost,
+    /// The host ends the class: everyone still connected leaves, every video stops, the open
+    /// poll closes, offers are withdrawn, and the room records `broadcast_ended`.
+    End,
     /// Time passed: the host calls this at [`crate::Room::next_deadline`].
     Tick,
 }

@@ -157,6 +157,8 @@ pub struct RoomState {
     offers: Vec<Offer>,
     offer_viewers: BTreeMap<OfferId, OfferViewers>,
     live_offer: Option<OfferId>,
+    /// Viewers whose video is on (their last `media_presence` said watching).
+    watching: BTreeSet<ViewerId>,
 }
 
 /// Who did what with one offer's cards.
@@ -314,6 +316,15 @@ impl Room {
         self.run_timers(now, &mut out);
         match input {
             Input::Tick => {}
+            Input::ConnectionsLost => self.drop_everyone(&mut out, now),
+            Input::End => {
+                self.drop_everyone(&mut out, now);
+                if !self.state.ended {
+                    for event in self.end_events() {
+                        self.emit(&mut out, now, None, None, event);
+                    }
+                }
+            }
             Input::Source { capture } => {
                 if !self.state.ended {
                     self.emit(
@@ -509,6 +520,13 @@ impl Room {
                     p.online = false;
                 }
             }
+            Event::MediaPresence { viewer, watching } => {
+                if *watching {
+                    s.watching.insert(viewer.clone());
+                } else {
+                    s.watching.remove(viewer);
+                }
+            }
             Event::ChatSent { message } => {
                 count_message(s, message, at);
                 count_published(s, message);
@@ -588,7 +606,6 @@ impl Room {
             | Event::ReactionsBy { .. }
             | Event::EmailLinked { .. }
             | Event::LearnerLinked { .. }
-            | Event::MediaPresence { .. }
             | Event::BroadcastSource { .. }
             | Event::TabVisibility { .. } => {}
             Event::PollCreated { poll } => {
@@ -817,6 +834,46 @@ impl Room {
         };
         self.apply(&record);
         out.push(Output::Event { record });
+    }
+
+    /// Everyone online leaves and every video stops, each as the viewer's own event (so erasing
+    /// them erases it).
+    fn drop_everyone(&mut self, out: &mut Vec<Output>, now: Timestamp) {
+        let online: Vec<ViewerId> = (self.state.participants.iter())
+            .filter(|(_, p)| p.online)
+            .map(|(v, _)| v.clone())
+            .collect();
+        for viewer in online {
+            let by = viewer.clone();
+            self.emit(out, now, Some(&by), None, Event::ViewerLeft { viewer });
+        }
+        let watching: Vec<ViewerId> = self.state.watching.iter().cloned().collect();
+        for viewer in watching {
+            let by = viewer.clone();
+            let event = Event::MediaPresence {
+                viewer,
+                watching: false,
+            };
+            self.emit(out, now, Some(&by), None, event);
+        }
+    }
+
+    /// What ending the broadcast records: the open poll closes, offers are withdrawn, and the
+    /// room ends.
+    fn end_events(&self) -> Vec<Event> {
+        let s = &self.state;
+        let mut events = Vec::new();
+        if let Some(p) = s.open_poll.and_then(|id| s.polls.get(&id)) {
+            events.push(Event::PollClosed { poll: p.id });
+        }
+        for o in s.offers.iter().filter(|o| o.state != OfferState::Withdrawn) {
+            events.push(Event::OfferWithdrawn {
+                offer: o.spec.id.clone(),
+                course_id: o.spec.course_id.clone(),
+            });
+        }
+        events.push(Event::BroadcastEnded);
+        events
     }
 
     /// Closes polls whose timer ran out and flushes reactions of a finished second.
@@ -1604,20 +1661,7 @@ impl Room {
                 *mine = mine.saturating_add(1);
                 Ok(Outcome::Pending)
             }
-            Action::EndBroadcast => {
-                let mut events = Vec::new();
-                if let Some(p) = s.open_poll.and_then(|id| s.polls.get(&id)) {
-                    events.push(Event::PollClosed { poll: p.id });
-                }
-                for o in s.offers.iter().filter(|o| o.state != OfferState::Withdrawn) {
-                    events.push(Event::OfferWithdrawn {
-                        offer: o.spec.id.clone(),
-                        course_id: o.spec.course_id.clone(),
-                    });
-                }
-                events.push(Event::BroadcastEnded);
-                Ok(Outcome::Events(events))
-            }
+            Action::EndBroadcast => Ok(Outcome::Events(self.end_events())),
             Action::PushOffer { spec } => Ok(Outcome::Events(self.place_offer(spec, None, now)?)),
             Action::ScheduleOffer {
                 spec,

@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -160,6 +160,13 @@ const V6_PURCHASE_DATE_ONLY: &str = r#"
 ALTER TABLE purchases ADD COLUMN date_only INTEGER NOT NULL DEFAULT 0 CHECK (date_only IN (0, 1));
 "#;
 
+/// The last moment the studio knew a live class's room was running (written every few seconds
+/// while it is live): after a crash, everyone still connected is recorded as leaving then.
+const V7_SESSION_ALIVE: &str = r#"
+ALTER TABLE live_sessions ADD COLUMN alive_at_ms INTEGER
+    CHECK (alive_at_ms IS NULL OR alive_at_ms >= started_at_ms);
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
@@ -176,6 +183,7 @@ pub fn steps() -> Vec<M<'static>> {
         M::up(crate::privacy::V4_ERASE_PATH),
         M::up(V5_SESSION_INSTRUCTOR),
         M::up(V6_PURCHASE_DATE_ONLY),
+        M::up(V7_SESSION_ALIVE),
     ]
 }
 

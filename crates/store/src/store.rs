@@ -626,6 +626,38 @@ impl Store {
         .await
     }
 
+    /// Records that the room of a live session was running at `at_ms` (see
+    /// [`Store::session_alive_at`]). A session that has ended is left as it is.
+    pub async fn mark_session_alive(&self, session_id: i64, at_ms: i64) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE live_sessions SET alive_at_ms = max(?2, started_at_ms, coalesce(alive_at_ms, 0))
+                 WHERE id = ?1 AND ended_at_ms IS NULL",
+                params![session_id, at_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The last moment a session's room is known to have run: its last heartbeat or its last
+    /// event, whichever is later (its start when it has neither).
+    pub async fn session_alive_at(&self, session_id: i64) -> Result<i64, StoreError> {
+        self.read(move |conn| {
+            let known: Option<i64> = conn
+                .query_row(
+                    "SELECT max(started_at_ms, coalesce(alive_at_ms, 0),
+                                coalesce((SELECT max(at_ms) FROM events WHERE session_id = ?1), 0))
+                     FROM live_sessions WHERE id = ?1",
+                    [session_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            known.ok_or_else(|| StoreError::not_found(format!("The live session {session_id}")))
+        })
+        .await
+    }
+
     /// Marks a live session as ended (the first end time stands; ending twice is a no-op).
     pub async fn end_session(&self, session_id: i64, ended_at_ms: i64) -> Result<(), StoreError> {
         self.write(move |tx| {

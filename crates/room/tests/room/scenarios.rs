@@ -1349,3 +1349,74 @@ fn a_quiz_question_carries_a_trimmed_skill_tag_and_a_bad_tag_is_refused() {
         @40 ta: {"type":"poll_created","poll":{"id":1,"spec":{"question":"Which one?","options":["3","4"],"multiple":false,"anonymous":false,"correct":[1],"duration_secs":null,"skill":"music-theory 2"},"state":"draft","deadline":null,"totals":[0,0],"ballots":[],"voters":[]}}
     "#]].assert_eq(&s.finish());
 }
+
+#[test]
+fn lost_connections_and_the_class_end_close_everyones_presence() {
+    // After a crash the host rebuilds the room from its log: who was online or watching then is
+    // recorded as leaving at the last moment the host knows it ran, each as their own event.
+    let mut s = class();
+    s.at(
+        100,
+        Input::Media {
+            viewer: id("bob"),
+            watching: true,
+        },
+    )
+    .at(
+        150,
+        Input::Media {
+            viewer: id("cat"),
+            watching: true,
+        },
+    )
+    .at(
+        160,
+        Input::Media {
+            viewer: id("cat"),
+            watching: false,
+        },
+    )
+    .at(200, join("bob", Role::Viewer, "Bob"))
+    .at(300, Input::Leave { viewer: id("ada") })
+    .at(400, Input::ConnectionsLost)
+    // Nobody is left: a second loss records nothing.
+    .at(450, Input::ConnectionsLost)
+    .at(500, join("bob", Role::Viewer, "Bob"))
+    .at(500, join("prof", Role::Instructor, "Grace Hopper"))
+    .at(
+        550,
+        act(
+            "prof",
+            Action::CreatePoll {
+                spec: poll(&["a", "b"]),
+            },
+        ),
+    )
+    .at(560, act("prof", Action::OpenPoll { poll: PollId(1) }))
+    .at(600, Input::End)
+    // Ending twice records nothing more.
+    .at(700, Input::End);
+    expect![[r#"
+        @100 bob: {"type":"media_presence","viewer":"bob","watching":true}
+        @150 cat: {"type":"media_presence","viewer":"cat","watching":true}
+        @160 cat: {"type":"media_presence","viewer":"cat","watching":false}
+        @200 bob: {"type":"viewer_joined","viewer":"bob","role":"viewer","name":"Bob","fingerprint":null}
+        @200 -> bob welcome name="Bob" role=Viewer chat=0 pinned=None poll=none questions=[] held=0 flags=0
+        @300 ada: {"type":"viewer_left","viewer":"ada"}
+        @400 bob: {"type":"viewer_left","viewer":"bob"}
+        @400 prof: {"type":"viewer_left","viewer":"prof"}
+        @400 ta: {"type":"viewer_left","viewer":"ta"}
+        @400 bob: {"type":"media_presence","viewer":"bob","watching":false}
+        @500 bob: {"type":"viewer_joined","viewer":"bob","role":"viewer","name":"Bob","fingerprint":null}
+        @500 -> bob welcome name="Bob" role=Viewer chat=0 pinned=None poll=none questions=[] held=0 flags=0
+        @500 prof: {"type":"viewer_joined","viewer":"prof","role":"instructor","name":"Grace Hopper","fingerprint":null}
+        @500 -> prof welcome name="Grace Hopper" role=Instructor chat=0 pinned=None poll=none questions=[] held=0 flags=0
+        @550 prof: {"type":"poll_created","poll":{"id":1,"spec":{"question":"Which one?","options":["a","b"],"multiple":false,"anonymous":false,"correct":null,"duration_secs":null},"state":"draft","deadline":null,"totals":[0,0],"ballots":[],"voters":[]}}
+        @560 prof: {"type":"poll_opened","poll":1,"question":"Which one?","options":["a","b"],"multiple":false,"anonymous":false,"quiz":false,"deadline":null}
+        @600 bob: {"type":"viewer_left","viewer":"bob"}
+        @600 prof: {"type":"viewer_left","viewer":"prof"}
+        @600 room: {"type":"poll_closed","poll":1}
+        @600 room: {"type":"broadcast_ended"}
+    "#]]
+    .assert_eq(&s.finish());
+}
