@@ -754,34 +754,6 @@ fn codegen() -> Result {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_nextest_summaries() {
-        let out = "   Summary [   3.101s] 42 tests run: 40 passed, 2 failed, 1 skipped";
-        let t = parse_nextest(out, false);
-        assert_eq!((t.passed, t.failed), (40, 2));
-        let t = parse_nextest(
-            "     Summary [   1.0s] 7 tests run: 7 passed, 0 skipped",
-            true,
-        );
-        assert_eq!((t.passed, t.failed), (7, 0));
-        let t = parse_nextest("error: could not compile", false);
-        assert_eq!((t.passed, t.failed), (0, 1));
-    }
-
-    #[test]
-    fn parses_node_summaries() {
-        let out = "ℹ tests 6\nℹ suites 0\nℹ pass 5\nℹ fail 1\nℹ cancelled 0";
-        let t = parse_node(out, false);
-        assert_eq!((t.passed, t.failed), (5, 1));
-        let t = parse_node("nothing", true);
-        assert_eq!((t.passed, t.failed), (0, 1));
-    }
-}
-
 /// The crash soak: the same test `cargo xtask test` runs with 30 kills, run with more (200 by
 /// default). It prints the kills, acknowledged, lost and duplicated messages, joins and leaves,
 /// and the restart-to-healthy times.
@@ -812,5 +784,33 @@ fn soak(args: &[String]) -> Result {
         Ok(())
     } else {
         Err(format!("the soak failed ({status})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_nextest_summaries() {
+        let out = "   Summary [   3.101s] 42 tests run: 40 passed, 2 failed, 1 skipped";
+        let t = parse_nextest(out, false);
+        assert_eq!((t.passed, t.failed), (40, 2));
+        let t = parse_nextest(
+            "     Summary [   1.0s] 7 tests run: 7 passed, 0 skipped",
+            true,
+        );
+        assert_eq!((t.passed, t.failed), (7, 0));
+        let t = parse_nextest("error: could not compile", false);
+        assert_eq!((t.passed, t.failed), (0, 1));
+    }
+
+    #[test]
+    fn parses_node_summaries() {
+        let out = "ℹ tests 6\nℹ suites 0\nℹ pass 5\nℹ fail 1\nℹ cancelled 0";
+        let t = parse_node(out, false);
+        assert_eq!((t.passed, t.failed), (5, 1));
+        let t = parse_node("nothing", true);
+        assert_eq!((t.passed, t.failed), (0, 1));
     }
 }

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lectern_room::{Input, Output, Recorded, Reply, Room, Timestamp, ViewerId};
+use lectern_room::{Event, Input, Output, PollId, Recorded, Reply, Room, Timestamp, ViewerId};
 use lectern_store::{NewEvent, Store};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -148,6 +148,30 @@ async fn load(store: &Store, session_id: i64) -> Result<Vec<Recorded>, ApiError>
     Ok(records)
 }
 
+/// A session's room as its log and the voters kept apart from it leave it, told its class.
+async fn rebuild(store: &Store, session_id: i64) -> Result<Room, ApiError> {
+    let records = load(store, session_id).await?;
+    let mut room = Room::replay(records.iter());
+    // Offers scheduled "at minute N" and timing experiments count from the class's start.
+    let started_at_ms: i64 = store
+        .read(move |conn| {
+            Ok(conn.query_row(
+                "SELECT started_at_ms FROM live_sessions WHERE id = ?1",
+                [session_id],
+                |r| r.get(0),
+            )?)
+        })
+        .await?;
+    room.set_class(
+        &session_id.to_string(),
+        Timestamp(u64::try_from(started_at_ms).unwrap_or(0)),
+    );
+    for (poll, viewer) in store.anonymous_voters(session_id).await? {
+        room.restore_voter(PollId(poll), ViewerId(viewer));
+    }
+    Ok(room)
+}
+
 fn new_event(session_id: i64, record: &Recorded, index: usize) -> Result<NewEvent, ApiError> {
     let payload = serde_json::to_value(record)
         .map_err(|e| ApiError::internal(format!("encoding an event: {e}")))?;
@@ -187,22 +211,7 @@ fn random_hex() -> String {
 impl LiveRoom {
     /// Open the room of `session_id`, replaying its log, and start its task.
     pub async fn open(store: Store, session_id: i64, clock: Clock) -> Result<LiveRoom, ApiError> {
-        let records = load(&store, session_id).await?;
-        let mut room = Room::replay(records.iter());
-        // Offers scheduled "at minute N" and timing experiments count from the class's start.
-        let started_at_ms: i64 = store
-            .read(move |conn| {
-                Ok(conn.query_row(
-                    "SELECT started_at_ms FROM live_sessions WHERE id = ?1",
-                    [session_id],
-                    |r| r.get(0),
-                )?)
-            })
-            .await?;
-        room.set_class(
-            &session_id.to_string(),
-            lectern_room::Timestamp(u64::try_from(started_at_ms).unwrap_or(0)),
-        );
+        let mut room = rebuild(&store, session_id).await?;
         // Nobody is connected to a room just opened. If its log says otherwise, the studio
         // stopped without closing them (a crash, a kill): they left when it was last known to run.
         let lost_at = store.session_alive_at(session_id).await?;
@@ -277,6 +286,8 @@ struct Pending {
     done: Option<oneshot::Sender<Result<Submitted, ApiError>>>,
     events: Vec<Recorded>,
     replies: Vec<(ViewerId, Reply)>,
+    /// Voters of anonymous polls: kept apart from the log, never sent.
+    voters: Vec<(PollId, ViewerId)>,
 }
 
 fn split(
@@ -287,11 +298,13 @@ fn split(
         done,
         events: vec![],
         replies: vec![],
+        voters: vec![],
     };
     for output in outputs {
         match output {
             Output::Event { record } => pending.events.push(record),
             Output::Reply { to, reply } => pending.replies.push((to, reply)),
+            Output::Voter { poll, viewer } => pending.voters.push((poll, viewer)),
         }
     }
     pending
@@ -353,18 +366,29 @@ async fn run(
         }
 
         let mut new_events = vec![];
+        let mut voters = vec![];
+        let mut settled = vec![];
         let mut encoded = Ok(());
         for pending in &batch {
             for (index, record) in pending.events.iter().enumerate() {
+                if let Event::AnonymousPollVoters { poll, .. } = &record.event {
+                    settled.push((session_id, poll.0));
+                }
                 match new_event(session_id, record, index) {
                     Ok(event) => new_events.push(event),
                     Err(err) => encoded = Err(err),
                 }
             }
+            for (poll, viewer) in &pending.voters {
+                voters.push((session_id, poll.0, viewer.0.clone()));
+            }
         }
         let committed = match encoded {
             Ok(()) if new_events.is_empty() => Ok(vec![]),
-            Ok(()) => store.append(new_events).await.map_err(ApiError::from),
+            Ok(()) => store
+                .append_room(new_events, voters, settled)
+                .await
+                .map_err(ApiError::from),
             Err(err) => Err(err),
         };
         match committed {
@@ -394,8 +418,8 @@ async fn run(
                         let _ = done.send(Err(err.clone()));
                     }
                 }
-                match load(&store, session_id).await {
-                    Ok(records) => room = Room::replay(records.iter()),
+                match rebuild(&store, session_id).await {
+                    Ok(rebuilt) => room = rebuilt,
                     Err(err) => {
                         tracing::error!(session_id, error = %err, "the room's log cannot be read; closing the room");
                         break;

@@ -289,3 +289,100 @@ async fn after_a_crash_everyone_connected_leaves_when_the_studio_was_last_alive(
     assert_eq!(after.last().unwrap().kind, "viewer_left");
     assert_eq!(after.last().unwrap().at_ms, (t0 + 3_600_000) as i64);
 }
+
+/// An anonymous poll's ballots are logged without their voter; who voted is kept apart, in the
+/// same commit, so a restart still refuses a second vote; at the close the voters are logged as
+/// a set and the kept rows go.
+#[tokio::test]
+async fn anonymous_ballots_name_nobody_and_one_vote_each_survives_a_restart() {
+    use lectern_room::{PollId, PollSpec};
+    let (_dir, store, session) = school().await;
+    let (clock, _) = manual_clock(1_800_000_000_000);
+    let room = LiveRoom::open(store.clone(), session, clock.clone())
+        .await
+        .unwrap();
+    room.submit(join("v-prof", Role::Instructor, "Prof"))
+        .await
+        .unwrap();
+    room.submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    let act = |viewer: &str, client_id: &str, action: Action| Input::Act {
+        viewer: ViewerId::from(viewer),
+        client_id: Some(ClientId::from(client_id)),
+        action,
+    };
+    let spec = PollSpec {
+        question: "Secret?".into(),
+        options: vec!["yes".into(), "no".into()],
+        multiple: false,
+        anonymous: true,
+        correct: None,
+        duration_secs: None,
+        skill: None,
+    };
+    room.submit(act("v-prof", "p1", Action::CreatePoll { spec }))
+        .await
+        .unwrap();
+    room.submit(act("v-prof", "p2", Action::OpenPoll { poll: PollId(1) }))
+        .await
+        .unwrap();
+    let vote = || Action::Vote {
+        poll: PollId(1),
+        choices: vec![1],
+    };
+    let voted = room.submit(act("v-bob", "b1", vote())).await.unwrap();
+    assert_eq!(
+        voted.deliveries.len(),
+        1,
+        "the ballot's event, acknowledged"
+    );
+    let ballot = store
+        .events_after(session, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "anonymous_ballot_cast")
+        .unwrap();
+    assert_eq!(ballot.actor, None);
+    assert!(
+        !ballot.payload.to_string().contains("v-bob"),
+        "{}",
+        ballot.payload
+    );
+    assert!(!ballot.client_id.contains("v-bob"), "{}", ballot.client_id);
+    assert_eq!(
+        store.anonymous_voters(session).await.unwrap(),
+        [(1, "v-bob".to_owned())]
+    );
+    drop(room);
+
+    // After a restart Bob cannot vote again.
+    let room = LiveRoom::open(store.clone(), session, clock).await.unwrap();
+    room.submit(join("v-bob", Role::Viewer, "Bob"))
+        .await
+        .unwrap();
+    let again = room.submit(act("v-bob", "b2", vote())).await.unwrap();
+    assert!(again.deliveries.is_empty());
+    assert!(
+        matches!(again.replies.as_slice(), [(_, Reply::Rejected { error, .. })] if error.code() == "already_voted"),
+        "{:?}",
+        again.replies
+    );
+    room.submit(join("v-prof", Role::Instructor, "Prof"))
+        .await
+        .unwrap();
+    room.submit(act("v-prof", "p3", Action::ClosePoll { poll: PollId(1) }))
+        .await
+        .unwrap();
+    let log = store.events_after(session, 0, 1000).await.unwrap();
+    let voters = log
+        .iter()
+        .find(|e| e.kind == "anonymous_poll_voters")
+        .unwrap();
+    assert_eq!(
+        voters.payload["event"]["voters"],
+        serde_json::json!(["v-bob"])
+    );
+    assert!(store.anonymous_voters(session).await.unwrap().is_empty());
+}

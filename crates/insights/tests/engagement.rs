@@ -206,15 +206,22 @@ fn the_room_vocabulary_maps_to_activities_and_bad_records_are_refused_by_code() 
             staff: false
         }
     );
-    let anon = json!({"event": {"type": "anonymous_ballot_cast", "poll": 3, "viewer": "v9", "totals": [1]}});
+    // An anonymous ballot names nobody and counts for nobody; its poll's voters count when it
+    // closes, as a set (an erased voter left out).
+    let anon = json!({"event": {"type": "anonymous_ballot_cast", "poll": 3, "totals": [1]}});
     assert_eq!(
-        EngagementEvent::from_record("anonymous_ballot_cast", Some("v9"), S, &anon)
+        EngagementEvent::from_record("anonymous_ballot_cast", None, S, &anon).unwrap(),
+        None
+    );
+    let voters = json!({"event": {"type": "anonymous_poll_voters", "poll": 3, "voters": ["v1", "erased", "v9"]}});
+    assert_eq!(
+        EngagementEvent::from_record("anonymous_poll_voters", None, S, &voters)
             .unwrap()
             .unwrap()
             .activity,
-        Activity::Ballot {
+        Activity::AnonymousVoters {
             poll: 3,
-            viewer: "v9".into()
+            viewers: vec!["v1".into(), "v9".into()]
         }
     );
     let pinned = json!({"event": {"type": "message_pinned"}});

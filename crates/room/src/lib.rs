@@ -17,7 +17,11 @@
 //!   emits; [`Room::replay`] calls the same function, so a studio that restarts from its event log
 //!   gets the same [`RoomState`] (rate limits, slow mode, client-id memory and quiz scores
 //!   included). Only reactions of the current second live outside the log until their aggregate
-//!   is emitted.
+//!   is emitted, and the voters of open anonymous polls ([`Output::Voter`]).
+//! - Anonymous polls: a ballot's record names nobody (no author, no client id, only the totals);
+//!   who voted is an [`Output::Voter`] the host keeps apart from the log (never sent) and hands
+//!   back after a restart ([`Room::restore_voter`]); when the poll closes its voters are logged
+//!   as one sorted set ([`Event::AnonymousPollVoters`]) for engagement.
 //! - Time is a parameter. Timers (poll deadlines, the reactions second) fire when the host calls
 //!   `handle` with a `now` past [`Room::next_deadline`]; `Input::Tick` exists for that.
 //! - A moderation event's record carries `by`: together they are the audit log
@@ -71,9 +75,6 @@
 //! ```
 //!
 //! Not yet:
-//! - anonymous polls record who voted and the running totals in one event, so someone holding
-//!   the raw log could infer a choice from consecutive totals; batching anonymous tallies per
-//!   second (like reactions) would close that;
 //! - names are checked for confusables against joined staff names and reserved words only: not
 //!   against other viewers, and not retroactively when a staff member joins after a viewer took a
 //!   look-alike name;

@@ -436,14 +436,22 @@ pub enum Event {
         /// Totals after it.
         totals: Vec<u32>,
     },
-    /// A ballot was cast in an anonymous poll: who voted and the new totals, never the choice.
+    /// A ballot was cast in an anonymous poll: the new totals only. The record names no voter
+    /// (no author, no client id): who voted is kept apart ([`Output::Voter`]) until the poll
+    /// closes, then recorded as a set ([`Event::AnonymousPollVoters`]).
     AnonymousBallotCast {
         /// Which poll.
         poll: PollId,
-        /// Who voted (for one ballot per viewer).
-        viewer: ViewerId,
         /// Totals after it.
         totals: Vec<u32>,
+    },
+    /// An anonymous poll closed: who took part, sorted by id (not in the order they voted), so
+    /// participation counts for engagement while no record links a viewer to a choice.
+    AnonymousPollVoters {
+        /// Which poll.
+        poll: PollId,
+        /// Who voted, sorted.
+        voters: Vec<ViewerId>,
     },
     /// A poll closed (by staff, or by its timer when the record has no author).
     PollClosed {
@@ -618,6 +626,7 @@ impl Event {
             | Event::PollCreated { .. }
             | Event::BallotCast { .. }
             | Event::AnonymousBallotCast { .. }
+            | Event::AnonymousPollVoters { .. }
             | Event::OfferScheduled { .. }
             | Event::OfferPushed { .. }
             | Event::OfferExposed(_)
@@ -725,6 +734,16 @@ pub enum Output {
         to: ViewerId,
         /// What.
         reply: Reply,
+    },
+    /// Someone voted in an anonymous poll. The host keeps this apart from the event log, in
+    /// the same commit as the ballot's event, and never sends it: after a restart it hands the
+    /// voters back ([`crate::Room::restore_voter`]) so each viewer still votes once. It may
+    /// forget a poll's voters once [`Event::AnonymousPollVoters`] for it is committed.
+    Voter {
+        /// Which poll.
+        poll: PollId,
+        /// Who voted.
+        viewer: ViewerId,
     },
 }
 

@@ -197,6 +197,8 @@ pub struct Room {
     visibility: BTreeMap<ViewerId, (bool, Timestamp)>,
     /// The learner each viewer's personal join link named in this class.
     learner_links: BTreeMap<ViewerId, String>,
+    /// Who voted in each anonymous poll still open: not in the log (see [`Output::Voter`]).
+    anonymous_voters: BTreeMap<PollId, BTreeSet<ViewerId>>,
 }
 
 /// What one action produced before it is recorded.
@@ -230,6 +232,28 @@ impl Room {
             session: session.to_owned(),
             started_at,
         });
+    }
+
+    /// Hands back a voter of an anonymous poll the host kept from [`Output::Voter`] (after
+    /// [`Room::replay`]): they cannot vote in it again. Ignored once the poll has closed.
+    pub fn restore_voter(&mut self, poll: PollId, viewer: ViewerId) {
+        if self
+            .state
+            .polls
+            .get(&poll)
+            .is_some_and(|p| p.spec.anonymous && p.state == PollState::Open)
+        {
+            self.anonymous_voters
+                .entry(poll)
+                .or_default()
+                .insert(viewer);
+        }
+    }
+
+    /// Whether `viewer` voted in `poll` (named or anonymous).
+    fn has_voted(&self, poll: &Poll, viewer: &ViewerId) -> bool {
+        poll.voters.contains(viewer)
+            || (self.anonymous_voters.get(&poll.id)).is_some_and(|v| v.contains(viewer))
     }
 
     /// An offer by id.
@@ -444,6 +468,20 @@ impl Room {
                 match self.act(&viewer, &action, now) {
                     Ok(Outcome::Events(events)) => {
                         for event in events {
+                            if let Event::AnonymousBallotCast { poll, .. } = &event {
+                                // Neither author nor client id: the record names no voter.
+                                let poll = *poll;
+                                self.emit(&mut out, now, None, None, event);
+                                self.anonymous_voters
+                                    .entry(poll)
+                                    .or_default()
+                                    .insert(viewer.clone());
+                                out.push(Output::Voter {
+                                    poll,
+                                    viewer: viewer.clone(),
+                                });
+                                continue;
+                            }
                             self.emit(&mut out, now, Some(&viewer), client_id.as_ref(), event);
                         }
                     }
@@ -630,16 +668,12 @@ impl Room {
                     p.totals.clone_from(totals);
                 }
             }
-            Event::AnonymousBallotCast {
-                poll,
-                viewer,
-                totals,
-            } => {
+            Event::AnonymousBallotCast { poll, totals } => {
                 if let Some(p) = s.polls.get_mut(poll) {
-                    p.voters.push(viewer.clone());
                     p.totals.clone_from(totals);
                 }
             }
+            Event::AnonymousPollVoters { .. } => {}
             Event::PollClosed { poll } => {
                 if let Some(p) = s.polls.get_mut(poll) {
                     p.state = PollState::Closed;
@@ -750,7 +784,7 @@ impl Room {
             .open_poll
             .or(s.last_revealed)
             .and_then(|id| s.polls.get(&id))
-            .map(|poll| poll_view(poll, viewer, staff));
+            .map(|poll| poll_view(poll, viewer, staff, self.has_voted(poll, viewer)));
         let skip = s.chat.len().saturating_sub(limits::SNAPSHOT_CHAT);
         Some(Snapshot {
             v: PROTOCOL_VERSION,
@@ -833,7 +867,25 @@ impl Room {
             event,
         };
         self.apply(&record);
+        let closed = match &record.event {
+            Event::PollClosed { poll } => Some(*poll),
+            _ => None,
+        };
         out.push(Output::Event { record });
+        // An anonymous poll's voters are recorded once, as a set, when it closes.
+        if let Some(poll) = closed
+            && let Some(voters) = self.anonymous_voters.remove(&poll)
+            && !voters.is_empty()
+        {
+            let voters = voters.into_iter().collect();
+            self.emit(
+                out,
+                now,
+                None,
+                None,
+                Event::AnonymousPollVoters { poll, voters },
+            );
+        }
     }
 
     /// Everyone online leaves and every video stops, each as the viewer's own event (so erasing
@@ -1474,7 +1526,7 @@ impl Room {
                 if p.state != PollState::Open {
                     return Err(RoomError::PollClosed);
                 }
-                if p.voters.contains(viewer) {
+                if self.has_voted(p, viewer) {
                     return Err(RoomError::AlreadyVoted);
                 }
                 let choices = checked_choices(choices, p.spec.options.len(), p.spec.multiple)?;
@@ -1487,7 +1539,6 @@ impl Room {
                 let event = if p.spec.anonymous {
                     Event::AnonymousBallotCast {
                         poll: *poll,
-                        viewer: viewer.clone(),
                         totals,
                     }
                 } else {
@@ -1935,7 +1986,7 @@ fn checked_skill(raw: &str) -> Result<String, RoomError> {
     Ok(skill.to_owned())
 }
 
-fn poll_view(poll: &Poll, viewer: &ViewerId, staff: bool) -> PollView {
+fn poll_view(poll: &Poll, viewer: &ViewerId, staff: bool, voted: bool) -> PollView {
     let revealed = poll.state == PollState::Revealed;
     PollView {
         id: poll.id,
@@ -1952,7 +2003,7 @@ fn poll_view(poll: &Poll, viewer: &ViewerId, staff: bool) -> PollView {
         } else {
             None
         },
-        voted: poll.voters.contains(viewer),
+        voted,
         your_choices: poll
             .ballots
             .iter()

@@ -158,6 +158,7 @@ impl Store {
             .write(move |tx| {
                 tx.execute_batch("PRAGMA secure_delete = ON; INSERT INTO erase_permit (one) VALUES (1);")?;
                 let deleted = tx.execute("DELETE FROM events WHERE actor = ?1", [&viewer])? as u64;
+                tx.execute("DELETE FROM anonymous_voters WHERE viewer = ?1", [&viewer])?;
                 let pattern = format!("%\"{viewer}\"%");
                 let mentions: Vec<(i64, String)> = tx
                     .prepare("SELECT id, payload FROM events WHERE payload LIKE ?1")?

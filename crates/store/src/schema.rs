@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -167,6 +167,26 @@ ALTER TABLE live_sessions ADD COLUMN alive_at_ms INTEGER
     CHECK (alive_at_ms IS NULL OR alive_at_ms >= started_at_ms);
 "#;
 
+/// Who voted in an anonymous poll that is still open, kept apart from the event log (whose
+/// ballot events name no voter) so a restart still allows one vote per viewer; a poll's rows go
+/// when it closes and its voters are logged as a set. Ballots logged before this version named
+/// their voter: that link is removed from them (their voters are not known any more).
+const V8_ANONYMOUS_VOTERS: &str = r#"
+CREATE TABLE anonymous_voters (
+    session_id INTEGER NOT NULL REFERENCES live_sessions (id),
+    poll       INTEGER NOT NULL CHECK (poll >= 1),
+    viewer     TEXT    NOT NULL CHECK (length(viewer) BETWEEN 1 AND 128),
+    PRIMARY KEY (session_id, poll, viewer)
+) STRICT, WITHOUT ROWID;
+INSERT INTO erase_permit (one) VALUES (1);
+UPDATE events
+SET actor = NULL,
+    client_id = 'anonymous-ballot/' || id,
+    payload = json_set(json_remove(payload, '$.event.viewer'), '$.by', json('null'), '$.client_id', json('null'))
+WHERE kind = 'anonymous_ballot_cast';
+DELETE FROM erase_permit;
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
@@ -184,6 +204,7 @@ pub fn steps() -> Vec<M<'static>> {
         M::up(V5_SESSION_INSTRUCTOR),
         M::up(V6_PURCHASE_DATE_ONLY),
         M::up(V7_SESSION_ALIVE),
+        M::up(V8_ANONYMOUS_VOTERS),
     ]
 }
 

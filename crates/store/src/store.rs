@@ -353,6 +353,59 @@ impl Store {
         self.write(move |tx| events::append_in(tx, checked)).await
     }
 
+    /// Appends a live room's events in one commit with what the room keeps apart from the log:
+    /// `voters` of anonymous polls (session, poll, viewer) are added, and the voters of
+    /// `settled` polls (whose voters the events now record as a set) are forgotten.
+    pub async fn append_room(
+        &self,
+        events: Vec<NewEvent>,
+        voters: Vec<(i64, u64, String)>,
+        settled: Vec<(i64, u64)>,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let checked = events::check(events)?;
+        if voters.iter().any(|(_, _, v)| v.is_empty() || v.len() > 128) {
+            return Err(StoreError::invalid("a voter id has 1 to 128 bytes"));
+        }
+        self.write(move |tx| {
+            let stored = events::append_in(tx, checked)?;
+            for (session, poll, viewer) in &voters {
+                tx.execute(
+                    "INSERT OR IGNORE INTO anonymous_voters (session_id, poll, viewer) VALUES (?1, ?2, ?3)",
+                    params![session, *poll as i64, viewer],
+                )?;
+            }
+            for (session, poll) in &settled {
+                tx.execute(
+                    "DELETE FROM anonymous_voters WHERE session_id = ?1 AND poll = ?2",
+                    params![session, *poll as i64],
+                )?;
+            }
+            Ok(stored)
+        })
+        .await
+    }
+
+    /// The voters of a session's open anonymous polls, as `(poll, viewer)` (see
+    /// [`Store::append_room`]).
+    pub async fn anonymous_voters(
+        &self,
+        session_id: i64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT poll, viewer FROM anonymous_voters WHERE session_id = ?1 ORDER BY poll, viewer",
+            )?;
+            let rows = stmt
+                .query_map([session_id], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(p, v)| (u64::try_from(p).unwrap_or(0), v))
+                .collect())
+        })
+        .await
+    }
+
     /// Runs a write on the writer thread, inside the current grouped transaction and its own
     /// SAVEPOINT: if `f` fails, only its own changes are undone. Resolves after COMMIT.
     ///

@@ -262,3 +262,44 @@ async fn a_successful_later_migration_applies() {
     // This build knows only SCHEMA_VERSION, so the upgraded file is now "too new" for it.
     assert_eq!(Store::open(&path).unwrap_err().code(), "database_too_new");
 }
+
+/// Migration 8: an anonymous ballot logged by an older version named its voter (author, client
+/// id, `viewer`); the upgrade removes that link and keeps the totals.
+#[tokio::test]
+async fn upgrading_removes_the_voter_from_old_anonymous_ballots() {
+    let (_dir, path) = school();
+    let before: Vec<M<'static>> = steps().into_iter().take(7).collect();
+    let store = Store::open_with_migrations(&path, &Migrations::new(before)).unwrap();
+    let session = store
+        .create_session("Old class", None, 1_000)
+        .await
+        .unwrap();
+    store
+        .append(vec![lectern_store::NewEvent {
+            session_id: session,
+            kind: "anonymous_ballot_cast".into(),
+            actor: Some("v-bob".into()),
+            at_ms: 2_000,
+            payload: serde_json::json!({"v": 1, "at": 2_000, "by": "v-bob", "client_id": "c7",
+                "event": {"type": "anonymous_ballot_cast", "poll": 1, "viewer": "v-bob", "totals": [0, 1]}}),
+            client_id: format!("{session}/v-bob/c7/0"),
+        }])
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+
+    let store = Store::open(&path).unwrap();
+    let events = store.events_after(session, 0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let ballot = &events[0];
+    assert_eq!(ballot.actor, None);
+    assert!(!ballot.client_id.contains("v-bob"), "{}", ballot.client_id);
+    assert!(
+        !ballot.payload.to_string().contains("v-bob"),
+        "{}",
+        ballot.payload
+    );
+    assert_eq!(ballot.payload["event"]["totals"], serde_json::json!([0, 1]));
+    assert_eq!(ballot.payload["by"], serde_json::Value::Null);
+    store.close().await.unwrap();
+}

@@ -56,12 +56,20 @@ pub enum Activity {
         /// The room's poll number.
         poll: u64,
     },
-    /// `ballot_cast` or `anonymous_ballot_cast`.
+    /// `ballot_cast`.
     Ballot {
         /// The room's poll number.
         poll: u64,
         /// The voter.
         viewer: String,
+    },
+    /// `anonymous_poll_voters`: an anonymous poll closed and these viewers had voted in it
+    /// (its ballots, `anonymous_ballot_cast`, name nobody and count here, at the close).
+    AnonymousVoters {
+        /// The room's poll number.
+        poll: u64,
+        /// The voters (an erased one is left out).
+        viewers: Vec<String>,
     },
     /// `question_asked`.
     QuestionAsked {
@@ -196,9 +204,17 @@ impl EngagementEvent {
                 poll: field.number("poll")?,
                 viewer: field.nested_string(&["ballot", "viewer"])?,
             },
-            "anonymous_ballot_cast" => Activity::Ballot {
+            "anonymous_poll_voters" => Activity::AnonymousVoters {
                 poll: field.number("poll")?,
-                viewer: field.string("viewer")?,
+                viewers: (event.get("voters").and_then(Value::as_array))
+                    .ok_or_else(|| field.missing("voters"))?
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(|| field.missing("voters"))?
+                    .into_iter()
+                    .filter(|v| v != ERASED_VIEWER)
+                    .collect(),
             },
             "question_asked" => Activity::QuestionAsked {
                 viewer: field.nested_string(&["question", "asker"])?,

@@ -219,13 +219,10 @@ impl LiveEngagement {
                     self.open_poll = None;
                 }
             }
-            Activity::Ballot { poll, viewer } => {
-                if let Some(v) = self.audience(viewer, false) {
-                    v.ballots += 1;
-                    self.minutes[m].ballots += 1;
-                    if let Some(&p) = self.poll_index.get(poll) {
-                        self.polls[p].ballots += 1;
-                    }
+            Activity::Ballot { poll, viewer } => self.ballot(*poll, viewer, m),
+            Activity::AnonymousVoters { poll, viewers } => {
+                for viewer in viewers {
+                    self.ballot(*poll, viewer, m);
                 }
             }
             Activity::QuestionAsked { viewer } => {
@@ -324,6 +321,17 @@ impl LiveEngagement {
             polls_settled: 0,
         });
         i
+    }
+
+    /// A ballot of `viewer` in `poll`, counted in minute `m`.
+    fn ballot(&mut self, poll: u64, viewer: &str, m: usize) {
+        if let Some(v) = self.audience(viewer, false) {
+            v.ballots += 1;
+            self.minutes[m].ballots += 1;
+            if let Some(&p) = self.poll_index.get(&poll) {
+                self.polls[p].ballots += 1;
+            }
+        }
     }
 
     /// The counts of `id` unless they are staff.

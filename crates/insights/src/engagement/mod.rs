@@ -5,7 +5,8 @@
 //! The event log in the room's vocabulary (`kind` = the room event's `type`, `payload` = the
 //! room's `Recorded`), read by [`EngagementEvent::from_record`]: `viewer_joined`, `viewer_left`,
 //! `chat_sent`, `chat_held`, `poll_opened`, `poll_closed`, `ballot_cast`,
-//! `anonymous_ballot_cast`, `question_asked`, `question_upvoted`, `reactions_aggregated`,
+//! `anonymous_poll_voters` (an anonymous poll's ballots count for their voters when it closes:
+//! its ballot events name nobody), `question_asked`, `question_upvoted`, `reactions_aggregated`,
 //! `offer_pushed`, `offer_exposed`, `offer_clicked`, `offer_dismissed`, `broadcast_ended`.
 //! Other kinds count for nothing. Staff (instructor and TAs, known by the role of their first
 //! join or message) are left out of every measure.

@@ -193,6 +193,20 @@ pub fn recompute(
                     }
                 }
             }
+            Activity::AnonymousVoters {
+                poll,
+                viewers: voters,
+            } => {
+                for viewer in voters {
+                    if let Some(v) = audience!(viewer, false) {
+                        v.ballots += 1;
+                        row.ballots += 1;
+                        if let Some(&p) = poll_index.get(poll) {
+                            polls[p].totals.ballots += 1;
+                        }
+                    }
+                }
+            }
             Activity::QuestionAsked { viewer } => {
                 if let Some(v) = audience!(viewer, false) {
                     v.questions += 1;

@@ -34,8 +34,8 @@ pub struct LogEvent {
     /// The session.
     pub session_id: i64,
     /// The room's event type. Counted: `viewer_joined`, `viewer_left`, `chat_sent`,
-    /// `chat_held`, `ballot_cast`, `anonymous_ballot_cast`, `offer_exposed`, `offer_clicked`;
-    /// every other kind is ignored.
+    /// `chat_held`, `ballot_cast`, `offer_exposed`, `offer_clicked`; every other kind is
+    /// ignored (anonymous ballots name nobody, so they are not anyone's activity here).
     pub kind: String,
     /// The learner the record is by, if any (staff should be left out by the caller).
     pub actor: Option<String>,
@@ -165,7 +165,7 @@ fn counted(kind: &str) -> Option<Counted> {
         "viewer_joined" => Counted::Joined,
         "viewer_left" => Counted::Left,
         "chat_sent" | "chat_held" => Counted::Chat,
-        "ballot_cast" | "anonymous_ballot_cast" => Counted::Ballot,
+        "ballot_cast" => Counted::Ballot,
         "offer_exposed" => Counted::Exposure,
         "offer_clicked" => Counted::Click,
         _ => return None,

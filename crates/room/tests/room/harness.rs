@@ -103,6 +103,9 @@ pub fn render(t: u64, output: &Output) -> String {
                 ) + &offer_part(snapshot)
             }
         },
+        Output::Voter { poll, viewer } => {
+            format!("@{t} (kept apart) {} voted in {}", viewer.0, poll.0)
+        }
     }
 }
 

@@ -328,7 +328,7 @@ fn timing_variants_are_assigned_per_session_and_everyone_in_it_sees_the_same() {
                     Event::OfferShown { card, .. } => Some(card.variant),
                     _ => None,
                 },
-                Output::Reply { .. } => None,
+                Output::Reply { .. } | Output::Voter { .. } => None,
             })
             .collect();
         assert_eq!(shown, vec![chosen as u8; 3], "session {session}");
@@ -864,6 +864,7 @@ fn naughty_strings_in_every_offer_field_yield_a_typed_refusal_or_a_safe_card() {
                         }
                     }
                     Output::Reply { reply, .. } => panic!("{reply:?}"),
+                    Output::Voter { .. } => panic!("no poll here"),
                 }
             }
         }

@@ -180,8 +180,14 @@ fn audiences_keep_secrets_with_staff() {
         (
             Event::AnonymousBallotCast {
                 poll: PollId(1),
-                viewer: ada.clone(),
                 totals: vec![1, 0],
+            },
+            Audience::Staff,
+        ),
+        (
+            Event::AnonymousPollVoters {
+                poll: PollId(1),
+                voters: vec![ada.clone()],
             },
             Audience::Staff,
         ),

@@ -813,40 +813,54 @@ fn anonymous_poll_events_carry_totals_only() {
     let mut s = class();
     let mut spec = poll(&["red", "blue"]);
     spec.anonymous = true;
+    let vote = |choice: u8| Action::Vote {
+        poll: PollId(1),
+        choices: vec![choice],
+    };
     s.at(100, act("ta", Action::CreatePoll { spec }))
+        .at(150, join("bob", Role::Viewer, "Bob"))
         .at(200, act("ta", Action::OpenPoll { poll: PollId(1) }))
-        .at(
-            300,
-            act(
-                "ada",
-                Action::Vote {
-                    poll: PollId(1),
-                    choices: vec![1],
-                },
-            ),
-        )
-        .at(
-            400,
-            act(
-                "ada",
-                Action::Vote {
-                    poll: PollId(1),
-                    choices: vec![0],
-                },
-            ),
-        );
-    let out = s.finish();
+        .at(300, act_as("ada", "c1", vote(1)))
+        .at(400, act("ada", vote(0)))
+        .at(500, act_as("bob", "c9", vote(1)));
+    // No ballot's record names its voter: no author, no client id, no viewer id anywhere in it.
     for record in &s.log {
-        let json = serde_json::to_string(&record.event).unwrap();
+        let json = serde_json::to_string(&record).unwrap();
         assert!(!json.contains("choices"), "a choice leaked: {json}");
+        if let Event::AnonymousBallotCast { .. } = record.event {
+            assert_eq!((&record.by, &record.client_id), (&None, &None), "{json}");
+            assert!(!json.contains("ada") && !json.contains("bob"), "{json}");
+        }
     }
     assert!(s.room.poll(PollId(1)).unwrap().ballots.is_empty());
+    assert!(s.room.poll(PollId(1)).unwrap().voters.is_empty());
+
+    // A restart: the room rebuilt from its log knows the totals but not the voters, until the
+    // host hands back the ones it kept apart. Then Ada still cannot vote twice.
+    let mut again = lectern_room::Room::replay(&s.log);
+    assert_eq!(again.poll(PollId(1)).unwrap().totals, [0, 2]);
+    again.restore_voter(PollId(1), id("ada"));
+    again.restore_voter(PollId(1), id("bob"));
+    s.room = again;
+    s.at(600, act("ada", vote(0)))
+        .at(700, act("ta", Action::ClosePoll { poll: PollId(1) }))
+        // Restoring a voter of a closed poll does nothing.
+        .at(800, Input::Tick);
+    s.room.restore_voter(PollId(1), id("zed"));
     expect![[r#"
         @100 ta: {"type":"poll_created","poll":{"id":1,"spec":{"question":"Which one?","options":["red","blue"],"multiple":false,"anonymous":true,"correct":null,"duration_secs":null},"state":"draft","deadline":null,"totals":[0,0],"ballots":[],"voters":[]}}
+        @150 bob: {"type":"viewer_joined","viewer":"bob","role":"viewer","name":"Bob","fingerprint":null}
+        @150 -> bob welcome name="Bob" role=Viewer chat=0 pinned=None poll=none questions=[] held=0 flags=0
         @200 ta: {"type":"poll_opened","poll":1,"question":"Which one?","options":["red","blue"],"multiple":false,"anonymous":true,"quiz":false,"deadline":null}
-        @300 ada: {"type":"anonymous_ballot_cast","poll":1,"viewer":"ada","totals":[0,1]}
+        @300 room: {"type":"anonymous_ballot_cast","poll":1,"totals":[0,1]}
+        @300 (kept apart) ada voted in 1
         @400 -> ada rejected already_voted
-    "#]].assert_eq(&out);
+        @500 room: {"type":"anonymous_ballot_cast","poll":1,"totals":[0,2]}
+        @500 (kept apart) bob voted in 1
+        @600 -> ada rejected already_voted
+        @700 ta: {"type":"poll_closed","poll":1}
+        @700 room: {"type":"anonymous_poll_voters","poll":1,"voters":["ada","bob"]}
+    "#]].assert_eq(&s.finish());
 }
 
 #[test]

@@ -753,13 +753,17 @@ totals: Array<number>, } | { "type": "anonymous_ballot_cast",
  */
 poll: PollId, 
 /**
- * Who voted (for one ballot per viewer).
- */
-viewer: ViewerId, 
-/**
  * Totals after it.
  */
-totals: Array<number>, } | { "type": "poll_closed", 
+totals: Array<number>, } | { "type": "anonymous_poll_voters", 
+/**
+ * Which poll.
+ */
+poll: PollId, 
+/**
+ * Who voted, sorted.
+ */
+voters: Array<ViewerId>, } | { "type": "poll_closed", 
 /**
  * Which.
  */

@@ -247,10 +247,13 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
       });
       break;
     case 'anonymous_ballot_cast':
+      // Names no voter: a viewer learns their own vote counted from the ack.
       updatePoll(view, ev.poll, (p) => {
         p.totals = [...ev.totals];
-        if (ev.viewer === me) p.voted = true;
       });
+      break;
+    case 'anonymous_poll_voters':
+      // Who took part, for engagement; nothing to draw.
       break;
     case 'poll_closed':
       updatePoll(view, ev.poll, (p) => {
