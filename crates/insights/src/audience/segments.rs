@@ -6,9 +6,8 @@
 //! days since joining or first buying, whichever is earlier), `classes` ln(1 + live classes
 //! attended), `engagement` the mean engagement score in those classes / 100. Each is
 //! standardised (z-score over the school's learners; a feature with no spread is left
-//! centred). Interests (course tags) describe a segment, and tell apart two segments of the
-//! same behaviour, but do not enter the distance: with a dozen topics they would outweigh the
-//! behaviour and the segments would be topics.
+//! centred). Interests (course tags) describe a segment but do not enter the distance: with a
+//! dozen topics they would outweigh the behaviour and the segments would be topics.
 //!
 //! **Clustering**: smartcore's k-means (k-means++ seeded) on the standardised rows sorted by
 //! learner id, `k` capped by the number of distinct rows, the best of four fixed seeds by
@@ -19,7 +18,8 @@
 //! **Names**: a cluster close to a previous segment's centroid (RMS distance in today's
 //! standard deviations at most `match_distance`, pairs taken closest first) keeps that
 //! segment's name ([`match_previous`]); the others are named by [`name_of`] from their traits,
-//! made unique with the top interest, then a number.
+//! a second segment of one name told apart by the feature that most sets it apart from the
+//! first ("repeat buyers (more engaged)"), then by a number.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -299,7 +299,7 @@ pub fn segment(input: &SegmentInput<'_>) -> Segmentation {
         .iter()
         .map(|(members, centre)| describe(members, centre, &rows, &buyers, &titles, &school_share))
         .collect();
-    name_segments(&mut segments, &matched, input.previous);
+    name_segments(&mut segments, &matched, input.previous, &spread);
 
     let mut by_learner = BTreeMap::new();
     for (s, (members, _)) in groups.iter().enumerate() {
@@ -439,10 +439,11 @@ fn lloyd(z: &[[f64; F]], mut centres: Vec<[f64; F]>) -> Vec<usize> {
         }
         let mut sums = vec![([0.0; F], 0.0); centres.len()];
         for (row, &label) in z.iter().zip(&labels) {
-            for j in 0..F {
-                sums[label].0[j] += row[j];
+            let (sum, n) = &mut sums[label];
+            for (total, x) in sum.iter_mut().zip(row) {
+                *total += x;
             }
-            sums[label].1 += 1.0;
+            *n += 1.0;
         }
         for (centre, (sum, n)) in centres.iter_mut().zip(sums) {
             if n > 0.0 {
@@ -485,8 +486,8 @@ fn within_cluster_cost(z: &[[f64; F]], labels: &[usize]) -> f64 {
     let mut sums: BTreeMap<usize, ([f64; F], f64)> = BTreeMap::new();
     for (row, &l) in z.iter().zip(labels) {
         let (sum, n) = sums.entry(l).or_insert(([0.0; F], 0.0));
-        for j in 0..F {
-            sum[j] += row[j];
+        for (total, x) in sum.iter_mut().zip(row) {
+            *total += x;
         }
         *n += 1.0;
     }
@@ -585,40 +586,73 @@ fn name_segments(
     segments: &mut [Segment],
     matched: &[Option<usize>],
     previous: &[SegmentCentroid],
+    spread: &[f64; F],
 ) {
     let mut taken: BTreeSet<String> = BTreeSet::new();
     for (segment, m) in segments.iter_mut().zip(matched) {
-        if let Some(prev) = m.and_then(|p| previous.get(p)) {
-            if taken.insert(prev.name.clone()) {
-                segment.name = prev.name.clone();
-            }
+        if let Some(prev) = m.and_then(|p| previous.get(p))
+            && taken.insert(prev.name.clone())
+        {
+            segment.name = prev.name.clone();
         }
     }
-    for (segment, m) in segments.iter_mut().zip(matched) {
-        let kept = m
+    // The first segment named from each base name: the one a second of that name is told from.
+    let mut holders: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for i in 0..segments.len() {
+        let kept = matched[i]
             .and_then(|p| previous.get(p))
-            .is_some_and(|prev| prev.name == segment.name && !segment.name.is_empty());
+            .is_some_and(|prev| prev.name == segments[i].name && !segments[i].name.is_empty());
         if kept {
             continue;
         }
-        let base = name_of(&segment.traits);
+        let base = name_of(&segments[i].traits);
         let mut name = base.clone();
-        if taken.contains(&name) {
-            if let Some((tag, _)) = segment.interests.first() {
-                name = format!("{base} ({tag})");
-            }
+        if let Some(holder) = holders.get(&base) {
+            name = format!(
+                "{base} ({})",
+                contrast(&segments[i].centroid.centre, holder, spread)
+            );
         }
         let mut n = 2;
         while taken.contains(&name) {
             name = format!("{base} {n}");
             n += 1;
         }
+        holders
+            .entry(base)
+            .or_insert_with(|| segments[i].centroid.centre.clone());
         taken.insert(name.clone());
-        segment.name = name;
+        segments[i].name = name;
     }
     for segment in segments.iter_mut() {
         segment.centroid.name = segment.name.clone();
     }
+}
+
+/// Words for the feature that most sets `centre` apart from `other` (in standard deviations).
+fn contrast(centre: &[f64], other: &[f64], spread: &[f64; F]) -> &'static str {
+    const MORE: [&str; F] = [
+        "more purchases",
+        "higher spend",
+        "bought more recently",
+        "longer-standing",
+        "more classes",
+        "more engaged",
+    ];
+    const LESS: [&str; F] = [
+        "fewer purchases",
+        "lower spend",
+        "bought less recently",
+        "newer",
+        "fewer classes",
+        "less engaged",
+    ];
+    let (j, diff) = (0..F.min(centre.len()).min(other.len()))
+        .map(|j| (j, (centre[j] - other[j]) / spread[j]))
+        .fold((0, 0.0_f64), |best, (j, d)| {
+            if d.abs() > best.1.abs() { (j, d) } else { best }
+        });
+    if diff >= 0.0 { MORE[j] } else { LESS[j] }
 }
 
 /// Per course, the share of these learners who own it.
