@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
 use lectern_server::{Server, ServerOptions};
 
+mod report_audience;
+
 /// The seed `lectern demo` uses unless told otherwise (the same one the studio uses).
 const DEMO_SEED: u64 = 2026;
 
@@ -102,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         what: Eval,
     },
+    /// Reports on the school's audience (docs/audience.md).
+    Report {
+        #[command(subcommand)]
+        what: Report,
+    },
     /// Replace a school file with a backup, after checking the backup.
     Restore {
         /// The backup to restore.
@@ -141,6 +148,33 @@ enum Eval {
         /// A purchase within this many days of a session counts as bought.
         #[arg(long, default_value_t = 7)]
         window_days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum Report {
+    /// Behavioural segments of every learner. Prints
+    /// `segment="NAME" size=N buyers=N repurchase_90d=X ...`, one line per segment.
+    Segments {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The day to segment for (YYYY-MM-DD). Defaults to the last day with a purchase or a class.
+        #[arg(long)]
+        today: Option<String>,
+        /// Segments wanted (fewer when learners are too alike).
+        #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=12))]
+        k: u32,
+    },
+    /// Repurchase within 30, 90 and 180 days, attendees against the others, and the cohort
+    /// table as CSV. Prints `repurchase_30d=X repurchase_90d=Y repurchase_180d=Z learners=N` first.
+    Repurchase {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Also print "buyers of X who bought again" per course, as CSV.
+        #[arg(long)]
+        courses: bool,
     },
 }
 
@@ -220,6 +254,15 @@ async fn main() -> Result<()> {
         Command::Eval {
             what: Eval::Propensity { db, window_days },
         } => eval_propensity(&db, window_days).await,
+        Command::Report {
+            what: Report::Segments { db, today, k },
+        } => {
+            let today = today.as_deref().map(parse_date).transpose()?;
+            report_audience::segments(&db, today.map(|ms| ms / 86_400_000), k as usize).await
+        }
+        Command::Report {
+            what: Report::Repurchase { db, courses },
+        } => report_audience::repurchase(&db, courses).await,
         Command::Restore { from, db } => {
             lectern_store::restore(&from, &db)
                 .with_context(|| format!("restoring {} from {}", db.display(), from.display()))?;

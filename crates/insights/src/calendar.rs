@@ -21,6 +21,22 @@ pub(crate) fn day(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The month of a day count from 1970-01-01, as months since January of year 0 (so months
+/// subtract: March 2026 minus December 2025 is 3).
+pub(crate) fn month_index(days: i64) -> i64 {
+    let (y, m, _) = civil(days);
+    y * 12 + m - 1
+}
+
+/// `2026-03` for a [`month_index`].
+pub(crate) fn month_label(index: i64) -> String {
+    format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    )
+}
+
 /// `2026-03-04T10:20:30Z` (whole seconds).
 pub(crate) fn utc(ms: i64) -> String {
     let secs = ms.rem_euclid(DAY_MS) / 1_000;
@@ -45,5 +61,11 @@ mod tests {
             "2000-02-29T01:02:03Z"
         );
         assert_eq!(super::day(-1), "1969-12-31");
+        // 2026-11-01 is day 20_758.
+        assert_eq!(super::month_label(super::month_index(20_758)), "2026-11");
+        assert_eq!(
+            super::month_index(20_758) - super::month_index(20_758 - 61),
+            2
+        );
     }
 }

@@ -8,7 +8,8 @@
 //! Benjamini-Hochberg adjustments; minimum-data gates; and a planner of how many classes an
 //! experiment needs. The numbers match GrowthBook's gbstats 0.8.0, scipy and statsmodels to 1e-9
 //! (see `reference/make_vectors.py`). Beside them: the engagement of live classes, next-course
-//! recommendations, and who is likely to buy (`propensity`, `forest`).
+//! recommendations, who is likely to buy (`propensity`, `forest`), and the school's audience:
+//! repurchase, cohorts and segments (`audience`).
 //!
 //! **Not for:** collecting exposures or purchases, attribution, assigning viewers to variants,
 //! or any IO: every function here is pure, and time never enters.
@@ -42,6 +43,10 @@
 //!   `quality.rs` (AUC with DeLong's interval and its words, Brier, calibration), `mod.rs` (the
 //!   logistic model, reasons in percentage points). `src/forest.rs`: the random forest under the
 //!   same rules; `src/model_store.rs`: the stored forms of both.
+//! - `src/audience/`: the school's audience: `repurchase.rs` (who bought again within 30, 90
+//!   and 180 days, per course, attendees against the others), `cohorts.rs` (first purchase
+//!   month x months since), `segments.rs` (k-means segments named by their traits, names kept
+//!   across recomputations); definitions in docs/audience.md.
 //! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
 //!
 //! Not yet:
@@ -50,6 +55,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audience;
 mod calendar;
 pub mod engagement;
 pub mod forest;

@@ -52,9 +52,11 @@
 //! - `lock.rs`: the sidecar lock file.
 //! - `import.rs`: CSV import of the catalog, learners and purchases ([`preview`], [`Store::import`]).
 //! - `models.rs`: stored purchase-prediction models ([`Store::save_model`], [`Store::latest_model`]).
+//! - `audience.rs`: learners and purchase lines for the audience measures ([`Store::audience_rows`]).
 //! - `demo.rs`: the demo school generator.
 #![deny(missing_docs)]
 
+mod audience;
 mod backup;
 pub mod demo;
 mod error;
@@ -69,6 +71,7 @@ mod schema;
 mod store;
 mod writer;
 
+pub use audience::{AudienceRows, JoinedLearner, OrderLine};
 pub use backup::restore;
 pub use error::StoreError;
 pub use events::{
