@@ -50,6 +50,7 @@
 
 #![deny(missing_docs)]
 
+pub mod answers;
 mod calendar;
 pub mod engagement;
 pub mod forest;

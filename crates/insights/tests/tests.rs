@@ -6,6 +6,7 @@
     reason = "tests fail loudly on unexpected None/Err"
 )]
 
+mod answers;
 mod engagement;
 mod errors;
 mod forest;
