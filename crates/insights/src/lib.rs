@@ -42,6 +42,8 @@
 //!   `quality.rs` (AUC with DeLong's interval and its words, Brier, calibration), `mod.rs` (the
 //!   logistic model, reasons in percentage points). `src/forest.rs`: the random forest under the
 //!   same rules; `src/model_store.rs`: the stored forms of both.
+//! - `src/answers/`: the TA's answer assistant: known answers, BM25 over English words and CJK
+//!   characters and bigrams, a calibrated confidence, refusals, the FAQ CSV format, evaluation.
 //! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
 //!
 //! Not yet:
