@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
 use lectern_server::{Server, ServerOptions};
 
+mod eval_faq;
 mod report_audience;
 
 /// The seed `lectern demo` uses unless told otherwise (the same one the studio uses).
@@ -149,6 +150,20 @@ enum Eval {
         #[arg(long, default_value_t = 7)]
         window_days: u32,
     },
+    /// The TA's answer assistant: held-out paraphrases against the FAQ.
+    /// Prints `faq top1=X top3=Y` per language and overall, refusals and false answers.
+    Faq {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// A `paraphrase,expected_question` CSV (empty expected: must be refused). Defaults to
+        /// the demo FAQ's English, Chinese and unrelated sets.
+        #[arg(long)]
+        paraphrases: Option<PathBuf>,
+        /// The confidence under which nothing is suggested (default: the assistant's).
+        #[arg(long)]
+        threshold: Option<f64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -263,6 +278,14 @@ async fn main() -> Result<()> {
         Command::Report {
             what: Report::Repurchase { db, courses },
         } => report_audience::repurchase(&db, courses).await,
+        Command::Eval {
+            what:
+                Eval::Faq {
+                    db,
+                    paraphrases,
+                    threshold,
+                },
+        } => eval_faq::eval_faq(&db, paraphrases.as_deref(), threshold).await,
         Command::Restore { from, db } => {
             lectern_store::restore(&from, &db)
                 .with_context(|| format!("restoring {} from {}", db.display(), from.display()))?;

@@ -47,6 +47,8 @@
 //!   and 180 days, per course, attendees against the others), `cohorts.rs` (first purchase
 //!   month x months since), `segments.rs` (k-means segments named by their traits, names kept
 //!   across recomputations); definitions in docs/audience.md.
+//! - `src/answers/`: the TA's answer assistant: known answers, BM25 over English words and CJK
+//!   characters and bigrams, a calibrated confidence, refusals, the FAQ CSV format, evaluation.
 //! - `reference/`: the script that makes the reference vectors, and the vectors the tests read.
 //!
 //! Not yet:
@@ -55,6 +57,7 @@
 
 #![deny(missing_docs)]
 
+pub mod answers;
 pub mod audience;
 mod calendar;
 pub mod engagement;

@@ -6,6 +6,7 @@
     reason = "tests fail loudly on unexpected None/Err"
 )]
 
+mod answers;
 mod audience;
 mod engagement;
 mod errors;
