@@ -36,8 +36,10 @@ use crate::{ApiError, Studio};
 
 /// The instructor's viewer id in every room (viewers' ids start with `v-`).
 pub const INSTRUCTOR: &str = "instructor";
-/// Most events sent to a reconnecting client from the log; past that it relies on the snapshot.
-pub const MAX_MISSED: u32 = 5_000;
+/// Most events sent to a reconnecting client from the log: the last ones before its welcome.
+/// Older ones it missed are in the welcome's snapshot already, and a flood of reconnects
+/// claiming `last_seq: 0` costs one short read each.
+pub const MAX_MISSED: u32 = 500;
 /// Frames the desktop window may have waiting for the room before it is told to slow down.
 const IPC_INBOX: usize = 64;
 
@@ -393,6 +395,7 @@ impl Studio {
             ))
         };
         let store = self.store().await.map_err(catch_up_failed)?;
+        let after = after.max(joined.welcome_seq - i64::from(MAX_MISSED));
         let events = store
             .events_after(joined.room.session_id(), after, MAX_MISSED)
             .await

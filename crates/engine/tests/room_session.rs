@@ -450,3 +450,55 @@ async fn a_personal_join_link_names_the_learner_and_a_forged_one_is_refused() {
     );
     assert_eq!(studio.identities().await.unwrap().learner(&cy_id), None);
 }
+
+/// A reconnect that claims it saw nothing (`last_seq: 0`) after a long class gets the last
+/// `MAX_MISSED` events before its welcome, never the oldest ones, and no more.
+#[tokio::test]
+async fn a_reconnect_from_zero_gets_only_the_last_events_before_its_welcome() {
+    use lectern_engine::room_session::MAX_MISSED;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let mut prof = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&"p".repeat(32), "Prof", None),
+    );
+    let session = prof.next().await["session"].as_i64().unwrap();
+    let room = studio.live_room().await.unwrap();
+    let total = MAX_MISSED as usize + 200;
+    let mut pending = vec![];
+    for i in 0..total {
+        pending.push(room.submit(lectern_room::Input::Media {
+            viewer: lectern_room::ViewerId(format!("v-{:04}", i % 50)),
+            watching: i % 2 == 0,
+        }));
+    }
+    for p in pending {
+        p.await.unwrap();
+    }
+    let mut again = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&"p".repeat(32), "Prof", Some((session, 0))),
+    );
+    let welcome = again.next().await;
+    let welcome_seq = welcome["seq"].as_i64().unwrap();
+    let mut seqs = vec![];
+    loop {
+        let frame = again.next().await;
+        match frame["type"].as_str().unwrap() {
+            "event" => seqs.push(frame["seq"].as_i64().unwrap()),
+            "caught_up" => break,
+            other => panic!("unexpected {other}: {frame}"),
+        }
+    }
+    assert!(welcome_seq > i64::from(MAX_MISSED) + 100, "{welcome_seq}");
+    assert_eq!(seqs.len(), MAX_MISSED as usize);
+    assert_eq!(*seqs.last().unwrap(), welcome_seq, "up to the welcome");
+    assert_eq!(
+        seqs[0],
+        welcome_seq - i64::from(MAX_MISSED) + 1,
+        "the last ones"
+    );
+    studio.close().await.unwrap();
+}
