@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "likely_buyers",
     "recommend_for_course",
     "set_relay",
+    "rotate_publish_key",
     "stop_window_source",
     "learner_links",
     "set_time_zone",

@@ -302,6 +302,14 @@ pub async fn set_relay(
 }
 
 #[tauri::command]
+pub async fn rotate_publish_key(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<BroadcastStatus, ApiError> {
+    studio.rotate_publish_key(args).await
+}
+
+#[tauri::command]
 pub async fn stop_window_source(
     studio: State<'_, Studio>,
     args: NoArgs,

@@ -134,6 +134,7 @@ fn main() -> anyhow::Result<()> {
             commands::likely_buyers,
             commands::recommend_for_course,
             commands::set_relay,
+            commands::rotate_publish_key,
             room::room_join,
             room::room_send,
             room::room_leave,

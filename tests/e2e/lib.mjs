@@ -145,9 +145,13 @@ export async function joinWatchAs(page, base, name) {
 /**
  * Start `lectern serve ARGS` and read its whole banner: what `serve` gives, plus the WHIP URL
  * and the publish key (`whip: ...`, `publish key: ...`; no key while no school is open).
+ * Secrets go in `env` (LECTERN_PUBLISH_KEY, LECTERN_RELAY_TOKEN), never in `args`.
  */
-export async function serveWithBanner(args) {
-  const child = spawn(required('LECTERN_BIN'), ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function serveWithBanner(args, env = {}) {
+  const child = spawn(required('LECTERN_BIN'), ['serve', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
   const banner = {};

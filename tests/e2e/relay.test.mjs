@@ -12,7 +12,9 @@ let browser;
 before(async () => {
   // B lets A's viewer pages play from its WHEP (it is A's relay server); other sites it refuses.
   const portA = await freePort();
-  b = await serveWithBanner(['--demo', '--port', '0', '--no-test-card', '--publish-key', 'relay-e2e-key-000001', '--allow-whep-origin', `http://127.0.0.1:${portA}`]);
+  b = await serveWithBanner(['--demo', '--port', '0', '--no-test-card', '--allow-whep-origin', `http://127.0.0.1:${portA}`], {
+    LECTERN_PUBLISH_KEY: 'relay-e2e-key-000001',
+  });
   a = await serveWithBanner(['--demo', '--port', String(portA)]);
   browser = await launchChromium(WEBRTC_LOOPBACK_ARGS);
 });

@@ -298,10 +298,11 @@ async fn main() -> Result<()> {
 /// The broadcast flags of `lectern serve`.
 #[derive(clap::Args, Debug)]
 struct MediaArgs {
-    /// The Bearer token WHIP publishers (OBS) need. Default: a key derived from the school's
-    /// secret, the same at every start.
+    /// A file holding the Bearer token WHIP publishers (OBS) need (or set
+    /// LECTERN_PUBLISH_KEY; never on the command line, where `ps` shows it). Default: the
+    /// studio's own random key, kept in the data folder and replaced by "rotate".
     #[arg(long)]
-    publish_key: Option<String>,
+    publish_key_file: Option<PathBuf>,
     /// Loop the built-in test card until a publisher goes live (default with --demo).
     #[arg(long, overrides_with = "no_test_card")]
     test_card: bool,
@@ -318,9 +319,9 @@ struct MediaArgs {
     /// Relay the stream to an external WHIP server (Galène, LiveKit, another Lectern) from the start.
     #[arg(long)]
     relay: Option<String>,
-    /// The relay server's Bearer token.
+    /// A file holding the relay server's Bearer token (or set LECTERN_RELAY_TOKEN).
     #[arg(long, requires = "relay")]
-    relay_token: Option<String>,
+    relay_token_file: Option<PathBuf>,
     /// The relay server's WHEP URL: while the relay is live, viewer pages play from there.
     #[arg(long, requires = "relay")]
     relay_playback: Option<String>,
@@ -328,6 +329,38 @@ struct MediaArgs {
     /// NACK brings it back). For diagnostics and tests only.
     #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(2..))]
     simulate_video_loss: Option<u32>,
+}
+
+/// A secret from a file (its first line) or else from an environment variable: never from the
+/// command line, where every user of the machine can read it with `ps`.
+fn secret(file: Option<&std::path::Path>, env: &str) -> Result<Option<String>> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the secret in {}", path.display()))?;
+        let line = text.lines().next().unwrap_or("").trim().to_owned();
+        if line.is_empty() {
+            bail!(
+                "{} is empty: it should hold the secret on its first line",
+                path.display()
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                eprintln!(
+                    "warning: {} can be read by other users of this machine (chmod 600 it)",
+                    path.display()
+                );
+            }
+        }
+        return Ok(Some(line));
+    }
+    Ok(std::env::var(env)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty()))
 }
 
 /// The per-address limits of `lectern serve` (defaults fit a school behind one NAT address).
@@ -362,15 +395,13 @@ async fn serve(
     media: MediaArgs,
     limits: LimitArgs,
 ) -> Result<()> {
-    if let Some(key) = &media.publish_key {
-        let ok = (16..=128).contains(&key.len())
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-        if !ok {
-            anyhow::bail!("a publish key has 16 to 128 letters, digits, '-', '_' or '.'");
-        }
+    let publish_key = secret(media.publish_key_file.as_deref(), "LECTERN_PUBLISH_KEY")?;
+    if let Some(key) = &publish_key
+        && !lectern_engine::broadcast::valid_publish_key(key)
+    {
+        anyhow::bail!("a publish key has 16 to 128 letters, digits, '-', '_' or '.'");
     }
+    let relay_token = secret(media.relay_token_file.as_deref(), "LECTERN_RELAY_TOKEN")?;
     // `--demo` without `--db` lives in a temporary folder removed at exit.
     let mut _temp = None;
     let options = match (db, demo) {
@@ -387,11 +418,8 @@ async fn serve(
     let mut options = options;
     options.broadcast.loopback_only = bind.is_loopback();
     options.broadcast.test_card = (demo || media.test_card) && !media.no_test_card;
-    options.broadcast.publish_key = media.publish_key.clone();
-    options.broadcast.relay = media
-        .relay
-        .clone()
-        .map(|url| (url, media.relay_token.clone()));
+    options.broadcast.publish_key = publish_key;
+    options.broadcast.relay = media.relay.clone().map(|url| (url, relay_token));
     options.broadcast.relay_playback = media.relay_playback.clone();
     options.broadcast.simulate_video_loss_every = media.simulate_video_loss;
     options.broadcast.ice_servers = media.ice_servers.clone();

@@ -35,9 +35,15 @@ fn demo_school(dir: &std::path::Path) -> std::path::PathBuf {
 type Lines = std::io::Lines<BufReader<std::process::ChildStdout>>;
 
 fn serve(args: &[&str]) -> (Child, String, String, Lines) {
+    serve_with_env(args, &[])
+}
+
+/// [`serve`] with environment variables (secrets are never arguments).
+fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> (Child, String, String, Lines) {
     let mut child = lectern()
         .arg("serve")
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -467,14 +473,10 @@ async fn eventually(mut f: impl AsyncFnMut() -> bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_studio_relays_its_stream_to_another_over_whip() {
     // B plays the external server: no source of its own, a known publish key.
-    let (mut b, b_base, b_studio, _b_lines) = serve(&[
-        "--demo",
-        "--port",
-        "0",
-        "--no-test-card",
-        "--publish-key",
-        "relay-test-key-0001",
-    ]);
+    let (mut b, b_base, b_studio, _b_lines) = serve_with_env(
+        &["--demo", "--port", "0", "--no-test-card"],
+        &[("LECTERN_PUBLISH_KEY", "relay-test-key-0001")],
+    );
     let b_key = b_studio.split("#key=").nth(1).unwrap().to_owned();
     assert_eq!(
         broadcast_status(&b_base, &b_key).await["source"],
@@ -483,14 +485,18 @@ async fn one_studio_relays_its_stream_to_another_over_whip() {
 
     // A loops its test card and relays it to B's WHIP endpoint.
     let relay_url = format!("{b_base}whip");
+    // A reads the relay server's token from a file, never from its command line.
+    let token_dir = tempfile::tempdir().unwrap();
+    let token_file = token_dir.path().join("relay-token");
+    std::fs::write(&token_file, "relay-test-key-0001\n").unwrap();
     let (mut a, a_base, a_studio, _a_lines) = serve(&[
         "--demo",
         "--port",
         "0",
         "--relay",
         &relay_url,
-        "--relay-token",
-        "relay-test-key-0001",
+        "--relay-token-file",
+        token_file.to_str().unwrap(),
     ]);
     let a_key = a_studio.split("#key=").nth(1).unwrap().to_owned();
     let live = eventually(async || {
@@ -552,13 +558,13 @@ async fn a_relay_reconnects_when_the_external_server_is_killed_and_restarted() {
             "--port",
             port,
             "--no-test-card",
-            "--publish-key",
-            "relay-test-key-0002",
         ]
         .map(str::to_owned)
     };
+    let b_env = [("LECTERN_PUBLISH_KEY", "relay-test-key-0002")];
     let args = b_args("0");
-    let (mut b, b_base, _b_studio, _b_lines) = serve(&args.each_ref().map(String::as_str));
+    let (mut b, b_base, _b_studio, _b_lines) =
+        serve_with_env(&args.each_ref().map(String::as_str), &b_env);
     let port = b_base
         .trim_end_matches('/')
         .rsplit(':')
@@ -566,15 +572,10 @@ async fn a_relay_reconnects_when_the_external_server_is_killed_and_restarted() {
         .unwrap()
         .to_owned();
     let relay_url = format!("{b_base}whip");
-    let (mut a, a_base, a_studio, _a_lines) = serve(&[
-        "--demo",
-        "--port",
-        "0",
-        "--relay",
-        &relay_url,
-        "--relay-token",
-        "relay-test-key-0002",
-    ]);
+    let (mut a, a_base, a_studio, _a_lines) = serve_with_env(
+        &["--demo", "--port", "0", "--relay", &relay_url],
+        &[("LECTERN_RELAY_TOKEN", "relay-test-key-0002")],
+    );
     let a_key = a_studio.split("#key=").nth(1).unwrap().to_owned();
     let relay = async || broadcast_status(&a_base, &a_key).await["relay"].clone();
     assert!(
@@ -601,7 +602,8 @@ async fn a_relay_reconnects_when_the_external_server_is_killed_and_restarted() {
 
     // B comes back on the same port and school; A's relay finds it without anyone's help.
     let args = b_args(&port);
-    let (mut b, b_base2, b_studio2, _b_lines2) = serve(&args.each_ref().map(String::as_str));
+    let (mut b, b_base2, b_studio2, _b_lines2) =
+        serve_with_env(&args.each_ref().map(String::as_str), &b_env);
     assert_eq!(b_base2, b_base);
     let b_key2 = b_studio2.split("#key=").nth(1).unwrap().to_owned();
     // Up to a minute: the backoff may have reached its 30 s step.

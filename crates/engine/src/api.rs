@@ -315,6 +315,7 @@ commands! {
     likely_buyers(crate::models::BuyersRequest) -> crate::models::LikelyBuyers;
     recommend_for_course(crate::models::CourseRef) -> Vec<crate::models::FollowUp>;
     set_relay(crate::broadcast::SetRelay) -> crate::BroadcastStatus;
+    rotate_publish_key(NoArgs) -> crate::BroadcastStatus;
     stop_window_source(NoArgs) -> crate::BroadcastStatus;
     learner_links(crate::identity::LearnerLinksArgs) -> crate::identity::LearnerLinks;
     set_time_zone(crate::experiments::SetTimeZone) -> String;

@@ -11,6 +11,7 @@ use lectern_media::{EngineConfig, MediaEngine, SourceKind, TestCard};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::api::NoArgs;
 use crate::{ApiError, ErrorCode, Studio};
 
 /// How the broadcast starts.
@@ -21,8 +22,8 @@ pub struct BroadcastOptions {
     pub loopback_only: bool,
     /// Go live at once with the built-in test card (`lectern serve --demo`).
     pub test_card: bool,
-    /// A fixed publish key (`--publish-key`); otherwise one derived from the school's secret,
-    /// stable across restarts so OBS keeps working.
+    /// A fixed publish key (`LECTERN_PUBLISH_KEY`, `--publish-key-file`); otherwise the
+    /// studio's own (see [`Studio::publish_key`]).
     pub publish_key: Option<String>,
     /// Relay the stream at start to this WHIP endpoint (`--relay`), with this Bearer token.
     pub relay: Option<(String, Option<String>)>,
@@ -58,6 +59,8 @@ pub(crate) struct Broadcast {
     uplink_kbps: AtomicU32,
     /// The external server's WHEP URL that viewer pages play from while the relay is live.
     playback: std::sync::RwLock<Option<Playback>>,
+    /// The studio's own publish key once read or made (see [`Studio::publish_key`]).
+    publish_key: tokio::sync::Mutex<Option<String>>,
 }
 
 /// The bitrate assumed per viewer before any viewer has been measured (OBS's advice for 720p).
@@ -91,6 +94,7 @@ impl Broadcast {
             replace_publisher: AtomicBool::new(false),
             uplink_kbps: AtomicU32::new(0),
             playback: std::sync::RwLock::new(None),
+            publish_key: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -241,13 +245,65 @@ impl Studio {
             .load(Ordering::Relaxed)
     }
 
-    /// The publish key: the fixed one from the options, else derived from the school's secret.
+    /// The publish key: the one given at start (`LECTERN_PUBLISH_KEY`, `--publish-key-file`),
+    /// else the studio's own, a random 128-bit key kept in the data folder's `publish-key` file
+    /// (0600; made on first use). It lives outside the school file, so a backup of the school
+    /// does not give it away, and [`Studio::rotate_publish_key`] replaces it.
     pub async fn publish_key(&self) -> Result<String, ApiError> {
         if let Some(key) = &self.inner.options.broadcast.publish_key {
             return Ok(key.clone());
         }
-        let secret = self.store().await?.install_secret().await?;
-        crate::studio::keyed_hex(secret.expose(), b"lectern-publish-key-v1", b"", 16)
+        let mut kept = self.inner.broadcast.publish_key.lock().await;
+        if let Some(key) = &*kept {
+            return Ok(key.clone());
+        }
+        let path = self.inner.options.data_dir.join(PUBLISH_KEY_FILE);
+        let key = match tokio::fs::read_to_string(&path).await {
+            Ok(text) if valid_publish_key(text.trim()) => text.trim().to_owned(),
+            Ok(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::Storage,
+                    format!(
+                        "{} does not hold a publish key (16 to 128 letters, digits, '-', '_' or '.'): rotate the key to replace it",
+                        path.display()
+                    ),
+                ));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let key = new_publish_key()?;
+                write_private(&path, &key).await?;
+                key
+            }
+            Err(err) => {
+                return Err(ApiError::new(
+                    ErrorCode::Storage,
+                    format!("reading {}: {err}", path.display()),
+                ));
+            }
+        };
+        *kept = Some(key.clone());
+        Ok(key)
+    }
+
+    /// Replace the studio's publish key with a new random one: publishers with the old key are
+    /// refused from now on (one already live goes on until it stops). Refused when the key was
+    /// given at start: change it where it was given.
+    pub async fn rotate_publish_key(&self, _args: NoArgs) -> Result<BroadcastStatus, ApiError> {
+        if self.inner.options.broadcast.publish_key.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "this studio's publish key was given when it started (LECTERN_PUBLISH_KEY or --publish-key-file): change it there",
+            ));
+        }
+        {
+            let mut kept = self.inner.broadcast.publish_key.lock().await;
+            let key = new_publish_key()?;
+            let path = self.inner.options.data_dir.join(PUBLISH_KEY_FILE);
+            write_private(&path, &key).await?;
+            *kept = Some(key);
+        }
+        tracing::info!("the publish key was replaced");
+        self.broadcast_status(NoArgs {}).await
     }
 
     /// Check a publisher's Bearer token in constant time.
@@ -485,6 +541,53 @@ impl Studio {
         }
         self.broadcast_status(crate::api::NoArgs {}).await
     }
+}
+
+/// The studio's own publish key, in its data folder.
+const PUBLISH_KEY_FILE: &str = "publish-key";
+
+/// Whether `key` can be a publish key: 16 to 128 letters, digits, `-`, `_` or `.` (it goes in
+/// an `Authorization` header and in OBS's settings).
+pub fn valid_publish_key(key: &str) -> bool {
+    (16..=128).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+fn new_publish_key() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ApiError::internal(format!("the system's random source failed: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Write `text` to `path` readable by its owner only, whole or not at all (a temporary file
+/// renamed over it).
+async fn write_private(path: &std::path::Path, text: &str) -> Result<(), ApiError> {
+    let path = path.to_owned();
+    let text = text.to_owned();
+    let storage = |e: std::io::Error, what: &std::path::Path| {
+        ApiError::new(
+            ErrorCode::Storage,
+            format!("writing {}: {e}", what.display()),
+        )
+    };
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let temp = path.with_extension("new");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temp).map_err(|e| storage(e, &temp))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| storage(e, &temp))?;
+        std::fs::rename(&temp, &path).map_err(|e| storage(e, &path))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("writing a key: {e}")))?
 }
 
 /// A media engine failure as an API error (the HTTP host maps media codes itself).

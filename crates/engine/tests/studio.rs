@@ -393,3 +393,52 @@ async fn the_clock_runs_for_a_school_opened_from_the_welcome_screen() {
     );
     studio.close().await.unwrap();
 }
+
+/// The studio's own publish key is random, kept outside the school file (0600), the same after
+/// a restart, and replaced by a rotation, after which the old key is refused. A key given at
+/// start cannot be rotated from the studio.
+#[tokio::test]
+async fn the_publish_key_is_kept_apart_from_the_school_and_can_be_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = demo_studio(dir.path()).await;
+    let first = studio.publish_key().await.unwrap();
+    assert_eq!(first.len(), 32, "{first}");
+    let file = dir.path().join("publish-key");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), first);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    studio.close().await.unwrap();
+
+    // The same key after a restart (OBS keeps working).
+    let studio = demo_studio(dir.path()).await;
+    assert_eq!(studio.publish_key().await.unwrap(), first);
+    let rotated = studio.rotate_publish_key(NoArgs {}).await.unwrap();
+    assert_ne!(rotated.publish_key, first);
+    assert_eq!(studio.publish_key().await.unwrap(), rotated.publish_key);
+    assert_eq!(
+        studio
+            .check_publish_key(Some(&first))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Unauthorized
+    );
+    studio
+        .check_publish_key(Some(&rotated.publish_key))
+        .await
+        .unwrap();
+    studio.close().await.unwrap();
+
+    let mut options = StudioOptions::new(dir.path(), SchoolSource::Demo);
+    options.broadcast.publish_key = Some("given-at-start-0001".into());
+    let given = Studio::open(options).await.unwrap();
+    assert_eq!(
+        given.rotate_publish_key(NoArgs {}).await.unwrap_err().code,
+        ErrorCode::Conflict
+    );
+    given.close().await.unwrap();
+}

@@ -1163,6 +1163,7 @@ export type Commands = {
   likely_buyers: { args: BuyersRequest, result: LikelyBuyers },
   recommend_for_course: { args: CourseRef, result: Array<FollowUp> },
   set_relay: { args: SetRelay, result: BroadcastStatus },
+  rotate_publish_key: { args: NoArgs, result: BroadcastStatus },
   stop_window_source: { args: NoArgs, result: BroadcastStatus },
   learner_links: { args: LearnerLinksArgs, result: LearnerLinks },
   set_time_zone: { args: SetTimeZone, result: string },

@@ -114,6 +114,11 @@ export class BroadcastStore {
     return this.#change('uplink', () => this.#platform.call('set_broadcast', args));
   }
 
+  /** Replaces the publish key with a new random one: publishers with the old key are refused. */
+  async rotatePublishKey(): Promise<boolean> {
+    return this.#change('publish-key', () => this.#platform.call('rotate_publish_key', {}));
+  }
+
   /**
    * Starts (or replaces) the relay to an external WHIP server, or stops it with a null URL.
    * `playbackUrl` is that server's WHEP URL: while the relay is live, viewer pages play from it.
