@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 use lectern_engine::{SchoolSource, Studio, StudioOptions};
 use lectern_server::{Server, ServerOptions};
 
+mod report_class;
+
 /// The seed `lectern demo` uses unless told otherwise (the same one the studio uses).
 const DEMO_SEED: u64 = 2026;
 
@@ -97,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         what: Stats,
     },
+    /// Write a report from the school file.
+    Report {
+        #[command(subcommand)]
+        what: Report,
+    },
     /// Measure the school's models offline.
     Eval {
         #[command(subcommand)]
@@ -118,6 +125,22 @@ enum Stats {
     /// Analyse an A/B test: one JSON object on stdin, one on stdout (see docs/protocol.md).
     /// Bad input exits 2 with `{"error": {"code", "message"}}`.
     Ab,
+}
+
+#[derive(Subcommand)]
+enum Report {
+    /// A class's report: report.html, viewers.csv, minutes.csv, polls.csv and one PNG per chart.
+    Class {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The class (live session id).
+        #[arg(long)]
+        session: i64,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -214,6 +237,9 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Stats { what: Stats::Ab } => stats_ab(),
+        Command::Report {
+            what: Report::Class { db, session, out },
+        } => report_class::report_class(&db, session, &out).await,
         Command::Eval {
             what: Eval::Recs { db, split_date },
         } => eval_recs(&db, split_date.as_deref()).await,
