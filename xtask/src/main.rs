@@ -60,6 +60,7 @@ fn main() -> ExitCode {
                   \n  bench room              WebSocket room: delivery p50/p99 at 200-1000 viewers\
                   \n  bench insights          engagement: full recompute and live update cost\
                   \n  bench models            propensity models and recommendations\
+                  \n  bench charts            the class report's charts drawn to PNG (60 minutes, 200 viewers)\
                   \n  bench capture           the window's own capture: glass-to-glass delay, studio CPU at 50 viewers\
                   \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts"
             .into()),
@@ -655,6 +656,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("room", "lectern-server", "bench_room"),
     ("insights", "lectern-insights", "bench_insights"),
     ("models", "lectern-insights", "bench_models"),
+    ("charts", "lectern-charts", "bench_charts"),
 ];
 
 fn bench(args: &[String]) -> Result {

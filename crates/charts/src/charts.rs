@@ -207,7 +207,7 @@ const Y_AXIS_THICKNESS: f32 = 62.0;
 fn round_marks(input: GridInput, target: usize, min_step: f64) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
     let span = hi - lo;
-    if !(span > 0.0) || !span.is_finite() {
+    if span.is_nan() || span <= 0.0 || !span.is_finite() {
         return Vec::new();
     }
     let raw = (span / target.min(1000) as f64)
@@ -323,7 +323,7 @@ fn enough(s: &EngagementSnapshot) -> bool {
 
 /// A round top for a y axis: 1, 2 or 5 times a power of ten, at least `max` and at least 5.
 fn nice_top(max: f64) -> f64 {
-    if !(max > 5.0) {
+    if max.is_nan() || max <= 5.0 {
         return 5.0;
     }
     let mag = 10f64.powf(max.log10().floor());
