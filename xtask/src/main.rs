@@ -63,6 +63,7 @@ fn main() -> ExitCode {
                   \n  bench insights          engagement: full recompute and live update cost\
                   \n  bench models            propensity models and recommendations\
                   \n  bench faq               the TA's answer assistant: suggest p50/p99 at 10,000 answers\
+                  \n  bench charts            the class report's charts drawn to PNG (60 minutes, 200 viewers)\
                   \n  bench capture           the window's own capture: glass-to-glass delay, studio CPU at 50 viewers\
                   \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts\
                   \n  soak [KILLS]            kill -9 a live studio KILLS times (200) with 20 students chatting"
@@ -660,6 +661,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("insights", "lectern-insights", "bench_insights"),
     ("models", "lectern-insights", "bench_models"),
     ("faq", "lectern-insights", "bench_faq"),
+    ("charts", "lectern-charts", "bench_charts"),
 ];
 
 fn bench(args: &[String]) -> Result {

@@ -15,6 +15,7 @@ use lectern_server::{Server, ServerOptions};
 
 mod eval_faq;
 mod report_audience;
+mod report_class;
 
 /// The seed `lectern demo` uses unless told otherwise (the same one the studio uses).
 const DEMO_SEED: u64 = 2026;
@@ -100,15 +101,15 @@ enum Command {
         #[command(subcommand)]
         what: Stats,
     },
+    /// Write a report from the school file: a class, the audience (docs/audience.md).
+    Report {
+        #[command(subcommand)]
+        what: Report,
+    },
     /// Measure the school's models offline.
     Eval {
         #[command(subcommand)]
         what: Eval,
-    },
-    /// Reports on the school's audience (docs/audience.md).
-    Report {
-        #[command(subcommand)]
-        what: Report,
     },
     /// Replace a school file with a backup, after checking the backup.
     Restore {
@@ -168,6 +169,18 @@ enum Eval {
 
 #[derive(Subcommand)]
 enum Report {
+    /// A class's report: report.html, viewers.csv, minutes.csv, polls.csv and one PNG per chart.
+    Class {
+        /// The school file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The class (live session id).
+        #[arg(long)]
+        session: i64,
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Behavioural segments of every learner. Prints
     /// `segment="NAME" size=N buyers=N repurchase_90d=X ...`, one line per segment.
     Segments {
@@ -263,6 +276,9 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Stats { what: Stats::Ab } => stats_ab(),
+        Command::Report {
+            what: Report::Class { db, session, out },
+        } => report_class::report_class(&db, session, &out).await,
         Command::Eval {
             what: Eval::Recs { db, split_date },
         } => eval_recs(&db, split_date.as_deref()).await,

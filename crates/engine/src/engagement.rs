@@ -1,6 +1,6 @@
 //! Engagement in the studio: the live panel's numbers during class, kept up to date event by
 //! event (never a rescan), and the same numbers after class recomputed from the log, plus the
-//! class report written to the data folder.
+//! class report written to the data folder (its charts drawn by `lectern-charts`).
 //!
 //! The measures themselves (score, per-minute series, retention, alerts) are
 //! `lectern_insights::engagement`; their live state and the recomputation agree exactly.
@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use lectern_insights::engagement::{
-    ClassSummary, EngagementEvent, EngagementSnapshot, LiveEngagement, ReportMeta, class_report,
+    ClassSummary, CourseTrend, EngagementEvent, EngagementSnapshot, LiveEngagement, ReportMeta,
     course_trend, recompute,
 };
 use serde::{Deserialize, Serialize};
@@ -168,6 +168,11 @@ impl Studio {
         column: &'static str,
         value: &str,
     ) -> Result<serde_json::Value, ApiError> {
+        serde_json::to_value(self.trend_data(column, value).await?)
+            .map_err(|e| ApiError::internal(format!("encoding the trend: {e}")))
+    }
+
+    async fn trend_data(&self, column: &'static str, value: &str) -> Result<CourseTrend, ApiError> {
         let store = self.store().await?;
         let wanted = value.to_owned();
         // `column` is one of two names written here, never input.
@@ -192,8 +197,7 @@ impl Studio {
             let (snapshot, title) = self.recompute_session(session).await?;
             classes.push(ClassSummary::from_snapshot(session, &title, &snapshot));
         }
-        serde_json::to_value(course_trend(value, &classes))
-            .map_err(|e| ApiError::internal(format!("encoding the trend: {e}")))
+        Ok(course_trend(value, &classes))
     }
 
     /// A class's engagement recomputed from its log (the session page after class).
@@ -202,24 +206,63 @@ impl Studio {
         to_json(&snapshot)
     }
 
-    /// Write a class's report (HTML and CSV) into `<data folder>/reports/class-<id>/`.
-    pub async fn class_report(&self, args: SessionRef) -> Result<ReportFiles, ApiError> {
+    /// What a class's report is made of: its title and school, its engagement recomputed from
+    /// the log, and its course's trend when it was taught for a course of the catalog. For hosts
+    /// that write the report themselves (`lectern report class`); `not_found` for an unknown class.
+    pub async fn class_report_inputs(
+        &self,
+        args: SessionRef,
+    ) -> Result<ClassReportInputs, ApiError> {
         let (snapshot, title) = self.recompute_session(args.session_id).await?;
         let store = self.store().await?;
         let school = store.school().await?.name;
-        let report = class_report(
-            &ReportMeta {
+        let id = args.session_id;
+        let course: Option<(String, Option<String>)> = store
+            .read(move |conn| {
+                use lectern_store::rusqlite::OptionalExtension;
+                Ok(conn
+                    .query_row(
+                        "SELECT s.course_id, c.title FROM live_sessions s
+                         LEFT JOIN courses c ON c.id = s.course_id
+                         WHERE s.id = ?1 AND s.course_id IS NOT NULL",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        let trend = match &course {
+            Some((course_id, _)) => Some(self.trend_data("course_id", course_id).await?),
+            None => None,
+        };
+        Ok(ClassReportInputs {
+            meta: ReportMeta {
                 title,
-                course: None,
+                course: course.map(|(id, title)| title.unwrap_or(id)),
                 school,
                 generated_at_ms: now_ms(),
             },
-            &snapshot,
-        );
+            snapshot,
+            trend,
+        })
+    }
+
+    /// Write a class's report (HTML with its charts as PNG images, and CSV) into
+    /// `<data folder>/reports/class-<id>/`.
+    pub async fn class_report(&self, args: SessionRef) -> Result<ReportFiles, ApiError> {
+        let session_id = args.session_id;
+        let inputs = self.class_report_inputs(args).await?;
+        // Drawing the charts is CPU work (an egui frame and a software rasterizer per chart).
+        let report = tokio::task::spawn_blocking(move || {
+            lectern_charts::class_report(&inputs.meta, &inputs.snapshot, inputs.trend.as_ref())
+        })
+        .await
+        .map_err(|_| ApiError::internal("drawing the report's charts was cancelled"))?
+        .map_err(|e| ApiError::internal(format!("drawing the report's charts: {e}")))?;
         let folder = self
             .data_dir()
             .join("reports")
-            .join(format!("class-{}", args.session_id));
+            .join(format!("class-{session_id}"));
         let files = [
             ("report.html", report.html),
             ("viewers.csv", report.viewers_csv),
@@ -293,6 +336,17 @@ impl Studio {
         let now = ended.unwrap_or_else(now_ms);
         Ok((recompute(started, &events, now), title))
     }
+}
+
+/// What a class's report is made of (see [`Studio::class_report_inputs`]).
+#[derive(Debug, Clone)]
+pub struct ClassReportInputs {
+    /// Title, course, school, and when the report is made.
+    pub meta: ReportMeta,
+    /// The class's engagement, recomputed from its log.
+    pub snapshot: EngagementSnapshot,
+    /// The course's classes compared, when the class was taught for a course of the catalog.
+    pub trend: Option<CourseTrend>,
 }
 
 fn to_json(snapshot: &EngagementSnapshot) -> Result<Engagement, ApiError> {

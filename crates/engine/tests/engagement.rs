@@ -96,10 +96,20 @@ async fn the_live_panel_counts_the_class_and_the_session_page_and_report_agree()
         .unwrap();
     let html = std::fs::read_to_string(&files.html).unwrap();
     assert!(html.contains("Window functions"));
-    assert!(
-        !html.contains("<img"),
+    // The only images are the charts lectern-charts drew, embedded as PNG data.
+    assert_eq!(
+        html.matches("<img").count(),
+        html.matches("<img class=\"chart\" alt=\"").count(),
         "viewer names are text, never markup"
     );
+    assert_eq!(
+        html.matches(" src=\"").count(),
+        html.matches(" src=\"data:image/png;base64,iVBORw0KGgo")
+            .count()
+    );
+    assert!(html.contains("alt=\"Viewers present at the end of each minute\""));
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("&lt;img src=x"), "a name's markup stays text");
     assert!(
         html.contains("&lt;img"),
         "the names are in the per-viewer table, escaped"

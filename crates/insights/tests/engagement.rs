@@ -2,8 +2,8 @@
 //! live state against recomputation on random logs, alerts, the report and course trends.
 
 use lectern_insights::engagement::{
-    Activity, Alert, ClassSummary, Direction, EngagementEvent, LiveEngagement, ReportMeta,
-    ScoreInput, class_report, course_trend, recompute, score,
+    Activity, Alert, ClassSummary, Direction, EngagementEvent, LiveEngagement, ReportCharts,
+    ReportMeta, ScoreInput, class_report, course_trend, recompute, score,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -748,14 +748,14 @@ fn a_part_not_measured_earns_nothing_and_rescales_nothing() {
     assert_eq!(without.viewers[1].score.total, 30.0);
 
     // The report names the parts not measured, and what the score is out of.
-    let html = class_report(&meta(), &without).html;
+    let html = class_report(&meta(), &without, &ReportCharts::default()).html;
     assert!(
         html.contains("30/30 · not measured · 10/20 · 0/15 · not measured"),
         "the breakdown names parts not measured"
     );
     assert!(html.contains("40.0 of 65 measurable"));
     assert!(html.contains("are not rescaled"));
-    let csv = class_report(&meta(), &with).viewers_csv;
+    let csv = class_report(&meta(), &with, &ReportCharts::default()).viewers_csv;
     let ann_row = csv.lines().find(|l| l.starts_with("ann,")).unwrap();
     assert!(
         ann_row.ends_with(",40.0,30.00,0.00,10.00,0.00,,3.0,90,30.0"),
@@ -933,7 +933,7 @@ fn the_report_escapes_hostile_names_and_stands_alone() {
         "line\nbreak",
     ];
     let s = live_of(&class_of(&hostile, 6)).snapshot(S + 30 * MIN);
-    let report = class_report(&meta(), &s);
+    let report = class_report(&meta(), &s, &ReportCharts::default());
     let html = &report.html;
     assert!(html.starts_with("<!doctype html>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -958,13 +958,32 @@ fn the_report_escapes_hostile_names_and_stands_alone() {
     assert_eq!(csv.lines().next().unwrap().split(',').count(), 22);
 
     // Self-contained: inline style and SVG, nothing fetched, nothing run.
+    // Charts are the caller's PNG bytes, embedded as data URLs with their alt text.
+    let charts = ReportCharts {
+        audience: Some(b"\x89PNG audience".to_vec()),
+        activity: Some(b"\x89PNG activity".to_vec()),
+        trend: None,
+    };
     let plain = class_report(
         &meta(),
         &live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 6)).snapshot(S + 30 * MIN),
+        &charts,
     );
     let html = &plain.html;
     assert!(html.contains("<style>") && html.contains("@media print"));
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<img").count(), 2);
+    assert_eq!(html.matches(" src=\"data:image/png;base64,").count(), 2);
+    assert!(html.contains(
+        "<img class=\"chart\" alt=\"Viewers present at the end of each minute\" \
+         src=\"data:image/png;base64,iVBORyBhdWRpZW5jZQ==\">"
+    ));
+    assert!(html.contains("alt=\"Chat, questions, upvotes and ballots per minute\""));
+    assert!(
+        !html.contains("Course trend"),
+        "no trend image, no trend section"
+    );
+    let without_images = html.replace(" src=\"data:image/png;base64,", " ");
+    let html = &without_images;
     for banned in [
         "<script", "src=", "href=", "url(", "@import", "http:", "https:", "<link", "on",
     ] {
@@ -986,9 +1005,15 @@ fn the_report_escapes_hostile_names_and_stands_alone() {
 fn aggregates_under_five_viewers_are_suppressed() {
     // Four viewers: no totals, charts or polls; minutes all suppressed; the per-viewer table stays.
     let four = live_of(&class_of(&["A", "B", "C", "D"], 4)).snapshot(S + 30 * MIN);
-    let r = class_report(&meta(), &four);
+    // Images given anyway are not shown: the report keeps the rule whoever drew them.
+    let drawn = ReportCharts {
+        audience: Some(b"png".to_vec()),
+        activity: Some(b"png".to_vec()),
+        trend: None,
+    };
+    let r = class_report(&meta(), &four, &drawn);
     assert!(r.html.contains("Fewer than 5 viewers"));
-    assert!(!r.html.contains("<svg"));
+    assert!(!r.html.contains("<img"));
     assert!(!r.html.contains("Pick"), "the poll is not shown");
     assert_eq!(r.viewers_csv.lines().count(), 1 + 4);
     let minutes: Vec<&str> = r.minutes_csv.lines().skip(1).collect();
@@ -998,7 +1023,7 @@ fn aggregates_under_five_viewers_are_suppressed() {
 
     // Six viewers, but a poll answered by two: the class is shown, the poll is not.
     let six = live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 2)).snapshot(S + 30 * MIN);
-    let r = class_report(&meta(), &six);
+    let r = class_report(&meta(), &six, &ReportCharts::default());
     assert!(r.html.contains("fewer than 5 ballots"));
     assert!(r.polls_csv.lines().nth(1).unwrap().contains(",true,"));
     let minute0 = r.minutes_csv.lines().nth(1).unwrap();
@@ -1007,7 +1032,7 @@ fn aggregates_under_five_viewers_are_suppressed() {
         "{minute0}"
     );
     let six_all = live_of(&class_of(&["A", "B", "C", "D", "E", "F"], 6)).snapshot(S + 30 * MIN);
-    let line = class_report(&meta(), &six_all).polls_csv;
+    let line = class_report(&meta(), &six_all, &ReportCharts::default()).polls_csv;
     assert!(
         line.lines().nth(1).unwrap().ends_with(",false,6,6,100.0"),
         "{line}"
@@ -1211,7 +1236,7 @@ fn extreme_times_neither_panic_nor_count_outside_the_window() {
                 "start {start}, now {now}"
             );
             assert!(s.minutes.len() <= 48 * 60 + 1);
-            let _ = class_report(&meta(), &s);
+            let _ = class_report(&meta(), &s, &ReportCharts::default());
         }
     }
 }

@@ -108,7 +108,8 @@
 //! - `score.rs`: the score.
 //! - `trend.rs`: comparing a course's classes: the slope of their median scores with a t
 //!   interval, "rising" or "falling" only when it leaves zero out (the noise model is there).
-//! - `report.rs`: the class report (HTML and CSV).
+//! - `report.rs`: the class report (HTML and CSV; its charts are PNG images drawn by the caller,
+//!   `lectern-charts`).
 //!
 //! Not yet:
 //! - purchases: the room's vocabulary has no purchase event (sales are in the `purchases` table
@@ -127,7 +128,7 @@ mod trend;
 pub use event::{Activity, ERASED_VIEWER, EngagementEvent};
 pub use live::LiveEngagement;
 pub use recompute::recompute;
-pub use report::{ClassReport, MIN_GROUP, ReportMeta, class_report, csv_cell};
+pub use report::{ClassReport, MIN_GROUP, ReportCharts, ReportMeta, class_report, csv_cell};
 pub use score::{
     CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, RATE_FLOOR_CLASS_SHARE, RATE_FLOOR_MINUTES,
     REACTIONS_CAP_PER_MIN, Score, ScoreInput, ScorePart, TenPoint, WEIGHTS, Weights, rate_minutes,

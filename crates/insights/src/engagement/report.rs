@@ -1,5 +1,6 @@
-//! The class report: one self-contained HTML page (inline CSS and SVG, no script, no link out,
-//! made to print) and CSV texts per viewer, per minute and per poll.
+//! The class report: one self-contained HTML page (inline CSS, charts as embedded PNG images the
+//! caller drew, no script, no link out, made to print) and CSV texts per viewer, per minute and
+//! per poll.
 
 use std::fmt::Write as _;
 
@@ -103,142 +104,64 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 .cards{display:flex;flex-wrap:wrap;gap:8px}.card{border:1px solid #d7dce3;border-radius:6px;padding:8px 12px;min-width:110px}\
 .card b{display:block;font-size:20px}table{border-collapse:collapse;width:100%;font-size:12px}\
 th,td{border-bottom:1px solid #e6e9ee;padding:4px 6px;text-align:right}th:first-child,td:first-child{text-align:left}\
-th{background:#f3f5f8}svg{width:100%;height:auto;border:1px solid #e6e9ee;border-radius:4px}\
-svg text{font-size:10px;fill:#5b6576}.line{fill:none;stroke:#2f6fde;stroke-width:2}.line2{fill:none;stroke:#9aa4b2;stroke-width:1.5;stroke-dasharray:4 3}\
-.bar{fill:#43a06b}.drop{fill:#d9534f}.axis{stroke:#c3c9d2}\
+th{background:#f3f5f8}img.chart{display:block;width:100%;max-width:720px;height:auto;border:1px solid #e6e9ee;border-radius:4px}\
 @media print{body{margin:0;max-width:none;font-size:11px}section{break-inside:avoid}h2{break-after:avoid}tr{break-inside:avoid}}";
 
-const W: f64 = 720.0;
-const H: f64 = 180.0;
-const PAD: f64 = 28.0;
-
-fn x_of(i: usize, n: usize) -> f64 {
-    PAD + (W - 2.0 * PAD)
-        * if n > 1 {
-            i as f64 / (n - 1) as f64
-        } else {
-            0.0
-        }
+/// The report's charts as PNG images, drawn by the caller (`lectern-charts` draws them with
+/// egui_plot; this crate stays pure and draws nothing). A chart left `None` is not shown; the
+/// caller must follow the same rule as the report: nothing under [`MIN_GROUP`] viewers, and no
+/// minute with fewer than [`MIN_GROUP`] viewers in any series.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportCharts {
+    /// Viewers present at the end of each minute.
+    pub audience: Option<Vec<u8>>,
+    /// Chat, questions, upvotes and ballots per minute.
+    pub activity: Option<Vec<u8>>,
+    /// The median score of each class of the course.
+    pub trend: Option<Vec<u8>>,
 }
 
-fn y_of(v: f64, max: f64) -> f64 {
-    H - PAD - (H - 2.0 * PAD) * if max > 0.0 { v / max } else { 0.0 }
-}
-
-/// Polylines through the shown points, broken where a minute is suppressed.
-fn polyline(values: &[Option<f64>], max: f64, class: &str) -> String {
-    let mut out = String::new();
-    let mut run: Vec<String> = Vec::new();
-    let flush = |run: &mut Vec<String>, out: &mut String| {
-        if run.len() > 1 {
-            let _ = write!(
-                out,
-                "<polyline class=\"{class}\" points=\"{}\"/>",
-                run.join(" ")
-            );
-        }
-        run.clear();
-    };
-    for (i, v) in values.iter().enumerate() {
-        match v {
-            Some(v) => run.push(format!("{:.1},{:.1}", x_of(i, values.len()), y_of(*v, max))),
-            None => flush(&mut run, &mut out),
+/// Standard base64 (RFC 4648, with padding), for `data:` URLs.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
         }
     }
-    flush(&mut run, &mut out);
     out
 }
 
-fn frame(label: &str, max: f64, n: usize, body: &str) -> String {
-    format!(
-        "<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{label}\">\
-<line class=\"axis\" x1=\"{PAD}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\"/>\
-<line class=\"axis\" x1=\"{PAD}\" y1=\"{PAD}\" x2=\"{PAD}\" y2=\"{y0}\"/>\
-<text x=\"2\" y=\"{ytop}\">{max:.0}</text><text x=\"2\" y=\"{y0}\">0</text>\
-<text x=\"{PAD}\" y=\"{ybot}\">minute 0</text><text x=\"{xend}\" y=\"{ybot}\" text-anchor=\"end\">minute {last}</text>\
-{body}</svg>",
-        label = esc(label),
-        y0 = H - PAD,
-        x1 = W - PAD,
-        ytop = PAD + 4.0,
-        ybot = H - 8.0,
-        xend = W - PAD,
-        last = n.saturating_sub(1),
-    )
+/// An embedded PNG chart, or nothing when it was not drawn.
+fn image(png: Option<&Vec<u8>>, alt: &str) -> String {
+    match png {
+        Some(png) => format!(
+            "<img class=\"chart\" alt=\"{}\" src=\"data:image/png;base64,{}\">",
+            esc(alt),
+            base64(png)
+        ),
+        None => String::new(),
+    }
 }
+
+/// The charts' alt texts (also their titles).
+const AUDIENCE_ALT: &str = "Viewers present at the end of each minute";
+const ACTIVITY_ALT: &str = "Chat, questions, upvotes and ballots per minute";
+const TREND_ALT: &str = "Median score of each class of the course";
 
 fn shown(m: &MinuteEngagement) -> bool {
     m.viewers >= MIN_GROUP
-}
-
-fn audience_chart(s: &EngagementSnapshot) -> String {
-    let present: Vec<Option<f64>> = s
-        .minutes
-        .iter()
-        .map(|m| shown(m).then_some(f64::from(m.present_at_end)))
-        .collect();
-    let distinct: Vec<Option<f64>> = s
-        .minutes
-        .iter()
-        .map(|m| shown(m).then_some(f64::from(m.viewers)))
-        .collect();
-    let max = s
-        .minutes
-        .iter()
-        .filter(|m| shown(m))
-        .map(|m| m.viewers.max(m.present_at_end))
-        .max()
-        .unwrap_or(0) as f64;
-    let mut body = polyline(&distinct, max, "line2");
-    body.push_str(&polyline(&present, max, "line"));
-    for d in &s.drop_offs {
-        if let Some(m) = s.minutes.get(d.minute as usize).filter(|m| shown(m)) {
-            let _ = write!(
-                body,
-                "<circle class=\"drop\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"><title>minute {}: {} to {}</title></circle>",
-                x_of(d.minute as usize, s.minutes.len()),
-                y_of(f64::from(m.present_at_end), max),
-                d.minute,
-                d.present_before,
-                d.present_after
-            );
-        }
-    }
-    frame(
-        "Viewers present at the end of each minute",
-        max,
-        s.minutes.len(),
-        &body,
-    )
-}
-
-fn activity_chart(s: &EngagementSnapshot) -> String {
-    let n = s.minutes.len();
-    let value = |m: &MinuteEngagement| m.chat + m.questions + m.upvotes + m.ballots;
-    let max = s
-        .minutes
-        .iter()
-        .filter(|m| shown(m))
-        .map(value)
-        .max()
-        .unwrap_or(0) as f64;
-    let width = ((W - 2.0 * PAD) / n.max(1) as f64 * 0.8).max(1.0);
-    let mut body = String::new();
-    for (i, m) in s.minutes.iter().enumerate().filter(|(_, m)| shown(m)) {
-        let y = y_of(f64::from(value(m)), max);
-        let _ = write!(
-            body,
-            "<rect class=\"bar\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{:.1}\"/>",
-            x_of(i, n) - width / 2.0,
-            H - PAD - y
-        );
-    }
-    frame(
-        "Chat, questions, upvotes and ballots per minute",
-        max,
-        n,
-        &body,
-    )
 }
 
 fn breakdown(score: &Score) -> String {
@@ -271,7 +194,7 @@ fn total_text(score: &Score) -> String {
     }
 }
 
-fn html(meta: &ReportMeta, s: &EngagementSnapshot) -> String {
+fn html(meta: &ReportMeta, s: &EngagementSnapshot, charts: &ReportCharts) -> String {
     let t = &s.totals;
     let mut h = String::with_capacity(16_384 + s.viewers.len() * 300);
     let _ = write!(
@@ -345,7 +268,7 @@ fn html(meta: &ReportMeta, s: &EngagementSnapshot) -> String {
             "<section><h2>Audience</h2>{}<p class=\"note\">Solid: present at the end of each minute; \
 dashed: anyone present during it; red: drop-offs (a minute losing at least 3 viewers and 10%). \
 Minutes with fewer than {MIN_GROUP} viewers are left out.</p>",
-            audience_chart(s)
+            image(charts.audience.as_ref(), AUDIENCE_ALT)
         );
         if !s.drop_offs.is_empty() {
             h.push_str("<ul>");
@@ -364,8 +287,16 @@ Minutes with fewer than {MIN_GROUP} viewers are left out.</p>",
         let _ = write!(
             h,
             "</section><section><h2>Activity</h2>{}</section>",
-            activity_chart(s)
+            image(charts.activity.as_ref(), ACTIVITY_ALT)
         );
+        if let Some(trend) = &charts.trend {
+            let _ = write!(
+                h,
+                "<section><h2>Course trend</h2>{}<p class=\"note\">Dashed: the course's mean. \
+Classes with fewer than {MIN_GROUP} viewers keep their place but show no point.</p></section>",
+                image(Some(trend), TREND_ALT)
+            );
+        }
         if !s.polls.is_empty() {
             h.push_str("<section><h2>Polls</h2><table><thead><tr><th>Question</th><th>Present at opening</th><th>Ballots</th><th>Participation</th></tr></thead><tbody>");
             for p in &s.polls {
@@ -550,12 +481,39 @@ fn polls_csv(s: &EngagementSnapshot) -> String {
     out
 }
 
-/// The report of a class from its snapshot (usually taken at the end).
-pub fn class_report(meta: &ReportMeta, snapshot: &EngagementSnapshot) -> ClassReport {
+/// The report of a class from its snapshot (usually taken at the end), with the charts the
+/// caller drew (`ReportCharts::default()` for none).
+pub fn class_report(
+    meta: &ReportMeta,
+    snapshot: &EngagementSnapshot,
+    charts: &ReportCharts,
+) -> ClassReport {
     ClassReport {
-        html: html(meta, snapshot),
+        html: html(meta, snapshot, charts),
         viewers_csv: viewers_csv(snapshot),
         minutes_csv: minutes_csv(snapshot),
         polls_csv: polls_csv(snapshot),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        // The test vectors of RFC 4648, section 10.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
     }
 }
