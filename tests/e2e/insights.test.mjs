@@ -227,6 +227,9 @@ test('after class the session page shows the same totals and exports the report'
   );
   for (const file of files) assert.ok(existsSync(file), `${file} was written`);
   assert.match(readFileSync(files[1], 'utf8'), /Ann/);
+  // Two viewers are under the report's k >= 5 rule: no chart is drawn, so no picture to share.
+  assert.equal(await studio.getByTestId('report-image').count(), 0);
+  assert.ok(!existsSync(join(files[0], '..', 'summary.png')));
   await studio.screenshot({ path: join(ARTIFACTS, 'insights-session.png') });
   // The charts follow the theme: the same page in dark.
   await studio.getByRole('button', { name: 'Switch to dark theme' }).click();

@@ -23,46 +23,25 @@ pub async fn report_class(db: &Path, session: i64, out: &Path) -> Result<()> {
     ))
     .await
     .with_context(|| format!("opening {}", db.display()))?;
-    let inputs = studio
-        .class_report_inputs(SessionRef {
-            session_id: session,
-        })
+    let files = studio
+        .write_class_report(
+            SessionRef {
+                session_id: session,
+            },
+            out,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{}: {}", e.code.as_str(), e.message))
-        .with_context(|| format!("reading class {session}"))?;
+        .with_context(|| format!("reporting class {session}"))?;
     studio
         .close()
         .await
         .map_err(|e| anyhow::anyhow!("closing the school: {}", e.message))?;
-
-    let charts = lectern_charts::report_charts(&inputs.snapshot, inputs.trend.as_ref())
-        .context("drawing the charts")?;
-    let summary = lectern_charts::summary_png(&inputs.meta, &inputs.snapshot)
-        .context("drawing the summary")?;
-    let report =
-        lectern_insights::engagement::class_report(&inputs.meta, &inputs.snapshot, &charts);
-
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut files: Vec<(&str, Vec<u8>)> = vec![
-        ("report.html", report.html.into_bytes()),
-        ("viewers.csv", report.viewers_csv.into_bytes()),
-        ("minutes.csv", report.minutes_csv.into_bytes()),
-        ("polls.csv", report.polls_csv.into_bytes()),
-    ];
-    for (name, png) in [
-        ("audience.png", charts.audience),
-        ("activity.png", charts.activity),
-        ("trend.png", charts.trend),
-        ("summary.png", summary),
-    ] {
-        if let Some(png) = png {
-            files.push((name, png));
-        }
-    }
-    for (name, bytes) in &files {
-        let path = out.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        println!("{}", path.display());
+    for path in std::iter::once(&files.html)
+        .chain(&files.csv)
+        .chain(&files.images)
+    {
+        println!("{path}");
     }
     Ok(())
 }

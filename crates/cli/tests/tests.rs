@@ -751,3 +751,90 @@ async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_client
     );
     assert!(terminate(&mut second).success());
 }
+
+/// `lectern report class|segments|repurchase` and `lectern eval faq` on the demo school, as a
+/// school's staff would run them: the lines the docs promise, numbers that add up, PNGs that
+/// are PNGs, and a clear error for a class that does not exist.
+#[test]
+fn the_reports_and_the_answer_assistant_run_on_a_school_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_school(dir.path());
+    let learners: usize = {
+        let conn = lectern_store::rusqlite::Connection::open(&db).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM learners", [], |r| r.get(0))
+            .unwrap();
+        n as usize
+    };
+
+    let segments = run_ok(lectern().args(["report", "segments", "--db"]).arg(&db));
+    let sizes: Vec<usize> = segments
+        .lines()
+        .filter(|l| l.starts_with("segment="))
+        .map(|l| {
+            let size = l.split(" size=").nth(1).unwrap();
+            size.split(' ').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert!(sizes.len() >= 2, "{segments}");
+    assert_eq!(sizes.iter().sum::<usize>(), learners, "{segments}");
+
+    let repurchase = run_ok(lectern().args(["report", "repurchase", "--db"]).arg(&db));
+    let first = repurchase.lines().next().unwrap();
+    let rate = |key: &str| -> f64 {
+        let value = first.split(&format!("{key}=")).nth(1).unwrap();
+        value.split(' ').next().unwrap().parse().unwrap()
+    };
+    let (r30, r90, r180) = (
+        rate("repurchase_30d"),
+        rate("repurchase_90d"),
+        rate("repurchase_180d"),
+    );
+    assert!(
+        (0.0..=1.0).contains(&r30) && (0.0..=1.0).contains(&r180),
+        "{first}"
+    );
+    assert!(first.contains(" learners="), "{first}");
+    assert!(r90 > 0.0, "{first}");
+    assert!(
+        repurchase.contains("\ncohort,learners,month_0"),
+        "{repurchase}"
+    );
+
+    let out = dir.path().join("class-report");
+    let written = run_ok(
+        lectern()
+            .args(["report", "class", "--db"])
+            .arg(&db)
+            .args(["--session", "1", "--out"])
+            .arg(&out),
+    );
+    assert!(
+        written.contains("report.html") && written.contains("summary.png"),
+        "{written}"
+    );
+    for line in written.lines().filter(|l| l.ends_with(".png")) {
+        let bytes = std::fs::read(line).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{line}");
+    }
+    let missing = lectern()
+        .args(["report", "class", "--db"])
+        .arg(&db)
+        .args(["--session", "99999", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not_found"));
+
+    let faq = run_ok(lectern().args(["eval", "faq", "--db"]).arg(&db));
+    let overall = faq
+        .lines()
+        .find(|l| l.starts_with("faq top1="))
+        .unwrap_or_else(|| panic!("{faq}"));
+    let top = |key: &str| -> f64 {
+        let value = overall.split(&format!("{key}=")).nth(1).unwrap();
+        value.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(top("top3") >= top("top1") && top("top1") > 0.3, "{overall}");
+}

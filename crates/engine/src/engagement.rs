@@ -98,6 +98,9 @@ pub struct ReportFiles {
     pub html: String,
     /// `viewers.csv`, `minutes.csv`, `polls.csv`.
     pub csv: Vec<String>,
+    /// Each chart that may be shown as a PNG to share (`audience.png`, `activity.png`,
+    /// `trend.png`), and `summary.png`: the headline numbers and the retention chart.
+    pub images: Vec<String>,
 }
 
 /// An engagement snapshot for the UI (the shape of `lectern_insights::engagement::EngagementSnapshot`).
@@ -247,35 +250,64 @@ impl Studio {
         })
     }
 
-    /// Write a class's report (HTML with its charts as PNG images, and CSV) into
-    /// `<data folder>/reports/class-<id>/`.
+    /// Write a class's report into `<data folder>/reports/class-<id>/`: `report.html` with its
+    /// charts, the CSVs, each chart as a PNG to share, and `summary.png` (the headline numbers
+    /// and the retention chart, ready to paste into the school's chat).
     pub async fn class_report(&self, args: SessionRef) -> Result<ReportFiles, ApiError> {
-        let session_id = args.session_id;
+        let folder = self
+            .data_dir()
+            .join("reports")
+            .join(format!("class-{}", args.session_id));
+        self.write_class_report(args, &folder).await
+    }
+
+    /// Write a class's report into `folder` (created if missing), each file whole or absent.
+    /// A chart that may not be shown (fewer than five viewers; a course with fewer than two
+    /// classes to show) is not written.
+    pub async fn write_class_report(
+        &self,
+        args: SessionRef,
+        folder: &std::path::Path,
+    ) -> Result<ReportFiles, ApiError> {
         let inputs = self.class_report_inputs(args).await?;
         // Drawing the charts is CPU work (an egui frame and a software rasterizer per chart).
-        let report = tokio::task::spawn_blocking(move || {
-            lectern_charts::class_report(&inputs.meta, &inputs.snapshot, inputs.trend.as_ref())
+        let drawn = tokio::task::spawn_blocking(move || {
+            let charts = lectern_charts::report_charts(&inputs.snapshot, inputs.trend.as_ref())?;
+            let summary = lectern_charts::summary_png(&inputs.meta, &inputs.snapshot)?;
+            let report =
+                lectern_insights::engagement::class_report(&inputs.meta, &inputs.snapshot, &charts);
+            Ok::<_, lectern_charts::ChartError>((report, charts, summary))
         })
         .await
         .map_err(|_| ApiError::internal("drawing the report's charts was cancelled"))?
         .map_err(|e| ApiError::internal(format!("drawing the report's charts: {e}")))?;
-        let folder = self
-            .data_dir()
-            .join("reports")
-            .join(format!("class-{session_id}"));
-        let files = [
-            ("report.html", report.html),
-            ("viewers.csv", report.viewers_csv),
-            ("minutes.csv", report.minutes_csv),
-            ("polls.csv", report.polls_csv),
+        let (report, charts, summary) = drawn;
+        let mut files: Vec<(&'static str, Vec<u8>)> = vec![
+            ("report.html", report.html.into_bytes()),
+            ("viewers.csv", report.viewers_csv.into_bytes()),
+            ("minutes.csv", report.minutes_csv.into_bytes()),
+            ("polls.csv", report.polls_csv.into_bytes()),
         ];
-        let written = folder.clone();
+        let images = [
+            ("audience.png", charts.audience),
+            ("activity.png", charts.activity),
+            ("trend.png", charts.trend),
+            ("summary.png", summary),
+        ];
+        let mut image_names = vec![];
+        for (name, png) in images {
+            if let Some(png) = png {
+                image_names.push(name);
+                files.push((name, png));
+            }
+        }
+        let written = folder.to_owned();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             std::fs::create_dir_all(&written)?;
-            for (name, text) in files {
+            for (name, bytes) in files {
                 // Write beside, then rename: a report is whole or absent, never half-written.
                 let tmp = written.join(format!(".{name}.tmp"));
-                std::fs::write(&tmp, text)?;
+                std::fs::write(&tmp, bytes)?;
                 std::fs::rename(&tmp, written.join(name))?;
             }
             Ok(())
@@ -288,6 +320,7 @@ impl Studio {
             folder: folder.display().to_string(),
             html: path("report.html"),
             csv: vec![path("viewers.csv"), path("minutes.csv"), path("polls.csv")],
+            images: image_names.into_iter().map(path).collect(),
         })
     }
 

@@ -117,6 +117,15 @@ async fn the_live_panel_counts_the_class_and_the_session_page_and_report_agree()
     assert!(!html.contains("<script"), "self-contained and inert");
     let viewers_csv = std::fs::read_to_string(&files.csv[0]).unwrap();
     assert_eq!(viewers_csv.lines().count(), 1 + 6, "{viewers_csv}");
+    // Each chart that may be shown is also a PNG to share, and so is the summary.
+    let names: Vec<&str> = (files.images.iter())
+        .map(|p| p.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["audience.png", "activity.png", "summary.png"]);
+    for image in &files.images {
+        let bytes = std::fs::read(image).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{image}");
+    }
     let err = studio
         .class_report(SessionRef {
             session_id: 999_999,

@@ -890,7 +890,12 @@ html: string,
 /**
  * `viewers.csv`, `minutes.csv`, `polls.csv`.
  */
-csv: Array<string>, };
+csv: Array<string>, 
+/**
+ * Each chart that may be shown as a PNG to share (`audience.png`, `activity.png`,
+ * `trend.png`), and `summary.png`: the headline numbers and the retention chart.
+ */
+images: Array<string>, };
 export type CourseTrendView = { 
 /**
  * The course's title (`null` for a class taught for no course).

@@ -177,7 +177,7 @@ describe('SessionInsightsStore', () => {
   });
 
   it('exports the report and says where', async () => {
-    const files = { folder: '/data/reports/class-7', html: '/data/reports/class-7/report.html', csv: ['/data/reports/class-7/viewers.csv'] };
+    const files = { folder: '/data/reports/class-7', html: '/data/reports/class-7/report.html', csv: ['/data/reports/class-7/viewers.csv'], images: ['/data/reports/class-7/summary.png'] };
     const platform = new FakePlatform()
       .on('session_engagement', () => snapshot())
       .on('likely_buyers', () => ({ buyers: [], model }))
