@@ -174,13 +174,17 @@ pub async fn identities_of(store: &lectern_store::Store) -> Result<Identities, A
                 Ok((links, emails, codes))
             })
             .await?;
-        // An email hash two learners share names neither.
+        // The room records a consented email keyed with the school's email key; logs from
+        // before the key hold the plain SHA-256. A hash two learners share names neither.
+        let key = crate::studio::email_key(store.install_secret().await?.expose())?;
         let mut by_email: HashMap<String, Option<String>> = HashMap::new();
         for (hash, learner) in emails {
-            by_email
-                .entry(hash)
-                .and_modify(|l| *l = None)
-                .or_insert(Some(learner));
+            for form in [lectern_room::keyed_email_hash(&key, &hash), hash] {
+                by_email
+                    .entry(form)
+                    .and_modify(|l| *l = None)
+                    .or_insert(Some(learner.clone()));
+            }
         }
         let mut evidence = Vec::new();
         for (at_ms, payload) in links {

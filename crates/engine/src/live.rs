@@ -166,6 +166,8 @@ async fn rebuild(store: &Store, session_id: i64) -> Result<Room, ApiError> {
         &session_id.to_string(),
         Timestamp(u64::try_from(started_at_ms).unwrap_or(0)),
     );
+    let secret = store.install_secret().await?;
+    room.set_email_key(crate::studio::email_key(secret.expose())?);
     for (poll, viewer) in store.anonymous_voters(session_id).await? {
         room.restore_voter(PollId(poll), ViewerId(viewer));
     }

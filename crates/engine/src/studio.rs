@@ -137,6 +137,12 @@ pub(crate) fn keyed_hex(
         .collect())
 }
 
+/// The school's key for consented emails ([`lectern_room::keyed_email_hash`]): derived from the
+/// install secret, so it never leaves the studio and is the same for every class.
+pub(crate) fn email_key(secret: &[u8; 32]) -> Result<Vec<u8>, ApiError> {
+    Ok(keyed_hex(secret, b"lectern-email-key-v1", b"", 32)?.into_bytes())
+}
+
 /// Whether a secret someone gave equals the expected one, in time that does not depend on
 /// where they differ.
 pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {

@@ -119,7 +119,8 @@ pub use protocol::{
     PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
 };
 pub use room::{
-    AuditEntry, MAX_EMAIL_CHARS, RESERVED_NAMES, Room, RoomState, capability, email_hash, limits,
+    AuditEntry, MAX_EMAIL_CHARS, RESERVED_NAMES, Room, RoomState, capability, email_hash,
+    keyed_email_hash, limits,
 };
 pub use wire::{Close, CloseCode, Hello, HelloKind, LearnerLink, ServerFrame, Welcome};
 

@@ -536,7 +536,9 @@ pub enum Event {
     EmailLinked {
         /// Who.
         viewer: ViewerId,
-        /// SHA-256 hex of the trimmed, lower-cased address (as `learners.email_hash`).
+        /// The address keyed with the school's email key ([`crate::keyed_email_hash`] of the
+        /// SHA-256 hex of the trimmed, lower-cased address); a plain SHA-256 in rooms without a
+        /// key and in logs older than the key.
         email_hash: String,
     },
     /// A viewer arrived by their personal join link (staff only): this viewer is the school's

@@ -199,6 +199,8 @@ pub struct Room {
     learner_links: BTreeMap<ViewerId, String>,
     /// Who voted in each anonymous poll still open: not in the log (see [`Output::Voter`]).
     anonymous_voters: BTreeMap<PollId, BTreeSet<ViewerId>>,
+    /// The school's key for consented emails ([`Room::set_email_key`]).
+    email_key: Option<Vec<u8>>,
 }
 
 /// What one action produced before it is recorded.
@@ -254,6 +256,13 @@ impl Room {
     fn has_voted(&self, poll: &Poll, viewer: &ViewerId) -> bool {
         poll.voters.contains(viewer)
             || (self.anonymous_voters.get(&poll.id)).is_some_and(|v| v.contains(viewer))
+    }
+
+    /// Tells the room the school's email key: a consented email is then recorded as
+    /// [`keyed_email_hash`] instead of a plain SHA-256. Not in the log; the host calls it after
+    /// [`Room::new`] or [`Room::replay`].
+    pub fn set_email_key(&mut self, key: Vec<u8>) {
+        self.email_key = Some(key);
     }
 
     /// An offer by id.
@@ -1662,6 +1671,10 @@ impl Room {
                 let email_hash = email_hash(email).ok_or_else(|| RoomError::Invalid {
                     reason: "that is not an email address".into(),
                 })?;
+                let email_hash = match &self.email_key {
+                    Some(key) => keyed_email_hash(key, &email_hash),
+                    None => email_hash,
+                };
                 one(Event::EmailLinked {
                     viewer: viewer.clone(),
                     email_hash,
@@ -1786,6 +1799,26 @@ pub fn capability(action: &Action) -> Capability {
 
 /// The most characters of an email address (RFC 5321's path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// What the room records for a consented email: HMAC-SHA256 under the school's email key of
+/// [`email_hash`] (the SHA-256 hex a shop exports as `learners.email_hash`), as hex. Without the
+/// key, which never leaves the studio, nobody can test guesses against it (a plain SHA-256 of
+/// an address can be reversed by hashing likely addresses). The host matches it to learners by
+/// keying their `email_hash` the same way.
+pub fn keyed_email_hash(key: &[u8], sha256_hex: &str) -> String {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC takes a key of any length")
+    };
+    mac.update(b"lectern-email-v1:");
+    mac.update(sha256_hex.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 /// SHA-256 hex of a consented email, trimmed and lower-cased; `None` when it is not an address.
 pub fn email_hash(email: &str) -> Option<String> {

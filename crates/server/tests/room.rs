@@ -374,7 +374,8 @@ async fn an_email_given_at_join_with_consent_links_purchases_by_its_hash_only() 
     let refused = until(&mut quinn, "reply").await;
     assert_eq!(refused["reply"]["error"]["code"], "invalid", "{refused}");
 
-    // The instructor's stream: Pat's hash (of the trimmed, lower-cased address), nothing of Quinn's.
+    // The instructor's stream: Pat's address keyed with the school's email key (never the plain
+    // SHA-256 a TA could reverse by hashing guesses), nothing of Quinn's.
     let linked = loop {
         let m = until(&mut instructor, "event").await;
         if m["record"]["event"]["type"] == "email_linked" {
@@ -382,11 +383,15 @@ async fn an_email_given_at_join_with_consent_links_purchases_by_its_hash_only() 
         }
     };
     assert_eq!(linked["viewer"], pat_id.as_str());
-    assert_eq!(
-        linked["email_hash"],
-        lectern_room::email_hash("pat@example.org")
-            .unwrap()
-            .as_str()
+    let plain = lectern_room::email_hash("pat@example.org").unwrap();
+    let keyed = linked["email_hash"].as_str().unwrap();
+    assert_eq!(keyed.len(), 64, "{keyed}");
+    assert!(keyed.bytes().all(|b| b.is_ascii_hexdigit()), "{keyed}");
+    assert_ne!(keyed, plain, "keyed, not the plain SHA-256");
+    assert_ne!(
+        keyed,
+        lectern_room::keyed_email_hash(b"a guessed key", &plain),
+        "keyed with the school's own key"
     );
     assert!(!linked.to_string().contains("example.org"));
     // Quinn chats; the instructor gets that next, with no email link in between.
