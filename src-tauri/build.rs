@@ -39,6 +39,8 @@ const COMMANDS: &[&str] = &[
     "recommend_for_course",
     "set_relay",
     "rotate_publish_key",
+    "suggest_answer",
+    "import_faq",
     "stop_window_source",
     "learner_links",
     "set_time_zone",

@@ -310,6 +310,22 @@ pub async fn rotate_publish_key(
 }
 
 #[tauri::command]
+pub async fn suggest_answer(
+    studio: State<'_, Studio>,
+    args: lectern_engine::answers::SuggestAnswer,
+) -> Result<lectern_engine::answers::AnswerSuggestions, ApiError> {
+    studio.suggest_answer(args).await
+}
+
+#[tauri::command]
+pub async fn import_faq(
+    studio: State<'_, Studio>,
+    args: lectern_engine::answers::ImportFaq,
+) -> Result<lectern_engine::answers::FaqImported, ApiError> {
+    studio.import_faq(args).await
+}
+
+#[tauri::command]
 pub async fn stop_window_source(
     studio: State<'_, Studio>,
     args: NoArgs,

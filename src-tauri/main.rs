@@ -135,6 +135,8 @@ fn main() -> anyhow::Result<()> {
             commands::recommend_for_course,
             commands::set_relay,
             commands::rotate_publish_key,
+            commands::suggest_answer,
+            commands::import_faq,
             room::room_join,
             room::room_send,
             room::room_leave,

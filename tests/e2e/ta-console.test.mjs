@@ -172,6 +172,33 @@ test('the TA runs a poll and posts to the staff back channel', async () => {
   assert.deepEqual(errors.studio, []);
 });
 
+test('the TA sees a suggested answer beside a student question and sends it with one click', async () => {
+  // A student asks, on the watch page, something the school's FAQ answers (the demo's FAQ).
+  await ann.getByTestId('tab-qa').click();
+  await ann.getByTestId('qa-input').fill('How can I get my money refunded for this course?');
+  await ann.getByTestId('qa-ask').click();
+  await ann.getByTestId('qa-own-pending').waitFor();
+
+  await ta.getByTestId('nav-qa').click();
+  const item = ta.getByTestId('qa-pending').getByTestId('qa-item').filter({ hasText: 'refunded' });
+  const suggestion = item.getByTestId('qa-suggestion');
+  await suggestion.waitFor();
+  assert.match(await suggestion.getByTestId('qa-suggestion-source').innerText(), /FAQ.*\d+% sure/);
+  assert.match(await suggestion.getByTestId('qa-suggestion-text').inputValue(), /14 days/);
+  await ta.screenshot({ path: join(ARTIFACTS, 'ta-answer-suggestion.png') });
+
+  // One click: the asker sees the answer under the question, written by staff.
+  await suggestion.getByTestId('qa-send-answer').click();
+  await ann.getByTestId('qa-answer-text').waitFor();
+  assert.match(await ann.getByTestId('qa-answer-text').innerText(), /14 days/);
+  assert.match(await ann.getByTestId('qa-question').filter({ hasText: 'refunded' }).innerText(), /answered/);
+  // It is answered for staff too, and the suggestion is gone.
+  await ta.getByTestId('qa-answered').getByTestId('qa-written-answer').waitFor();
+  assert.equal(await ta.getByTestId('qa-suggestion').count(), 0);
+  for (const label of ['studio', 'ann']) assert.deepEqual(errors[label], [], `console errors on ${label}`);
+  assert.deepEqual(unexpected('ta'), []);
+});
+
 test('revoking the link ends the TA session', async () => {
   await studio.getByTestId('nav-team').click();
   const row = studio.getByTestId('team-link').filter({ hasText: 'Priya, TA' });

@@ -316,6 +316,8 @@ commands! {
     recommend_for_course(crate::models::CourseRef) -> Vec<crate::models::FollowUp>;
     set_relay(crate::broadcast::SetRelay) -> crate::BroadcastStatus;
     rotate_publish_key(NoArgs) -> crate::BroadcastStatus;
+    suggest_answer(crate::answers::SuggestAnswer) -> crate::answers::AnswerSuggestions;
+    import_faq(crate::answers::ImportFaq) -> crate::answers::FaqImported;
     stop_window_source(NoArgs) -> crate::BroadcastStatus;
     learner_links(crate::identity::LearnerLinksArgs) -> crate::identity::LearnerLinks;
     set_time_zone(crate::experiments::SetTimeZone) -> String;
@@ -370,6 +372,11 @@ pub fn typescript_bindings() -> String {
         crate::ViewerLive::decl(&cfg),
         crate::broadcast::RelayInfo::decl(&cfg),
         crate::broadcast::SetRelay::decl(&cfg),
+        crate::answers::SuggestAnswer::decl(&cfg),
+        crate::answers::AnswerSuggestion::decl(&cfg),
+        crate::answers::AnswerSuggestions::decl(&cfg),
+        crate::answers::ImportFaq::decl(&cfg),
+        crate::answers::FaqImported::decl(&cfg),
         crate::moderators::CreateModeratorLink::decl(&cfg),
         crate::moderators::ModeratorLinkInfo::decl(&cfg),
         crate::moderators::NewModeratorLink::decl(&cfg),

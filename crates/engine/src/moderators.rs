@@ -15,7 +15,9 @@ use crate::studio::now_ms;
 use crate::{ApiError, ErrorCode, Studio};
 
 /// The API commands a moderator link may call (everything else is the owner's).
-pub const MODERATOR_COMMANDS: &[&str] = &["overview"];
+/// `suggest_answer`: the answer assistant is the TA's tool (it only reads the school's FAQ and
+/// past answers; sending one is a room action the TA's seat may take).
+pub const MODERATOR_COMMANDS: &[&str] = &["overview", "suggest_answer"];
 
 /// Tokens start with this, so a TA's credential is never mistaken for the owner key.
 pub const TOKEN_PREFIX: &str = "lm_";

@@ -88,6 +88,8 @@ pub(crate) struct Inner {
     /// The last trained recommender and the data it learned from (choosing its weights takes a
     /// while; the purchases change far less often than it is asked).
     pub(crate) recommender: crate::models::RecommenderCache,
+    /// The answer assistant's index of the open school.
+    pub(crate) answers: tokio::sync::Mutex<crate::answers::AnswerCache>,
 }
 
 /// A class left live by a crash resumes if it started this recently (6 hours).
@@ -239,6 +241,7 @@ impl Studio {
                 presence: Default::default(),
                 ipc_rooms: Default::default(),
                 recommender: Default::default(),
+                answers: Default::default(),
             }),
         }
     }
@@ -663,6 +666,7 @@ impl Studio {
             tracing::warn!(error = %err, "ending the live class of the previous school");
         }
         let old = self.inner.school.write().await.replace(store);
+        *self.inner.answers.lock().await = Default::default();
         if let Ok(mut problem) = self.inner.school_problem.lock() {
             *problem = None;
         }

@@ -502,3 +502,104 @@ async fn a_reconnect_from_zero_gets_only_the_last_events_before_its_welcome() {
     );
     studio.close().await.unwrap();
 }
+
+/// The answer assistant: a student's question close to the demo FAQ gets its answer with the
+/// source and a confidence; a greeting gets none; an answer staff write in class is suggested
+/// next time; a school's own FAQ replaces the demo's, and a bad file changes nothing.
+#[tokio::test]
+async fn the_answer_assistant_suggests_known_answers_and_learns_written_ones() {
+    use lectern_engine::answers::{ImportFaq, SuggestAnswer};
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let ask = |text: &str| {
+        let studio = studio.clone();
+        let text = text.to_owned();
+        async move { studio.suggest_answer(SuggestAnswer { text }).await.unwrap() }
+    };
+    let refund = ask("How can I get a refund for this course?").await;
+    let s = refund.suggestion.expect("the FAQ's refund answer");
+    assert!(s.answer.contains("14 days"), "{}", s.answer);
+    assert!(s.source.contains("FAQ"), "{}", s.source);
+    assert!(
+        s.confidence >= 0.7 && s.confidence <= 1.0,
+        "{}",
+        s.confidence
+    );
+    assert!(ask("hello everyone!").await.suggestion.is_none());
+
+    // In class, a student asks something the FAQ does not know; the TA answers it in writing.
+    let mut prof = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&"p".repeat(32), "Prof", None),
+    );
+    prof.next().await;
+    let mut ada = connect(&studio, Seat::Viewer, hello(&"a".repeat(32), "Ada", None));
+    ada.next().await;
+    let question = "Which SQL database do we install for the window functions lab?";
+    assert!(ask(question).await.suggestion.is_none(), "not known yet");
+    ada.send(
+        &studio,
+        json!({"v": 1, "client_id": "q1", "action": {"type": "ask", "text": question}}),
+    )
+    .await;
+    let asked = prof.until_event("question_asked").await;
+    let id = asked["record"]["event"]["question"]["id"].as_u64().unwrap();
+    prof.send(
+        &studio,
+        json!({"v": 1, "client_id": "a1", "action": {"type": "answer_question", "question": id,
+            "answer": "PostgreSQL 16: the lab's setup page has the installer."}}),
+    )
+    .await;
+    let answered = ada.until_event("question_answered").await;
+    assert_eq!(
+        answered["record"]["event"]["answer"],
+        "PostgreSQL 16: the lab's setup page has the installer."
+    );
+    let learned = ask("which database should I install for the window functions lab")
+        .await
+        .suggestion
+        .expect("the answer written in class");
+    assert!(
+        learned.answer.starts_with("PostgreSQL 16"),
+        "{}",
+        learned.answer
+    );
+    assert!(learned.source.contains("Q&A"), "{}", learned.source);
+
+    // The school's own FAQ replaces the demo's; a file with a bad row changes nothing.
+    let bad = studio
+        .import_faq(ImportFaq {
+            text: "question,answer\nWhere is the lab?,\n".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code.as_str(), "invalid_input", "{}", bad.message);
+    assert!(
+        ask("How can I get a refund for this course?")
+            .await
+            .suggestion
+            .is_some()
+    );
+    let imported = studio
+        .import_faq(ImportFaq {
+            text: "question,answer\nWhere do I find the lab's slides?,\"On the course page, under Materials.\"\n"
+                .into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(imported.entries, 1);
+    let slides = ask("where can I find the slides of the lab?")
+        .await
+        .suggestion
+        .expect("the school's own FAQ");
+    assert_eq!(slides.answer, "On the course page, under Materials.");
+    assert!(
+        ask("How can I get a refund for this course?")
+            .await
+            .suggestion
+            .is_none(),
+        "the demo FAQ is gone"
+    );
+    studio.close().await.unwrap();
+}

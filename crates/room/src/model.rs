@@ -321,6 +321,10 @@ pub struct Question {
     pub votes: u32,
     /// When it was asked.
     pub asked_at: Timestamp,
+    /// Staff's written answer, once answered with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub answer: Option<String>,
 }
 
 /// Something staff should look at; never acted on automatically.

@@ -204,10 +204,16 @@ pub enum Action {
         /// Which.
         question: QuestionId,
     },
-    /// Staff: mark a question answered.
+    /// Staff: mark a question answered, with the answer in writing if they give one (at most
+    /// 1,000 graphemes; shown under the question to everyone, and kept for the answer
+    /// assistant to suggest next time).
     AnswerQuestion {
         /// Which.
         question: QuestionId,
+        /// The written answer, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        answer: Option<String>,
     },
     /// Staff: remove a question from the board.
     DismissQuestion {
@@ -490,6 +496,10 @@ pub enum Event {
     QuestionAnswered {
         /// Which.
         question: QuestionId,
+        /// The written answer, if staff gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        answer: Option<String>,
     },
     /// A question was dismissed.
     QuestionDismissed {

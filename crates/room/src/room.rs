@@ -33,6 +33,8 @@ pub mod limits {
     pub const NAME_GRAPHEMES: usize = 40;
     /// A question.
     pub const QUESTION_GRAPHEMES: usize = 300;
+    /// A written answer to a question.
+    pub const ANSWER_GRAPHEMES: usize = 1_000;
     /// A poll's question.
     pub const POLL_QUESTION_GRAPHEMES: usize = 200;
     /// A poll option.
@@ -726,8 +728,11 @@ impl Room {
             Event::QuestionApproved { question } => {
                 set_question_state(s, question.id, QuestionState::Approved);
             }
-            Event::QuestionAnswered { question } => {
+            Event::QuestionAnswered { question, answer } => {
                 set_question_state(s, *question, QuestionState::Answered);
+                if let Some(q) = s.questions.get_mut(question) {
+                    q.answer.clone_from(answer);
+                }
             }
             Event::QuestionDismissed { question, .. } => {
                 set_question_state(s, *question, QuestionState::Dismissed);
@@ -1599,6 +1604,7 @@ impl Room {
                             QuestionState::Pending
                         },
                         votes: 0,
+                        answer: None,
                         asked_at: now,
                     },
                 })
@@ -1628,13 +1634,18 @@ impl Room {
                 question.state = QuestionState::Approved;
                 one(Event::QuestionApproved { question })
             }
-            Action::AnswerQuestion { question } => {
+            Action::AnswerQuestion { question, answer } => {
                 s.questions
                     .get(question)
                     .filter(|q| matches!(q.state, QuestionState::Pending | QuestionState::Approved))
                     .ok_or(RoomError::NotFound)?;
+                let answer = match answer.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(text) => Some(checked_text(text, true, limits::ANSWER_GRAPHEMES)?),
+                };
                 one(Event::QuestionAnswered {
                     question: *question,
+                    answer,
                 })
             }
             Action::DismissQuestion { question } => {

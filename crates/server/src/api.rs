@@ -17,7 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 /// Commands that carry a whole file (CSV imports) may send up to this much.
 pub(crate) const MAX_FILE_BODY: usize = 52 * 1024 * 1024;
-const FILE_COMMANDS: &[&str] = &["preview_import", "import_data"];
+const FILE_COMMANDS: &[&str] = &["preview_import", "import_data", "import_faq"];
 /// Largest message a browser may send on the event socket.
 const MAX_WS_MESSAGE: usize = 4 * 1024;
 /// How long a new event socket may take to authenticate.

@@ -61,6 +61,7 @@ mod backup;
 pub mod demo;
 mod error;
 mod events;
+mod faq;
 mod files;
 mod import;
 mod lock;
@@ -77,6 +78,7 @@ pub use error::StoreError;
 pub use events::{
     EventRecord, MAX_ID_BYTES, MAX_KIND_BYTES, MAX_PAGE, MAX_PAYLOAD_BYTES, NewEvent,
 };
+pub use faq::{FaqEntry, MAX_FAQ_ENTRIES};
 pub use import::{
     ImportErrorCode, ImportKind, ImportPreview, ImportReport, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS,
     MAX_LISTED_ERRORS, RowError, format_utc, preview,

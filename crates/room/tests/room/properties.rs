@@ -84,7 +84,8 @@ fn action() -> impl Strategy<Value = Action> {
         2 => text().prop_map(|text| Action::Ask { text }),
         2 => question().prop_map(|question| Action::Upvote { question }),
         1 => question().prop_map(|question| Action::ApproveQuestion { question }),
-        1 => question().prop_map(|question| Action::AnswerQuestion { question }),
+        1 => (question(), proptest::option::of(text()))
+            .prop_map(|(question, answer)| Action::AnswerQuestion { question, answer }),
         1 => question().prop_map(|question| Action::DismissQuestion { question }),
         1 => proptest::option::of(question()).prop_map(|question| Action::HighlightQuestion { question }),
         3 => prop_oneof![Just(Reaction::Heart), Just(Reaction::Clap)]

@@ -1098,6 +1098,7 @@ fn questions_are_moderated_upvoted_once_and_sorted_by_votes() {
             "ta",
             Action::AnswerQuestion {
                 question: QuestionId(1),
+                answer: Some("  Yes: PARTITION BY takes several columns.  ".into()),
             },
         ),
     )
@@ -1143,7 +1144,7 @@ fn questions_are_moderated_upvoted_once_and_sorted_by_votes() {
         @420 ada: {"type":"question_upvoted","question":1,"viewer":"ada","votes":2}
         @430 ada: {"type":"question_upvoted","question":2,"viewer":"ada","votes":1}
         @500 ta: {"type":"question_highlighted","question":1}
-        @600 ta: {"type":"question_answered","question":1}
+        @600 ta: {"type":"question_answered","question":1,"answer":"Yes: PARTITION BY takes several columns."}
         @700 ta: {"type":"question_dismissed","question":3,"asker":"prof"}
         @710 -> ta rejected not_found
         @800 carl: {"type":"viewer_joined","viewer":"carl","role":"viewer","name":"Carl","fingerprint":null}

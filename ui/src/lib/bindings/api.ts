@@ -373,6 +373,48 @@ token: string | null,
  * from there instead of from this laptop (the external server does the fan-out).
  */
 playbackUrl: string | null, };
+export type SuggestAnswer = { 
+/**
+ * The student's question or message (at most 1,000 characters are read).
+ */
+text: string, };
+export type AnswerSuggestion = { 
+/**
+ * The answer to send (staff may edit it first).
+ */
+answer: string, 
+/**
+ * The known question it answered.
+ */
+question: string, 
+/**
+ * Where it comes from, in words ("the school's FAQ, line 12", "class 7's Q&A").
+ */
+source: string, 
+/**
+ * How sure the assistant is that it answers the message, 0 to 1; only suggestions at or
+ * over the studio's threshold are given.
+ */
+confidence: number, };
+export type AnswerSuggestions = { 
+/**
+ * The best known answer at or over the threshold, if any.
+ */
+suggestion: AnswerSuggestion | null, 
+/**
+ * How many known answers the assistant has.
+ */
+known: number, };
+export type ImportFaq = { 
+/**
+ * The file's text.
+ */
+text: string, };
+export type FaqImported = { 
+/**
+ * Entries now in the school's FAQ.
+ */
+entries: number, };
 export type CreateModeratorLink = { 
 /**
  * Who it is for ("Priya, TA"); shown in the list and the room.
@@ -1169,6 +1211,8 @@ export type Commands = {
   recommend_for_course: { args: CourseRef, result: Array<FollowUp> },
   set_relay: { args: SetRelay, result: BroadcastStatus },
   rotate_publish_key: { args: NoArgs, result: BroadcastStatus },
+  suggest_answer: { args: SuggestAnswer, result: AnswerSuggestions },
+  import_faq: { args: ImportFaq, result: FaqImported },
   stop_window_source: { args: NoArgs, result: BroadcastStatus },
   learner_links: { args: LearnerLinksArgs, result: LearnerLinks },
   set_time_zone: { args: SetTimeZone, result: string },

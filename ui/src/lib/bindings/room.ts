@@ -165,7 +165,11 @@ votes: number,
 /**
  * When it was asked.
  */
-asked_at: Timestamp, };
+asked_at: Timestamp, 
+/**
+ * Staff's written answer, once answered with one.
+ */
+answer?: string, };
 export type Flag = { "type": "repeat_visitor", 
 /**
  * The newcomer.
@@ -521,7 +525,11 @@ question: QuestionId, } | { "type": "answer_question",
 /**
  * Which.
  */
-question: QuestionId, } | { "type": "dismiss_question", 
+question: QuestionId, 
+/**
+ * The written answer, if any.
+ */
+answer?: string, } | { "type": "dismiss_question", 
 /**
  * Which.
  */
@@ -803,7 +811,11 @@ question: Question, } | { "type": "question_answered",
 /**
  * Which.
  */
-question: QuestionId, } | { "type": "question_dismissed", 
+question: QuestionId, 
+/**
+ * The written answer, if staff gave one.
+ */
+answer?: string, } | { "type": "question_dismissed", 
 /**
  * Which.
  */

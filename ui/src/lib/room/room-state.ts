@@ -280,7 +280,10 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
     }
     case 'question_answered': {
       const q = view.questions.find((x) => x.id === ev.question);
-      if (q !== undefined) q.state = 'answered';
+      if (q !== undefined) {
+        q.state = 'answered';
+        if (ev.answer) q.answer = ev.answer;
+      }
       break;
     }
     case 'question_dismissed':

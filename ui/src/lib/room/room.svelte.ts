@@ -311,9 +311,11 @@ export class RoomStore {
     return this.act({ type: 'approve_question', question });
   }
 
-  answerQuestion(question: QuestionId): string | null {
+  /** Marks a question answered, with a written answer everyone sees under it, if given. */
+  answerQuestion(question: QuestionId, answer?: string): string | null {
     this.actionError = null;
-    return this.act({ type: 'answer_question', question });
+    const text = answer?.trim();
+    return this.act(text ? { type: 'answer_question', question, answer: text } : { type: 'answer_question', question });
   }
 
   dismissQuestion(question: QuestionId): string | null {
