@@ -6,6 +6,8 @@
 //! - `bench`   run a benchmark and print its numbers
 //! - `codegen` regenerate the committed TypeScript bindings
 //! - `soak`    kill -9 the studio 200 times mid-class and check that nothing acknowledged is lost
+//! - `fuzz`    run the fuzz targets (SDP, WHIP/WHEP requests, room frames, CSV imports, stats ab)
+//!   with many more cases than `test` does
 
 mod invariants;
 
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(rest),
         Some("codegen") => codegen(),
         Some("soak") => soak(rest),
+        Some("fuzz") => fuzz(rest),
         _ => Err("usage: cargo xtask <setup|run|test|bench|codegen>\n\
                   \n  run [ARGS..]            open Lectern Studio on the demo school (ARGS go to the app)\
                   \n  test [--no-setup] [--suite rust|ui|e2e]..\
@@ -66,7 +69,8 @@ fn main() -> ExitCode {
                   \n  bench charts            the class report's charts drawn to PNG (60 minutes, 200 viewers)\
                   \n  bench capture           the window's own capture: glass-to-glass delay, studio CPU at 50 viewers\
                   \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts\
-                  \n  soak [KILLS]            kill -9 a live studio KILLS times (200) with 20 students chatting"
+                  \n  soak [KILLS]            kill -9 a live studio KILLS times (200) with 20 students chatting\
+                  \n  fuzz [CASES]            the fuzz targets with CASES cases each (20,000; `test` runs 64)"
             .into()),
     };
     match outcome {
@@ -754,6 +758,52 @@ fn codegen() -> Result {
         if !status.success() {
             return Err(format!("codegen of {file} failed"));
         }
+    }
+    Ok(())
+}
+
+/// The fuzz targets (proptest on stable Rust), each run with `cases` cases: the same tests
+/// `cargo xtask test` runs with 64, in the debug profile (integer overflow checks on). Prints
+/// the time each crate's targets took.
+fn fuzz(args: &[String]) -> Result {
+    let cases = match args.first() {
+        Some(c) => c
+            .parse::<u32>()
+            .map_err(|_| format!("fuzz takes a number of cases, not {c:?}"))?,
+        None => 20_000,
+    };
+    for package in [
+        "lectern-media",
+        "lectern-server",
+        "lectern-room",
+        "lectern-store",
+        "lectern-insights",
+    ] {
+        step(&format!("fuzzing {package}: {cases} cases per target"));
+        let started = Instant::now();
+        let status = Command::new(cargo())
+            .args([
+                "test",
+                "--release",
+                "-p",
+                package,
+                "--test",
+                "tests",
+                "fuzz",
+                "--",
+                "--nocapture",
+            ])
+            .env("LECTERN_FUZZ_CASES", cases.to_string())
+            .current_dir(root())
+            .status()
+            .map_err(|e| format!("cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("fuzzing {package} found a failure ({status})"));
+        }
+        println!(
+            "fuzz: {package} {cases} cases per target in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod audience;
 mod engagement;
 mod errors;
 mod forest;
+mod fuzz;
 mod planner;
 mod propensity;
 mod properties;

@@ -10,6 +10,7 @@ mod builtin;
 mod cycles;
 mod errors;
 mod fanout;
+mod fuzz;
 mod keyframes;
 mod local;
 mod nack;

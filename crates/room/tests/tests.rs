@@ -4,6 +4,7 @@
 mod bindings;
 
 mod room {
+    mod fuzz;
     pub mod harness;
     mod hostile;
     mod offers;

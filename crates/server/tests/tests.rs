@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+mod fuzz;
 mod hostile;
 mod limits;
 mod moderators;

@@ -4,6 +4,7 @@
 mod backup;
 mod crash;
 mod demo;
+mod fuzz;
 mod import;
 mod migrations;
 mod models;
