@@ -279,6 +279,8 @@ test('a viewer’s data downloads as JSON, and erasing them removes their row', 
   await annRow.getByTestId('viewer-erase').click();
   await annRow.getByTestId('erase-confirm').click();
   await studio.getByTestId('viewer-erased').waitFor();
+  // The class report exported above named her: it is deleted with her, and the studio says so.
+  assert.match(await studio.getByTestId('viewer-erased').innerText(), /1 report deleted/);
   await studio.waitForFunction(() => document.querySelectorAll('[data-testid="session-viewer"]').length === 1);
   assert.equal(await studio.getByTestId('session-viewer').filter({ hasText: 'Ann' }).count(), 0);
   await waitForText(studio.getByTestId('total-chat'), '1');

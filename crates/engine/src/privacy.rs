@@ -44,6 +44,16 @@ pub struct ViewerErased {
     pub deleted: u64,
     /// Other events from which they were removed.
     pub redacted: u64,
+    /// Purchases that named them, kept for the school's sales under an anonymous buyer.
+    pub purchases: u64,
+    /// Class reports in the data folder that named them, deleted (make them again: they are
+    /// drawn from the erased log).
+    pub reports_deleted: u32,
+    /// Backups in the data folder they were erased from too.
+    pub backups_erased: u32,
+    /// Backups that could not be opened to erase them (each is named in the studio's log); the
+    /// instructor should delete those.
+    pub backups_failed: u32,
 }
 
 /// How long raw chat is kept.
@@ -102,16 +112,29 @@ impl Studio {
                 ));
             }
         }
-        let erased = store.erase_viewer(&args.viewer, now_ms()).await?;
+        let at = now_ms();
+        let erased = store.erase_viewer(&args.viewer, at).await?;
+        let data_dir = self.inner.options.data_dir.clone();
+        let reports_deleted = erase_from_reports(&data_dir.join("reports"), &args.viewer).await?;
+        let (backups_erased, backups_failed) =
+            erase_from_backups(&data_dir.join("backups"), &args.viewer, at).await;
         tracing::info!(
             deleted = erased.deleted,
             redacted = erased.redacted,
+            purchases = erased.purchases,
+            reports_deleted,
+            backups_erased,
+            backups_failed,
             "a viewer was erased"
         );
         self.emit(crate::api::StudioEvent::SchoolChanged);
         Ok(ViewerErased {
             deleted: erased.deleted,
             redacted: erased.redacted,
+            purchases: erased.purchases,
+            reports_deleted,
+            backups_erased,
+            backups_failed,
         })
     }
 
@@ -156,4 +179,66 @@ impl Studio {
         let cutoff = now - i64::from(days) * DAY_MS;
         Ok(self.store().await?.redact_chat_before(cutoff, now).await?)
     }
+}
+
+/// Deletes every class report folder whose files name `viewer` (its id in viewers.csv); the
+/// report can be made again from the log, which no longer names them.
+async fn erase_from_reports(reports: &std::path::Path, viewer: &str) -> Result<u32, ApiError> {
+    let reports = reports.to_owned();
+    let needle = viewer.as_bytes().to_vec();
+    tokio::task::spawn_blocking(move || -> std::io::Result<u32> {
+        let Ok(folders) = std::fs::read_dir(&reports) else {
+            return Ok(0);
+        };
+        let mut deleted = 0;
+        for folder in folders.flatten() {
+            let path = folder.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let names_them = std::fs::read_dir(&path)?.flatten().any(|file| {
+                std::fs::read(file.path())
+                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            });
+            if names_them {
+                std::fs::remove_dir_all(&path)?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    })
+    .await
+    .map_err(|_| ApiError::internal("erasing from reports was cancelled"))?
+    .map_err(|e| ApiError::new(ErrorCode::Storage, format!("erasing from the reports: {e}")))
+}
+
+/// Erases `viewer` from every backup in the data folder the same way as from the school
+/// (events, purchases, learner row). Returns (erased, failed); a failure is logged by file.
+async fn erase_from_backups(backups: &std::path::Path, viewer: &str, at_ms: i64) -> (u32, u32) {
+    let Ok(mut entries) = tokio::fs::read_dir(backups).await else {
+        return (0, 0);
+    };
+    let (mut erased, mut failed) = (0, 0);
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("sqlite") {
+            continue;
+        }
+        let result = match lectern_store::Store::open_existing(&path) {
+            Ok(store) => {
+                let outcome = store.erase_viewer(viewer, at_ms).await;
+                let closed = store.close().await;
+                outcome.and(closed)
+            }
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(()) => erased += 1,
+            Err(err) => {
+                tracing::warn!(backup = %path.display(), error = %err, "a viewer could not be erased from a backup");
+                failed += 1;
+            }
+        }
+    }
+    (erased, failed)
 }

@@ -203,6 +203,50 @@ async fn a_viewer_can_be_exported_and_erased_and_old_chat_blanked() {
             .contains("my secret plan")
     );
 
+    // What else names them before the erasure: a sale marked by hand for them, a sale whose
+    // checkout code names them, the class's report, and a backup.
+    let course_id: String = {
+        let store_path = studio
+            .overview(NoArgs {})
+            .await
+            .unwrap()
+            .school
+            .unwrap()
+            .db_path;
+        let conn = lectern_store::rusqlite::Connection::open(&store_path).unwrap();
+        conn.query_row("SELECT id FROM courses ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    for (order, learner, code) in [
+        ("erase-1", Some("v-erase-me"), None),
+        ("erase-2", Some("lrn-someone"), Some("offer-1.A.v-erase-me")),
+    ] {
+        studio
+            .record_sale(lectern_engine::data::RecordSale {
+                order_id: order.into(),
+                course_id: course_id.clone(),
+                amount: "10.00".into(),
+                currency: "EUR".into(),
+                date: None,
+                ref_code: code.map(str::to_owned),
+                learner: learner.map(str::to_owned),
+            })
+            .await
+            .unwrap();
+    }
+    let report = studio
+        .class_report(SessionRef { session_id })
+        .await
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(&report.csv[0])
+            .unwrap()
+            .contains("v-erase-me")
+    );
+    let backup = studio.backup_school(NoArgs {}).await.unwrap();
+
     let erased = studio
         .erase_viewer(ViewerRef {
             viewer: "v-erase-me".into(),
@@ -210,6 +254,50 @@ async fn a_viewer_can_be_exported_and_erased_and_old_chat_blanked() {
         .await
         .unwrap();
     assert!(erased.deleted >= 2, "{erased:?}");
+    assert_eq!(erased.purchases, 2, "{erased:?}");
+    assert_eq!(erased.reports_deleted, 1, "{erased:?}");
+    assert_eq!(
+        (erased.backups_erased, erased.backups_failed),
+        (1, 0),
+        "{erased:?}"
+    );
+    assert!(
+        !std::path::Path::new(&report.folder).exists(),
+        "the report that named them is gone"
+    );
+    // The sales stay (the school's revenue), under nobody's id.
+    let db_path = studio
+        .overview(NoArgs {})
+        .await
+        .unwrap()
+        .school
+        .unwrap()
+        .db_path;
+    for path in [db_path.clone(), backup.path.clone()] {
+        let conn = lectern_store::rusqlite::Connection::open(&path).unwrap();
+        let sales: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT learner_id, ref_code FROM purchases WHERE order_id IN ('erase-1', 'erase-2') ORDER BY order_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        if path == db_path {
+            assert_eq!(sales.len(), 2, "{path}");
+            assert!(sales[0].0.starts_with("erased-"), "{sales:?}");
+            assert_eq!(sales[1].1.as_deref(), Some("offer-1.A.erased"));
+        }
+        let named: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM learners WHERE id = 'v-erase-me')
+                      + (SELECT count(*) FROM events WHERE actor = 'v-erase-me' OR payload LIKE '%v-erase-me%')
+                      + (SELECT count(*) FROM purchases WHERE learner_id = 'v-erase-me' OR ref_code LIKE '%v-erase-me%')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(named, 0, "nothing names them in {path}");
+    }
     assert!(
         studio
             .viewer_data(ViewerRef {

@@ -15,7 +15,7 @@
 //! **Chat retention** replaces the text of chat messages older than a cut-off with nothing,
 //! keeping the events themselves, so counts (engagement, chat per minute) stay as they were.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use crate::{Store, StoreError};
@@ -65,6 +65,11 @@ pub struct Erased {
     pub deleted: u64,
     /// Other events from which their id, names and texts were removed.
     pub redacted: u64,
+    /// Purchases that named them (as the buyer, or in a checkout reference code): kept for the
+    /// school's sales, under an anonymous buyer `erased-N` / without their id in the code.
+    pub purchases: u64,
+    /// Their learner row (1 or 0): removed, with its name and email hash.
+    pub learners: u64,
 }
 
 /// Replace every object member equal to `id` with `"erased"` (engagement reads that id as
@@ -176,8 +181,34 @@ impl Store {
                     "INSERT INTO erasures (at_ms, what, events_deleted, events_redacted) VALUES (?1, 'viewer', ?2, ?3)",
                     params![at_ms, deleted as i64, redacted as i64],
                 )?;
+                let erasure = tx.last_insert_rowid();
                 tx.execute_batch("DELETE FROM erase_permit;")?;
-                Ok(Erased { deleted, redacted })
+                // A learner row under their viewer id (a sale marked by hand for a viewer):
+                // its purchases stay for the school's sales, under an anonymous buyer.
+                let joined: Option<i64> = tx
+                    .query_row("SELECT joined_at_ms FROM learners WHERE id = ?1", [&viewer], |r| r.get(0))
+                    .optional()?;
+                let mut purchases = 0;
+                let mut learners = 0;
+                if let Some(joined) = joined {
+                    let anonymous = format!("erased-{erasure}");
+                    tx.execute(
+                        "INSERT INTO learners (id, joined_at_ms) VALUES (?1, ?2)",
+                        params![anonymous, joined],
+                    )?;
+                    purchases += tx.execute(
+                        "UPDATE purchases SET learner_id = ?2 WHERE learner_id = ?1",
+                        params![viewer, anonymous],
+                    )? as u64;
+                    learners = tx.execute("DELETE FROM learners WHERE id = ?1", [&viewer])? as u64;
+                }
+                // A checkout reference code `<offer>.<variant>.<viewer>` names them last.
+                purchases += tx.execute(
+                    "UPDATE purchases SET ref_code = substr(ref_code, 1, length(ref_code) - length(?1)) || 'erased'
+                     WHERE ref_code IS NOT NULL AND substr(ref_code, -length(?1) - 1) = '.' || ?1",
+                    [&viewer],
+                )? as u64;
+                Ok(Erased { deleted, redacted, purchases, learners })
             })
             .await?;
         self.checkpoint_truncate().await?;

@@ -983,7 +983,25 @@ deleted: number,
 /**
  * Other events from which they were removed.
  */
-redacted: number, };
+redacted: number, 
+/**
+ * Purchases that named them, kept for the school's sales under an anonymous buyer.
+ */
+purchases: number, 
+/**
+ * Class reports in the data folder that named them, deleted (make them again: they are
+ * drawn from the erased log).
+ */
+reportsDeleted: number, 
+/**
+ * Backups in the data folder they were erased from too.
+ */
+backupsErased: number, 
+/**
+ * Backups that could not be opened to erase them (each is named in the studio's log); the
+ * instructor should delete those.
+ */
+backupsFailed: number, };
 export type ChatRetention = { 
 /**
  * Days (1 to 3650); `null` keeps chat for ever.

@@ -195,7 +195,7 @@ describe('SessionInsightsStore', () => {
       .on('likely_buyers', () => ({ buyers: [], model }))
       .on('erase_viewer', () => {
         erased = true;
-        return { deleted: 5, redacted: 1 };
+        return { deleted: 5, redacted: 1, purchases: 0, reportsDeleted: 0, backupsErased: 0, backupsFailed: 0 };
       });
     const store = new SessionInsightsStore(platform);
     await store.select(7);
@@ -204,7 +204,7 @@ describe('SessionInsightsStore', () => {
     await store.erase('aaaaaaaaaaaa1111', 'Ann');
     await settle();
     expect(store.snapshot?.viewers.map((v) => v.viewer)).toEqual(['bbbbbbbbbbbb2222']);
-    expect(store.erased).toEqual({ deleted: 5, redacted: 1, label: 'Ann' });
+    expect(store.erased).toEqual({ deleted: 5, redacted: 1, purchases: 0, reportsDeleted: 0, backupsErased: 0, backupsFailed: 0, label: 'Ann' });
     expect(store.confirmingErase).toBeNull();
   });
 
