@@ -425,6 +425,7 @@ test('a purchase from the shop\'s sales feed on loopback reaches the results', a
     assert.equal((await row.getByTestId('results-revenue').innerText()).trim(), '$31.20');
     await studio.getByTestId('nav-data').click();
     await studio.getByTestId('feed-url').fill(`http://127.0.0.1:${shop.address().port}/sales.json`);
+    await studio.getByTestId('feed-allow-private').check();
     await studio.getByTestId('feed-token').fill('shop-token-e2e');
     await studio.getByTestId('feed-save').click();
     await studio.getByText('Saved.').waitFor();

@@ -42,8 +42,14 @@ test('the instructor relays the class to another server, whose viewers watch it'
   await studio.getByTestId('uplink-budget').press('Enter');
   await studio.waitForFunction(() => /About 2 at this bitrate/.test(document.querySelector('[data-testid="viewer-capacity"]')?.textContent ?? ''));
 
-  // A wrong token first: the screen says so in words.
+  // B is on this computer (loopback): refused until the instructor says the server is theirs.
   await studio.getByTestId('relay-url').fill(b.whipUrl);
+  await studio.getByTestId('relay-token').fill('not-the-key-00000');
+  await studio.getByTestId('relay-start').click();
+  await studio.waitForFunction(() => /private network/.test(document.querySelector('[data-testid="stream-error"]')?.textContent ?? ''));
+  await studio.getByTestId('relay-allow-private').check();
+
+  // A wrong token first: the screen says so in words.
   await studio.getByTestId('relay-token').fill('not-the-key-00000');
   await studio.getByTestId('relay-start').click();
   await studio.waitForFunction(() => /refused the token/.test(document.querySelector('[data-testid="relay-state"]')?.textContent ?? ''), null, { timeout: 15_000 });
@@ -93,6 +99,7 @@ test('with the relay server\'s WHEP URL set, students who open the class page wa
   await studio.getByTestId('relay-url').fill(b.whipUrl);
   await studio.getByTestId('relay-token').fill('relay-e2e-key-000001');
   await studio.getByTestId('relay-playback').fill(b.base + 'whep');
+  await studio.getByTestId('relay-allow-private').check();
   await studio.getByTestId('relay-start').click();
   await studio.waitForFunction(() => document.querySelector('[data-testid="relay-state"]')?.getAttribute('data-state') === 'live', null, { timeout: 20_000 });
   await studio.waitForFunction(() => /New viewers play from/.test(document.querySelector('[data-testid="relay-playback-state"]')?.textContent ?? ''));

@@ -335,6 +335,10 @@ struct MediaArgs {
     /// Relay the stream to an external WHIP server (Galène, LiveKit, another Lectern) from the start.
     #[arg(long)]
     relay: Option<String>,
+    /// The relay server is on this machine or the school's own network (a private address):
+    /// without this such a URL is refused.
+    #[arg(long, requires = "relay")]
+    relay_allow_private: bool,
     /// A file holding the relay server's Bearer token (or set LECTERN_RELAY_TOKEN).
     #[arg(long, requires = "relay")]
     relay_token_file: Option<PathBuf>,
@@ -436,6 +440,7 @@ async fn serve(
     options.broadcast.test_card = (demo || media.test_card) && !media.no_test_card;
     options.broadcast.publish_key = publish_key;
     options.broadcast.relay = media.relay.clone().map(|url| (url, relay_token));
+    options.broadcast.relay_allow_private = media.relay_allow_private;
     options.broadcast.relay_playback = media.relay_playback.clone();
     options.broadcast.simulate_video_loss_every = media.simulate_video_loss;
     options.broadcast.ice_servers = media.ice_servers.clone();

@@ -495,6 +495,7 @@ async fn one_studio_relays_its_stream_to_another_over_whip() {
         "0",
         "--relay",
         &relay_url,
+        "--relay-allow-private",
         "--relay-token-file",
         token_file.to_str().unwrap(),
     ]);
@@ -573,7 +574,14 @@ async fn a_relay_reconnects_when_the_external_server_is_killed_and_restarted() {
         .to_owned();
     let relay_url = format!("{b_base}whip");
     let (mut a, a_base, a_studio, _a_lines) = serve_with_env(
-        &["--demo", "--port", "0", "--relay", &relay_url],
+        &[
+            "--demo",
+            "--port",
+            "0",
+            "--relay",
+            &relay_url,
+            "--relay-allow-private",
+        ],
         &[("LECTERN_RELAY_TOKEN", "relay-test-key-0002")],
     );
     let a_key = a_studio.split("#key=").nth(1).unwrap().to_owned();

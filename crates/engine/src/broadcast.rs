@@ -27,6 +27,8 @@ pub struct BroadcastOptions {
     pub publish_key: Option<String>,
     /// Relay the stream at start to this WHIP endpoint (`--relay`), with this Bearer token.
     pub relay: Option<(String, Option<String>)>,
+    /// The relay at start may be on this machine or a private network (`--relay-allow-private`).
+    pub relay_allow_private: bool,
     /// The relay server's WHEP URL for viewers (`--relay-playback`).
     pub relay_playback: Option<String>,
     /// STUN/TURN server URLs (`--ice-server`) that this studio's own pages give their peer
@@ -44,6 +46,7 @@ impl Default for BroadcastOptions {
             test_card: false,
             publish_key: None,
             relay: None,
+            relay_allow_private: false,
             relay_playback: None,
             simulate_video_loss_every: None,
             ice_servers: Vec::new(),
@@ -201,6 +204,11 @@ pub struct SetRelay {
     /// from there instead of from this laptop (the external server does the fan-out).
     #[serde(default)]
     pub playback_url: Option<String>,
+    /// The server is on this machine or the school's own network (a private address): without
+    /// this, such a URL is refused (`private_address`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub allow_private_address: Option<bool>,
 }
 
 /// One viewer's live numbers (pseudonymous session id only).
@@ -332,6 +340,7 @@ impl Studio {
                 url: Some(url),
                 token,
                 playback_url: self.inner.options.broadcast.relay_playback.clone(),
+                allow_private_address: Some(self.inner.options.broadcast.relay_allow_private),
             })
             .await?;
         }
@@ -347,11 +356,16 @@ impl Studio {
         match args.url {
             Some(url) => {
                 let mut config = lectern_media::RelayConfig::new(url.trim());
+                config.allow_private = args.allow_private_address.unwrap_or(false);
                 if let Some(token) = args.token.filter(|t| !t.trim().is_empty()) {
                     config = config.with_bearer_token(token.trim());
                 }
                 self.media().start_relay(config).await.map_err(|e| {
-                    ApiError::new(ErrorCode::InvalidInput, format!("{e} ({})", e.code()))
+                    let code = match e {
+                        lectern_media::MediaError::PrivateAddress(_) => ErrorCode::PrivateAddress,
+                        _ => ErrorCode::InvalidInput,
+                    };
+                    ApiError::new(code, format!("{e} ({})", e.code()))
                 })?;
                 tracing::info!("the relay was started");
             }

@@ -147,6 +147,11 @@ pub struct SetSalesFeed {
     pub token: Option<String>,
     /// Sync every N minutes (5 to 1440); `null` for on demand only.
     pub every_minutes: Option<u32>,
+    /// The shop's server is on this machine or the school's own network (a private address):
+    /// without this, such a URL is refused (`private_address`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub allow_private_address: Option<bool>,
 }
 
 /// The feed as the studio shows it (never the token).
@@ -165,11 +170,15 @@ pub struct SalesFeed {
     pub last_sync_ms: Option<i64>,
     /// The last failure's code, if the last attempt failed.
     pub last_error: Option<String>,
+    /// Whether its server may be on a private address.
+    pub allow_private_address: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct FeedSetting {
     url: Option<String>,
+    #[serde(default)]
+    allow_private: bool,
     token: Option<String>,
     every_minutes: Option<u32>,
     last_sync_ms: Option<i64>,
@@ -419,6 +428,7 @@ impl Studio {
             every_minutes: setting.every_minutes,
             last_sync_ms: setting.last_sync_ms,
             last_error: setting.last_error.clone(),
+            allow_private_address: setting.allow_private,
         }
     }
 
@@ -437,8 +447,10 @@ impl Studio {
                 setting = FeedSetting::default();
             }
             Some(url) => {
-                crate::http_url::checked(url, "the feed URL")?;
+                let allow_private = args.allow_private_address.unwrap_or(false);
+                crate::http_url::checked_outbound(url, "the feed URL", allow_private)?;
                 setting.url = Some(url.to_owned());
+                setting.allow_private = allow_private;
                 if let Some(token) = args.token {
                     let token = token.trim().to_owned();
                     if token.len() > 4096 || token.chars().any(char::is_control) {
@@ -471,7 +483,8 @@ impl Studio {
             ));
         };
         let result = async {
-            let (body, is_json) = fetch_feed(&url, setting.token.as_deref()).await?;
+            let (body, is_json) =
+                fetch_feed(&url, setting.token.as_deref(), setting.allow_private).await?;
             let csv = if is_json {
                 json_to_csv(kind, &body)?
             } else {
@@ -531,12 +544,16 @@ fn check_size(text: &str) -> Result<(), ApiError> {
 }
 
 /// GET the feed: the body and whether it is JSON. Retries network failures, 5xx and 429.
-async fn fetch_feed(url: &str, token: Option<&str>) -> Result<(String, bool), ApiError> {
+async fn fetch_feed(
+    url: &str,
+    token: Option<&str>,
+    allow_private: bool,
+) -> Result<(String, bool), ApiError> {
     // Redirects are followed within the feed's own site only: another site (or an address on
-    // the school's network a hostile shop points at) is never asked on the studio's behalf.
-    let client = reqwest::Client::builder()
+    // the school's network a hostile shop points at) is never asked on the studio's behalf,
+    // and a name that resolves inside is refused unless the school allowed it for this feed.
+    let client = lectern_media::outbound::client_builder(allow_private)
         .timeout(FEED_TIMEOUT)
-        .redirect(lectern_media::same_origin_redirects())
         .build()
         .map_err(|e| ApiError::internal(format!("making the HTTP client: {e}")))?;
     let mut last = String::new();

@@ -48,6 +48,9 @@ pub enum ErrorCode {
     OverCapacity,
     /// One address opened too many connections too fast (or holds too many): retry later.
     TooManyConnections,
+    /// A server the studio would ask is on this machine or a private network, and private
+    /// addresses were not allowed for it.
+    PrivateAddress,
 }
 
 impl ErrorCode {
@@ -74,6 +77,7 @@ impl ErrorCode {
             ErrorCode::FeedInvalid => "feed_invalid",
             ErrorCode::OverCapacity => "over_capacity",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::PrivateAddress => "private_address",
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The one check of a URL the studio stores for a server elsewhere (a shop's feed, a relay
-//! server's WHEP endpoint): `http` or `https`, at most 2,000 characters, no credentials in it.
+//! server's WHEP endpoint): `http` or `https`, at most 2,000 characters, no credentials in it,
+//! and, for a server the studio itself asks, not on this machine or a private network unless
+//! the instructor allows it (`private_address`; see `lectern_media::outbound`).
 
 use crate::{ApiError, ErrorCode};
 
@@ -17,6 +19,25 @@ pub(crate) fn checked(url: &str, what: &str) -> Result<reqwest::Url, ApiError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(invalid(
             "must not carry a user name or password (a token goes in its own field)",
+        ));
+    }
+    Ok(parsed)
+}
+
+/// [`checked`], for a server the studio itself will ask: also refused when it names this
+/// machine or a private network, unless `allow_private`.
+pub(crate) fn checked_outbound(
+    url: &str,
+    what: &str,
+    allow_private: bool,
+) -> Result<reqwest::Url, ApiError> {
+    let parsed = checked(url, what)?;
+    if !allow_private && lectern_media::outbound::names_private_host(&parsed) {
+        return Err(ApiError::new(
+            ErrorCode::PrivateAddress,
+            format!(
+                "{what} is on this machine or a private network: allow private addresses for it if you mean it"
+            ),
         ));
     }
     Ok(parsed)

@@ -180,6 +180,7 @@ async fn point(studio: &Studio, url: String, token: Option<&str>) {
             url: Some(url),
             token: token.map(str::to_owned),
             every_minutes: Some(15),
+            allow_private_address: Some(true),
         })
         .await
         .unwrap();
@@ -307,10 +308,30 @@ async fn the_sales_feed_imports_from_the_shop_and_says_clearly_when_the_shop_ans
                 url: Some(url.into()),
                 token: None,
                 every_minutes: None,
+                allow_private_address: Some(true),
             })
             .await
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{url}");
+    }
+    // A shop on this machine or a private network only when the school says so.
+    for url in [
+        "http://127.0.0.1:9/sales.csv",
+        "http://localhost/sales.csv",
+        "http://10.0.0.7/sales.csv",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let err = studio
+            .set_sales_feed(SetSalesFeed {
+                kind: None,
+                url: Some(url.into()),
+                token: None,
+                every_minutes: None,
+                allow_private_address: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::PrivateAddress, "{url}");
     }
 }
 
@@ -348,6 +369,7 @@ async fn catalog_and_learners_feeds_sync_from_their_own_urls() {
                 url: Some(format!("{base}{path}")),
                 token: None,
                 every_minutes: Some(60),
+                allow_private_address: Some(true),
             })
             .await
             .unwrap();
@@ -410,6 +432,7 @@ async fn catalog_and_learners_feeds_sync_from_their_own_urls() {
             url: Some(format!("{base}/courses.json")),
             token: None,
             every_minutes: None,
+            allow_private_address: Some(true),
         })
         .await
         .unwrap();

@@ -39,6 +39,10 @@ pub enum MediaError {
     /// The relay's URL is not an http(s) URL the relay can use (HTTP 400).
     #[error("relay URL: {0}")]
     BadRelayUrl(String),
+    /// The relay's URL names this machine or a private network, and private addresses were not
+    /// allowed for it (HTTP 400).
+    #[error("relay URL: {0}")]
+    PrivateAddress(String),
     /// The relay's bearer token cannot go in an HTTP header (HTTP 400).
     #[error("relay token: {0}")]
     BadRelayToken(String),
@@ -63,6 +67,7 @@ impl MediaError {
             MediaError::TestCard(_) => "test_card",
             MediaError::WebRtc(_) => "webrtc",
             MediaError::BadRelayUrl(_) => "relay_bad_url",
+            MediaError::PrivateAddress(_) => "private_address",
             MediaError::BadRelayToken(_) => "relay_bad_token",
             MediaError::NoLocalSource => "no_local_source",
             MediaError::BadFrame(code, _) => code,

@@ -113,6 +113,7 @@ mod error;
 mod interceptor;
 mod keyframe;
 pub mod local;
+pub mod outbound;
 mod relay;
 mod sdp;
 mod testcard;

@@ -71,6 +71,9 @@ pub struct RelayConfig {
     pub connect_timeout: Duration,
     /// A connection that stays `disconnected` this long is treated as lost.
     pub disconnected_grace: Duration,
+    /// The server may be on this machine or a private network (the instructor said so): off by
+    /// default, so a URL or a name that points inside is refused (see [`crate::outbound`]).
+    pub allow_private: bool,
 }
 
 impl Default for RelayConfig {
@@ -84,6 +87,7 @@ impl Default for RelayConfig {
             http_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(15),
             disconnected_grace: Duration::from_secs(5),
+            allow_private: false,
         }
     }
 }
@@ -101,6 +105,12 @@ impl RelayConfig {
     #[must_use]
     pub fn with_bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// The same, allowed to reach this machine or a private network.
+    pub fn allowing_private(mut self) -> Self {
+        self.allow_private = true;
         self
     }
 }
@@ -347,6 +357,11 @@ fn check_config(config: &RelayConfig) -> Result<reqwest::Url, MediaError> {
             "put credentials in the bearer token, not in the URL".into(),
         ));
     }
+    if !config.allow_private && crate::outbound::names_private_host(&url) {
+        return Err(MediaError::PrivateAddress(
+            "it is on this machine or a private network: allow private addresses for this server to use it".into(),
+        ));
+    }
     if let Some(token) = &config.bearer_token
         && (token.is_empty()
             || token.len() > MAX_TOKEN
@@ -377,9 +392,8 @@ impl MediaEngine {
         // A zero wait would be a retry storm against someone else's server.
         config.initial_backoff = config.initial_backoff.max(MIN_BACKOFF);
         config.max_backoff = config.max_backoff.max(config.initial_backoff);
-        let client = reqwest::Client::builder()
+        let client = crate::outbound::client_builder(config.allow_private)
             .timeout(config.http_timeout)
-            .redirect(same_origin_redirects())
             .build()
             .map_err(|e| MediaError::BadRelayUrl(format!("HTTP client: {e}")))?;
         self.stop_relay().await;

@@ -166,9 +166,13 @@ async fn relay_feeds_another_lectern_and_comes_back_after_it_drops() {
     a.start_test_card(TestCard::embedded().unwrap())
         .await
         .unwrap();
-    a.start_relay(RelayConfig::new(&url).with_bearer_token("relay-secret"))
-        .await
-        .unwrap();
+    a.start_relay(
+        RelayConfig::new(&url)
+            .with_bearer_token("relay-secret")
+            .allowing_private(),
+    )
+    .await
+    .unwrap();
     wait_relay(&a, "live", |r| r.state == RelayState::Live).await;
     // B's viewer receives A's card through the relay: video and audio.
     viewer.wait_for(60, 25).await;
@@ -258,7 +262,9 @@ async fn a_wrong_token_backs_off_and_then_gives_up() {
         .unwrap();
     a.start_relay(RelayConfig {
         max_attempts: Some(3),
-        ..RelayConfig::new(&url).with_bearer_token("wrong-secret")
+        ..RelayConfig::new(&url)
+            .with_bearer_token("wrong-secret")
+            .allowing_private()
     })
     .await
     .unwrap();
@@ -306,7 +312,9 @@ async fn http_refusals_and_bad_urls_have_their_own_codes() {
     let a = MediaEngine::new(EngineConfig::loopback());
     let once = |url: &str| RelayConfig {
         max_attempts: Some(1),
-        ..RelayConfig::new(url).with_bearer_token("k")
+        ..RelayConfig::new(url)
+            .with_bearer_token("k")
+            .allowing_private()
     };
     for (forced, code) in [
         (404, RelayErrorCode::Refused),
@@ -341,6 +349,17 @@ async fn http_refusals_and_bad_urls_have_their_own_codes() {
         let err = a.start_relay(RelayConfig::new(bad)).await.unwrap_err();
         assert_eq!(err.code(), "relay_bad_url", "{bad}");
     }
+    // A server on this machine or a private network only when the instructor allows it.
+    for inside in [
+        url.as_str(),
+        "http://localhost:9/whip",
+        "http://192.168.1.1/whip",
+        "http://169.254.169.254/latest",
+        "http://[::1]:9/whip",
+    ] {
+        let err = a.start_relay(RelayConfig::new(inside)).await.unwrap_err();
+        assert_eq!(err.code(), "private_address", "{inside}");
+    }
     a.shutdown().await;
     b.shutdown().await;
 }
@@ -360,9 +379,13 @@ async fn a_relay_that_connects_asks_the_publisher_for_a_keyframe() {
     // Nobody watches B, so no PLI comes back through the relay: only the relay's own request.
     let since = Instant::now();
     let sent_before = a.status().upstream_keyframe_requests;
-    a.start_relay(RelayConfig::new(&url).with_bearer_token("k"))
-        .await
-        .unwrap();
+    a.start_relay(
+        RelayConfig::new(&url)
+            .with_bearer_token("k")
+            .allowing_private(),
+    )
+    .await
+    .unwrap();
     wait_relay(&a, "live", |r| r.state == RelayState::Live).await;
     let deadline = Instant::now() + RELAY_WAIT;
     while publisher.pli_count_since(since) == 0 {
@@ -411,9 +434,13 @@ async fn relay_start_stop_cycles_leave_no_sockets_or_tasks_behind() {
         .await
         .unwrap();
     let cycle = || async {
-        a.start_relay(RelayConfig::new(&url).with_bearer_token("k"))
-            .await
-            .unwrap();
+        a.start_relay(
+            RelayConfig::new(&url)
+                .with_bearer_token("k")
+                .allowing_private(),
+        )
+        .await
+        .unwrap();
         wait_relay(&a, "live", |r| {
             r.state == RelayState::Live && r.packets_forwarded > 0
         })
@@ -456,9 +483,13 @@ async fn a_location_on_another_site_is_never_deleted() {
     a.start_test_card(TestCard::embedded().unwrap())
         .await
         .unwrap();
-    a.start_relay(RelayConfig::new(&url).with_bearer_token("relay-secret"))
-        .await
-        .unwrap();
+    a.start_relay(
+        RelayConfig::new(&url)
+            .with_bearer_token("relay-secret")
+            .allowing_private(),
+    )
+    .await
+    .unwrap();
     wait_relay(&a, "live", |r| r.state == RelayState::Live).await;
     assert!(a.stop_relay().await);
     // Give a stray DELETE time to arrive, then check none did.

@@ -34,7 +34,7 @@ pub(crate) struct AppState {
 /// The HTTP status for an error code (WHIP-style statuses where they apply).
 pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorCode::InvalidInput | ErrorCode::PrivateAddress => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::NoSchool | ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,

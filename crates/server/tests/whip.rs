@@ -505,10 +505,20 @@ async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() 
 
     // A relay to a server that is not there, with its WHEP URL: the CSP allows that origin at
     // once, the public information names it only while the relay is live (it is not).
+    // The relay server is on loopback: refused until the instructor allows a private address.
+    let private = h
+        .post("set_relay")
+        .bearer_auth(&h.key)
+        .body(serde_json::json!({"url": "http://127.0.0.1:9/whip", "token": null}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 400);
+    assert_eq!(code_of(private).await, "private_address");
     let status = h
         .call(
             "set_relay",
-            serde_json::json!({"url": "http://127.0.0.1:9/whip", "playbackUrl": "http://127.0.0.2:9/whep"}),
+            serde_json::json!({"url": "http://127.0.0.1:9/whip", "playbackUrl": "http://127.0.0.2:9/whep", "allowPrivateAddress": true}),
         )
         .await;
     assert_eq!(status["relay"]["playbackUrl"], "http://127.0.0.2:9/whep");

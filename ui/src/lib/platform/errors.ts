@@ -22,6 +22,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   feed_invalid: true,
   over_capacity: true,
   too_many_connections: true,
+  private_address: true,
 };
 
 export function isErrorCode(value: unknown): value is ErrorCode {

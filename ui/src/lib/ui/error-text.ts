@@ -22,4 +22,5 @@ export const ERROR_HEADLINES: Record<ErrorCode, string> = {
   feed_invalid: 'The shop did not send purchases',
   over_capacity: 'The class is full on this connection',
   too_many_connections: 'Too many connections from this network; trying again shortly',
+  private_address: 'That server is on this computer or a private network',
 };

@@ -123,13 +123,14 @@ export class BroadcastStore {
    * Starts (or replaces) the relay to an external WHIP server, or stops it with a null URL.
    * `playbackUrl` is that server's WHEP URL: while the relay is live, viewer pages play from it.
    */
-  async setRelay(url: string | null, token: string | null, playbackUrl: string | null = null): Promise<boolean> {
+  async setRelay(url: string | null, token: string | null, playbackUrl: string | null = null, allowPrivateAddress = false): Promise<boolean> {
     const trimmed = url?.trim() ?? '';
     const playback = playbackUrl?.trim() ?? '';
     const args: SetRelay = {
       url: trimmed === '' ? null : trimmed,
       token: token?.trim() ? token.trim() : null,
       playbackUrl: trimmed !== '' && playback !== '' ? playback : null,
+      ...(allowPrivateAddress ? { allowPrivateAddress: true } : {}),
     };
     return this.#change('relay', () => this.#platform.call('set_relay', args));
   }

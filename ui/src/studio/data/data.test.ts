@@ -60,7 +60,7 @@ describe('ImportStore', () => {
 });
 
 describe('the sales feed', () => {
-  const feed: SalesFeed = { kind: 'purchases', url: 'https://shop.test/sales.csv', hasToken: true, everyMinutes: 60, lastSyncMs: null, lastError: null };
+  const feed: SalesFeed = { kind: 'purchases', url: 'https://shop.test/sales.csv', hasToken: true, everyMinutes: 60, lastSyncMs: null, lastError: null, allowPrivateAddress: false };
 
   it('says its last result in words', () => {
     expect(feedStatusText({ ...feed, url: null })).toBe('No sales feed is set.');
