@@ -522,7 +522,10 @@ async fn one_studio_relays_its_stream_to_another_over_whip() {
         .post(format!("{a_base}api/v1/set_relay"))
         .bearer_auth(&a_key)
         .header("content-type", "application/json")
-        .body(serde_json::json!({"url": relay_url, "token": "wrong-token-00000"}).to_string())
+        .body(
+            serde_json::json!({"url": relay_url, "token": "wrong-token-00000", "allowPrivateAddress": true})
+                .to_string(),
+        )
         .send()
         .await
         .unwrap();
