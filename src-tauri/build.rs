@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "rotate_publish_key",
     "suggest_answer",
     "import_faq",
+    "report_images",
     "stop_window_source",
     "learner_links",
     "set_time_zone",

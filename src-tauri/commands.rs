@@ -326,6 +326,14 @@ pub async fn import_faq(
 }
 
 #[tauri::command]
+pub async fn report_images(
+    studio: State<'_, Studio>,
+    args: lectern_engine::engagement::SessionRef,
+) -> Result<lectern_engine::engagement::ReportImages, ApiError> {
+    studio.report_images(args).await
+}
+
+#[tauri::command]
 pub async fn stop_window_source(
     studio: State<'_, Studio>,
     args: NoArgs,

@@ -137,6 +137,7 @@ fn main() -> anyhow::Result<()> {
             commands::rotate_publish_key,
             commands::suggest_answer,
             commands::import_faq,
+            commands::report_images,
             room::room_join,
             room::room_send,
             room::room_leave,

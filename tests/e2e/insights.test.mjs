@@ -229,6 +229,9 @@ test('after class the session page shows the same totals and exports the report'
   assert.match(readFileSync(files[1], 'utf8'), /Ann/);
   // Two viewers are under the report's k >= 5 rule: no chart is drawn, so no picture to share.
   assert.equal(await studio.getByTestId('report-image').count(), 0);
+  await studio.getByTestId('make-images').click();
+  await studio.getByTestId('images-none').waitFor();
+  assert.equal(await studio.getByTestId('report-picture').count(), 0);
   assert.ok(!existsSync(join(files[0], '..', 'summary.png')));
   await studio.screenshot({ path: join(ARTIFACTS, 'insights-session.png') });
   // The charts follow the theme: the same page in dark.
@@ -284,6 +287,32 @@ test('a viewer’s data downloads as JSON, and erasing them removes their row', 
   await studio.waitForFunction(() => document.querySelectorAll('[data-testid="session-viewer"]').length === 1);
   assert.equal(await studio.getByTestId('session-viewer').filter({ hasText: 'Ann' }).count(), 0);
   await waitForText(studio.getByTestId('total-chat'), '1');
+  for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
+});
+
+test('a big past class gives its charts as pictures to save, and the summary to paste', async () => {
+  await studio.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.base.replace(/\/$/, '') });
+  await studio.getByTestId('nav-insights').click();
+  const picker = studio.getByTestId('session-picker');
+  // A demo class with a full audience (the one just taught had two viewers).
+  const value = await picker.locator('option').evaluateAll((options, title) => options.find((o) => !o.textContent.startsWith(title))?.value, TITLE);
+  await picker.selectOption(value);
+  await studio.getByTestId('session-totals').waitFor();
+  await studio.getByTestId('make-images').click();
+  await studio.getByTestId('report-images').waitFor({ timeout: 20_000 });
+  const names = await studio.getByTestId('report-picture').evaluateAll((items) => items.map((i) => i.dataset.name));
+  assert.deepEqual(names.slice(0, 3), ['summary', 'audience', 'activity'], `${names}`);
+  // Each is a PNG the browser decodes at 2 pixels per point.
+  const widths = await studio.locator('[data-testid="report-picture"] img').evaluateAll((imgs) => imgs.map((i) => i.naturalWidth));
+  assert.ok(widths.every((w) => w === 1440), `${widths}`);
+  const save = studio.getByTestId('report-picture').first().getByTestId('picture-save');
+  assert.equal(await save.getAttribute('download'), 'summary.png');
+  assert.match(await save.getAttribute('href'), /^data:image\/png;base64,iVBORw0KGgo/);
+  await studio.getByTestId('picture-copy').click();
+  await waitForText(studio.getByTestId('picture-copy'), 'Copied');
+  const types = await studio.evaluate(async () => (await navigator.clipboard.read()).flatMap((item) => item.types));
+  assert.ok(types.includes('image/png'), `${types}`);
+  await studio.screenshot({ path: join(ARTIFACTS, 'insights-pictures.png') });
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);
 });
 

@@ -306,6 +306,7 @@ commands! {
     live_engagement(NoArgs) -> crate::engagement::Engagement;
     session_engagement(crate::engagement::SessionRef) -> crate::engagement::Engagement;
     class_report(crate::engagement::SessionRef) -> crate::engagement::ReportFiles;
+    report_images(crate::engagement::SessionRef) -> crate::engagement::ReportImages;
     course_trend(crate::engagement::SessionRef) -> crate::engagement::CourseTrendView;
     viewer_data(crate::privacy::ViewerRef) -> crate::privacy::ViewerData;
     erase_viewer(crate::privacy::ViewerRef) -> crate::privacy::ViewerErased;
@@ -402,6 +403,8 @@ pub fn typescript_bindings() -> String {
         crate::engagement::SessionRef::decl(&cfg),
         crate::engagement::Engagement::decl(&cfg),
         crate::engagement::ReportFiles::decl(&cfg),
+        crate::engagement::ReportImage::decl(&cfg),
+        crate::engagement::ReportImages::decl(&cfg),
         crate::engagement::CourseTrendView::decl(&cfg),
         crate::privacy::ViewerRef::decl(&cfg),
         crate::privacy::ViewerData::decl(&cfg),

@@ -103,6 +103,26 @@ pub struct ReportFiles {
     pub images: Vec<String>,
 }
 
+/// One chart as a picture (PNG, 2 pixels per point).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportImage {
+    /// `summary`, `audience`, `activity` or `trend` (the file name it is saved under).
+    pub name: String,
+    /// What it shows, in words.
+    pub alt: String,
+    /// `data:image/png;base64,...`
+    pub data_url: String,
+}
+
+/// A class's charts as pictures.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportImages {
+    /// The summary first, then each chart that may be shown.
+    pub images: Vec<ReportImage>,
+}
+
 /// An engagement snapshot for the UI (the shape of `lectern_insights::engagement::EngagementSnapshot`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(transparent)]
@@ -259,6 +279,53 @@ impl Studio {
             .join("reports")
             .join(format!("class-{}", args.session_id));
         self.write_class_report(args, &folder).await
+    }
+
+    /// A class's charts as pictures to save or paste: the summary (headline numbers and
+    /// retention) first, then each chart that may be shown (none under five viewers).
+    pub async fn report_images(&self, args: SessionRef) -> Result<ReportImages, ApiError> {
+        let inputs = self.class_report_inputs(args).await?;
+        let drawn = tokio::task::spawn_blocking(move || {
+            let charts = lectern_charts::report_charts(&inputs.snapshot, inputs.trend.as_ref())?;
+            let summary = lectern_charts::summary_png(&inputs.meta, &inputs.snapshot)?;
+            Ok::<_, lectern_charts::ChartError>((charts, summary))
+        })
+        .await
+        .map_err(|_| ApiError::internal("drawing the charts was cancelled"))?
+        .map_err(|e| ApiError::internal(format!("drawing the charts: {e}")))?;
+        let (charts, summary) = drawn;
+        let images = [
+            (
+                "summary",
+                "The class in numbers, with its retention",
+                summary,
+            ),
+            (
+                "audience",
+                "Viewers present at the end of each minute",
+                charts.audience,
+            ),
+            (
+                "activity",
+                "Chat, questions and ballots per minute",
+                charts.activity,
+            ),
+            (
+                "trend",
+                "The course's classes: median score of each",
+                charts.trend,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, alt, png)| {
+            png.map(|png| ReportImage {
+                name: name.to_owned(),
+                alt: alt.to_owned(),
+                data_url: lectern_insights::engagement::png_data_url(&png),
+            })
+        })
+        .collect();
+        Ok(ReportImages { images })
     }
 
     /// Write a class's report into `folder` (created if missing), each file whole or absent.

@@ -126,6 +126,23 @@ async fn the_live_panel_counts_the_class_and_the_session_page_and_report_agree()
         let bytes = std::fs::read(image).unwrap();
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{image}");
     }
+    // The same pictures for the session page to save or copy, the summary first.
+    let pictures = studio
+        .report_images(SessionRef { session_id })
+        .await
+        .unwrap();
+    let names: Vec<&str> = pictures.images.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["summary", "audience", "activity"]);
+    for picture in &pictures.images {
+        assert!(
+            picture
+                .data_url
+                .starts_with("data:image/png;base64,iVBORw0KGgo"),
+            "{}",
+            &picture.data_url[..40]
+        );
+        assert!(!picture.alt.is_empty());
+    }
     let err = studio
         .class_report(SessionRef {
             session_id: 999_999,

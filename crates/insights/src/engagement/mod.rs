@@ -128,7 +128,9 @@ mod trend;
 pub use event::{Activity, ERASED_VIEWER, EngagementEvent};
 pub use live::LiveEngagement;
 pub use recompute::recompute;
-pub use report::{ClassReport, MIN_GROUP, ReportCharts, ReportMeta, class_report, csv_cell};
+pub use report::{
+    ClassReport, MIN_GROUP, ReportCharts, ReportMeta, class_report, csv_cell, png_data_url,
+};
 pub use score::{
     CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, RATE_FLOOR_CLASS_SHARE, RATE_FLOOR_MINUTES,
     REACTIONS_CAP_PER_MIN, Score, ScoreInput, ScorePart, TenPoint, WEIGHTS, Weights, rate_minutes,

@@ -121,6 +121,11 @@ pub struct ReportCharts {
     pub trend: Option<Vec<u8>>,
 }
 
+/// A PNG as a `data:` URL (what the report embeds, and what the studio shows to save or copy).
+pub fn png_data_url(png: &[u8]) -> String {
+    format!("data:image/png;base64,{}", base64(png))
+}
+
 /// Standard base64 (RFC 4648, with padding), for `data:` URLs.
 fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

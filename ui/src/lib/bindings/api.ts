@@ -952,6 +952,24 @@ csv: Array<string>,
  * `trend.png`), and `summary.png`: the headline numbers and the retention chart.
  */
 images: Array<string>, };
+export type ReportImage = { 
+/**
+ * `summary`, `audience`, `activity` or `trend` (the file name it is saved under).
+ */
+name: string, 
+/**
+ * What it shows, in words.
+ */
+alt: string, 
+/**
+ * `data:image/png;base64,...`
+ */
+dataUrl: string, };
+export type ReportImages = { 
+/**
+ * The summary first, then each chart that may be shown.
+ */
+images: Array<ReportImage>, };
 export type CourseTrendView = { 
 /**
  * The course's title (`null` for a class taught for no course).
@@ -1233,6 +1251,7 @@ export type Commands = {
   live_engagement: { args: NoArgs, result: Engagement },
   session_engagement: { args: SessionRef, result: Engagement },
   class_report: { args: SessionRef, result: ReportFiles },
+  report_images: { args: SessionRef, result: ReportImages },
   course_trend: { args: SessionRef, result: CourseTrendView },
   viewer_data: { args: ViewerRef, result: ViewerData },
   erase_viewer: { args: ViewerRef, result: ViewerErased },

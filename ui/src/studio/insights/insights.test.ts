@@ -230,3 +230,31 @@ describe('likely buyers as CSV', () => {
     ]);
   });
 });
+
+describe('the class charts as pictures', () => {
+  it('draws them on demand for the class shown and forgets them for another class', async () => {
+    const images = { images: [{ name: 'summary', alt: 'The class in numbers', dataUrl: 'data:image/png;base64,iVBORw0KGgo=' }] };
+    const platform = new FakePlatform()
+      .on('session_engagement', () => snapshot())
+      .on('likely_buyers', () => ({ buyers: [], model: null }) as unknown as LikelyBuyers)
+      .on('report_images', () => images);
+    const store = new SessionInsightsStore(platform);
+    await store.select(7);
+    await store.makeImages();
+    expect(platform.calls.find((c) => c.command === 'report_images')?.args).toEqual({ sessionId: 7 });
+    expect(store.images).toEqual(images);
+    await store.select(8);
+    expect(store.images).toBeNull();
+  });
+
+  it('keeps a refusal to show', async () => {
+    const platform = new FakePlatform()
+      .on('session_engagement', () => snapshot())
+      .on('likely_buyers', () => ({ buyers: [], model: null }) as unknown as LikelyBuyers)
+      .fail('report_images', { code: 'not_found', message: 'no class 7' });
+    const store = new SessionInsightsStore(platform);
+    await store.select(7);
+    await store.makeImages();
+    expect(store.imagesError?.code).toBe('not_found');
+  });
+});

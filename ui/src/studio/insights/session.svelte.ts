@@ -1,4 +1,4 @@
-import type { ApiError, BuyerModel, LikelyBuyers, ReportFiles, StudioEvent, ViewerData, ViewerErased } from '../../lib/bindings/api';
+import type { ApiError, BuyerModel, LikelyBuyers, ReportFiles, ReportImages, StudioEvent, ViewerData, ViewerErased } from '../../lib/bindings/api';
 import { toApiError, type Platform } from '../../lib/platform';
 import { asSnapshot, type EngagementSnapshot } from './engagement';
 
@@ -24,6 +24,11 @@ export class SessionInsightsStore {
   report = $state.raw<ReportFiles | null>(null);
   reportError = $state<ApiError | null>(null);
   reporting = $state(false);
+
+  /** The class's charts as pictures to save or paste (drawn on demand). */
+  images = $state.raw<ReportImages | null>(null);
+  imagesError = $state<ApiError | null>(null);
+  drawing = $state(false);
 
   /** The viewer whose erasure waits for confirmation. */
   confirmingErase = $state<string | null>(null);
@@ -90,6 +95,8 @@ export class SessionInsightsStore {
     this.buyersProblem = null;
     this.report = null;
     this.reportError = null;
+    this.images = null;
+    this.imagesError = null;
     this.confirmingErase = null;
     this.erased = null;
     this.viewerError = null;
@@ -119,6 +126,22 @@ export class SessionInsightsStore {
       if (id === this.sessionId) this.reportError = toApiError(err);
     } finally {
       this.reporting = false;
+    }
+  }
+
+  /** Draws the class's charts as pictures: the summary first, then each chart. */
+  async makeImages(): Promise<void> {
+    const id = this.sessionId;
+    if (id === null || this.drawing) return;
+    this.drawing = true;
+    this.imagesError = null;
+    try {
+      const images = await this.#platform.call('report_images', { sessionId: id });
+      if (id === this.sessionId) this.images = images;
+    } catch (err) {
+      if (id === this.sessionId) this.imagesError = toApiError(err);
+    } finally {
+      this.drawing = false;
     }
   }
 
