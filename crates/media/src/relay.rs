@@ -849,7 +849,15 @@ mod tests {
     fn urls_and_tokens_are_checked_and_secrets_never_shown() {
         let ok = |url: &str| check_config(&RelayConfig::new(url));
         assert!(ok("https://sfu.example/whip/room").is_ok());
-        assert!(ok("http://127.0.0.1:8080/whip").is_ok());
+        // A server on this machine only when allowed (see `outbound`).
+        assert_eq!(
+            ok("http://127.0.0.1:8080/whip").unwrap_err().code(),
+            "private_address"
+        );
+        assert!(
+            check_config(&RelayConfig::new("http://127.0.0.1:8080/whip").allowing_private())
+                .is_ok()
+        );
         for bad in [
             "ftp://x/whip",
             "not a url",
