@@ -103,6 +103,30 @@ pub struct ReportFiles {
     pub images: Vec<String>,
 }
 
+/// A class's report with its charts drawn, and the summary picture. Drawing is CPU work (an
+/// egui frame and a software rasterizer per chart), so it runs on a blocking thread.
+async fn draw(
+    inputs: ClassReportInputs,
+) -> Result<
+    (
+        lectern_insights::engagement::ClassReport,
+        lectern_insights::engagement::ReportCharts,
+        Option<Vec<u8>>,
+    ),
+    ApiError,
+> {
+    tokio::task::spawn_blocking(move || {
+        let charts = lectern_charts::report_charts(&inputs.snapshot, inputs.trend.as_ref())?;
+        let summary = lectern_charts::summary_png(&inputs.meta, &inputs.snapshot)?;
+        let report =
+            lectern_insights::engagement::class_report(&inputs.meta, &inputs.snapshot, &charts);
+        Ok::<_, lectern_charts::ChartError>((report, charts, summary))
+    })
+    .await
+    .map_err(|_| ApiError::internal("drawing the report's charts was cancelled"))?
+    .map_err(|e| ApiError::internal(format!("drawing the report's charts: {e}")))
+}
+
 /// One chart as a picture (PNG, 2 pixels per point).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -284,16 +308,7 @@ impl Studio {
     /// A class's charts as pictures to save or paste: the summary (headline numbers and
     /// retention) first, then each chart that may be shown (none under five viewers).
     pub async fn report_images(&self, args: SessionRef) -> Result<ReportImages, ApiError> {
-        let inputs = self.class_report_inputs(args).await?;
-        let drawn = tokio::task::spawn_blocking(move || {
-            let charts = lectern_charts::report_charts(&inputs.snapshot, inputs.trend.as_ref())?;
-            let summary = lectern_charts::summary_png(&inputs.meta, &inputs.snapshot)?;
-            Ok::<_, lectern_charts::ChartError>((charts, summary))
-        })
-        .await
-        .map_err(|_| ApiError::internal("drawing the charts was cancelled"))?
-        .map_err(|e| ApiError::internal(format!("drawing the charts: {e}")))?;
-        let (charts, summary) = drawn;
+        let (_, charts, summary) = draw(self.class_report_inputs(args).await?).await?;
         let images = [
             (
                 "summary",
@@ -336,19 +351,7 @@ impl Studio {
         args: SessionRef,
         folder: &std::path::Path,
     ) -> Result<ReportFiles, ApiError> {
-        let inputs = self.class_report_inputs(args).await?;
-        // Drawing the charts is CPU work (an egui frame and a software rasterizer per chart).
-        let drawn = tokio::task::spawn_blocking(move || {
-            let charts = lectern_charts::report_charts(&inputs.snapshot, inputs.trend.as_ref())?;
-            let summary = lectern_charts::summary_png(&inputs.meta, &inputs.snapshot)?;
-            let report =
-                lectern_insights::engagement::class_report(&inputs.meta, &inputs.snapshot, &charts);
-            Ok::<_, lectern_charts::ChartError>((report, charts, summary))
-        })
-        .await
-        .map_err(|_| ApiError::internal("drawing the report's charts was cancelled"))?
-        .map_err(|e| ApiError::internal(format!("drawing the report's charts: {e}")))?;
-        let (report, charts, summary) = drawn;
+        let (report, charts, summary) = draw(self.class_report_inputs(args).await?).await?;
         let mut files: Vec<(&'static str, Vec<u8>)> = vec![
             ("report.html", report.html.into_bytes()),
             ("viewers.csv", report.viewers_csv.into_bytes()),
