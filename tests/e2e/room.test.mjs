@@ -191,6 +191,52 @@ test('a student cannot take a name confusable with staff', async () => {
   assert.deepEqual(errors.mallory, []);
 });
 
+test('the school issues each browser its key, and a ban with the address refuses the private window', async () => {
+  // A student's page keeps the key the school issued it (no made-up key), across a reload.
+  const troll = await newPage('troll');
+  await joinWatch(troll, 'Troll');
+  const key = await troll.evaluate(() => localStorage.getItem('lectern.browserKey'));
+  assert.match(key, /^bk1-[0-9a-f]{32}-[0-9a-f]{32}$/);
+  await troll.reload();
+  await troll.getByTestId('chat-join').waitFor();
+  assert.equal(await troll.evaluate(() => localStorage.getItem('lectern.browserKey')), key);
+  await troll.getByTestId('chat-name-input').fill('Troll');
+  await troll.getByTestId('chat-join').click();
+  await troll.getByTestId('chat-input').fill('spam spam spam');
+  await troll.getByTestId('chat-send').click();
+  await waitForText(studio, 'spam spam spam');
+
+  // The instructor bans the author, with their network address, from the message.
+  const message = studio.getByTestId('chat-message').filter({ hasText: 'spam spam spam' }).last();
+  await message.hover();
+  await message.getByTestId('chat-ban').click();
+  await studio.getByTestId('ban-confirm').waitFor();
+  await studio.getByTestId('ban-address').check();
+  await studio.screenshot({ path: join(ARTIFACTS, 'room-ban.png') });
+  await studio.getByTestId('ban-confirm-button').click();
+  await studio.getByTestId('ban-confirm').waitFor({ state: 'detached' });
+  await troll.waitForFunction(() => document.querySelector('[data-testid="chat-input"]') === null || document.querySelector('[data-testid="chat-input"]').disabled === true);
+
+  // A private window from the same address gets no new identity, and is told why.
+  const privateWindow = await newPage('troll-private');
+  await privateWindow.goto(host.base + 'watch');
+  await privateWindow.getByTestId('chat-name-input').fill('Nice Person');
+  await privateWindow.getByTestId('chat-join').click();
+  await privateWindow.getByTestId('chat-error').waitFor();
+  assert.match(await privateWindow.getByTestId('chat-error').innerText(), /network address/);
+  assert.equal(await privateWindow.getByTestId('chat-input').count(), 0);
+
+  // A classmate behind the same address who joined before writes as before.
+  await ann.getByTestId('chat-input').fill('Ann is still here');
+  await ann.getByTestId('chat-send').click();
+  await waitForText(studio, 'Ann is still here');
+  for (const [label, list] of Object.entries(errors)) {
+    // The refused join is answered in words on the page; the browser logs the closed socket.
+    const real = list.filter((line) => !/WebSocket|4403/.test(line));
+    assert.deepEqual(real, [], `console errors on ${label}`);
+  }
+});
+
 test('ending the class from the studio', async () => {
   const studio = await newPage('studio-end');
   await studio.goto(host.studioUrl);

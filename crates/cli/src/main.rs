@@ -402,6 +402,14 @@ struct LimitArgs {
     #[arg(long, default_value_t = lectern_server::Limits::default().connections_per_address,
           value_parser = clap::value_parser!(u32).range(1..))]
     connections_per_address: u32,
+    /// New browser keys (student identities) one address may be issued at once.
+    #[arg(long, default_value_t = lectern_engine::browser_keys::KeyRate::default().burst,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    browser_key_burst: u32,
+    /// Then new browser keys one address may be issued per minute.
+    #[arg(long, default_value_t = lectern_engine::browser_keys::KeyRate::default().per_minute,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    browser_keys_per_minute: u32,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -444,6 +452,10 @@ async fn serve(
     options.broadcast.relay_playback = media.relay_playback.clone();
     options.broadcast.simulate_video_loss_every = media.simulate_video_loss;
     options.broadcast.ice_servers = media.ice_servers.clone();
+    options.browser_keys = lectern_engine::browser_keys::KeyRate {
+        burst: limits.browser_key_burst,
+        per_minute: limits.browser_keys_per_minute,
+    };
     let studio = Studio::open(options).await.context("opening the studio")?;
     let key = lectern_server::new_key();
     let server_options = ServerOptions {

@@ -55,7 +55,9 @@ struct Shared {
 
 async fn student(index: usize, ws_url: String, shared: Arc<Shared>) {
     use std::sync::atomic::Ordering::SeqCst;
-    let key = format!("soak-student-browser-{index:02}");
+    // Issued by the school in the first welcome, kept for every reconnect (the same viewer,
+    // so resent client ids are recognised).
+    let mut key = String::new();
     let mut last: Option<(i64, i64)> = None;
     while !shared.stop.load(SeqCst) {
         let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&ws_url).await else {
@@ -90,6 +92,9 @@ async fn student(index: usize, ws_url: String, shared: Arc<Shared>) {
                     match v["type"].as_str() {
                         Some("welcome") => {
                             joined = true;
+                            if let Some(issued) = v["browser_key"].as_str() {
+                                key = issued.to_owned();
+                            }
                             let session = v["session"].as_i64().unwrap();
                             let seq = v["seq"].as_i64().unwrap_or(0);
                             last = Some((session, last.map_or(seq, |(_, s)| s)));

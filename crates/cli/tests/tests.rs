@@ -670,8 +670,9 @@ async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_client
         .unwrap();
     assert_eq!(started.status(), 200);
     let ws_url = format!("{}room", base.replacen("http", "ws", 1));
-    let hello = |last: Option<(i64, i64)>| {
-        let mut h = serde_json::json!({"type": "hello", "v": 1, "name": "Ann", "browser_key": "kill-test-browser-01"});
+    // The first hello has no key: the welcome brings the one the school issued.
+    let hello = |key: &str, last: Option<(i64, i64)>| {
+        let mut h = serde_json::json!({"type": "hello", "v": 1, "name": "Ann", "browser_key": key});
         if let Some((session, seq)) = last {
             h["session"] = session.into();
             h["last_seq"] = seq.into();
@@ -679,7 +680,7 @@ async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_client
         Message::text(h.to_string())
     };
     let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
-    ws.send(hello(None)).await.unwrap();
+    ws.send(hello("", None)).await.unwrap();
     let welcome: serde_json::Value = loop {
         if let Some(Ok(Message::Text(t))) = ws.next().await {
             let v: serde_json::Value = serde_json::from_str(&t).unwrap();
@@ -689,6 +690,7 @@ async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_client
         }
     };
     let session = welcome["session"].as_i64().unwrap();
+    let browser_key = welcome["browser_key"].as_str().unwrap().to_owned();
     // Four messages (within the burst of 5), each acknowledged before the kill.
     let mut acked = vec![];
     for n in 0..4 {
@@ -742,7 +744,9 @@ async fn kill_9_in_the_middle_of_a_chat_loses_no_acknowledged_message_and_client
     assert_eq!(overview["live"]["state"], "live", "{}", overview["live"]);
     // The client resumes from before its messages and gets every one of them back, in order.
     let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await.unwrap();
-    ws.send(hello(Some((session, acked[0] - 1)))).await.unwrap();
+    ws.send(hello(&browser_key, Some((session, acked[0] - 1))))
+        .await
+        .unwrap();
     let mut replayed = vec![];
     loop {
         let Some(Ok(Message::Text(t))) = ws.next().await else {

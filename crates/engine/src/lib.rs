@@ -23,6 +23,7 @@
 pub mod answers;
 pub mod api;
 pub mod broadcast;
+pub mod browser_keys;
 pub mod capture;
 pub mod catalog;
 pub mod data;

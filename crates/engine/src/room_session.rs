@@ -30,6 +30,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 
 use crate::api::StudioEvent;
+use crate::browser_keys::KeyRefusal;
 use crate::live::{Delivery, LiveRoom};
 use crate::moderators::ModeratorGrant;
 use crate::{ApiError, Studio};
@@ -50,8 +51,12 @@ pub enum Seat {
     Instructor,
     /// A TA, by a moderator link that is valid now.
     Ta(ModeratorGrant),
-    /// A student, known by the key their browser keeps.
-    Viewer,
+    /// A student, known by the key their browser keeps (issued by the school), connecting from
+    /// `address` when the host knows it (fresh keys are counted per address).
+    Viewer {
+        /// The network address the connection comes from.
+        address: Option<std::net::IpAddr>,
+    },
 }
 
 /// A frame from the client.
@@ -137,6 +142,8 @@ struct Joined {
     deliveries: broadcast::Receiver<Arc<Delivery>>,
     /// The snapshot holds every event up to this number.
     welcome_seq: i64,
+    /// A browser key issued to this student at this join, sent with the welcome.
+    issued_key: Option<String>,
 }
 
 impl Joined {
@@ -196,10 +203,7 @@ impl Studio {
         let Some(room) = self.live_room().await else {
             return Err(Close::new(CloseCode::NotLive, "no class is live"));
         };
-        let browser_viewer = self
-            .viewer_id(&hello.browser_key)
-            .await
-            .map_err(|_| Close::new(CloseCode::BadHello, "a browser key is required"))?;
+        let mut issued_key = None;
         let expires_at_ms = match &seat {
             Seat::Ta(grant) => Some(grant.expires_at_ms),
             _ => None,
@@ -222,7 +226,18 @@ impl Studio {
                 grant.label.chars().take(40).collect(),
                 Some(grant.link_id),
             ),
-            Seat::Viewer => (Role::Viewer, browser_viewer, hello.name.clone(), None),
+            Seat::Viewer { address } => {
+                let (viewer, issued) = self.student(hello, address, transport).await?;
+                issued_key = issued;
+                if let Some(address) = address {
+                    let session = room.session_id();
+                    self.inner
+                        .browser_keys
+                        .gate()
+                        .joined(session, &viewer, address);
+                }
+                (Role::Viewer, viewer, hello.name.clone(), None)
+            }
         };
         let deliveries = room.subscribe();
         let joined = room
@@ -259,9 +274,53 @@ impl Studio {
                 expires_at_ms,
                 deliveries,
                 welcome_seq,
+                issued_key,
             },
             snapshot,
         ))
+    }
+
+    /// Who a student is: the viewer their browser key names when this school issued it, else
+    /// a new key (when their address may have one) and its viewer.
+    async fn student(
+        &self,
+        hello: &Hello,
+        address: Option<std::net::IpAddr>,
+        transport: &mut impl RoomTransport,
+    ) -> Result<(ViewerId, Option<String>), Close> {
+        if let Ok(viewer) = self.viewer_id(&hello.browser_key).await {
+            return Ok((viewer, None));
+        }
+        match self.issue_browser_key(address).await {
+            Ok(Ok((key, viewer))) => Ok((viewer, Some(key))),
+            Ok(Err(refusal)) => {
+                let message = refusal.message();
+                let error = match refusal {
+                    KeyRefusal::TooMany { retry_after_ms } => {
+                        RoomError::RateLimited { retry_after_ms }
+                    }
+                    KeyRefusal::AddressBanned => RoomError::Banned,
+                };
+                let reply = Reply::Rejected {
+                    client_id: None,
+                    error,
+                    message,
+                };
+                send(transport, frame_text(&ServerFrame::Reply { reply })).await;
+                Err(Close::new(CloseCode::Refused, "refused"))
+            }
+            Err(err) => {
+                tracing::warn!(
+                    code = err.code.as_str(),
+                    "issuing a browser key failed: {}",
+                    err.message
+                );
+                Err(Close::new(
+                    CloseCode::Unavailable,
+                    "no browser key could be issued",
+                ))
+            }
+        }
     }
 
     /// From the welcome to the end. `Err(Some(close))` ends the connection with a reason;
@@ -280,6 +339,7 @@ impl Studio {
             session: joined.room.session_id(),
             seq: welcome_seq,
             snapshot,
+            browser_key: joined.issued_key.take(),
         });
         delivered(send(transport, frame_text(&welcome)).await)?;
         // A number from another class means nothing here.
@@ -362,7 +422,17 @@ impl Studio {
                 },
                 incoming = transport.recv() => match incoming {
                     Some(Incoming::Text(text)) => match parse_client_frame(&text) {
-                        Ok(frame) => act(joined, frame.client_id, frame.action, transport).await?,
+                        Ok(frame) => {
+                            let address_ban = match &frame.action {
+                                Action::Ban { viewer, address: true } => Some(viewer.clone()),
+                                _ => None,
+                            };
+                            let accepted = act(joined, frame.client_id, frame.action, transport).await?;
+                            if accepted && let Some(target) = address_ban {
+                                let session = joined.room.session_id();
+                                self.inner.browser_keys.gate().ban_address_of(session, &target);
+                            }
+                        }
                         Err(err) => reject(transport, None, err).await?,
                     },
                     Some(Incoming::Binary) => {
@@ -465,12 +535,13 @@ async fn reject(
 }
 
 /// Submit one action for the joined person; its replies and its ack go back on the transport.
+/// `Ok(true)` when the room took it (no refusal came back).
 async fn act(
     joined: &Joined,
     client_id: Option<ClientId>,
     action: Action,
     transport: &mut impl RoomTransport,
-) -> Result<(), Option<Close>> {
+) -> Result<bool, Option<Close>> {
     let input = Input::Act {
         viewer: joined.viewer.clone(),
         client_id: client_id.clone(),
@@ -482,11 +553,13 @@ async fn act(
             let error = RoomError::Unavailable {
                 reason: err.message,
             };
-            return reject(transport, client_id, error).await;
+            return reject(transport, client_id, error).await.map(|()| false);
         }
     };
+    let mut accepted = true;
     for (to, reply) in submitted.replies {
         if to == joined.viewer {
+            accepted &= !matches!(reply, Reply::Rejected { .. });
             delivered(
                 transport
                     .feed(frame_text(&ServerFrame::Reply { reply }))
@@ -500,7 +573,8 @@ async fn act(
         let ack = ServerFrame::Ack { client_id, seqs };
         delivered(transport.feed(frame_text(&ack)).await)?;
     }
-    delivered(transport.flush().await)
+    delivered(transport.flush().await)?;
+    Ok(accepted)
 }
 
 /// Join the live room from the desktop window.

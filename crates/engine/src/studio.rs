@@ -48,6 +48,8 @@ pub struct StudioOptions {
     pub school: SchoolSource,
     /// The media side: bind scope, the built-in source, the publish key.
     pub broadcast: crate::BroadcastOptions,
+    /// How many fresh browser keys one network address may be issued.
+    pub browser_keys: crate::browser_keys::KeyRate,
 }
 
 impl StudioOptions {
@@ -57,6 +59,7 @@ impl StudioOptions {
             data_dir: data_dir.into(),
             school,
             broadcast: crate::BroadcastOptions::default(),
+            browser_keys: crate::browser_keys::KeyRate::default(),
         }
     }
 }
@@ -85,6 +88,8 @@ pub(crate) struct Inner {
     pub(crate) presence: crate::room_session::Presence,
     /// The desktop window's room connections.
     pub(crate) ipc_rooms: crate::room_session::IpcConnections,
+    /// Fresh browser keys per address, and the address bans of the class on air.
+    pub(crate) browser_keys: crate::browser_keys::BrowserKeys,
     /// The last trained recommender and the data it learned from (choosing its weights takes a
     /// while; the purchases change far less often than it is asked).
     pub(crate) recommender: crate::models::RecommenderCache,
@@ -223,6 +228,7 @@ impl Studio {
     ) -> Studio {
         let (events, _) = broadcast::channel(256);
         let media = crate::broadcast::Broadcast::new(&options.broadcast);
+        let browser_keys = crate::browser_keys::BrowserKeys::new(options.browser_keys);
         Studio {
             inner: Arc::new(Inner {
                 options,
@@ -239,6 +245,7 @@ impl Studio {
                 backup_running: tokio::sync::Mutex::new(()),
                 broadcast: media,
                 presence: Default::default(),
+                browser_keys,
                 ipc_rooms: Default::default(),
                 recommender: Default::default(),
                 answers: Default::default(),
@@ -611,22 +618,48 @@ impl Studio {
             .map(|live| live.room.clone())
     }
 
-    /// The pseudonymous id of a browser: an HMAC of the key it keeps, with this school's secret,
-    /// so ids are stable per browser, unlinkable across schools, and reveal nothing.
+    /// The pseudonymous id of a browser: an HMAC, with this school's secret, of the key it
+    /// keeps, which this school issued ([`Studio::issue_browser_key`]); a key it did not sign is
+    /// refused. Ids are stable per browser, unlinkable across schools, and reveal nothing.
     pub async fn viewer_id(&self, browser_key: &str) -> Result<lectern_room::ViewerId, ApiError> {
+        let secret = self.store().await?.install_secret().await?;
         let key = browser_key.trim();
-        let well_formed = (16..=128).contains(&key.len())
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !well_formed {
+        if !crate::browser_keys::verify(secret.expose(), key) {
             return Err(ApiError::invalid(
-                "a browser key has 16 to 128 letters, digits, '-' or '_'",
+                "not a browser key this school issued; a new one comes with the welcome",
             ));
         }
-        let secret = self.store().await?.install_secret().await?;
         let hex = keyed_hex(secret.expose(), b"lectern-viewer-v1:", key.as_bytes(), 10)?;
         Ok(lectern_room::ViewerId(format!("v-{hex}")))
+    }
+
+    /// A new browser key and the viewer it names. Counted against `address` (the network
+    /// address asking) when there is one: an address gets a bounded number of fresh keys, and
+    /// none for the rest of a class once a student who joined from it was banned with their
+    /// address. `Ok(Err(_))` is that refusal.
+    pub async fn issue_browser_key(
+        &self,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<Result<(String, lectern_room::ViewerId), crate::browser_keys::KeyRefusal>, ApiError>
+    {
+        if let Some(address) = address {
+            let session = self.live_room().await.map(|room| room.session_id());
+            let admitted = self
+                .inner
+                .browser_keys
+                .gate()
+                .admit(address, session, now_ms());
+            if let Err(refusal) = admitted {
+                return Ok(Err(refusal));
+            }
+        }
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| ApiError::internal(format!("no randomness for a browser key: {e}")))?;
+        let secret = self.store().await?.install_secret().await?;
+        let key = crate::browser_keys::mint(secret.expose(), &nonce)?;
+        let viewer = self.viewer_id(&key).await?;
+        Ok(Ok((key, viewer)))
     }
 
     /// Open the demo school (generating it on first use) in place of the current one.

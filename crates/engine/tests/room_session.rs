@@ -70,6 +70,21 @@ fn hello(browser_key: &str, name: &str, last: Option<(i64, i64)>) -> Hello {
     }
 }
 
+/// Browser keys the school issued, one per letter, as a student's page keeps its own.
+#[derive(Default)]
+struct Keys(std::collections::HashMap<char, String>);
+
+impl Keys {
+    async fn of(&mut self, studio: &Studio, who: char) -> String {
+        if let Some(key) = self.0.get(&who) {
+            return key.clone();
+        }
+        let (key, _) = studio.issue_browser_key(None).await.unwrap().unwrap();
+        self.0.insert(who, key.clone());
+        key
+    }
+}
+
 fn connect(studio: &Studio, seat: Seat, hello: Hello) -> Client {
     let (tx, frames) = mpsc::unbounded_channel();
     let connected = studio.connect_room(seat, hello, move |text| {
@@ -105,14 +120,23 @@ fn chat(client_id: &str, text: &str) -> Value {
 async fn the_instructor_and_a_student_share_one_room_through_the_engine() {
     let dir = tempfile::tempdir().unwrap();
     let studio = live_demo(dir.path()).await;
+    let mut keys = Keys::default();
 
-    let mut teacher = connect(&studio, Seat::Instructor, hello(&"t".repeat(32), "", None));
+    let mut teacher = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&keys.of(&studio, 't').await, "", None),
+    );
     let welcome = teacher.next().await;
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["viewer"], "instructor");
     assert_eq!(welcome["role"], "instructor");
 
-    let mut ada = connect(&studio, Seat::Viewer, hello(&"a".repeat(32), "Ada", None));
+    let mut ada = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", None),
+    );
     let welcome = ada.next().await;
     assert_eq!(welcome["role"], "viewer");
     let ada_id = welcome["viewer"].as_str().unwrap().to_owned();
@@ -172,12 +196,21 @@ async fn the_instructor_and_a_student_share_one_room_through_the_engine() {
 async fn a_reconnect_gets_what_it_missed_and_the_class_ending_closes_the_connection() {
     let dir = tempfile::tempdir().unwrap();
     let studio = live_demo(dir.path()).await;
-    let mut ada = connect(&studio, Seat::Viewer, hello(&"a".repeat(32), "Ada", None));
+    let mut keys = Keys::default();
+    let mut ada = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", None),
+    );
     let welcome = ada.next().await;
     let session = welcome["session"].as_i64().unwrap();
     let first_seq = welcome["seq"].as_i64().unwrap();
 
-    let mut bob = connect(&studio, Seat::Viewer, hello(&"b".repeat(32), "Bob", None));
+    let mut bob = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'b').await, "Bob", None),
+    );
     bob.next().await;
     for i in 0..3 {
         bob.send(&studio, chat(&format!("b-{i}"), &format!("message {i}")))
@@ -187,8 +220,12 @@ async fn a_reconnect_gets_what_it_missed_and_the_class_ending_closes_the_connect
     // Ada comes back with the number she had: she gets the three messages, then caught_up.
     let mut again = connect(
         &studio,
-        Seat::Viewer,
-        hello(&"a".repeat(32), "Ada", Some((session, first_seq))),
+        Seat::Viewer { address: None },
+        hello(
+            &keys.of(&studio, 'a').await,
+            "Ada",
+            Some((session, first_seq)),
+        ),
     );
     let welcome = again.next().await;
     assert_eq!(welcome["type"], "welcome");
@@ -220,7 +257,12 @@ async fn a_reconnect_gets_what_it_missed_and_the_class_ending_closes_the_connect
 async fn a_catch_up_the_log_cannot_serve_ends_the_connection_instead_of_skipping_a_gap() {
     let dir = tempfile::tempdir().unwrap();
     let studio = live_demo(dir.path()).await;
-    let mut ada = connect(&studio, Seat::Viewer, hello(&"a".repeat(32), "Ada", None));
+    let mut keys = Keys::default();
+    let mut ada = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", None),
+    );
     let welcome = ada.next().await;
     let session = welcome["session"].as_i64().unwrap();
     let seen = welcome["seq"].as_i64().unwrap();
@@ -240,13 +282,17 @@ async fn a_catch_up_the_log_cannot_serve_ends_the_connection_instead_of_skipping
         }])
         .await
         .unwrap();
-    let mut bob = connect(&studio, Seat::Viewer, hello(&"b".repeat(32), "Bob", None));
+    let mut bob = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'b').await, "Bob", None),
+    );
     bob.next().await;
 
     let mut again = connect(
         &studio,
-        Seat::Viewer,
-        hello(&"a".repeat(32), "Ada", Some((session, seen))),
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", Some((session, seen))),
     );
     assert_eq!(again.next().await["type"], "welcome");
     loop {
@@ -372,7 +418,12 @@ async fn a_personal_join_link_names_the_learner_and_a_forged_one_is_refused() {
     use lectern_engine::models::AudienceRef;
     let dir = tempfile::tempdir().unwrap();
     let studio = live_demo(dir.path()).await;
-    let mut teacher = connect(&studio, Seat::Instructor, hello(&"t".repeat(32), "", None));
+    let mut keys = Keys::default();
+    let mut teacher = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&keys.of(&studio, 't').await, "", None),
+    );
     assert_eq!(teacher.next().await["type"], "welcome");
 
     // The school's export: one signed link per learner.
@@ -408,12 +459,12 @@ async fn a_personal_join_link_names_the_learner_and_a_forged_one_is_refused() {
     let sig = fragment.split("&sig=").nth(1).unwrap().to_owned();
     assert_eq!(sig.len(), 32);
 
-    let mut hello_bo = hello(&"b".repeat(32), "Bo", None);
+    let mut hello_bo = hello(&keys.of(&studio, 'b').await, "Bo", None);
     hello_bo.learner_link = Some(lectern_room::LearnerLink {
         learner: learner.clone(),
         sig: sig.clone(),
     });
-    let mut bo = connect(&studio, Seat::Viewer, hello_bo);
+    let mut bo = connect(&studio, Seat::Viewer { address: None }, hello_bo);
     let bo_id = bo.next().await["viewer"].as_str().unwrap().to_owned();
     let linked = teacher.until_event("learner_linked").await;
     assert_eq!(linked["record"]["by"], bo_id.as_str());
@@ -432,12 +483,12 @@ async fn a_personal_join_link_names_the_learner_and_a_forged_one_is_refused() {
     }
 
     // A link with another learner's signature is refused in words; nothing is linked.
-    let mut hello_cy = hello(&"c".repeat(32), "Cy", None);
+    let mut hello_cy = hello(&keys.of(&studio, 'c').await, "Cy", None);
     hello_cy.learner_link = Some(lectern_room::LearnerLink {
         learner: "someone-else".into(),
         sig,
     });
-    let mut cy = connect(&studio, Seat::Viewer, hello_cy);
+    let mut cy = connect(&studio, Seat::Viewer { address: None }, hello_cy);
     let cy_id = cy.next().await["viewer"].as_str().unwrap().to_owned();
     let reply = cy.until("reply").await;
     assert_eq!(reply["reply"]["type"], "rejected", "{reply}");
@@ -511,6 +562,7 @@ async fn the_answer_assistant_suggests_known_answers_and_learns_written_ones() {
     use lectern_engine::answers::{ImportFaq, SuggestAnswer};
     let dir = tempfile::tempdir().unwrap();
     let studio = live_demo(dir.path()).await;
+    let mut keys = Keys::default();
     let ask = |text: &str| {
         let studio = studio.clone();
         let text = text.to_owned();
@@ -531,10 +583,14 @@ async fn the_answer_assistant_suggests_known_answers_and_learns_written_ones() {
     let mut prof = connect(
         &studio,
         Seat::Instructor,
-        hello(&"p".repeat(32), "Prof", None),
+        hello(&keys.of(&studio, 'p').await, "Prof", None),
     );
     prof.next().await;
-    let mut ada = connect(&studio, Seat::Viewer, hello(&"a".repeat(32), "Ada", None));
+    let mut ada = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", None),
+    );
     ada.next().await;
     let question = "Which SQL database do we install for the window functions lab?";
     assert!(ask(question).await.suggestion.is_none(), "not known yet");
@@ -601,5 +657,94 @@ async fn the_answer_assistant_suggests_known_answers_and_learns_written_ones() {
             .is_none(),
         "the demo FAQ is gone"
     );
+    studio.close().await.unwrap();
+}
+
+/// Identities are the school's to issue: a student without a key (or with one they made up) is
+/// given one in the welcome, keeps their identity with it, and an address is issued only so
+/// many; a ban with the address refuses the banned student's private window, not a classmate
+/// behind the same address who already has a key.
+#[tokio::test]
+async fn the_school_issues_browser_keys_and_a_ban_can_reach_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = StudioOptions::new(dir.path(), SchoolSource::Demo);
+    options.browser_keys = lectern_engine::browser_keys::KeyRate {
+        burst: 3,
+        per_minute: 1,
+    };
+    let studio = Studio::open(options).await.unwrap();
+    studio
+        .start_class(StartClass {
+            title: "Keys".into(),
+            course_id: None,
+            instructor: None,
+        })
+        .await
+        .unwrap();
+    let cafe = Seat::Viewer {
+        address: Some("192.0.2.7".parse().unwrap()),
+    };
+    let mut prof = connect(&studio, Seat::Instructor, hello("", "Prof", None));
+    prof.next().await;
+
+    // A first visit: no key; the welcome brings one, and it names the same viewer next time.
+    let mut troll = connect(&studio, cafe.clone(), hello("", "Troll", None));
+    let welcome = troll.next().await;
+    let key = welcome["browser_key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("bk1-"), "{welcome}");
+    let troll_id = welcome["viewer"].as_str().unwrap().to_owned();
+    assert_eq!(troll_id, studio.viewer_id(&key).await.unwrap().0);
+    let mut again = connect(&studio, cafe.clone(), hello(&key, "Troll", None));
+    let welcome = again.next().await;
+    assert_eq!(welcome["viewer"], troll_id.as_str());
+    assert!(welcome.get("browser_key").is_none(), "a signed key is kept");
+
+    // A key the page made up is not an identity: it gets a new one, and another viewer.
+    let mut made_up = connect(&studio, cafe.clone(), hello(&"m".repeat(32), "Mo", None));
+    let welcome = made_up.next().await;
+    assert_ne!(welcome["viewer"], troll_id.as_str());
+    let classmate_key = welcome["browser_key"].as_str().unwrap().to_owned();
+
+    // The instructor bans the troll with their address.
+    prof.send(
+        &studio,
+        json!({"v": 1, "client_id": "ban-1", "action": {"type": "ban", "viewer": troll_id, "address": true}}),
+    )
+    .await;
+    prof.until("ack").await;
+
+    // The troll's private window (no key) is refused in words, and the connection closes.
+    let mut private = connect(&studio, cafe.clone(), hello("", "Nice Person", None));
+    let reply = private.next().await;
+    assert_eq!(reply["type"], "reply", "{reply}");
+    assert_eq!(reply["reply"]["error"]["code"], "banned");
+    assert!(
+        reply["reply"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("network address"),
+        "{reply}"
+    );
+    assert_eq!(private.next().await["type"], "closed");
+    // A classmate behind the same address who has a key joins as before.
+    let mut classmate = connect(&studio, cafe.clone(), hello(&classmate_key, "Mo", None));
+    assert_eq!(classmate.next().await["type"], "welcome");
+    // Another address is not banned, and it has its own bucket: 3 fresh keys, then refused.
+    let home = Seat::Viewer {
+        address: Some("198.51.100.9".parse().unwrap()),
+    };
+    for i in 0..3 {
+        let mut fresh = connect(&studio, home.clone(), hello("", &format!("Home {i}"), None));
+        assert_eq!(fresh.next().await["type"], "welcome");
+    }
+    let mut fourth = connect(&studio, home.clone(), hello("", "Home 4", None));
+    let reply = fourth.next().await;
+    assert_eq!(reply["reply"]["error"]["code"], "rate_limited", "{reply}");
+    // Minting directly is refused the same way.
+    let refused = studio
+        .issue_browser_key(Some("198.51.100.9".parse().unwrap()))
+        .await
+        .unwrap();
+    assert!(refused.is_err());
     studio.close().await.unwrap();
 }

@@ -309,18 +309,28 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
 async fn viewer_ids_are_stable_per_browser_and_reveal_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let studio = demo_studio(dir.path()).await;
-    let a = studio.viewer_id("browser-key-0000000001").await.unwrap();
-    assert_eq!(a, studio.viewer_id("browser-key-0000000001").await.unwrap());
-    assert_ne!(a, studio.viewer_id("browser-key-0000000002").await.unwrap());
-    assert!(a.0.starts_with("v-") && !a.0.contains("browser"));
-    for bad in ["short", "has spaces in it, clearly", &"k".repeat(129)] {
+    let (key, a) = studio.issue_browser_key(None).await.unwrap().unwrap();
+    assert_eq!(a, studio.viewer_id(&key).await.unwrap());
+    let (other_key, b) = studio.issue_browser_key(None).await.unwrap().unwrap();
+    assert_ne!(a, b);
+    assert_ne!(key, other_key);
+    assert!(a.0.starts_with("v-") && !a.0.contains(&key[4..12]));
+    // Keys the school did not sign name nobody.
+    for bad in [
+        "short",
+        "has spaces in it, clearly",
+        &"k".repeat(129),
+        "browser-key-0000000001",
+        &format!("{}0", &key[..key.len() - 1]),
+    ] {
         assert_eq!(
             studio.viewer_id(bad).await.unwrap_err().code,
-            ErrorCode::InvalidInput
+            ErrorCode::InvalidInput,
+            "{bad}"
         );
     }
     studio.close().await.unwrap();
-    // Another school (another install secret) gives the same browser another id.
+    // Another school (another install secret) does not accept this school's key.
     let other = tempfile::tempdir().unwrap();
     let studio = Studio::open(StudioOptions::new(
         other.path(),
@@ -328,7 +338,7 @@ async fn viewer_ids_are_stable_per_browser_and_reveal_nothing() {
     ))
     .await
     .unwrap();
-    assert_ne!(a, studio.viewer_id("browser-key-0000000001").await.unwrap());
+    assert!(studio.viewer_id(&key).await.is_err());
     studio.close().await.unwrap();
 }
 

@@ -151,6 +151,12 @@ pub enum Action {
     Ban {
         /// Whom.
         viewer: ViewerId,
+        /// Also refuse new browser keys from the address they joined from, for the rest of
+        /// this class (a private window from the same place). The host keeps addresses in
+        /// memory only; the log never holds one.
+        #[serde(default)]
+        #[ts(as = "Option<bool>", optional)]
+        address: bool,
     },
     /// Staff: lift a ban.
     Unban {

@@ -1447,7 +1447,7 @@ impl Room {
                     viewer: target.clone(),
                 })
             }
-            Action::Ban { viewer: target } => {
+            Action::Ban { viewer: target, .. } => {
                 moderatable(s, target)?;
                 one(Event::ViewerBanned {
                     viewer: target.clone(),

@@ -21,7 +21,11 @@ pub struct Hello {
     #[serde(default)]
     #[ts(as = "Option<String>", optional)]
     pub name: String,
-    /// The key this browser keeps: the viewer's pseudonymous id is derived from it.
+    /// The key this browser keeps, as the school issued it (`bk1-...`): the viewer's
+    /// pseudonymous id is derived from it. A student without one (or with one this school did
+    /// not sign) is issued a new key in the welcome; staff need none.
+    #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub browser_key: String,
     /// The owner key (joins as the instructor) or a moderator link's token (joins as a TA).
     #[serde(default)]
@@ -82,6 +86,11 @@ pub struct Welcome {
     pub seq: i64,
     /// The room as this participant may see it.
     pub snapshot: Box<Snapshot>,
+    /// A browser key the school just issued to this student (their hello had none it
+    /// signed): the page keeps it and sends it from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub browser_key: Option<String>,
 }
 
 /// Everything the server sends on a room connection.

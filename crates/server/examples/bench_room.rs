@@ -91,6 +91,8 @@ fn start_server(bin: &PathBuf) -> ServerProcess {
             "100000",
             "--connections-per-address",
             "100000",
+            "--browser-key-burst",
+            "100000",
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -83,12 +83,12 @@ pub(crate) async fn room(
         .max_frame_size(MAX_FRAME_BYTES)
         .max_write_buffer_size(1 << 20)
         .on_upgrade(move |socket| async move {
-            session(Client { socket, deadline }, state).await;
+            session(Client { socket, deadline }, state, peer).await;
             drop(permit);
         })
 }
 
-async fn session(mut client: Client, state: AppState) {
+async fn session(mut client: Client, state: AppState, peer: SocketAddr) {
     let hello = match tokio::time::timeout(HELLO_DEADLINE, client.socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Hello>(&text).ok(),
         _ => None,
@@ -106,7 +106,9 @@ async fn session(mut client: Client, state: AppState) {
                 return client.close(close).await;
             }
         },
-        None => Seat::Viewer,
+        None => Seat::Viewer {
+            address: Some(peer.ip()),
+        },
     };
     state.studio.serve_room(seat, hello, &mut client).await;
 }

@@ -19,10 +19,11 @@
     reason = "the Err side is the HTTP refusal itself, returned once per request"
 )]
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_engine::{ApiError, ErrorCode, Studio};
@@ -173,6 +174,7 @@ pub(crate) async fn whip_post(
 /// `POST /whep`: a viewer's receive-only offer.
 pub(crate) async fn whep_post(
     State(state): State<MediaState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -194,44 +196,53 @@ pub(crate) async fn whep_post(
     let gone = state.studio.media().viewers_gone();
     match state.studio.media().subscribe(&offer).await {
         Ok((id, answer)) => {
-            follow_presence(&state, &headers, id, gone).await;
-            created(&state, format!("/whep/{id}"), answer)
+            let issued = follow_presence(&state, &headers, peer.ip(), id, gone).await;
+            let mut response = created(&state, format!("/whep/{id}"), answer);
+            if let Some(value) = issued.and_then(|key| HeaderValue::from_str(&key).ok()) {
+                response.headers_mut().insert(BROWSER_KEY_HEADER, value);
+            }
+            response
         }
         Err(err) => media_refusal(&err),
     }
 }
 
-/// The header our viewer page sends with its offer: the same browser key as its room hello, so
-/// that its video counts as presence for the same pseudonymous viewer (other WHEP players are
-/// not counted).
+/// The header our viewer page sends with its offer: the browser key the school issued it (the
+/// same as its room hello's), so that its video counts as presence for the same pseudonymous
+/// viewer. A page without a key the school signed sends it empty and is issued one in the
+/// answer's header of the same name (counted against its address, as the room counts them).
+/// Players that send no such header are not counted.
 pub const BROWSER_KEY_HEADER: &str = "x-lectern-browser-key";
 
 /// While a class is live, record that this browser's video started, and that it stopped when
-/// the media engine lets the session go.
+/// the media engine lets the session go. Returns a browser key issued to it, if one was.
 async fn follow_presence(
     state: &MediaState,
     headers: &HeaderMap,
+    address: IpAddr,
     id: ViewerId,
     mut gone: tokio::sync::broadcast::Receiver<ViewerId>,
-) {
-    let Some(key) = headers
+) -> Option<String> {
+    let key = headers
         .get(BROWSER_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return;
-    };
-    let Ok(viewer) = state.studio.viewer_id(key).await else {
-        return;
+        .and_then(|v| v.to_str().ok())?;
+    let (viewer, issued) = match state.studio.viewer_id(key).await {
+        Ok(viewer) => (viewer, None),
+        Err(_) => match state.studio.issue_browser_key(Some(address)).await {
+            Ok(Ok((key, viewer))) => (viewer, Some(key)),
+            // Watching is not refused for want of a key; it is just not counted.
+            _ => return None,
+        },
     };
     let Some(room) = state.studio.live_room().await else {
-        return;
+        return issued;
     };
     let media = move |watching| lectern_room::Input::Media {
         viewer: viewer.clone(),
         watching,
     };
     if room.submit(media(true)).await.is_err() {
-        return;
+        return issued;
     }
     let studio = state.studio.clone();
     tokio::spawn(async move {
@@ -253,6 +264,7 @@ async fn follow_presence(
         }
         let _ = room.submit(media(false)).await;
     });
+    issued
 }
 
 /// The `a=candidate:` lines of a trickle fragment (RFC 8840).

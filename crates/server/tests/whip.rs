@@ -561,3 +561,61 @@ async fn whep_serves_other_origins_and_relay_playback_reaches_the_viewer_page() 
     assert!(csp.contains("connect-src 'self';"), "{csp}");
     h.stop().await;
 }
+
+/// The viewer page's video counts as presence only for a browser key the school issued: a
+/// made-up key records nobody, the answer brings the page a key, and with it the video counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whep_presence_needs_a_key_the_school_issued_and_the_answer_brings_one() {
+    let h = crate::host().await;
+    h.call("start_class", serde_json::json!({"title": "Presence"}))
+        .await;
+    let session = h.studio.live_room().await.unwrap().session_id();
+    let whep = |key: &str| {
+        h.whip(reqwest::Method::POST, "/whep")
+            .header("content-type", "application/sdp")
+            .header("x-lectern-browser-key", key)
+            .body(PLAYER_OFFER)
+    };
+    let made_up = "browser-key-made-up-0001";
+    let response = whep(made_up).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let issued = response.headers()["x-lectern-browser-key"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(issued.starts_with("bk1-"), "{issued}");
+    let viewer = h.studio.viewer_id(&issued).await.unwrap();
+    // The same page comes back with its key: no new key, the same viewer.
+    let again = whep(&issued).send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert!(again.headers().get("x-lectern-browser-key").is_none());
+
+    let store = h.studio.store().await.unwrap();
+    let mut watchers = vec![];
+    for _ in 0..50 {
+        watchers = store
+            .events_after(session, 0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "media_presence")
+            .map(|e| e.payload["event"]["viewer"].as_str().unwrap().to_owned())
+            .collect();
+        if watchers.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(watchers, vec![viewer.0.clone(), viewer.0.clone()]);
+    // A player without the header is not counted and gets no key.
+    let plain = h
+        .whip(reqwest::Method::POST, "/whep")
+        .header("content-type", "application/sdp")
+        .body(PLAYER_OFFER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 201);
+    assert!(plain.headers().get("x-lectern-browser-key").is_none());
+    h.stop().await;
+}

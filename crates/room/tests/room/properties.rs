@@ -72,7 +72,10 @@ fn action() -> impl Strategy<Value = Action> {
         1 => message().prop_map(|message| Action::RejectHeld { message }),
         1 => (viewer(), 0u32..100).prop_map(|(viewer, seconds)| Action::Timeout { viewer, seconds }),
         1 => viewer().prop_map(|viewer| Action::LiftTimeout { viewer }),
-        1 => viewer().prop_map(|viewer| Action::Ban { viewer }),
+        1 => viewer().prop_map(|viewer| Action::Ban {
+            viewer,
+            address: false,
+        }),
         1 => viewer().prop_map(|viewer| Action::Unban { viewer }),
         1 => text().prop_map(|text| Action::PostBackChannel { text }),
         2 => spec().prop_map(|spec| Action::CreatePoll { spec }),

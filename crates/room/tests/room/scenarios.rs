@@ -418,6 +418,7 @@ fn bans_by_identity_and_repeat_browser_is_flagged_not_banned() {
                 "ta",
                 Action::Ban {
                     viewer: id("troll"),
+                    address: false,
                 },
             ),
         )
@@ -425,7 +426,16 @@ fn bans_by_identity_and_repeat_browser_is_flagged_not_banned() {
         .at(300, join_from("troll", "Troll", "fp-1"))
         .at(400, join_from("troll2", "Nice Person", "fp-1"))
         .at(500, chat("troll2", "hello"))
-        .at(600, act("ta", Action::Ban { viewer: id("prof") }))
+        .at(
+            600,
+            act(
+                "ta",
+                Action::Ban {
+                    viewer: id("prof"),
+                    address: false,
+                },
+            ),
+        )
         .at(
             700,
             act(

@@ -477,7 +477,13 @@ viewer: ViewerId, } | { "type": "ban",
 /**
  * Whom.
  */
-viewer: ViewerId, } | { "type": "unban", 
+viewer: ViewerId, 
+/**
+ * Also refuse new browser keys from the address they joined from, for the rest of
+ * this class (a private window from the same place). The host keeps addresses in
+ * memory only; the log never holds one.
+ */
+address?: boolean, } | { "type": "unban", 
 /**
  * Whom.
  */
@@ -1112,9 +1118,11 @@ v: number,
  */
 name?: string, 
 /**
- * The key this browser keeps: the viewer's pseudonymous id is derived from it.
+ * The key this browser keeps, as the school issued it (`bk1-...`): the viewer's
+ * pseudonymous id is derived from it. A student without one (or with one this school did
+ * not sign) is issued a new key in the welcome; staff need none.
  */
-browser_key: string, 
+browser_key?: string, 
 /**
  * The owner key (joins as the instructor) or a moderator link's token (joins as a TA).
  */
@@ -1169,7 +1177,12 @@ seq: number,
 /**
  * The room as this participant may see it.
  */
-snapshot: Snapshot, };
+snapshot: Snapshot, 
+/**
+ * A browser key the school just issued to this student (their hello had none it
+ * signed): the page keeps it and sends it from now on.
+ */
+browser_key?: string, };
 export type ServerFrame = { "type": "welcome" } & Welcome | { "type": "caught_up", 
 /**
  * The welcome's sequence number.

@@ -31,8 +31,11 @@ export interface Timers {
 export interface WhepOptions {
   /** The absolute URL of `/whep`. */
   endpoint: string;
-  /** Extra request headers of the offer (our viewer page names its browser, for presence). */
-  headers?: Record<string, string>;
+  /**
+   * Extra request headers of the offer (our viewer page names its browser, for presence), read
+   * again for each offer, so a reconnect carries what the page learned since.
+   */
+  headers?: Record<string, string> | (() => Record<string, string>);
   fetch: Fetch;
   createPeer: () => RTCPeerConnection;
   timers?: Timers;
@@ -143,7 +146,7 @@ export class WhepPlayer {
         pc,
         endpoint: this.#o.endpoint,
         fetch: this.#o.fetch,
-        headers: this.#o.headers,
+        headers: typeof this.#o.headers === 'function' ? this.#o.headers() : this.#o.headers,
         gatherTimeoutMs: this.#o.gatherTimeoutMs,
         timers: this.#o.timers as Pick<typeof globalThis, 'setTimeout' | 'clearTimeout'>,
       });

@@ -1,7 +1,12 @@
-/** Where this browser keeps the random key the room derives its pseudonymous id from. */
+/** Where this browser keeps the key the school issued it; the room derives its pseudonymous id from it. */
 export const BROWSER_KEY_STORAGE_NAME = 'lectern.browserKey';
+/** The header a viewer page's WHEP offer carries its key in, and the answer a newly issued one. */
+export const BROWSER_KEY_HEADER = 'X-Lectern-Browser-Key';
 
-const WELL_FORMED = /^[A-Za-z0-9_-]{16,128}$/;
+// What the school issues: `bk1-` + 32 hex + `-` + 32 hex (the studio checks the signature).
+const ISSUED = /^bk1-[0-9a-f]{32}-[0-9a-f]{32}$/;
+
+type KeyStorage = Pick<Storage, 'getItem' | 'setItem'>;
 
 /** 32 random hex characters. */
 export function randomHex32(getRandomValues: (array: Uint8Array) => Uint8Array): string {
@@ -10,35 +15,49 @@ export function randomHex32(getRandomValues: (array: Uint8Array) => Uint8Array):
 }
 
 /**
- * This browser's key: the stored one, else a new random one that is stored for next time.
- * Without storage the key lasts for this page only (a new pseudonym on reload).
+ * The key the school issued this browser, or '' when it has none yet: the room's welcome (or
+ * the WHEP answer) brings one, which {@link keepBrowserKey} stores. A key the page made up
+ * itself would be refused, so none is made here.
  */
-export function browserKey(
-  storage: Pick<Storage, 'getItem' | 'setItem'> | null,
-  random: () => string,
-): string {
+export function storedBrowserKey(storage: KeyStorage | null): string {
   try {
     const stored = storage?.getItem(BROWSER_KEY_STORAGE_NAME) ?? null;
-    if (stored !== null && WELL_FORMED.test(stored)) return stored;
+    if (stored !== null && ISSUED.test(stored)) return stored;
   } catch {
-    // Storage may be disabled.
+    // Storage may be disabled: a new key each page.
   }
-  const fresh = random();
+  return '';
+}
+
+/** Keeps a key the school issued for next time (without storage it lasts for this page). */
+export function keepBrowserKey(storage: KeyStorage | null, key: string): void {
+  if (!ISSUED.test(key)) return;
   try {
-    storage?.setItem(BROWSER_KEY_STORAGE_NAME, fresh);
+    storage?.setItem(BROWSER_KEY_STORAGE_NAME, key);
   } catch {
     // The key still works for this page.
   }
-  return fresh;
 }
 
-/** This page's browser key from its own storage: the same key its room connection uses. */
-export function pageBrowserKey(): string {
-  let storage: Storage | null;
+function pageStorage(): Storage | null {
   try {
-    storage = window.localStorage;
+    return window.localStorage;
   } catch {
-    storage = null;
+    return null;
   }
-  return browserKey(storage, () => randomHex32((a) => crypto.getRandomValues(a)));
+}
+
+// Without storage, the page still keeps one key for all its connections.
+let pageKey = '';
+
+/** This page's browser key: the same key its room connection and its video use ('' before one is issued). */
+export function pageBrowserKey(): string {
+  return storedBrowserKey(pageStorage()) || pageKey;
+}
+
+/** Keeps a key issued to this page. */
+export function keepPageBrowserKey(key: string): void {
+  if (!ISSUED.test(key)) return;
+  pageKey = key;
+  keepBrowserKey(pageStorage(), key);
 }

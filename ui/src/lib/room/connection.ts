@@ -33,7 +33,9 @@ export interface HelloParts {
 
 /** The first frame of every connection. */
 export function buildHello({ name, browserKey, ownerKey, lastSeq, session, learnerLink }: HelloParts): Hello {
-  const hello: Hello = { type: 'hello', v: ROOM_PROTOCOL_VERSION, browser_key: browserKey };
+  const hello: Hello = { type: 'hello', v: ROOM_PROTOCOL_VERSION };
+  // A student without a key the school issued sends none and gets one in the welcome.
+  if (browserKey !== '') hello.browser_key = browserKey;
   const trimmed = name.trim();
   if (trimmed !== '') hello.name = trimmed;
   if (ownerKey !== null && ownerKey !== '') hello.key = ownerKey;

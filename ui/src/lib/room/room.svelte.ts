@@ -2,14 +2,17 @@
 import type { SocketLike } from '../platform/event-socket';
 import type { RoomTransport } from '../platform/types';
 import type { LearnerLink } from '../bindings/room';
-import { browserKey, randomHex32 } from './browser-key';
+import { keepPageBrowserKey, pageBrowserKey, randomHex32 } from './browser-key';
 import { buildHello, RoomConnection, roomUrl, type StopReason } from './connection';
 import { CLOSE_CATCH_UP_FAILED, type Action, type MessageId, type PollId, type PollSpec, type QuestionId, type Reaction, type Reply, type ServerMessage } from './protocol';
 import { applyAck, applyEvent, viewFromWelcome, type RoomView } from './room-state';
 
 export interface RoomStoreDeps {
   url: string;
+  /** The key the school issued this browser ('' before it has one). */
   browserKey: () => string;
+  /** Keeps a key the school issued in a welcome. */
+  keepBrowserKey: (key: string) => void;
   /** The owner key (joins as the instructor) or a moderator link's token (joins as a TA). */
   ownerKey: string | null;
   openSocket: (url: string) => SocketLike;
@@ -137,6 +140,7 @@ export class RoomStore {
         const before = this.view?.seq ?? null;
         // Every welcome replaces the view: its snapshot holds every event up to its seq, so
         // the catch-up events that follow a reconnect (all <= that seq) are skipped by seq.
+        if (message.browser_key) this.#deps.keepBrowserKey(message.browser_key);
         this.view = viewFromWelcome(message);
         this.view.caughtUp = before === null || before >= message.seq;
         this.status = 'live';
@@ -258,9 +262,13 @@ export class RoomStore {
     return this.act({ type: 'reject_held', message });
   }
 
-  ban(viewer: string): string | null {
+  /**
+   * Bans a viewer from the room; with `address`, the studio also refuses new browser keys from
+   * the network address they joined from for the rest of the class (a private window).
+   */
+  ban(viewer: string, address = false): string | null {
     this.actionError = null;
-    return this.act({ type: 'ban', viewer });
+    return this.act(address ? { type: 'ban', viewer, address: true } : { type: 'ban', viewer });
   }
 
   liftTimeout(viewer: string): string | null {
@@ -346,17 +354,12 @@ export class RoomStore {
  * platform gives staff (the desktop window's IPC, a studio page's WebSocket with its key).
  */
 export function browserRoomDeps(transport: RoomTransport | null): RoomStoreDeps {
-  let storage: Storage | null = null;
-  try {
-    storage = window.localStorage;
-  } catch {
-    storage = null;
-  }
   const random = () => randomHex32((a) => crypto.getRandomValues(a));
-  let key: string | null = null;
   return {
     url: transport?.url ?? roomUrl(window.location),
-    browserKey: () => (key ??= browserKey(storage, random)),
+    // Staff are known by their key or the window, not by a browser key.
+    browserKey: () => (transport === null ? pageBrowserKey() : ''),
+    keepBrowserKey: keepPageBrowserKey,
     ownerKey: transport?.key ?? null,
     openSocket: transport?.open ?? ((url) => new WebSocket(url) as unknown as SocketLike),
     setTimeout: (fn, ms) => window.setTimeout(fn, ms),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SocketLike } from '../platform/event-socket';
-import { BROWSER_KEY_STORAGE_NAME, browserKey, randomHex32 } from './browser-key';
+import { BROWSER_KEY_STORAGE_NAME, keepBrowserKey, randomHex32, storedBrowserKey } from './browser-key';
 import { buildHello, roomUrl, stopReasonFor } from './connection';
 import type { ChatMessage, Offer, Question, Recorded, RoomEvent, ServerMessage, Snapshot } from './protocol';
 import { isModeratorToken, RoomStore } from './room.svelte';
@@ -163,6 +163,8 @@ describe('hello and close codes', () => {
       name: 'Ann',
       browser_key: 'k'.repeat(32),
     });
+    // A first visit has no key the school issued: the hello carries none.
+    expect(buildHello({ name: '', browserKey: '', ownerKey: null, lastSeq: null })).toEqual({ type: 'hello', v: 1 });
     expect(buildHello({ name: '', browserKey: 'b'.repeat(32), ownerKey: 'abc', lastSeq: 12 })).toEqual({
       type: 'hello',
       v: 1,
@@ -195,18 +197,20 @@ describe('hello and close codes', () => {
 });
 
 describe('browser key', () => {
-  it('keeps one random key per browser in localStorage', () => {
+  it('keeps only a key the school issued, and makes none itself', () => {
     const store = new Map<string, string>();
     const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
-    let n = 0;
-    const random = () => `${++n}`.padStart(32, '0');
-    const first = browserKey(storage, random);
-    expect(first).toHaveLength(32);
-    expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe(first);
-    expect(browserKey(storage, random)).toBe(first);
-    store.set(BROWSER_KEY_STORAGE_NAME, 'bad key!');
-    expect(browserKey(storage, random)).not.toBe('bad key!');
-    expect(browserKey(null, random)).toHaveLength(32);
+    expect(storedBrowserKey(storage)).toBe('');
+    const issued = `bk1-${'a'.repeat(32)}-${'b'.repeat(32)}`;
+    keepBrowserKey(storage, issued);
+    expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe(issued);
+    expect(storedBrowserKey(storage)).toBe(issued);
+    // A key from before (made up by the page) or anything else is not sent.
+    store.set(BROWSER_KEY_STORAGE_NAME, 'f'.repeat(32));
+    expect(storedBrowserKey(storage)).toBe('');
+    keepBrowserKey(storage, 'bad key!');
+    expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe('f'.repeat(32));
+    expect(storedBrowserKey(null)).toBe('');
   });
 
   it('makes 32 hex characters', () => {
@@ -217,10 +221,12 @@ describe('browser key', () => {
 describe('RoomStore', () => {
   function setup(ownerKey: string | null = null) {
     const sockets: FakeSocket[] = [];
+    const kept: string[] = [];
     const timers = new ManualTimers();
     const store = new RoomStore({
       url: 'ws://127.0.0.1:7480/room',
       browserKey: () => 'f'.repeat(32),
+      keepBrowserKey: (key: string) => kept.push(key),
       ownerKey,
       openSocket: (url) => {
         const socket = new FakeSocket(url);
@@ -231,8 +237,19 @@ describe('RoomStore', () => {
       clearTimeout: timers.clearTimeout,
       random: () => 'r4nd',
     });
-    return { store, sockets, timers };
+    return { store, sockets, timers, kept };
   }
+
+  it('keeps the browser key a welcome brings', () => {
+    const { store, sockets, kept } = setup();
+    store.join('Ann');
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(3));
+    expect(kept).toEqual([]);
+    const issued = `bk1-${'1'.repeat(32)}-${'2'.repeat(32)}`;
+    sockets[0]!.receive({ ...welcome(4), browser_key: issued });
+    expect(kept).toEqual([issued]);
+  });
 
   it('joins with a hello, applies the welcome, then events', () => {
     const { store, sockets } = setup('owner');
@@ -501,6 +518,7 @@ describe('polls, Q&A and offers', () => {
     const store = new RoomStore({
       url: 'ws://127.0.0.1/room',
       browserKey: () => 'k'.repeat(32),
+      keepBrowserKey: () => {},
       ownerKey: `lm_${'a'.repeat(64)}`,
       openSocket: (url) => {
         const socket = new FakeSocket(url);
