@@ -230,6 +230,10 @@ async fn start_server(studio: &Studio, port: Option<u16>) -> anyhow::Result<Serv
         ice_servers: vec![],
         limits: lectern_server::Limits::default(),
         whep_origins: vec![],
+        // The window's own server is on loopback; `lectern serve` is the one for HTTPS and a
+        // reverse proxy.
+        tls: None,
+        public_url: None,
     };
     let wanted = port.unwrap_or(PREFERRED_PORT);
     match Server::start(studio.clone(), options(wanted)).await {

@@ -61,6 +61,8 @@ enum Command {
         media: MediaArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Write the deterministic demo school to a new file.
     Demo {
@@ -234,7 +236,8 @@ async fn main() -> Result<()> {
             allow_hosts,
             media,
             limits,
-        } => serve(db, bind, port, demo, dir, allow_hosts, media, limits).await,
+            web,
+        } => serve(db, bind, port, demo, dir, allow_hosts, media, limits, web).await,
         Command::Demo { db, seed } => {
             let started = std::time::Instant::now();
             let summary = lectern_store::demo::generate(&db, seed)
@@ -383,6 +386,22 @@ fn secret(file: Option<&std::path::Path>, env: &str) -> Result<Option<String>> {
         .filter(|v| !v.is_empty()))
 }
 
+/// How browsers reach `lectern serve`: HTTPS with the school's certificate, or a reverse proxy.
+#[derive(clap::Args, Debug)]
+struct WebArgs {
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Where students reach the studio when a reverse proxy (nginx, Caddy) serves it, e.g.
+    /// https://class.school.example: its pages are accepted as this studio's, links are built
+    /// from it, and a proxy on loopback names the client in X-Forwarded-For.
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
 /// The per-address limits of `lectern serve` (defaults fit a school behind one NAT address).
 #[derive(clap::Args, Debug)]
 struct LimitArgs {
@@ -422,6 +441,7 @@ async fn serve(
     allow_hosts: Vec<String>,
     media: MediaArgs,
     limits: LimitArgs,
+    web: WebArgs,
 ) -> Result<()> {
     let publish_key = secret(media.publish_key_file.as_deref(), "LECTERN_PUBLISH_KEY")?;
     if let Some(key) = &publish_key
@@ -465,6 +485,11 @@ async fn serve(
         allowed_hosts: allow_hosts,
         ice_servers: media.ice_servers,
         whep_origins: media.allow_whep_origins,
+        tls: web
+            .tls_cert
+            .zip(web.tls_key)
+            .map(|(cert, key)| lectern_server::TlsFiles { cert, key }),
+        public_url: web.public_url,
         limits: lectern_server::Limits {
             connections_per_second: limits.connections_per_second,
             connection_burst: limits.connection_burst,
@@ -475,13 +500,15 @@ async fn serve(
     };
     let server = Server::start(studio.clone(), server_options)
         .await
-        .with_context(|| format!("binding {bind}:{port}"))?;
+        .with_context(|| format!("starting the server on {bind}:{port}"))?;
     {
         let loopback = server.loopback_url();
+        // Students (and OBS elsewhere) use the public address when there is one.
+        let public = server.public_url().unwrap_or_else(|| loopback.clone());
         // The keys go to the terminal of whoever started the server, never to the logs.
         let mut banner = format!(
-            "Lectern listening on {}\nstudio: {loopback}studio#key={key}\nwatch: {loopback}watch\n\
-             whip: {loopback}whip\n",
+            "Lectern listening on {}\nstudio: {loopback}studio#key={key}\nwatch: {public}watch\n\
+             whip: {public}whip\n",
             server.base_url()
         );
         // The publish key comes from the school's secret: none before a school is open.

@@ -78,6 +78,10 @@ pub struct NetworkAccess {
     pub bind: String,
     /// Base URLs at which the server can be reached (loopback first).
     pub urls: Vec<String>,
+    /// Where students reach the studio when it sits behind a reverse proxy (`--public-url`):
+    /// links are built from it.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// A past or present live session.

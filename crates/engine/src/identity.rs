@@ -275,14 +275,15 @@ impl Studio {
             }
             None => {
                 let network = self.network();
-                // A link is for students elsewhere: the first address beyond loopback when the
-                // studio is open to the network.
+                // A link is for students elsewhere: the public address behind a reverse proxy,
+                // else the first address beyond loopback when the studio is open to the network.
                 network
-                    .urls
+                    .public_url
                     .iter()
-                    .find(|u| {
+                    .chain(network.urls.iter().filter(|u| {
                         !u.contains("127.0.0.1") && !u.contains("[::1]") && !u.contains("localhost")
-                    })
+                    }))
+                    .next()
                     .or_else(|| network.urls.first())
                     .cloned()
                     .ok_or_else(|| {

@@ -238,6 +238,7 @@ impl Studio {
                     lan_open: false,
                     bind: String::new(),
                     urls: vec![],
+                    public_url: None,
                 }),
                 network_control: Mutex::new(None),
                 school_problem: Mutex::new(problem),

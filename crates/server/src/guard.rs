@@ -17,7 +17,7 @@ pub(crate) const CSP: &str = "default-src 'self'; script-src 'self'; style-src '
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Which `Host` names are ours besides IP literals and `localhost`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct HostPolicy {
     pub(crate) extra_names: Vec<String>,
     /// The studio, asked for the external WHEP origin its viewer pages may connect to.
@@ -25,6 +25,66 @@ pub(crate) struct HostPolicy {
     /// Other sites whose viewer pages may play from this WHEP (studios this one is the relay
     /// server of): `http://host:port`, lower-case, no trailing slash.
     pub(crate) whep_origins: Vec<String>,
+    /// `https` when the server speaks TLS itself, else `http`: a page of this studio has the
+    /// origin `scheme://Host`.
+    pub(crate) scheme: &'static str,
+    /// The origin of `--public-url` (a reverse proxy in front): its pages are this studio's.
+    pub(crate) public_origin: Option<String>,
+}
+
+impl Default for HostPolicy {
+    fn default() -> Self {
+        HostPolicy {
+            extra_names: vec![],
+            studio: None,
+            whep_origins: vec![],
+            scheme: "http",
+            public_origin: None,
+        }
+    }
+}
+
+/// `--public-url`, checked: an `http(s)://host[:port]` origin, nothing after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PublicUrl {
+    /// As given, with one trailing slash (`https://class.school.example/`).
+    pub(crate) url: String,
+    /// Lower-case, no trailing slash (`https://class.school.example`).
+    pub(crate) origin: String,
+    /// The host name, accepted as `Host`.
+    pub(crate) host: String,
+}
+
+impl PublicUrl {
+    pub(crate) fn parse(given: &str) -> Result<PublicUrl, String> {
+        let refuse = || {
+            format!(
+                "--public-url must be an address like https://class.school.example (scheme and \
+                 host, an optional port, no path, query or fragment); got {given:?}"
+            )
+        };
+        let trimmed = given.trim().trim_end_matches('/');
+        let rest = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"))
+            .ok_or_else(refuse)?;
+        let valid = !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if !valid {
+            return Err(refuse());
+        }
+        let host = host_name(rest).to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(refuse());
+        }
+        Ok(PublicUrl {
+            url: format!("{trimmed}/"),
+            origin: trimmed.to_ascii_lowercase(),
+            host,
+        })
+    }
 }
 
 /// WHEP is keyless: OBS-like players (no `Origin`) and this studio's own pages use it, and the
@@ -89,8 +149,13 @@ pub(crate) fn check(policy: &HostPolicy, headers: &HeaderMap, whep: bool) -> Opt
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         let same = origin
-            .strip_prefix("http://")
-            .is_some_and(|o| o.eq_ignore_ascii_case(host));
+            .strip_prefix(policy.scheme)
+            .and_then(|o| o.strip_prefix("://"))
+            .is_some_and(|o| o.eq_ignore_ascii_case(host))
+            || policy
+                .public_origin
+                .as_deref()
+                .is_some_and(|public| public == normal_origin(origin));
         let listed = whep && policy.whep_origins.contains(&normal_origin(origin));
         if !same && !listed {
             return Some(if whep {
@@ -217,6 +282,35 @@ mod tests {
         assert!(check(&relay, &at("https://school.example:8443"), true).is_none());
         assert!(check(&relay, &at("https://school.example:8443"), false).is_some());
         assert!(check(&relay, &at("http://evil.example"), true).is_some());
+        // Served over TLS, the studio's pages are https://Host; behind a reverse proxy, the
+        // public origin's pages are the studio's too.
+        let tls = HostPolicy {
+            scheme: "https",
+            ..HostPolicy::default()
+        };
+        assert!(check(&tls, &at("https://127.0.0.1:7878"), false).is_none());
+        assert!(check(&tls, &at("http://127.0.0.1:7878"), false).is_some());
+        let public = PublicUrl::parse("https://Class.School.Example/").unwrap();
+        assert_eq!(public.url, "https://Class.School.Example/");
+        let proxied = HostPolicy {
+            extra_names: vec![public.host.clone()],
+            public_origin: Some(public.origin.clone()),
+            ..HostPolicy::default()
+        };
+        let via_proxy = headers("class.school.example", Some("https://class.school.example"));
+        assert!(check(&proxied, &via_proxy, false).is_none());
+        let rewritten = headers("127.0.0.1:7878", Some("https://class.school.example"));
+        assert!(check(&proxied, &rewritten, false).is_none());
+        assert!(check(&proxied, &at("https://evil.example"), false).is_some());
+        for bad in [
+            "class.school.example",
+            "https://a.example/studio",
+            "https://a.example/?x",
+            "ftp://a.example",
+            "https://",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
         // Players without a page (OBS, GStreamer) send no Origin.
         assert!(check(&relay, &headers("127.0.0.1:7878", None), true).is_none());
         assert!(

@@ -38,6 +38,13 @@ pub struct ServerOptions {
     /// server of), as `http(s)://host[:port]`. None by default: only this studio's own pages and
     /// players without a page (OBS, GStreamer).
     pub whep_origins: Vec<String>,
+    /// Serve HTTPS with these PEM files instead of plain HTTP.
+    pub tls: Option<crate::TlsFiles>,
+    /// Where students reach the studio when it sits behind a reverse proxy
+    /// (`https://class.school.example`): pages from that origin are this studio's own, its
+    /// name is accepted as `Host`, links are built from it, and the client address a proxy on
+    /// loopback names in `X-Forwarded-For` is the one the per-address limits count.
+    pub public_url: Option<String>,
 }
 
 impl ServerOptions {
@@ -51,6 +58,8 @@ impl ServerOptions {
             ice_servers: vec![],
             limits: crate::Limits::default(),
             whep_origins: vec![],
+            tls: None,
+            public_url: None,
         }
     }
 }
@@ -73,6 +82,12 @@ struct Listening {
 
 struct Shared {
     router: Router,
+    /// TLS for each accepted connection, when the school gave a certificate.
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// `https` with TLS, else `http`.
+    scheme: &'static str,
+    /// The public origin behind a reverse proxy (`https://class.school.example`).
+    public_url: Option<String>,
     /// Per-address limits, shared by the accept loop and the routes.
     gate: Arc<crate::limits::Gate>,
     listening: tokio::sync::Mutex<Listening>,
@@ -85,15 +100,28 @@ pub struct Server {
     shared: Arc<Shared>,
 }
 
-fn router(studio: Studio, options: &ServerOptions, gate: Arc<crate::limits::Gate>) -> Router {
+fn router(
+    studio: Studio,
+    options: &ServerOptions,
+    gate: Arc<crate::limits::Gate>,
+    public: Option<&guard::PublicUrl>,
+) -> Router {
+    let mut extra_names = options.allowed_hosts.clone();
+    extra_names.extend(public.map(|p| p.host.clone()));
     let policy = Arc::new(HostPolicy {
-        extra_names: options.allowed_hosts.clone(),
+        extra_names,
         studio: Some(studio.clone()),
         whep_origins: options
             .whep_origins
             .iter()
             .map(|o| guard::normal_origin(o))
             .collect(),
+        scheme: if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
+        public_origin: public.map(|p| p.origin.clone()),
     });
     let media = crate::whip::MediaState {
         studio: studio.clone(),
@@ -181,12 +209,44 @@ async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 /// [`crate::Limits::connections_per_address`] open per client address (more are closed on
 /// accept), a request head within [`crate::Limits::header_read_timeout`], which also closes an
 /// idle keep-alive connection, and upgrades (room sockets) handed over to their handlers.
-fn spawn_serve(
+/// How each accepted connection is served: TLS or not, and whether a reverse proxy on loopback
+/// names the client (`X-Forwarded-For`).
+#[derive(Clone)]
+struct Serving {
     router: Router,
-    listener: TcpListener,
     gate: Arc<crate::limits::Gate>,
-) -> (oneshot::Sender<()>, JoinHandle<()>) {
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    behind_proxy: bool,
+}
+
+/// The client a request is from: the peer, or, from a reverse proxy on loopback when the studio
+/// has a public URL, the last address the proxy added to `X-Forwarded-For`.
+fn client_address(
+    peer: SocketAddr,
+    headers: &axum::http::HeaderMap,
+    behind_proxy: bool,
+) -> SocketAddr {
+    if !behind_proxy || !peer.ip().is_loopback() {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+        .map_or(peer, |ip| SocketAddr::new(ip, 0))
+}
+
+fn spawn_serve(serving: Serving, listener: TcpListener) -> (oneshot::Sender<()>, JoinHandle<()>) {
     use hyper_util::rt::{TokioIo, TokioTimer};
+    let Serving {
+        router,
+        gate,
+        tls,
+        behind_proxy,
+    } = serving;
     let (stop, mut stopped) = oneshot::channel::<()>();
     let (closing, _) = tokio::sync::watch::channel(false);
     let header_timeout = gate.limits().header_read_timeout;
@@ -215,14 +275,16 @@ fn spawn_serve(
             let service = tower::ServiceExt::map_request(
                 router.clone(),
                 move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                    let client = client_address(peer, request.headers(), behind_proxy);
                     request
                         .extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
+                        .insert(axum::extract::ConnectInfo(client));
                     request
                 },
             );
             let service = hyper_util::service::TowerToHyperService::new(service);
             let mut closing = closing.subscribe();
+            let tls = tls.clone();
             connections.spawn(async move {
                 let _permit = permit;
                 let mut builder = hyper::server::conn::http1::Builder::new();
@@ -230,15 +292,45 @@ fn spawn_serve(
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
                     .keep_alive(true);
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades();
-                tokio::pin!(connection);
-                let served = tokio::select! {
-                    served = connection.as_mut() => served,
-                    _ = closing.changed() => {
-                        connection.as_mut().graceful_shutdown();
-                        connection.await
+                let served = match tls {
+                    // The handshake, like a request head, must finish within the timeout.
+                    Some(tls) => {
+                        match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => {
+                                let connection = builder
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .with_upgrades();
+                                tokio::pin!(connection);
+                                tokio::select! {
+                                    served = connection.as_mut() => served,
+                                    _ = closing.changed() => {
+                                        connection.as_mut().graceful_shutdown();
+                                        connection.await
+                                    }
+                                }
+                            }
+                            Ok(Err(err)) => {
+                                tracing::debug!(%peer, error = %err, "a TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "a TLS handshake took too long");
+                                return;
+                            }
+                        }
+                    }
+                    None => {
+                        let connection = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .with_upgrades();
+                        tokio::pin!(connection);
+                        tokio::select! {
+                            served = connection.as_mut() => served,
+                            _ = closing.changed() => {
+                                connection.as_mut().graceful_shutdown();
+                                connection.await
+                            }
+                        }
                     }
                 };
                 if let Err(err) = served {
@@ -258,13 +350,30 @@ impl Server {
     /// Bind, start serving, and take over the studio's network switch.
     pub async fn start(studio: Studio, options: ServerOptions) -> io::Result<Server> {
         let gate = Arc::new(crate::limits::Gate::new(options.limits));
-        let router = router(studio.clone(), &options, Arc::clone(&gate));
+        let tls = options.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+        let public = options
+            .public_url
+            .as_deref()
+            .map(guard::PublicUrl::parse)
+            .transpose()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let router = router(studio.clone(), &options, Arc::clone(&gate), public.as_ref());
         let listener = bind(SocketAddr::new(options.bind, options.port)).await?;
         let addr = listener.local_addr()?;
-        let (stop, task) = spawn_serve(router.clone(), listener, Arc::clone(&gate));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let serving = Serving {
+            router: router.clone(),
+            gate: Arc::clone(&gate),
+            tls: tls.clone(),
+            behind_proxy: public.is_some(),
+        };
+        let (stop, task) = spawn_serve(serving, listener);
         let server = Server {
             shared: Arc::new(Shared {
                 router,
+                tls,
+                scheme,
+                public_url: public.map(|p| p.url),
                 gate,
                 listening: tokio::sync::Mutex::new(Listening {
                     addr,
@@ -289,18 +398,34 @@ impl Server {
             .unwrap_or_else(|p| *p.into_inner())
     }
 
-    /// `http://ADDR:PORT/` of the bound socket.
+    /// `http://ADDR:PORT/` (`https://` with TLS) of the bound socket.
     pub fn base_url(&self) -> String {
-        format!("http://{}/", self.local_addr())
+        format!("{}://{}/", self.shared.scheme, self.local_addr())
     }
 
     /// A URL on loopback that reaches this server whatever it is bound to.
     pub fn loopback_url(&self) -> String {
         let addr = self.local_addr();
         format!(
-            "http://{}/",
+            "{}://{}/",
+            self.shared.scheme,
             SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
         )
+    }
+
+    /// Where students reach the studio behind a reverse proxy (`--public-url`), with a
+    /// trailing slash.
+    pub fn public_url(&self) -> Option<String> {
+        self.shared.public_url.clone()
+    }
+
+    fn serving(&self) -> Serving {
+        Serving {
+            router: self.shared.router.clone(),
+            gate: Arc::clone(&self.shared.gate),
+            tls: self.shared.tls.clone(),
+            behind_proxy: self.shared.public_url.is_some(),
+        }
     }
 
     /// The state to show in settings: bound address and the URLs students can use.
@@ -315,7 +440,11 @@ impl Server {
                 let ip = interface.ip();
                 let serves = addr.ip().is_unspecified() || addr.ip() == ip;
                 if serves && ip.is_ipv4() {
-                    urls.push(format!("http://{}/", SocketAddr::new(ip, port)));
+                    urls.push(format!(
+                        "{}://{}/",
+                        self.shared.scheme,
+                        SocketAddr::new(ip, port)
+                    ));
                 }
             }
         }
@@ -323,6 +452,7 @@ impl Server {
             lan_open,
             bind: addr.to_string(),
             urls,
+            public_url: self.public_url(),
         }
     }
 
@@ -341,22 +471,14 @@ impl Server {
             Err(err) => {
                 // Never leave the studio unreachable: go back to where we were.
                 let back = bind(listening.addr).await?;
-                let (stop, task) = spawn_serve(
-                    self.shared.router.clone(),
-                    back,
-                    Arc::clone(&self.shared.gate),
-                );
+                let (stop, task) = spawn_serve(self.serving(), back);
                 listening.stop = Some(stop);
                 listening.task = Some(task);
                 return Err(err);
             }
         };
         let addr = listener.local_addr()?;
-        let (stop, task) = spawn_serve(
-            self.shared.router.clone(),
-            listener,
-            Arc::clone(&self.shared.gate),
-        );
+        let (stop, task) = spawn_serve(self.serving(), listener);
         *listening = Listening {
             addr,
             stop: Some(stop),
@@ -405,5 +527,26 @@ impl NetworkControl for Server {
                 )
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_on_loopback_names_the_client_only_behind_a_public_url() {
+        let proxy: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        let stranger: SocketAddr = "198.51.100.2:50000".parse().unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "10.9.9.9, 203.0.113.5".parse().unwrap());
+        let named = client_address(proxy, &headers, true);
+        assert_eq!(named.ip(), "203.0.113.5".parse::<IpAddr>().unwrap());
+        // Without --public-url, or from anyone but a proxy on loopback, the header is ignored.
+        assert_eq!(client_address(proxy, &headers, false), proxy);
+        assert_eq!(client_address(stranger, &headers, true), stranger);
+        // A header that is not an address changes nothing.
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_address(proxy, &headers, true), proxy);
     }
 }

@@ -26,7 +26,9 @@ mod guard;
 mod host;
 mod limits;
 mod room;
+mod tls;
 mod whip;
 
 pub use host::{Server, ServerOptions, new_key};
 pub use limits::Limits;
+pub use tls::TlsFiles;

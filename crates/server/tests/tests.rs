@@ -11,6 +11,7 @@ mod hostile;
 mod limits;
 mod moderators;
 mod room;
+mod tls;
 mod whip;
 
 use futures_util::{SinkExt, StreamExt};

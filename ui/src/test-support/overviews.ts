@@ -1,10 +1,11 @@
 import type { NetworkAccess, Overview } from '../lib/bindings/api';
 
-export const LOCAL_ONLY: NetworkAccess = { lanOpen: false, bind: '127.0.0.1:7480', urls: ['http://127.0.0.1:7480'] };
+export const LOCAL_ONLY: NetworkAccess = { lanOpen: false, bind: '127.0.0.1:7480', urls: ['http://127.0.0.1:7480'], publicUrl: null };
 export const LAN_OPEN: NetworkAccess = {
   lanOpen: true,
   bind: '0.0.0.0:7480',
   urls: ['http://127.0.0.1:7480', 'http://192.0.2.10:7480'],
+  publicUrl: null,
 };
 
 /** An overview of a small demo school, with any field replaced. */

@@ -77,7 +77,12 @@ bind: string,
 /**
  * Base URLs at which the server can be reached (loopback first).
  */
-urls: Array<string>, };
+urls: Array<string>, 
+/**
+ * Where students reach the studio when it sits behind a reverse proxy (`--public-url`):
+ * links are built from it.
+ */
+publicUrl: string | null, };
 export type SessionSummary = { 
 /**
  * Session id.

@@ -51,6 +51,11 @@ export class BroadcastStore {
     return this.#overview.data?.network.urls ?? [];
   }
 
+  /** Where students reach the studio behind a reverse proxy, if it is behind one. */
+  get publicUrl(): string | null {
+    return this.#overview.data?.network.publicUrl ?? null;
+  }
+
   /**
    * Reads the status now and every {@link STATUS_POLL_MS} while at least one screen watches
    * (the media engine sends no events for viewers coming and going). Returns the stop function.

@@ -17,10 +17,12 @@ export function sourceLabel(source: string | null): string {
 }
 
 /**
- * The studio's HTTP address with a trailing slash: this page's own origin when it was served
- * over HTTP, else (the desktop window, on tauri://) the server's first, loopback, URL.
+ * The studio's HTTP address with a trailing slash: the public address when the studio sits
+ * behind a reverse proxy (`--public-url`), else this page's own origin when it was served over
+ * HTTP(S), else (the desktop window, on tauri://) the server's first, loopback, URL.
  */
-export function studioBase(location: Pick<Location, 'protocol' | 'origin'>, urls: string[]): string {
+export function studioBase(location: Pick<Location, 'protocol' | 'origin'>, urls: string[], publicUrl: string | null = null): string {
+  if (publicUrl) return publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`;
   if (location.protocol === 'http:' || location.protocol === 'https:') return `${location.origin}/`;
   const first = urls[0];
   if (!first) return '';
