@@ -4,6 +4,7 @@
     reason = "a test that cannot unwrap has failed; the panic says where"
 )]
 
+mod full_disk;
 mod soak;
 
 use std::io::{BufRead, BufReader};

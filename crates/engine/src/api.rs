@@ -115,6 +115,9 @@ pub struct Overview {
     /// Why the school chosen at start could not be opened (locked by another Lectern, damaged,
     /// from a newer version...), so the studio can say it instead of failing to start.
     pub school_problem: Option<ApiError>,
+    /// Why the live class's last write to the school file failed, while writes fail (null
+    /// when they work).
+    pub storage_problem: Option<ApiError>,
     /// On air or not.
     pub live: LiveStatus,
     /// Who can connect.
@@ -236,6 +239,15 @@ pub enum StudioEvent {
         /// Pages in all.
         total: u64,
     },
+    /// The live class's writes to the school file fail (a full disk, a failing drive): what
+    /// students and staff do is refused, and nothing is acknowledged, until they work again.
+    StorageProblem {
+        /// Why, with its code (`disk_full`, `storage`).
+        error: ApiError,
+    },
+    /// The school file takes writes again after a [`StudioEvent::StorageProblem`]: the class
+    /// goes on.
+    StorageRecovered,
     /// A model is being trained in the background (a forest: once per tree).
     TrainingProgress {
         /// Which model.

@@ -372,19 +372,10 @@ impl Studio {
             }
         }
         let written = folder.to_owned();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&written)?;
-            for (name, bytes) in files {
-                // Write beside, then rename: a report is whole or absent, never half-written.
-                let tmp = written.join(format!(".{name}.tmp"));
-                std::fs::write(&tmp, bytes)?;
-                std::fs::rename(&tmp, written.join(name))?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|_| ApiError::internal("writing the report was cancelled"))?
-        .map_err(|e| ApiError::new(ErrorCode::Storage, format!("writing the report: {e}")))?;
+        tokio::task::spawn_blocking(move || write_whole_folder(&written, files))
+            .await
+            .map_err(|_| ApiError::internal("writing the report was cancelled"))?
+            .map_err(|e| crate::studio::io_error("writing the report to", folder, e))?;
         let path = |name: &str| folder.join(name).display().to_string();
         Ok(ReportFiles {
             folder: folder.display().to_string(),
@@ -456,4 +447,49 @@ fn to_json(snapshot: &EngagementSnapshot) -> Result<Engagement, ApiError> {
     serde_json::to_value(snapshot)
         .map(Engagement)
         .map_err(|e| ApiError::internal(format!("encoding engagement: {e}")))
+}
+
+/// Write `files` as the folder `folder`, whole or not at all: they go into a new folder beside
+/// it, which then takes its place (a report written before is replaced only once the new one is
+/// complete). On failure (a full disk) nothing new is left behind and the old folder stays.
+fn write_whole_folder(
+    folder: &std::path::Path,
+    files: Vec<(&str, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let parent = folder
+        .parent()
+        .ok_or_else(|| std::io::Error::other("a report folder needs a parent folder"))?;
+    let name = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::create_dir_all(parent)?;
+    let fresh = parent.join(format!(".{name}.new"));
+    let stale = parent.join(format!(".{name}.old"));
+    let _ = std::fs::remove_dir_all(&fresh);
+    let written = (|| {
+        std::fs::create_dir(&fresh)?;
+        for (file, bytes) in &files {
+            std::fs::write(fresh.join(file), bytes)?;
+        }
+        Ok(())
+    })();
+    if let Err(err) = written {
+        let _ = std::fs::remove_dir_all(&fresh);
+        return Err(err);
+    }
+    let _ = std::fs::remove_dir_all(&stale);
+    let had_one = folder.exists();
+    if had_one {
+        std::fs::rename(folder, &stale)?;
+    }
+    if let Err(err) = std::fs::rename(&fresh, folder) {
+        if had_one {
+            let _ = std::fs::rename(&stale, folder);
+        }
+        let _ = std::fs::remove_dir_all(&fresh);
+        return Err(err);
+    }
+    let _ = std::fs::remove_dir_all(&stale);
+    Ok(())
 }

@@ -210,9 +210,24 @@ fn random_hex() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Told whether the room's writes reach the school file: `Some(err)` after a write failed (a
+/// full disk, a failing drive), `None` after one succeeded. The studio turns the changes into
+/// [`crate::api::StudioEvent::StorageProblem`] and `StorageRecovered`.
+pub type StorageWatch = Arc<dyn Fn(Option<&ApiError>) + Send + Sync>;
+
 impl LiveRoom {
     /// Open the room of `session_id`, replaying its log, and start its task.
     pub async fn open(store: Store, session_id: i64, clock: Clock) -> Result<LiveRoom, ApiError> {
+        LiveRoom::open_watched(store, session_id, clock, Arc::new(|_| {})).await
+    }
+
+    /// [`LiveRoom::open`], telling `watch` whether its writes (events and heartbeats) succeed.
+    pub async fn open_watched(
+        store: Store,
+        session_id: i64,
+        clock: Clock,
+        watch: StorageWatch,
+    ) -> Result<LiveRoom, ApiError> {
         let mut room = rebuild(&store, session_id).await?;
         // Nobody is connected to a room just opened. If its log says otherwise, the studio
         // stopped without closing them (a crash, a kill): they left when it was last known to run.
@@ -239,6 +254,7 @@ impl LiveRoom {
             deliveries.clone(),
             clock,
             ended_rx,
+            watch,
         ));
         Ok(LiveRoom {
             session_id,
@@ -327,6 +343,7 @@ async fn run(
     deliveries: broadcast::Sender<Arc<Delivery>>,
     clock: Clock,
     mut ended: watch::Receiver<bool>,
+    storage: StorageWatch,
 ) {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -348,8 +365,12 @@ async fn run(
             Woke::Timer => None,
             Woke::Heartbeat => {
                 let at = i64::try_from(clock().0).unwrap_or(i64::MAX);
-                if let Err(err) = store.mark_session_alive(session_id, at).await {
-                    tracing::warn!(session_id, error = %err, "the room's heartbeat could not be written");
+                match store.mark_session_alive(session_id, at).await {
+                    Ok(()) => storage(None),
+                    Err(err) => {
+                        tracing::warn!(session_id, error = %err, "the room's heartbeat could not be written");
+                        storage(Some(&ApiError::from(err)));
+                    }
                 }
                 continue;
             }
@@ -395,6 +416,9 @@ async fn run(
         };
         match committed {
             Ok(stored) => {
+                if !stored.is_empty() {
+                    storage(None);
+                }
                 let mut seqs = stored.into_iter().map(|s| s.seq);
                 for pending in batch {
                     let mut submitted = Submitted {
@@ -415,6 +439,7 @@ async fn run(
             }
             Err(err) => {
                 tracing::error!(session_id, error = %err, "the room's events could not be written; rebuilding from the log");
+                storage(Some(&err));
                 for pending in batch {
                     if let Some(done) = pending.done {
                         let _ = done.send(Err(err.clone()));

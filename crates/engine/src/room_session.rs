@@ -550,9 +550,15 @@ async fn act(
     let submitted = match joined.room.submit(input).await {
         Ok(submitted) => submitted,
         Err(err) => {
-            let error = RoomError::Unavailable {
-                reason: err.message,
+            // Nothing was saved, so nothing is acknowledged: the client may send it again.
+            let reason = if err.code == crate::ErrorCode::DiskFull {
+                "the class cannot save anything right now (the studio's disk is full), so this \
+                 was not sent; try again in a moment"
+                    .to_owned()
+            } else {
+                err.message
             };
+            let error = RoomError::Unavailable { reason };
             return reject(transport, client_id, error).await.map(|()| false);
         }
     };

@@ -88,6 +88,8 @@ pub(crate) struct Inner {
     pub(crate) presence: crate::room_session::Presence,
     /// The desktop window's room connections.
     pub(crate) ipc_rooms: crate::room_session::IpcConnections,
+    /// Why the live class's writes fail, while they do.
+    storage_problem: Mutex<Option<ApiError>>,
     /// Fresh browser keys per address, and the address bans of the class on air.
     pub(crate) browser_keys: crate::browser_keys::BrowserKeys,
     /// The last trained recommender and the data it learned from (choosing its weights takes a
@@ -167,7 +169,7 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn io_error(doing: &str, path: &Path, err: std::io::Error) -> ApiError {
+pub(crate) fn io_error(doing: &str, path: &Path, err: std::io::Error) -> ApiError {
     let code = if err.kind() == std::io::ErrorKind::StorageFull {
         ErrorCode::DiskFull
     } else {
@@ -247,6 +249,7 @@ impl Studio {
                 broadcast: media,
                 presence: Default::default(),
                 browser_keys,
+                storage_problem: Mutex::new(None),
                 ipc_rooms: Default::default(),
                 recommender: Default::default(),
                 answers: Default::default(),
@@ -403,10 +406,17 @@ impl Studio {
             .lock()
             .ok()
             .and_then(|p| p.clone());
+        let storage_problem = self
+            .inner
+            .storage_problem
+            .lock()
+            .ok()
+            .and_then(|p| p.clone());
         Ok(Overview {
             school,
             counts,
             school_problem,
+            storage_problem,
             live: self.live_status().await,
             network: self.network(),
             recent_sessions,
@@ -481,7 +491,9 @@ impl Studio {
             if let Some(instructor) = instructor {
                 store.set_session_instructor(session_id, instructor).await?;
             }
-            let room = LiveRoom::open(store, session_id, system_clock()).await?;
+            let room =
+                LiveRoom::open_watched(store, session_id, system_clock(), self.storage_watch())
+                    .await?;
             let engagement = crate::engagement::follow(&room, started_at_ms);
             *live = Some(Live {
                 room,
@@ -492,6 +504,46 @@ impl Studio {
         }
         self.emit(StudioEvent::SchoolChanged);
         Ok(self.live_status().await)
+    }
+
+    /// What the class's room tells about its writes, for [`Studio::storage_report`]. It holds
+    /// the studio weakly: the room's task does not keep a closed studio alive.
+    fn storage_watch(&self) -> crate::live::StorageWatch {
+        let inner = Arc::downgrade(&self.inner);
+        Arc::new(move |result| {
+            if let Some(inner) = inner.upgrade() {
+                Studio { inner }.storage_report(result);
+            }
+        })
+    }
+
+    /// A write of the live class failed (`Some`) or succeeded (`None`): the studio is told when
+    /// writes start failing and when they work again, once each.
+    pub(crate) fn storage_report(&self, result: Option<&ApiError>) {
+        let mut problem = self
+            .inner
+            .storage_problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match (result, problem.is_some()) {
+            (Some(err), false) => {
+                *problem = Some(err.clone());
+                drop(problem);
+                tracing::error!(
+                    code = err.code.as_str(),
+                    "the school file takes no more writes: {}",
+                    err.message
+                );
+                self.emit(StudioEvent::StorageProblem { error: err.clone() });
+            }
+            (None, true) => {
+                *problem = None;
+                drop(problem);
+                tracing::info!("the school file takes writes again");
+                self.emit(StudioEvent::StorageRecovered);
+            }
+            _ => {}
+        }
     }
 
     /// End the live class: the session gets its end time and the room closes.
@@ -551,7 +603,8 @@ impl Studio {
             store.end_session(session_id, ended_at).await?;
             return Ok(());
         }
-        match LiveRoom::open(store, session_id, system_clock()).await {
+        match LiveRoom::open_watched(store, session_id, system_clock(), self.storage_watch()).await
+        {
             Ok(room) => {
                 let engagement = crate::engagement::follow(&room, started_at_ms);
                 // Nobody is connected yet: what the log holds is everything so far.

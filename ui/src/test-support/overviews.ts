@@ -14,6 +14,7 @@ export function demoOverview(patch: Partial<Overview> = {}): Overview {
     school: { name: 'Demo Guitar School', isDemo: true, dbPath: '/tmp/demo.sqlite', createdAtMs: 1_700_000_000_000, timeZone: 'UTC' },
     counts: { courses: 3, learners: 42, purchases: 17, sessions: 5, events: 900 },
     schoolProblem: null,
+    storageProblem: null,
     live: { state: 'offline' },
     network: LOCAL_ONLY,
     recentSessions: [],

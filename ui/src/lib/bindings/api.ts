@@ -127,6 +127,11 @@ counts: Counts | null,
  */
 schoolProblem: ApiError | null, 
 /**
+ * Why the live class's last write to the school file failed, while writes fail (null
+ * when they work).
+ */
+storageProblem: ApiError | null, 
+/**
  * On air or not.
  */
 live: LiveStatus, 
@@ -227,7 +232,11 @@ done: number,
 /**
  * Pages in all.
  */
-total: number, } | { "kind": "training_progress", 
+total: number, } | { "kind": "storage_problem", 
+/**
+ * Why, with its code (`disk_full`, `storage`).
+ */
+error: ApiError, } | { "kind": "storage_recovered" } | { "kind": "training_progress", 
 /**
  * Which model.
  */

@@ -8,6 +8,8 @@ const KINDS: Record<StudioEvent['kind'], true> = {
   import_progress: true,
   broadcast_stats: true,
   training_progress: true,
+  storage_problem: true,
+  storage_recovered: true,
 };
 
 /**

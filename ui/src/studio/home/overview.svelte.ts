@@ -55,6 +55,12 @@ export class OverviewStore {
       case 'training_progress':
         // Held by the likely buyers card.
         return;
+      case 'storage_problem':
+        if (this.data !== null) this.data = { ...this.data, storageProblem: ev.error };
+        return;
+      case 'storage_recovered':
+        if (this.data !== null) this.data = { ...this.data, storageProblem: null };
+        return;
       default:
         ev satisfies never;
     }

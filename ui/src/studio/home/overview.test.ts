@@ -40,6 +40,21 @@ describe('OverviewStore', () => {
     expect(store.data?.school?.name).toBe('Second');
   });
 
+  it('holds a storage problem from its event until writes work again', async () => {
+    const platform = new FakePlatform().on('overview', () => demoOverview());
+    const store = new OverviewStore(platform);
+    store.start();
+    await settle();
+    expect(store.data?.storageProblem).toBeNull();
+    const error = { code: 'disk_full' as const, message: 'The disk is full, so nothing more could be saved.' };
+    platform.emit({ kind: 'storage_problem', error });
+    expect(store.data?.storageProblem).toEqual(error);
+    expect(store.data?.school?.name).toBe('Demo Guitar School');
+    platform.emit({ kind: 'storage_recovered' });
+    expect(store.data?.storageProblem).toBeNull();
+    expect(platform.count('overview')).toBe(1);
+  });
+
   it('replaces only the network on network_changed', async () => {
     const platform = new FakePlatform().on('overview', () => demoOverview());
     const store = new OverviewStore(platform);
