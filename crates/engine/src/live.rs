@@ -335,6 +335,10 @@ enum Woke {
     Heartbeat,
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the room task's parts, each moved in once at open"
+)]
 async fn run(
     store: Store,
     session_id: i64,
