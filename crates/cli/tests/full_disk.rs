@@ -216,7 +216,7 @@ async fn a_full_disk_mid_class_is_refused_in_words_and_the_class_goes_on_when_sp
     let session = live["sessionId"].as_i64().unwrap();
     let mut events = studio_events(&base, &key).await;
     let ws_url = format!("{}room", base.replacen("http", "ws", 1));
-    let mut students = vec![
+    let mut students = [
         Student::join(&ws_url, "Ann").await,
         Student::join(&ws_url, "Bob").await,
         Student::join(&ws_url, "Cy").await,
