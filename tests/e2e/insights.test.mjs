@@ -243,9 +243,9 @@ test('after class the session page shows the same totals and exports the report'
   // Compared with the course's other classes: the class just taught was for no course, so there
   // is nothing to compare; a demo class of a course is compared with its siblings.
   await studio.getByTestId('trend-none').waitFor();
-  // The demo school teaches HTML and CSS three times.
-  const demo = await picker.locator('option').evaluateAll((options) => options.find((o) => o.textContent.includes('HTML and CSS'))?.value);
-  assert.ok(demo, 'a demo class of HTML and CSS is in the picker');
+  // The demo school teaches Figma Essentials three times.
+  const demo = await picker.locator('option').evaluateAll((options) => options.find((o) => o.textContent.includes('Figma Essentials'))?.value);
+  assert.ok(demo, 'a demo class of Figma Essentials is in the picker');
   await picker.selectOption(demo);
   const sentence = studio.getByTestId('trend-sentence');
   await sentence.waitFor();
@@ -430,7 +430,7 @@ test('a student who only watches is present; a hidden tab (shared by choice) is 
   // This time the class names its course and its instructor.
   await studio.getByTestId('nav-broadcast').click();
   await studio.getByTestId('class-title-input').fill('Week 7 · Just watching');
-  await studio.getByTestId('class-course-select').selectOption('html-css');
+  await studio.getByTestId('class-course-select').selectOption('figma');
   await studio.getByTestId('class-instructor-input').fill('Dana Example');
   await studio.getByTestId('start-class').click();
   await studio.getByTestId('end-class').waitFor();
@@ -480,7 +480,7 @@ test('a student who only watches is present; a hidden tab (shared by choice) is 
   const week7 = await picker.locator('option').evaluateAll((options) => options.find((o) => o.textContent.startsWith('Week 7'))?.value);
   await picker.selectOption(week7);
   await studio.getByTestId('trend-sentence').waitFor();
-  assert.equal(await studio.getByTestId('trend-row').count(), 4, 'the demo taught HTML and CSS three times before');
+  assert.equal(await studio.getByTestId('trend-row').count(), 4, 'the demo taught Figma Essentials three times before');
   assert.match(await studio.getByTestId('instructor-trend-sentence').innerText(), /^Dana Example: 0 classes to compare/);
   assert.equal(await studio.getByTestId('instructor-trend-row').count(), 1);
   for (const [label, list] of Object.entries(errors)) assert.deepEqual(list, [], `console errors on ${label}`);

@@ -7,6 +7,7 @@
 mod attribution;
 mod bindings;
 mod data;
+mod demo;
 mod engagement;
 mod experiments;
 mod live;

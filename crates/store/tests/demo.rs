@@ -67,8 +67,12 @@ async fn demo_school_has_the_promised_shape() {
     assert_eq!(summary.courses, 40);
     assert_eq!(summary.learners, 3_000);
     assert_eq!(summary.sessions, 30);
-    assert!((8_000..=12_000).contains(&summary.purchases), "{summary:?}");
+    assert!((4_500..=9_000).contains(&summary.purchases), "{summary:?}");
     assert!(summary.live_purchases > 0);
+    assert!(
+        summary.live_purchases < summary.purchases / 20,
+        "{summary:?}"
+    );
     assert!(summary.events > 10_000, "{summary:?}");
 
     let store = Store::open_existing(&path).unwrap();
@@ -102,7 +106,7 @@ async fn demo_school_has_the_promised_shape() {
         let mut stmt = conn
             .prepare(
                 "SELECT session_id, count(DISTINCT actor) FROM events
-                  WHERE kind = 'viewer_joined' GROUP BY session_id",
+                  WHERE kind = 'viewer_joined' AND actor <> 'instructor' GROUP BY session_id",
             )
             .unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -143,7 +147,7 @@ async fn demo_school_has_the_promised_shape() {
     assert_eq!(one(&conn, "SELECT min(price_cents) FROM courses"), 1_900);
     assert_eq!(one(&conn, "SELECT max(price_cents) FROM courses"), 24_900);
     // Purchases: unique orders, inside the year, no course bought twice by one learner, some
-    // discounts, and a few heavy buyers.
+    // discounts, repeat buyers, a few heavy buyers, and many learners who never buy.
     assert_eq!(
         one(&conn, "SELECT count(DISTINCT order_id) FROM purchases"),
         summary.purchases as i64
@@ -178,6 +182,39 @@ async fn demo_school_has_the_promised_shape() {
             "SELECT count(*) FROM (SELECT learner_id FROM purchases GROUP BY learner_id HAVING count(*) >= 10)"
         ) >= 10
     );
+    let buyers = one(&conn, "SELECT count(DISTINCT learner_id) FROM purchases");
+    assert!(
+        (1_500..=1_950).contains(&buyers),
+        "{buyers} of 3,000 learners buy: 35-50% should never buy"
+    );
+    assert!(
+        one(
+            &conn,
+            "SELECT count(*) FROM (SELECT learner_id FROM purchases GROUP BY learner_id HAVING count(*) >= 2)"
+        ) > 500
+    );
+    // New courses: a few have their first buyer only in the last three months, one in the
+    // last week, with few buyers yet.
+    let launches: Vec<(String, i64, i64)> = {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT course_id, count(*), min(purchased_at_ms) FROM purchases GROUP BY course_id
+                  HAVING min(purchased_at_ms) > {} ORDER BY 3",
+                demo::DEMO_NOW_MS - 90 * 86_400_000
+            ))
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(launches.len(), 4, "{launches:?}");
+    assert!(
+        launches
+            .iter()
+            .any(|(_, n, first)| *n < 30 && *first > demo::DEMO_NOW_MS - 7 * 86_400_000),
+        "{launches:?}"
+    );
     // Track order: far more learners go beginner -> next course of the same track than the
     // reverse.
     let forward = one(
@@ -199,8 +236,9 @@ async fn demo_school_has_the_promised_shape() {
         "forward {forward}, backward {backward}"
     );
 
-    // Events: the live room's vocabulary and nothing else; in time order within a session;
-    // actors are learners.
+    // Events: the live room's vocabulary and nothing else (each payload decodes as a room
+    // record: `every_demo_record_is_one_the_room_reads`); in time order within a session;
+    // actors are viewer ids and the instructor, never learner ids.
     let kinds: BTreeSet<String> = {
         let mut stmt = conn.prepare("SELECT DISTINCT kind FROM events").unwrap();
         stmt.query_map([], |r| r.get(0))
@@ -211,12 +249,18 @@ async fn demo_school_has_the_promised_shape() {
     let room_kinds: BTreeSet<String> = [
         "viewer_joined",
         "viewer_left",
+        "media_presence",
+        "learner_linked",
+        "email_linked",
         "chat_sent",
         "reactions_aggregated",
+        "reactions_by",
+        "poll_created",
         "poll_opened",
         "ballot_cast",
         "poll_closed",
         "offer_pushed",
+        "offer_shown",
         "offer_exposed",
         "offer_clicked",
         "offer_withdrawn",
@@ -242,12 +286,14 @@ async fn demo_school_has_the_promised_shape() {
         ),
         0
     );
-    // Who did it is in the event too: joins, chat, ballots, questions, upvotes and offer
-    // responses name the actor; what staff or the room did has none.
+    // Who did it is in the event too: joins, links, chat, ballots, questions, upvotes and offer
+    // responses name the actor; what the room did by itself has none.
     assert_eq!(
         one(
             &conn,
-            "SELECT count(*) FROM events WHERE actor IS NOT coalesce(
+            "SELECT count(*) FROM events WHERE kind IN ('viewer_joined', 'learner_linked',
+                 'email_linked', 'chat_sent', 'ballot_cast', 'question_asked', 'question_upvoted',
+                 'offer_exposed', 'offer_clicked') AND actor IS NOT coalesce(
                  json_extract(payload, '$.event.viewer'),
                  json_extract(payload, '$.event.message.author'),
                  json_extract(payload, '$.event.ballot.viewer'),
@@ -321,7 +367,51 @@ async fn demo_school_has_the_promised_shape() {
     assert_eq!(
         one(
             &conn,
-            "SELECT count(*) FROM events WHERE actor IS NOT NULL AND actor NOT IN (SELECT id FROM learners)"
+            "SELECT count(*) FROM events WHERE actor <> 'instructor'
+                AND (length(actor) <> 22 OR actor GLOB 'v-*[^0-9a-f]*' OR actor NOT GLOB 'v-*')"
+        ),
+        0
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT count(*) FROM events WHERE kind IN ('reactions_aggregated', 'broadcast_ended')
+                AND actor IS NOT NULL"
+        ),
+        0
+    );
+    // A share of viewers say who they are: by their personal join link (each join) or their
+    // email, typed once with consent; the others stay anonymous.
+    let joined = one(
+        &conn,
+        "SELECT count(DISTINCT actor) FROM events WHERE kind = 'viewer_joined' AND actor <> 'instructor'",
+    );
+    let linked = one(
+        &conn,
+        "SELECT count(DISTINCT actor) FROM events WHERE kind = 'learner_linked'",
+    );
+    let emailed = one(
+        &conn,
+        "SELECT count(DISTINCT actor) FROM events WHERE kind = 'email_linked'",
+    );
+    assert!(
+        linked * 4 > joined && emailed * 20 > joined && (linked + emailed) * 10 < joined * 9,
+        "{joined} viewers, {linked} by join link, {emailed} by email"
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT count(*) FROM events e WHERE kind = 'learner_linked'
+                AND json_extract(payload, '$.event.learner') NOT IN (SELECT id FROM learners)"
+        ),
+        0
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT count(*) FROM events e WHERE kind = 'email_linked'
+                AND json_extract(payload, '$.event.email_hash') NOT IN
+                    (SELECT email_hash FROM learners WHERE email_hash IS NOT NULL)"
         ),
         0
     );
@@ -332,21 +422,45 @@ async fn demo_school_has_the_promised_shape() {
         ),
         0
     );
-    // Every live purchase follows its buyer's click on that session's offer, for that course,
-    // which follows their exposure.
-    let live_purchases = one(
-        &conn,
-        "SELECT count(*) FROM purchases WHERE ref_code IS NOT NULL",
-    );
-    assert_eq!(live_purchases, summary.live_purchases as i64);
+    // Every live purchase carries the reference code of its buyer's click (the room's
+    // `<offer>.<variant>.<viewer>`), for that course, and follows the click, which follows
+    // their exposure. A buyer who came with their join link is that learner.
+    let codes: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT ref_code FROM purchases WHERE ref_code IS NOT NULL")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(codes.len() as u64, summary.live_purchases);
+    for code in &codes {
+        let reference = lectern_room::parse_reference(code);
+        assert!(
+            reference
+                .is_some_and(|r| r.offer.starts_with("offer-") && r.viewer.0.starts_with("v-")),
+            "{code}"
+        );
+    }
     assert_eq!(
         one(
             &conn,
             "SELECT count(*) FROM purchases p WHERE p.ref_code IS NOT NULL AND NOT EXISTS
                (SELECT 1 FROM events c WHERE c.kind = 'offer_clicked'
-                   AND 'live-' || c.session_id = p.ref_code AND c.actor = p.learner_id
+                   AND json_extract(c.payload, '$.event.offer') || '.' ||
+                       json_extract(c.payload, '$.event.variant_name') || '.' || c.actor = p.ref_code
                    AND json_extract(c.payload, '$.event.course_id') = p.course_id
                    AND c.at_ms < p.purchased_at_ms)"
+        ),
+        0
+    );
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT count(*) FROM purchases p JOIN events l ON l.kind = 'learner_linked'
+                AND p.ref_code LIKE '%.' || l.actor
+              WHERE json_extract(l.payload, '$.event.learner') <> p.learner_id"
         ),
         0
     );
@@ -467,4 +581,73 @@ async fn the_catalog_and_the_purchase_history_read_back_whole() {
     let activity = store.activity().await.unwrap();
     assert_eq!(activity.len() as u64, counts.events);
     store.close().await.unwrap();
+}
+
+/// Every payload of the demo's log is a record the live room reads: it decodes as a
+/// `lectern_room::Recorded` and encodes back to the same JSON (nothing the room does not know),
+/// its event's type is the row's kind, its author the actor, its time the row's time; and each
+/// class's records replay into a room that has ended and records nothing more.
+#[test]
+fn every_demo_record_is_one_the_room_reads() {
+    use lectern_room::{Input, Output, Recorded, Role, Room, Timestamp, ViewerId};
+    let (_dir, path) = school();
+    demo::generate(&path, 11).unwrap();
+    let conn = raw(&path);
+    type Line = (i64, i64, String, Option<String>, i64, String);
+    let lines: Vec<Line> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT session_id, seq, kind, actor, at_ms, payload FROM events
+                  ORDER BY session_id, seq",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    assert!(lines.len() > 10_000, "{}", lines.len());
+    let mut classes: std::collections::BTreeMap<i64, Vec<Recorded>> = Default::default();
+    for (session, seq, kind, actor, at_ms, payload) in &lines {
+        let record: Recorded = serde_json::from_str(payload)
+            .unwrap_or_else(|e| panic!("session {session} #{seq}: {e}\n{payload}"));
+        let value: serde_json::Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(
+            serde_json::to_value(&record).unwrap(),
+            value,
+            "session {session} #{seq}"
+        );
+        assert_eq!(value["event"]["type"].as_str(), Some(kind.as_str()));
+        assert_eq!(record.by.as_ref().map(|v| v.0.as_str()), actor.as_deref());
+        assert_eq!(record.at.0 as i64, *at_ms);
+        classes.entry(*session).or_default().push(record);
+    }
+    assert_eq!(classes.len(), 30);
+    for (session, records) in &classes {
+        let mut room = Room::replay(records);
+        assert_eq!(room.next_deadline(), None, "session {session}");
+        let after = records.last().unwrap().at.plus_ms(1_000);
+        let out = room.handle(
+            Input::Join {
+                viewer: ViewerId::from("v-00000000000000000000"),
+                role: Role::Viewer,
+                name: "Late".into(),
+                fingerprint: None,
+            },
+            Timestamp(after.0),
+        );
+        assert!(
+            !out.iter().any(|o| matches!(o, Output::Event { .. })),
+            "session {session} did not end: {out:?}"
+        );
+    }
 }
