@@ -168,6 +168,8 @@ async fn engine_process(args: &Args) -> Result<(), BoxError> {
         eprintln!("-- {n} viewers");
         let row = run_point(n, args.seconds, args.pacing, false).await?;
         print_table(std::slice::from_ref(&row));
+        let off_cores = row.engine_cores;
+        rows.push(row);
         if args.recording {
             eprintln!("-- {n} viewers, recording");
             let with = run_point(n, args.seconds, args.pacing, true).await?;
@@ -175,7 +177,7 @@ async fn engine_process(args: &Args) -> Result<(), BoxError> {
             let thread = with.recording_cores.unwrap_or(0.0);
             let line = format!(
                 "| {n} | {:.3} | {:.3} | {:.4} | {:.1}% |",
-                row.engine_cores,
+                off_cores,
                 with.engine_cores,
                 thread,
                 100.0 * thread / with.engine_cores.max(1e-9),
@@ -184,7 +186,6 @@ async fn engine_process(args: &Args) -> Result<(), BoxError> {
             recording_lines.push(line);
             rows.push(with);
         }
-        rows.push(row);
     }
     println!();
     match args.pacing {
@@ -200,7 +201,10 @@ async fn engine_process(args: &Args) -> Result<(), BoxError> {
     print_table(&rows);
     if args.recording {
         println!();
-        println!("## recording on vs off (the recording thread's CPU against the whole engine's)");
+        println!(
+            "## recording on vs off (each point's second row above ran with a recording; the \
+             recording thread's CPU against the whole engine's)"
+        );
         println!(
             "| viewers | engine cores, off | engine cores, on | recording thread cores | recording / engine |"
         );
