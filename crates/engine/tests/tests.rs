@@ -11,5 +11,6 @@ mod engagement;
 mod experiments;
 mod live;
 mod models;
+mod recording;
 mod room_session;
 mod studio;
