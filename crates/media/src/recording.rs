@@ -1308,7 +1308,8 @@ pub fn recover(path: &Path) -> Result<Recovery, RecordingError> {
 }
 
 /// Finalize every unfinished recording (`*.webm` without a duration) in `folder`, and remove
-/// leftovers of an interrupted finalization (`*.webm.partial`). Run once at startup.
+/// leftovers of an interrupted finalization (`*.webm.partial`) and empty files. Run once at
+/// startup, before any recording starts in `folder`.
 ///
 /// # Errors
 /// `Io` when the folder cannot be read (a missing folder is not an error).
@@ -1332,6 +1333,11 @@ pub fn recover_folder(folder: &Path) -> Result<Vec<(PathBuf, RecoveryResult)>, R
         if name.ends_with(".webm.partial") {
             let _ = std::fs::remove_file(&path);
         } else if name.ends_with(".webm") {
+            // A recording killed before its first keyframe left an empty file: nothing to keep.
+            if entry.metadata().is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(&path);
+                continue;
+            }
             let result = recover(&path);
             results.push((path, result));
         }

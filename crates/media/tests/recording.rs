@@ -472,6 +472,74 @@ fn kill_9_mid_recording_leaves_a_file_that_recover_finalizes() {
     assert!(duration >= expected_ms as f64);
     assert_eq!(file.video.len(), live.video.len());
     check_tracks_in_sync(&file, recovery.duration_ms, 100);
-    // Once finalized, it is left alone.
+    // Once finalized, it is left alone; the folder's check removes what a crash left empty and
+    // a finalization's leftover, and reports the rest.
     assert!(recover(&path).unwrap().already_final);
+    std::fs::write(dir.path().join("empty.webm"), b"").unwrap();
+    std::fs::write(dir.path().join("x.webm.partial"), b"half").unwrap();
+    let checked = lectern_media::recover_folder(dir.path()).unwrap();
+    assert_eq!(checked.len(), 1);
+    assert!(checked[0].1.as_ref().unwrap().already_final);
+    assert!(!dir.path().join("empty.webm").exists());
+    assert!(!dir.path().join("x.webm.partial").exists());
+}
+
+#[test]
+#[ignore = "needs Chromium and playwright-core"]
+fn chromium_plays_a_recording_cut_by_a_crash_and_its_finalized_copy() {
+    let dir = temp_dir();
+    let cut = dir.path().join("cut.webm");
+    let finalized = dir.path().join("finalized.webm");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let writing = dir.path().join("writing.webm");
+        let engine = MediaEngine::new(EngineConfig::loopback());
+        engine
+            .start_recording(RecordingConfig::new(&writing))
+            .unwrap();
+        engine
+            .start_test_card(TestCard::embedded().unwrap())
+            .await
+            .unwrap();
+        run_for(Duration::from_secs(5), |_| {}).await;
+        // What a crash leaves: the file as it is while it is being written.
+        std::fs::copy(&writing, &cut).unwrap();
+        engine.stop_recording().await.unwrap();
+    });
+    std::fs::copy(&cut, &finalized).unwrap();
+    recover(&finalized).unwrap();
+
+    let output = std::process::Command::new("node")
+        .arg(crate::browser::script("recording-player.mjs"))
+        .arg(dir.path())
+        .args(["cut.webm", "finalized.webm"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("chromium: {stdout}");
+    let results: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        results.len(),
+        2,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for r in &results {
+        assert!(r["error"].is_null(), "{r}");
+        assert_eq!(r["width"], 640, "{r}");
+        assert!(r["framesDecoded"].as_u64().unwrap() > 20, "{r}");
+        assert!(r["audioBytes"].as_u64().unwrap() > 0, "Opus decoded: {r}");
+    }
+    // The cut file plays as a live stream; the finalized one knows its length and seeks.
+    assert_eq!(results[0]["duration"], "infinite", "{}", results[0]);
+    let duration = results[1]["duration"].as_f64().unwrap();
+    assert!((4.0..=5.5).contains(&duration), "{}", results[1]);
+    assert!(results[1]["seekedTo"].as_f64().unwrap() >= duration - 1.5);
 }
