@@ -104,6 +104,8 @@
 //!   track, not re-aligned to each other).
 //! - One audio and one video section per session; simulcast, extra tracks and data channels
 //!   are not forwarded.
+//! - Recording writes WebM only: an H.264 source (OBS) is not recorded (fragmented MP4 is not
+//!   written yet), nor VP9/AV1 video; more in `recording.rs`'s own list.
 //! - [`EngineConfig::default`] binds `0.0.0.0:0` plus `127.0.0.1:0`; tests only ever bind
 //!   loopback, so the LAN-facing default is unexercised.
 //! - The two Chromium tests in

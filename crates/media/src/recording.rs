@@ -40,6 +40,9 @@
 //!   in libwebm's queue until video returns: on disk only then.
 //! - A/V sync within one publisher relies on both tracks' first packets arriving together
 //!   (RTCP sender reports are not read); the test card and the local source send them together.
+//! - A source whose RTP clock stops during a pause shorter than [`MAX_DRIFT`] (1 s) has that
+//!   track placed up to that much early after it (libwebrtc and OBS keep RTP time running
+//!   through a mute, which is placed exactly); a longer one is re-anchored on arrival.
 //! - The track's width and height are the first keyframe's; a later source of another size is
 //!   written as is (VP8 carries its size in each keyframe; players follow it).
 //! - Free space on Windows is not checked (`free_space` reports unlimited there).

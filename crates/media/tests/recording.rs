@@ -284,6 +284,77 @@ async fn a_source_switch_mid_recording_keeps_time_running_and_tracks_in_sync() {
     assert!(video_gap <= 70, "largest video gap {video_gap} ms");
 }
 
+/// The first time at or after `from` ms.
+fn first_from(times: &[u64], from: u64) -> u64 {
+    *times.iter().find(|t| **t >= from).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn mute_and_gaps_keep_audio_and_video_in_sync() {
+    let dir = temp_dir();
+    let path = dir.path().join("gaps.webm");
+    let engine = MediaEngine::new(EngineConfig::loopback());
+    engine.start_recording(RecordingConfig::new(&path)).unwrap();
+    let _keyframes = engine.start_local().await.unwrap();
+    // 0-3 s both tracks; 3-5 s audio muted (its capture clock runs on); 5-6 s both; 6-8 s
+    // nothing (the encoder paused, its clock too); 8-11 s both, capture times 2 s behind.
+    let frames = card_frames(1_000);
+    let mut next = 0;
+    run_for(Duration::from_millis(11_000), |elapsed| {
+        let now_us = elapsed.as_micros() as u64;
+        while next < frames.len() && frames[next].timestamp_us <= now_us {
+            let mut frame = frames[next].clone();
+            next += 1;
+            let at_ms = frame.timestamp_us / 1_000;
+            let audio = frame.kind == TrackKind::Audio;
+            if (audio && (3_000..5_000).contains(&at_ms)) || (6_000..8_000).contains(&at_ms) {
+                continue;
+            }
+            if at_ms >= 8_000 {
+                frame.timestamp_us -= 2_000_000;
+            }
+            engine.push_local(&frame).unwrap();
+        }
+    })
+    .await;
+    let status = engine.stop_recording().await.unwrap();
+    assert!(status.finalized);
+    assert_eq!(status.packets_dropped, 0);
+
+    let file = demux(&path);
+    assert_eq!(file.error, None);
+    let video: Vec<u64> = file.video.iter().map(|(t, _)| *t).collect();
+    strictly_increasing(&video);
+    strictly_increasing(&file.audio);
+    // Audio comes back from its mute where its own clock says: at 5 s.
+    let audio_back = first_from(&file.audio, 3_100);
+    assert!(
+        audio_back.abs_diff(5_000) <= 40,
+        "audio back at {audio_back} ms"
+    );
+    // After the pause both come back together, where they were heard and seen: at 8 s,
+    // although their capture times say 6 s.
+    let video_back = first_from(&video, 6_100);
+    let audio_back = first_from(&file.audio, 6_100);
+    assert!(
+        video_back.abs_diff(8_000) <= 100,
+        "video back at {video_back} ms"
+    );
+    assert!(
+        audio_back.abs_diff(video_back) <= 100,
+        "audio {audio_back} ms, video {video_back} ms"
+    );
+    let (last_video, last_audio) = (*video.last().unwrap(), *file.audio.last().unwrap());
+    assert!(
+        last_video.abs_diff(11_000) <= 150,
+        "video ends at {last_video} ms"
+    );
+    assert!(
+        last_audio.abs_diff(last_video) <= 100,
+        "audio ends at {last_audio} ms"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn disk_space_is_checked_before_and_during() {
     let dir = temp_dir();
