@@ -4,6 +4,8 @@
 //! The test card's own pipeline (paced RTP into the fan-out) feeds the recorder; tokio's clock
 //! is paused, so 20 s of card take well under 20 s of wall time. The kill test runs the
 //! recording in a child process (this test binary, re-invoked) at real pace and kills it.
+//! Each test takes the `serial` turn: its files and threads would count in `cycles.rs`'s
+//! descriptor-leak check.
 
 use bytes::Bytes;
 use lectern_media::local::EncodedFrame;
@@ -156,6 +158,7 @@ fn fake_disk(free: &Arc<AtomicU64>) -> FreeSpace {
 
 #[tokio::test(start_paused = true)]
 async fn twenty_seconds_of_the_test_card_demux_with_both_tracks_in_sync() {
+    let _serial = crate::support::serial().await;
     let dir = temp_dir();
     let path = dir.path().join("recordings").join("class-1.webm");
     let engine = MediaEngine::new(EngineConfig::loopback());
@@ -247,6 +250,7 @@ fn card_frames(count: usize) -> Vec<EncodedFrame> {
 
 #[tokio::test(start_paused = true)]
 async fn a_source_switch_mid_recording_keeps_time_running_and_tracks_in_sync() {
+    let _serial = crate::support::serial().await;
     let dir = temp_dir();
     let path = dir.path().join("switch.webm");
     let engine = MediaEngine::new(EngineConfig::loopback());
@@ -291,6 +295,7 @@ fn first_from(times: &[u64], from: u64) -> u64 {
 
 #[tokio::test(start_paused = true)]
 async fn mute_and_gaps_keep_audio_and_video_in_sync() {
+    let _serial = crate::support::serial().await;
     let dir = temp_dir();
     let path = dir.path().join("gaps.webm");
     let engine = MediaEngine::new(EngineConfig::loopback());
@@ -357,6 +362,7 @@ async fn mute_and_gaps_keep_audio_and_video_in_sync() {
 
 #[tokio::test(start_paused = true)]
 async fn disk_space_is_checked_before_and_during() {
+    let _serial = crate::support::serial().await;
     let dir = temp_dir();
     let free = Arc::new(AtomicU64::new(100_000_000));
     let config = |name: &str| RecordingConfig {
@@ -490,6 +496,7 @@ fn recording_child_process() {
 
 #[test]
 fn kill_9_mid_recording_leaves_a_file_that_recover_finalizes() {
+    let _serial = crate::support::serial_blocking();
     use std::io::BufRead;
     let dir = temp_dir();
     let path = dir.path().join("killed.webm");
@@ -558,6 +565,7 @@ fn kill_9_mid_recording_leaves_a_file_that_recover_finalizes() {
 #[test]
 #[ignore = "needs Chromium and playwright-core"]
 fn chromium_plays_a_recording_cut_by_a_crash_and_its_finalized_copy() {
+    let _serial = crate::support::serial_blocking();
     let dir = temp_dir();
     let cut = dir.path().join("cut.webm");
     let finalized = dir.path().join("finalized.webm");
