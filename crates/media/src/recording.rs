@@ -421,10 +421,15 @@ impl MediaEngine {
             dropped.clone(),
             slot.events.clone(),
         );
+        let path = recorder.config.path.clone();
         let thread = std::thread::Builder::new()
             .name(THREAD_NAME.into())
             .spawn(move || recorder.run(&packets))
-            .map_err(RecordingError::io("starting the recording thread"))?;
+            .map_err(|e| {
+                // Nothing was written to the file this call created.
+                let _ = std::fs::remove_file(&path);
+                RecordingError::io("starting the recording thread")(e)
+            })?;
         *running = Some(Running {
             thread,
             status,
