@@ -37,6 +37,9 @@ pub struct BroadcastOptions {
     /// Fault injection: hold back every Nth video packet's first send to each viewer
     /// (`--simulate-video-loss N`, for diagnostics and the retransmission test).
     pub simulate_video_loss_every: Option<u32>,
+    /// Record each class to `<data folder>/recordings/<session id>.webm` while it is live (on
+    /// by default; see `recording.rs`).
+    pub record_classes: bool,
 }
 
 impl Default for BroadcastOptions {
@@ -50,6 +53,7 @@ impl Default for BroadcastOptions {
             relay_playback: None,
             simulate_video_loss_every: None,
             ice_servers: Vec::new(),
+            record_classes: true,
         }
     }
 }

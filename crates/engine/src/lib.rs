@@ -36,6 +36,7 @@ pub mod live;
 pub mod models;
 pub mod moderators;
 pub mod privacy;
+pub mod recording;
 pub mod room_session;
 mod studio;
 

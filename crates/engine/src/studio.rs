@@ -187,6 +187,7 @@ impl Studio {
             .map_err(|e| io_error("creating the data folder", &options.data_dir, e))?;
         let school = open_school(&options).await?;
         let studio = Studio::with_school(options, school, None);
+        studio.recover_recordings().await;
         studio.resume_live_class().await?;
         studio.start_builtin_source().await?;
         studio.start_clock();
@@ -203,6 +204,7 @@ impl Studio {
         match open_school(&options).await {
             Ok(school) => {
                 let studio = Studio::with_school(options, school, None);
+                studio.recover_recordings().await;
                 studio.resume_live_class().await?;
                 studio.start_builtin_source().await?;
                 studio.start_clock();
@@ -501,6 +503,7 @@ impl Studio {
                 started_at_ms,
                 engagement,
             });
+            self.start_class_recording(session_id);
         }
         self.emit(StudioEvent::SchoolChanged);
         Ok(self.live_status().await)
@@ -564,6 +567,7 @@ impl Studio {
             tracing::warn!(error = %err, "the class's end could not be recorded in its room");
         }
         live.room.end();
+        self.stop_class_recording().await;
         let store = self.store().await?;
         store.end_session(live.room.session_id(), now_ms()).await?;
         Ok(())
@@ -634,6 +638,7 @@ impl Studio {
                     started_at_ms,
                     engagement,
                 });
+                self.start_class_recording(session_id);
                 tracing::info!(
                     session = session_id,
                     "the class that was live before the stop is live again"
@@ -828,6 +833,8 @@ impl Studio {
 
     /// Finish pending writes and close the school.
     pub async fn close(&self) -> Result<(), ApiError> {
+        // A class still live resumes at the next start, into a new file; this one is finalized.
+        self.stop_class_recording().await;
         self.inner.broadcast.media().shutdown().await;
         if let Some(store) = self.inner.school.write().await.take() {
             store.close().await?;

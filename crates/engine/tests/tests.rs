@@ -12,5 +12,6 @@ mod engagement;
 mod experiments;
 mod live;
 mod models;
+mod recording;
 mod room_session;
 mod studio;

@@ -2,8 +2,12 @@
 //! 127.0.0.1.
 //!
 //! ```text
-//! cargo run --release -p lectern-media --example bench_fanout -- [--viewers 10,50,100,200,400] [--seconds N] [--pacing 2.5]
+//! cargo run --release -p lectern-media --example bench_fanout -- [--viewers 10,50,100,200,400] [--seconds N] [--pacing 2.5] [--recording]
 //! ```
+//!
+//! With `--recording` each point runs twice, without and with a recording of the stream
+//! (WebM in a temporary folder), and prints the recording thread's own CPU time as a share of
+//! the engine's (read from `/proc/self/task/*/stat`), beside the engine's cores with and without.
 //!
 //! This process runs only the [`MediaEngine`]; the publisher and the viewers are real `webrtc`
 //! peers in a second process (this binary re-executed with `--peers-process`), so the CPU time
@@ -24,7 +28,9 @@
     reason = "a benchmark reports on stdout"
 )]
 
-use lectern_media::{EngineConfig, KEYFRAME_TAP_SLOT, KeyframeRequestTap, MediaEngine, TrackKind};
+use lectern_media::{
+    EngineConfig, KEYFRAME_TAP_SLOT, KeyframeRequestTap, MediaEngine, RecordingConfig, TrackKind,
+};
 use rtc::interceptor::Slot;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
@@ -74,6 +80,8 @@ struct Args {
     /// Pace the publisher's packets at this multiple of its bitrate (libwebrtc's pacer uses 2.5),
     /// instead of sending each frame as one burst.
     pacing: Option<f64>,
+    /// Run each point without and with a recording.
+    recording: bool,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -82,6 +90,7 @@ fn parse_args() -> Result<Args, BoxError> {
         seconds: 10,
         peers_process: false,
         pacing: None,
+        recording: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -97,6 +106,7 @@ fn parse_args() -> Result<Args, BoxError> {
                 args.seconds = it.next().ok_or("--seconds needs a number")?.parse()?;
             }
             "--peers-process" => args.peers_process = true,
+            "--recording" => args.recording = true,
             "--pacing" => {
                 let factor: f64 = it
                     .next()
@@ -147,15 +157,35 @@ struct Row {
     join_p50_ms: u64,
     join_max_ms: u64,
     peers_cores: f64,
+    /// The recording thread's CPU seconds per second, when one ran.
+    recording_cores: Option<f64>,
 }
 
 async fn engine_process(args: &Args) -> Result<(), BoxError> {
     let mut rows = Vec::new();
+    let mut recording_lines = Vec::new();
     for &n in &args.viewers {
         eprintln!("-- {n} viewers");
-        let row = run_point(n, args.seconds, args.pacing).await?;
+        let row = run_point(n, args.seconds, args.pacing, false).await?;
         print_table(std::slice::from_ref(&row));
+        let off_cores = row.engine_cores;
         rows.push(row);
+        if args.recording {
+            eprintln!("-- {n} viewers, recording");
+            let with = run_point(n, args.seconds, args.pacing, true).await?;
+            print_table(std::slice::from_ref(&with));
+            let thread = with.recording_cores.unwrap_or(0.0);
+            let line = format!(
+                "| {n} | {:.3} | {:.3} | {:.4} | {:.1}% |",
+                off_cores,
+                with.engine_cores,
+                thread,
+                100.0 * thread / with.engine_cores.max(1e-9),
+            );
+            println!("{line}");
+            recording_lines.push(line);
+            rows.push(with);
+        }
     }
     println!();
     match args.pacing {
@@ -169,6 +199,20 @@ async fn engine_process(args: &Args) -> Result<(), BoxError> {
         ),
     }
     print_table(&rows);
+    if args.recording {
+        println!();
+        println!(
+            "## recording on vs off (each point's second row above ran with a recording; the \
+             recording thread's CPU against the whole engine's)"
+        );
+        println!(
+            "| viewers | engine cores, off | engine cores, on | recording thread cores | recording / engine |"
+        );
+        println!("|---|---|---|---|---|");
+        for line in recording_lines {
+            println!("{line}");
+        }
+    }
     Ok(())
 }
 
@@ -219,6 +263,35 @@ fn cpu_micros() -> u64 {
     (ticks(11) + ticks(12)) * 10_000
 }
 
+/// CPU time (user + system) in microseconds of this process's thread named `name`, from
+/// `/proc/self/task/*/stat`; 0 when there is none.
+fn thread_cpu_micros(name: &str) -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        return (ticks(11) + ticks(12)) * 10_000;
+    }
+    0
+}
+
 /// Resident set size in KiB, from `/proc/self/status`.
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -238,8 +311,20 @@ fn totals(engine: &MediaEngine) -> (u64, u64) {
     (forwarded, dropped)
 }
 
-async fn run_point(n: usize, seconds: u64, pacing: Option<f64>) -> Result<Row, BoxError> {
+async fn run_point(
+    n: usize,
+    seconds: u64,
+    pacing: Option<f64>,
+    record: bool,
+) -> Result<Row, BoxError> {
     let engine = MediaEngine::new(EngineConfig::loopback());
+    let folder =
+        std::env::temp_dir().join(format!("lectern-bench-recording-{}", std::process::id()));
+    let recording_path = folder.join(format!("{n}.webm"));
+    if record {
+        let _ = std::fs::remove_file(&recording_path);
+        engine.start_recording(RecordingConfig::new(&recording_path))?;
+    }
     let exe = std::env::current_exe()?;
     let mut child_args = vec![
         "--peers-process".to_owned(),
@@ -272,6 +357,7 @@ async fn run_point(n: usize, seconds: u64, pacing: Option<f64>) -> Result<Row, B
     let mut report: Option<Value> = None;
     let mut window: Option<(u64, u64, u64, u64, Instant)> = None;
     let mut end: Option<(u64, u64, u64, Instant)> = None;
+    let mut recording_cpu = (0, 0);
     while let Some(line) = lines.next_line().await? {
         let msg: Value = serde_json::from_str(&line)?;
         match msg["op"].as_str() {
@@ -301,11 +387,13 @@ async fn run_point(n: usize, seconds: u64, pacing: Option<f64>) -> Result<Row, B
                 // Let joins settle, then open the window.
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 let (forwarded, dropped) = totals(&engine);
+                recording_cpu.0 = thread_cpu_micros(lectern_media::recording::THREAD_NAME);
                 window = Some((cpu_micros(), forwarded, dropped, rss_kib(), Instant::now()));
                 let _ = reply_tx.send(json!({"op": "start"}));
                 tokio::time::sleep(Duration::from_secs(seconds)).await;
                 let (forwarded, dropped) = totals(&engine);
                 end = Some((cpu_micros(), forwarded, dropped, Instant::now()));
+                recording_cpu.1 = thread_cpu_micros(lectern_media::recording::THREAD_NAME);
                 let _ = reply_tx.send(json!({"op": "stop"}));
             }
             Some("report") => {
@@ -319,7 +407,19 @@ async fn run_point(n: usize, seconds: u64, pacing: Option<f64>) -> Result<Row, B
     drop(reply_tx);
     let _ = writer.await;
     let _ = child.wait().await;
+    let recording = engine.stop_recording().await;
     engine.shutdown().await;
+    if let Some(status) = &recording {
+        eprintln!(
+            "recording: {} ms, {} bytes, {} video + {} audio frames, {} packets dropped",
+            status.duration_ms,
+            status.bytes_written,
+            status.video_frames,
+            status.audio_frames,
+            status.packets_dropped
+        );
+        let _ = std::fs::remove_dir_all(&folder);
+    }
 
     let report = report.ok_or("the peers process ended without a report")?;
     let ((cpu0, fwd0, drop0, _rss_window, t0), (cpu1, fwd1, drop1, t1)) =
@@ -351,6 +451,8 @@ async fn run_point(n: usize, seconds: u64, pacing: Option<f64>) -> Result<Row, B
         join_p50_ms: get("join_p50_ms"),
         join_max_ms: get("join_max_ms"),
         peers_cores: report["cores"].as_f64().unwrap_or(0.0),
+        recording_cores: recording
+            .map(|_| recording_cpu.1.saturating_sub(recording_cpu.0) as f64 / 1e6 / wall.max(1e-3)),
     })
 }
 

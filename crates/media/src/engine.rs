@@ -67,8 +67,8 @@ pub(crate) fn random_u32() -> u32 {
 /// The codec a source sends on one payload type, with the extension ids of its leg.
 #[derive(Debug)]
 pub(crate) struct SourceCodec {
-    mime_type: String,
-    clock_rate: u32,
+    pub(crate) mime_type: String,
+    pub(crate) clock_rate: u32,
     fmtp: String,
     /// `(id, uri)` as negotiated with the source.
     extensions: Vec<(u8, String)>,
@@ -77,13 +77,13 @@ pub(crate) struct SourceCodec {
 /// One RTP packet from the source, shared by every viewer queue.
 #[derive(Debug)]
 pub(crate) struct SourcePacket {
-    kind: TrackKind,
-    codec: Arc<SourceCodec>,
+    pub(crate) kind: TrackKind,
+    pub(crate) codec: Arc<SourceCodec>,
     /// Which source produced it; a change means sequence numbers and timestamps jump.
-    generation: u64,
+    pub(crate) generation: u64,
     /// `Some(true)` on the first packet of a keyframe; `None` for codecs that are not gated.
     keyframe_start: Option<bool>,
-    packet: rtp::Packet,
+    pub(crate) packet: rtp::Packet,
 }
 
 /// Why a keyframe is wanted; all of them go through one throttle.
@@ -97,6 +97,8 @@ enum KeyframeRequest {
     Resync,
     /// A viewer's video switched to a new source and waits for its first keyframe.
     SourceChanged,
+    /// The recording lost video, met a new source, or has gone 2 s without a keyframe.
+    Recording,
 }
 
 #[derive(Debug, Default)]
@@ -294,6 +296,8 @@ pub(crate) struct Inner {
     gop: Arc<Mutex<Gop>>,
     /// Viewers removed (stopped, failed, never connected), for the host's presence.
     gone: tokio::sync::broadcast::Sender<ViewerId>,
+    /// The recording, if one runs: it sees every packet the fan-out passes (`recording.rs`).
+    pub(crate) recording: crate::recording::RecordingSlot,
 }
 
 /// At most this many packets of a GOP are cached; a longer GOP is not cached at all.
@@ -373,6 +377,7 @@ impl MediaEngine {
             upstream_keyframe_requests: AtomicU64::new(0),
             gop: Arc::new(Mutex::new(Gop::default())),
             gone: tokio::sync::broadcast::channel(1024).0,
+            recording: crate::recording::RecordingSlot::default(),
         });
         tokio::spawn(keyframe_loop(
             Arc::downgrade(&inner),
@@ -1120,6 +1125,11 @@ impl Inner {
         }
     }
 
+    /// Ask the source for a keyframe on the recording's behalf (coalesced with the viewers').
+    pub(crate) fn request_keyframe_for_recording(&self) {
+        let _ = self.keyframe_tx.try_send(KeyframeRequest::Recording);
+    }
+
     /// Hand one packet to every viewer's queue; a full queue costs only that viewer.
     fn fan_out(&self, packet: SourcePacket) {
         if self.current_generation.load(Ordering::Acquire) != packet.generation {
@@ -1139,6 +1149,7 @@ impl Inner {
     }
 
     fn fan_out_shared(&self, packet: Arc<SourcePacket>) {
+        self.recording.offer(&packet);
         let sinks = self
             .sinks
             .read()

@@ -14,6 +14,7 @@
 //! | [`MediaEngine::status`] | the studio's live stats |
 //! | [`MediaEngine::start_test_card`] | `lectern serve --demo` |
 //! | [`MediaEngine::start_relay`] / [`MediaEngine::stop_relay`] | the studio's "Relay for big classes" |
+//! | [`MediaEngine::start_recording`] / [`MediaEngine::stop_recording`] | the class's recording |
 //!
 //! Per viewer the engine maps payload types and header-extension ids to what that viewer
 //! negotiated, keeps a bounded queue (a slow viewer loses only its own packets, then waits for
@@ -63,9 +64,12 @@
 //! - `testcard`: the built-in source's IVF/Ogg reading and RTP pacing.
 //! - `relay`: the WHIP client that pushes the source to an external server, its reconnect
 //!   loop and status.
+//! - `recording`: what viewers get, written to WebM ([`MediaEngine::start_recording`]) by a
+//!   thread the fan-out hands packets to without waiting; [`recover`] finalizes a file a crash
+//!   left behind.
 //!
-//! **Invariant:** the fan-out never awaits: it `try_send`s into each viewer's queue, so one
-//! stalled viewer cannot delay the source or the others.
+//! **Invariant:** the fan-out never awaits: it `try_send`s into each viewer's queue (and the
+//! recording's), so one stalled viewer or a slow disk cannot delay the source or the others.
 //!
 //! Not yet:
 //! - Retransmission is unproven end to end: the engine answers NACKs from its per-viewer
@@ -100,6 +104,8 @@
 //!   track, not re-aligned to each other).
 //! - One audio and one video section per session; simulcast, extra tracks and data channels
 //!   are not forwarded.
+//! - Recording writes WebM only: an H.264 source (OBS) is not recorded (fragmented MP4 is not
+//!   written yet), nor VP9/AV1 video; more in `recording.rs`'s own list.
 //! - [`EngineConfig::default`] binds `0.0.0.0:0` plus `127.0.0.1:0`; tests only ever bind
 //!   loopback, so the LAN-facing default is unexercised.
 //! - The two Chromium tests in
@@ -114,6 +120,7 @@ mod interceptor;
 mod keyframe;
 pub mod local;
 pub mod outbound;
+pub mod recording;
 mod relay;
 mod sdp;
 mod testcard;
@@ -122,6 +129,10 @@ pub use engine::{MAX_TRICKLED_CANDIDATES, MediaEngine};
 pub use error::MediaError;
 pub use interceptor::{KEYFRAME_TAP_SLOT, KeyframeRequestTap};
 pub use keyframe::{KeyframeDecision, KeyframeThrottle};
+pub use recording::{
+    RecordingConfig, RecordingError, RecordingEvent, RecordingState, RecordingStatus, Recovery,
+    StopReason, recover, recover_folder,
+};
 pub use relay::{
     MAX_RELAY_ANSWER, MAX_RELAY_URL, RelayConfig, RelayError, RelayErrorCode, RelayState,
     RelayStatus, relay_backoff, same_origin_redirects,

@@ -122,7 +122,7 @@ async fn chromium_publishes_to_a_rust_viewer() {
 
 /// A script beside this test, in the checkout the test runs in (cargo sets CARGO_MANIFEST_DIR at
 /// run time too; a test binary reused from another clone would carry that clone's path).
-fn script(name: &str) -> std::path::PathBuf {
+pub fn script(name: &str) -> std::path::PathBuf {
     let crate_dir =
         std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
     std::path::PathBuf::from(crate_dir).join("tests").join(name)

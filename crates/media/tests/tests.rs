@@ -15,6 +15,7 @@ mod keyframes;
 mod local;
 mod nack;
 mod obs;
+mod recording;
 mod relay;
 mod stats;
 mod support;
