@@ -265,3 +265,38 @@ test('the experiment results are opened from the list, not typed', async () => {
   console.log(`desktop room: the window holds ${memoryMiB(pid).toFixed(0)} MiB (app + WebKit) with a live class of 2 students and a TA`);
   assertNoErrors();
 });
+
+test('from the window, a troll is banned with their address, and their private window is refused', async () => {
+  const troll = await newPage('troll');
+  await joinWatchAs(troll, base, 'Troll');
+  await troll.getByTestId('chat-input').fill('buy cheap followers');
+  await troll.getByTestId('chat-send').click();
+  await win.click('[data-testid="nav-chat"]');
+  const list = '[data-testid="chat-list"]';
+  await win.find('[data-testid="chat-message"]', { text: 'buy cheap followers', within: list });
+  await win.click('[data-testid="chat-message"]', { text: 'buy cheap followers', within: list, child: '[data-testid="chat-ban"]' });
+  await win.find('[data-testid="ban-confirm"]');
+  await win.click('[data-testid="ban-address"]');
+  await win.screenshot(join(ARTIFACTS, 'desktop-room-ban.png'));
+  await win.click('[data-testid="ban-confirm-button"]');
+  await win.gone('[data-testid="ban-confirm"]');
+  await troll.waitForFunction(() => {
+    const input = document.querySelector('[data-testid="chat-input"]');
+    return input === null || input.disabled === true;
+  });
+
+  // A private window from the same address gets no new identity, and is told why.
+  const again = await newPage('troll-private');
+  await again.goto(base + 'watch');
+  await again.getByTestId('chat-name-input').fill('Nice Person');
+  await again.getByTestId('chat-join').click();
+  await again.getByTestId('chat-error').waitFor();
+  assert.match(await again.getByTestId('chat-error').innerText(), /network address/);
+  // The refused join is answered in words on the page; the browser logs the closed socket.
+  errors['troll-private'] = errors['troll-private'].filter((line) => !/WebSocket|4403/.test(line));
+  // Ann, behind the same address with the key she was issued, writes as before.
+  await ann.getByTestId('chat-input').fill('Ann after the ban');
+  await ann.getByTestId('chat-send').click();
+  await win.find('[data-testid="chat-message"]', { text: 'Ann after the ban', within: list });
+  assertNoErrors();
+});
