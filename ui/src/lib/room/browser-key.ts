@@ -55,9 +55,15 @@ export function pageBrowserKey(): string {
   return storedBrowserKey(pageStorage()) || pageKey;
 }
 
-/** Keeps a key issued to this page. */
-export function keepPageBrowserKey(key: string): void {
+/**
+ * Keeps a key issued to this page. The room's welcome is the authority on who this browser is
+ * in the chat: its key replaces any other. A key from the video's WHEP answer is kept only when
+ * the page has none yet (a first visit that joins the chat before its video answered gets two
+ * keys; the chat's one stays, so the student keeps one identity from then on).
+ */
+export function keepPageBrowserKey(key: string, from: 'room' | 'video' = 'room'): void {
   if (!ISSUED.test(key)) return;
+  if (from === 'video' && pageBrowserKey() !== '') return;
   pageKey = key;
   keepBrowserKey(pageStorage(), key);
 }
