@@ -239,8 +239,38 @@ fn client_address(
         .map_or(peer, |ip| SocketAddr::new(ip, 0))
 }
 
+/// Serve one connection (plain or TLS) until it ends, or finish its request and close it when
+/// the server stops accepting (`closing`).
+async fn serve_io<I, S>(
+    builder: &hyper::server::conn::http1::Builder,
+    io: I,
+    service: S,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: hyper::body::Body + Send + 'static,
+    <S::ResBody as hyper::body::Body>::Data: Send,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = builder
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        served = connection.as_mut() => served,
+        _ = closing.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    }
+}
+
 fn spawn_serve(serving: Serving, listener: TcpListener) -> (oneshot::Sender<()>, JoinHandle<()>) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioTimer;
     let Serving {
         router,
         gate,
@@ -283,7 +313,7 @@ fn spawn_serve(serving: Serving, listener: TcpListener) -> (oneshot::Sender<()>,
                 },
             );
             let service = hyper_util::service::TowerToHyperService::new(service);
-            let mut closing = closing.subscribe();
+            let closing = closing.subscribe();
             let tls = tls.clone();
             connections.spawn(async move {
                 let _permit = permit;
@@ -296,19 +326,7 @@ fn spawn_serve(serving: Serving, listener: TcpListener) -> (oneshot::Sender<()>,
                     // The handshake, like a request head, must finish within the timeout.
                     Some(tls) => {
                         match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
-                            Ok(Ok(stream)) => {
-                                let connection = builder
-                                    .serve_connection(TokioIo::new(stream), service)
-                                    .with_upgrades();
-                                tokio::pin!(connection);
-                                tokio::select! {
-                                    served = connection.as_mut() => served,
-                                    _ = closing.changed() => {
-                                        connection.as_mut().graceful_shutdown();
-                                        connection.await
-                                    }
-                                }
-                            }
+                            Ok(Ok(stream)) => serve_io(&builder, stream, service, closing).await,
                             Ok(Err(err)) => {
                                 tracing::debug!(%peer, error = %err, "a TLS handshake failed");
                                 return;
@@ -319,19 +337,7 @@ fn spawn_serve(serving: Serving, listener: TcpListener) -> (oneshot::Sender<()>,
                             }
                         }
                     }
-                    None => {
-                        let connection = builder
-                            .serve_connection(TokioIo::new(stream), service)
-                            .with_upgrades();
-                        tokio::pin!(connection);
-                        tokio::select! {
-                            served = connection.as_mut() => served,
-                            _ = closing.changed() => {
-                                connection.as_mut().graceful_shutdown();
-                                connection.await
-                            }
-                        }
-                    }
+                    None => serve_io(&builder, stream, service, closing).await,
                 };
                 if let Err(err) = served {
                     tracing::debug!(%peer, error = %err, "a connection ended with an error");
