@@ -238,8 +238,32 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   assert.deepEqual(engagementAfter, engagementBefore, 'the replay changed the live class engagement');
   assert.deepEqual(errors, [], 'console errors on the replay page');
 
+  // A question during the replay reaches the instructor's session page.
+  await page.getByTestId('replay-question').fill('What was on the slide at 0:03?');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  await page.getByTestId('replay-sent').filter({ hasText: 'question' }).waitFor();
+
   // A range request straight to the recording: 206 with the bytes asked for.
   const part = await fetch(host.base + `recordings/${sessionId}.webm`, { headers: { range: 'bytes=0-99' } });
   assert.equal(part.status, 206);
   assert.equal((await part.arrayBuffer()).byteLength, 100);
+
+  // The studio's session page: the recording with its duration and size, the replay's numbers
+  // and question, the replay link; deleting it removes the file.
+  const { page: studio } = await newPage(host.studioUrl);
+  await studio.getByTestId('nav-insights').click();
+  await studio.getByTestId('session-page').waitFor();
+  await studio.getByTestId('session-picker').selectOption(String(sessionId));
+  const card = studio.getByTestId('recording-card');
+  await card.getByTestId('recording-duration').filter({ hasText: /\d/ }).waitFor({ timeout: 15_000 });
+  assert.match(await card.getByTestId('recording-size').innerText(), /\d [kM]B/);
+  assert.equal(await card.getByTestId('recording-play').getAttribute('href'), host.base + `replay/${sessionId}`);
+  await card.getByTestId('recording-replay-questions').filter({ hasText: 'What was on the slide' }).waitFor();
+  assert.match(await card.getByTestId('recording-replay-numbers').innerText(), /1 reaction, 1 question/);
+  await card.screenshot({ path: join(ARTIFACTS, 'replay-studio.png') });
+  await card.getByTestId('recording-delete').click();
+  await card.getByTestId('recording-delete-confirm').click();
+  await card.getByTestId('recording-none').waitFor();
+  const gone = await fetch(host.base + `recordings/${sessionId}.webm`);
+  assert.equal(gone.status, 404);
 });

@@ -449,6 +449,7 @@ pub fn typescript_bindings() -> String {
         crate::identity::LearnerLinks::decl(&cfg),
         crate::experiments::SetTimeZone::decl(&cfg),
         crate::replay::RecordingFile::decl(&cfg),
+        crate::replay::ReplayQuestion::decl(&cfg),
         crate::replay::SessionRecording::decl(&cfg),
         crate::replay::RecordingRetention::decl(&cfg),
         crate::replay::RecordingRetentionApplied::decl(&cfg),

@@ -15,8 +15,9 @@
 //! Not yet (unfinished): a class resumed after a crash has several files (`12.webm`,
 //! `12-2.webm`): all are listed, downloadable and deleted together, but the replay plays the
 //! first one only; replay offer exposures and clicks are not recorded (they would need their
-//! own experiment context); replay questions are stored for staff but no screen lists them,
-//! and the replay's numbers (reactions, questions) are not in the class report.
+//! own experiment context); replay questions are listed on the session page but cannot be
+//! answered back to the student; the replay's numbers (reactions, questions) are not in the
+//! class report.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -72,6 +73,22 @@ pub struct SessionRecording {
     pub replay_reactions: u64,
     /// Questions students asked while watching the replay.
     pub replay_questions: u64,
+    /// Those questions, by their moment in the recording (for the instructor to answer).
+    pub questions: Vec<ReplayQuestion>,
+}
+
+/// A question asked during a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayQuestion {
+    /// Where in the recording (ms).
+    pub offset_ms: i64,
+    /// When it was asked (Unix ms).
+    pub at_ms: i64,
+    /// The asker (pseudonymous).
+    pub viewer: String,
+    /// The question.
+    pub text: String,
 }
 
 /// How long recordings are kept.
@@ -327,6 +344,16 @@ impl Studio {
             replay_path: format!("/replay/{session_id}"),
             replay_reactions: events.iter().filter(|e| e.kind == "reaction").count() as u64,
             replay_questions: events.iter().filter(|e| e.kind == "question").count() as u64,
+            questions: events
+                .iter()
+                .filter(|e| e.kind == "question")
+                .map(|e| ReplayQuestion {
+                    offset_ms: e.offset_ms,
+                    at_ms: e.at_ms,
+                    viewer: e.viewer.clone(),
+                    text: e.payload["text"].as_str().unwrap_or_default().to_owned(),
+                })
+                .collect(),
             files,
         })
     }

@@ -191,8 +191,47 @@ async fn a_recording_is_listed_served_once_ended_kept_and_deleted() {
         .await
         .unwrap();
     assert!(done.stored && done.browser_key.is_some());
+    let asked = studio
+        .replay_action(
+            session_id,
+            ReplayAction {
+                browser_key: done.browser_key.clone(),
+                client_id: "replay-question-1".into(),
+                offset_ms: 900,
+                action: ReplayActionKind::Question {
+                    text: "  What was that slide?  ".into(),
+                },
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        asked.stored && asked.browser_key.is_none(),
+        "the key it was given is kept"
+    );
     let counted = studio.session_recording(session()).await.unwrap();
-    assert_eq!((counted.replay_reactions, counted.replay_questions), (1, 0));
+    assert_eq!((counted.replay_reactions, counted.replay_questions), (1, 1));
+    assert_eq!(counted.questions[0].text, "What was that slide?");
+    assert_eq!(counted.questions[0].offset_ms, 900);
+    let viewer = counted.questions[0].viewer.clone();
+    let exported = studio
+        .viewer_data(lectern_engine::privacy::ViewerRef {
+            viewer: viewer.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        exported.replay_events.len(),
+        2,
+        "their export has their replay events"
+    );
+    studio
+        .erase_viewer(lectern_engine::privacy::ViewerRef { viewer })
+        .await
+        .unwrap();
+    let erased = studio.session_recording(session()).await.unwrap();
+    assert_eq!((erased.replay_reactions, erased.replay_questions), (0, 0));
     let events_after = studio.session_engagement(session()).await.unwrap();
     assert_eq!(
         serde_json::to_value(&events_before).unwrap(),
@@ -200,12 +239,24 @@ async fn a_recording_is_listed_served_once_ended_kept_and_deleted() {
         "a replay never changes the live class's numbers"
     );
 
-    // Retention keeps a recording younger than its days; delete removes every file of it.
+    // Retention deletes a recording older than its days (here one the school has no start for,
+    // by its file's time) and keeps a younger one; delete removes every file of it.
+    let old = recordings_dir(dir.path()).join("9999.webm");
+    std::fs::write(&old, b"an old recording").unwrap();
+    let forty_days_ago = std::time::SystemTime::now() - Duration::from_secs(40 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(forty_days_ago)
+        .unwrap();
     let kept = studio
         .set_recording_retention(RecordingRetention { days: Some(30) })
         .await
         .unwrap();
-    assert_eq!(kept.deleted, 0);
+    assert_eq!(kept.deleted, 1);
+    assert!(!old.exists(), "the 40-day-old recording is deleted");
+    assert!(path.exists(), "the new one is kept");
     assert_eq!(
         studio.recording_retention(NoArgs {}).await.unwrap(),
         RecordingRetention { days: Some(30) }

@@ -62,6 +62,19 @@ pub struct ReplayEvent {
     pub client_id: String,
 }
 
+fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReplayEvent> {
+    let payload: String = r.get(3)?;
+    Ok(ReplayEvent {
+        session_id: r.get(0)?,
+        viewer: r.get(1)?,
+        kind: r.get(2)?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        offset_ms: r.get(4)?,
+        at_ms: r.get(5)?,
+        client_id: r.get(6)?,
+    })
+}
+
 fn check_file(file: &str) -> Result<String, StoreError> {
     let ok = !file.is_empty()
         && file.len() <= 200
@@ -184,6 +197,21 @@ impl Store {
         .await
     }
 
+    /// What one viewer did during replays, by time (their data export).
+    pub async fn viewer_replay_events(&self, viewer: &str) -> Result<Vec<ReplayEvent>, StoreError> {
+        let viewer = viewer.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT session_id, viewer, kind, payload, offset_ms, at_ms, client_id
+                     FROM replay_events WHERE viewer = ?1 ORDER BY at_ms, id",
+                )?
+                .query_map([viewer], row_to_event)?
+                .collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
     /// A session's replay events, by offset.
     pub async fn replay_events(&self, session_id: i64) -> Result<Vec<ReplayEvent>, StoreError> {
         self.read(move |conn| {
@@ -192,18 +220,7 @@ impl Store {
                     "SELECT session_id, viewer, kind, payload, offset_ms, at_ms, client_id
                      FROM replay_events WHERE session_id = ?1 ORDER BY offset_ms, id",
                 )?
-                .query_map([session_id], |r| {
-                    let payload: String = r.get(3)?;
-                    Ok(ReplayEvent {
-                        session_id: r.get(0)?,
-                        viewer: r.get(1)?,
-                        kind: r.get(2)?,
-                        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-                        offset_ms: r.get(4)?,
-                        at_ms: r.get(5)?,
-                        client_id: r.get(6)?,
-                    })
-                })?
+                .query_map([session_id], row_to_event)?
                 .collect::<Result<_, _>>()?)
         })
         .await

@@ -1020,7 +1020,12 @@ viewer: string,
 /**
  * Every event they caused or that names them: `{session, seq, kind, payload}`.
  */
-events: Array<{ session: number, seq: number, kind: string, payload: unknown }>, };
+events: Array<{ session: number, seq: number, kind: string, payload: unknown }>, 
+/**
+ * What they did while watching replays (`crate::replay`), kept apart from the log:
+ * `{session, kind, offsetMs, atMs, payload}`.
+ */
+replayEvents: Array<{ session: number, kind: string, offsetMs: number, atMs: number, payload: unknown }>, };
 export type ViewerErased = { 
 /**
  * Events removed.
@@ -1265,6 +1270,23 @@ startedAtMs: number | null,
  * ended class is served.
  */
 url: string, };
+export type ReplayQuestion = { 
+/**
+ * Where in the recording (ms).
+ */
+offsetMs: number, 
+/**
+ * When it was asked (Unix ms).
+ */
+atMs: number, 
+/**
+ * The asker (pseudonymous).
+ */
+viewer: string, 
+/**
+ * The question.
+ */
+text: string, };
 export type SessionRecording = { 
 /**
  * The session.
@@ -1290,7 +1312,11 @@ replayReactions: number,
 /**
  * Questions students asked while watching the replay.
  */
-replayQuestions: number, };
+replayQuestions: number, 
+/**
+ * Those questions, by their moment in the recording (for the instructor to answer).
+ */
+questions: Array<ReplayQuestion>, };
 export type RecordingRetention = { 
 /**
  * Days (1 to 3650) after a recording started; `null` keeps recordings until deleted.

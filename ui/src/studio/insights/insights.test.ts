@@ -210,9 +210,9 @@ describe('SessionInsightsStore', () => {
   });
 
   it('names a viewer’s export file safely', () => {
-    const file = viewerDataFile({ viewer: 'ab/../cd', events: [] });
+    const file = viewerDataFile({ viewer: 'ab/../cd', events: [], replayEvents: [] });
     expect(file.name).toBe('lectern-viewer-abcd.json');
-    expect(JSON.parse(file.text)).toEqual({ viewer: 'ab/../cd', events: [] });
+    expect(JSON.parse(file.text)).toEqual({ viewer: 'ab/../cd', events: [], replayEvents: [] });
   });
 });
 
