@@ -22,6 +22,7 @@ use lectern_engine::moderators::{
 use lectern_engine::privacy::{
     ChatRetention, ChatRetentionApplied, ViewerData, ViewerErased, ViewerRef,
 };
+use lectern_engine::replay::{RecordingRetention, RecordingRetentionApplied, SessionRecording};
 use lectern_engine::{ApiError, BroadcastStatus, SetBroadcast, Studio};
 use tauri::State;
 
@@ -137,6 +138,38 @@ pub async fn set_time_zone(
     args: lectern_engine::experiments::SetTimeZone,
 ) -> Result<String, ApiError> {
     studio.set_time_zone(args).await
+}
+
+#[tauri::command]
+pub async fn session_recording(
+    studio: State<'_, Studio>,
+    args: SessionRef,
+) -> Result<SessionRecording, ApiError> {
+    studio.session_recording(args).await
+}
+
+#[tauri::command]
+pub async fn delete_recording(
+    studio: State<'_, Studio>,
+    args: SessionRef,
+) -> Result<SessionRecording, ApiError> {
+    studio.delete_recording(args).await
+}
+
+#[tauri::command]
+pub async fn recording_retention(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<RecordingRetention, ApiError> {
+    studio.recording_retention(args).await
+}
+
+#[tauri::command]
+pub async fn set_recording_retention(
+    studio: State<'_, Studio>,
+    args: RecordingRetention,
+) -> Result<RecordingRetentionApplied, ApiError> {
+    studio.set_recording_retention(args).await
 }
 
 #[tauri::command]

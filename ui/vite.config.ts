@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 
 const page = (name: string) => fileURLToPath(new URL(`./${name}.html`, import.meta.url));
 
-// Three pages share one build. The desktop window loads dist/studio.html over tauri://,
-// and the Rust HTTP host serves the same files at /studio, /watch, /publish and /assets/*.
+// Four pages share one build. The desktop window loads dist/studio.html over tauri://,
+// and the Rust HTTP host serves the same files at /studio, /watch, /publish, /replay/{session} and /assets/*.
 export default defineConfig({
   base: '/',
   plugins: [svelte()],
@@ -25,6 +25,7 @@ export default defineConfig({
         studio: page('studio'),
         watch: page('watch'),
         publish: page('publish'),
+        replay: page('replay'),
       },
       output: {
         // Name the chunks the three pages share, rather than after whichever module came first.

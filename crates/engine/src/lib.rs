@@ -37,6 +37,7 @@ pub mod models;
 pub mod moderators;
 pub mod privacy;
 pub mod recording;
+pub mod replay;
 pub mod room_session;
 mod studio;
 

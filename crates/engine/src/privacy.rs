@@ -34,6 +34,12 @@ pub struct ViewerData {
     /// Every event they caused or that names them: `{session, seq, kind, payload}`.
     #[ts(type = "Array<{ session: number, seq: number, kind: string, payload: unknown }>")]
     pub events: Vec<serde_json::Value>,
+    /// What they did while watching replays (`crate::replay`), kept apart from the log:
+    /// `{session, kind, offsetMs, atMs, payload}`.
+    #[ts(
+        type = "Array<{ session: number, kind: string, offsetMs: number, atMs: number, payload: unknown }>"
+    )]
+    pub replay_events: Vec<serde_json::Value>,
 }
 
 /// What an erasure did.
@@ -77,13 +83,21 @@ pub struct ChatRetentionApplied {
 impl Studio {
     /// Export what the school keeps about a viewer.
     pub async fn viewer_data(&self, args: ViewerRef) -> Result<ViewerData, ApiError> {
-        let rows = self.store().await?.viewer_events(&args.viewer).await?;
+        let store = self.store().await?;
+        let rows = store.viewer_events(&args.viewer).await?;
+        let replays = store.viewer_replay_events(&args.viewer).await?;
         Ok(ViewerData {
             viewer: args.viewer,
             events: rows
                 .into_iter()
                 .map(|(session, seq, kind, payload)| {
                     serde_json::json!({ "session": session, "seq": seq, "kind": kind, "payload": payload })
+                })
+                .collect(),
+            replay_events: replays
+                .into_iter()
+                .map(|e| {
+                    serde_json::json!({ "session": e.session_id, "kind": e.kind, "offsetMs": e.offset_ms, "atMs": e.at_ms, "payload": e.payload })
                 })
                 .collect(),
         })

@@ -3,15 +3,18 @@
 //! ([`crate::BroadcastOptions::record_classes`]). At start the studio finalizes what a crash
 //! left in that folder, before a resumed class starts its next file.
 //!
+//! Its start time is noted in the school (`recordings`), so the replay (`crate::replay`) places
+//! the log's events in the video; listing, deleting and retention are in `crate::replay`.
+//!
 //! Not yet (unfinished): the recording's events and status reach the log only, not
 //! `StudioEvent`s or the Broadcast screen; no CLI flag or setting turns it off yet (only the
-//! option); recordings are not listed, named by title, or erased with the school's data.
+//! option).
 
 use std::path::{Path, PathBuf};
 
 use lectern_media::{RecordingConfig, RecordingEvent};
 
-use crate::Studio;
+use crate::{ApiError, Studio};
 
 /// The folder of the recordings, inside the data folder.
 pub fn recordings_dir(data_dir: &Path) -> PathBuf {
@@ -64,7 +67,7 @@ impl Studio {
 
     /// Start recording the class `session_id` (when recording is on). A recording that cannot
     /// start (low disk, a folder it cannot write) never stops the class: it is logged.
-    pub(crate) fn start_class_recording(&self, session_id: i64) {
+    pub(crate) async fn start_class_recording(&self, session_id: i64) {
         if !self.inner.options.broadcast.record_classes {
             return;
         }
@@ -79,9 +82,32 @@ impl Studio {
         let path = free_name(&folder, session_id);
         let media = self.media();
         let events = media.recording_events();
+        let started_at_ms = crate::studio::now_ms();
         match media.start_recording(RecordingConfig::new(&path)) {
             Ok(()) => {
                 tokio::spawn(log_recording_events(events));
+                // The replay places the log's events by this start.
+                let file = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let noted = match self.store().await {
+                    Ok(store) => store
+                        .add_recording(lectern_store::RecordingStart {
+                            file,
+                            session_id,
+                            started_at_ms,
+                        })
+                        .await
+                        .map_err(ApiError::from),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = noted {
+                    tracing::warn!(
+                        "the recording's start was not noted (its replay is placed from the class's start): {}",
+                        e.message
+                    );
+                }
             }
             Err(e) => tracing::warn!(code = e.code(), "the class is not recorded: {e}"),
         }

@@ -301,16 +301,28 @@ impl Studio {
         });
     }
 
-    /// The scheduled work: the feeds that are due, and chat retention when `daily`.
+    /// The scheduled work: the feeds that are due, and chat and recording retention when
+    /// `daily`.
     async fn run_schedule(&self, now: i64, daily: bool) {
         self.sync_sales_feed_if_due(now).await;
-        if daily
-            && let Err(err) = self.apply_chat_retention().await
+        if !daily {
+            return;
+        }
+        if let Err(err) = self.apply_chat_retention().await
             && err.code != ErrorCode::NoSchool
         {
             tracing::warn!(
                 code = err.code.as_str(),
                 "chat retention failed: {}",
+                err.message
+            );
+        }
+        if let Err(err) = self.apply_recording_retention().await
+            && err.code != ErrorCode::NoSchool
+        {
+            tracing::warn!(
+                code = err.code.as_str(),
+                "recording retention failed: {}",
                 err.message
             );
         }
@@ -503,7 +515,7 @@ impl Studio {
                 started_at_ms,
                 engagement,
             });
-            self.start_class_recording(session_id);
+            self.start_class_recording(session_id).await;
         }
         self.emit(StudioEvent::SchoolChanged);
         Ok(self.live_status().await)
@@ -638,7 +650,7 @@ impl Studio {
                     started_at_ms,
                     engagement,
                 });
-                self.start_class_recording(session_id);
+                self.start_class_recording(session_id).await;
                 tracing::info!(
                     session = session_id,
                     "the class that was live before the stop is live again"

@@ -13,5 +13,6 @@ mod experiments;
 mod live;
 mod models;
 mod recording;
+mod replay;
 mod room_session;
 mod studio;

@@ -131,7 +131,7 @@ pub use interceptor::{KEYFRAME_TAP_SLOT, KeyframeRequestTap};
 pub use keyframe::{KeyframeDecision, KeyframeThrottle};
 pub use recording::{
     RecordingConfig, RecordingError, RecordingEvent, RecordingState, RecordingStatus, Recovery,
-    StopReason, recover, recover_folder,
+    StopReason, finalized_duration_ms, recover, recover_folder,
 };
 pub use relay::{
     MAX_RELAY_ANSWER, MAX_RELAY_URL, RelayConfig, RelayError, RelayErrorCode, RelayState,

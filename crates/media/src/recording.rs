@@ -1167,6 +1167,18 @@ impl<R: Seek> Seek for PastEndSeek<R> {
 /// What [`recover`] gives for one file.
 pub type RecoveryResult = Result<Recovery, RecordingError>;
 
+/// A finalized recording's duration in milliseconds; `None` while it is still written (live
+/// mode has no duration) or when the file is not a readable WebM.
+pub fn finalized_duration_ms(path: &Path) -> Option<u64> {
+    let file = File::open(path).ok()?;
+    let mkv = matroska_demuxer::MatroskaFile::open(io::BufReader::new(file)).ok()?;
+    let duration = mkv.info().duration()?;
+    let scale = mkv.info().timestamp_scale().get() as f64;
+    let ms = duration * scale / 1e6;
+    // Rounded to whole milliseconds; a broken header's NaN or negative value reads as none.
+    (ms.is_finite() && ms >= 0.0).then(|| ms.round() as u64)
+}
+
 /// Finalize a recording: read it with a demuxer as far as it is readable and write it again in
 /// file mode (duration, cues) beside it, then rename it over the original. The original is
 /// kept if anything fails. A file that already has a duration is left as it is.

@@ -113,6 +113,7 @@ pub use model::{
 pub use offers::{
     DecisionMetric, Offer, OfferCard, OfferId, OfferSpec, OfferState, Reference, VariantCounts,
     VariantSpec, Weight, assign_variant, checkout_link, encode_component, parse_reference,
+    replay_card,
 };
 pub use protocol::{
     Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,

@@ -639,6 +639,15 @@ pub(crate) fn checked_offer(spec: &OfferSpec) -> Result<OfferSpec, RoomError> {
     })
 }
 
+/// Variant `index`'s card as a replay of the class shows it: no viewer's reference in its
+/// checkout link, so a purchase made from a replay is never attributed to the live class's
+/// experiment, and nothing marked exposed or clicked.
+pub fn replay_card(spec: &OfferSpec, index: usize) -> Option<OfferCard> {
+    let mut shown = card(spec, index, &ViewerId(String::new()), false, false)?;
+    shown.checkout_url = spec.checkout_url.clone();
+    Some(shown)
+}
+
 /// The card of variant `index` for `viewer`.
 pub(crate) fn card(
     spec: &OfferSpec,

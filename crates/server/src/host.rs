@@ -147,6 +147,8 @@ fn router(
             patch(crate::whip::whep_patch).delete(crate::whip::whep_delete),
         )
         .with_state(media);
+    // Replay actions count against the same per-address budget as new sessions.
+    let replay_gate = gated();
     let state = AppState {
         studio,
         key: Arc::from(options.key.as_str()),
@@ -161,6 +163,13 @@ fn router(
         .route("/watch", get(|| async { assets::serve("watch.html") }))
         .route("/studio", get(|| async { assets::serve("studio.html") }))
         .route("/publish", get(|| async { assets::serve("publish.html") }))
+        .route("/replay/{session}", get(crate::replay::page))
+        .route("/recordings/{file}", get(crate::replay::recording))
+        .route("/api/v1/replay/{session}", get(crate::replay::timeline))
+        .route(
+            "/api/v1/replay/{session}/action",
+            post(crate::replay::action).route_layer(replay_gate),
+        )
         .route("/room", get(crate::room::room))
         .route("/api/v1/public", get(api::public))
         .route("/api/v1/events", get(api::events))

@@ -1,7 +1,8 @@
 //! The HTTP host that serves the studio to browsers.
 //!
 //! `lectern-server` puts a [`lectern_engine::Studio`] on the network: the viewer page (`/watch`),
-//! the studio UI for a browser (`/studio`), the browser camera page (`/publish`), and the same API
+//! the studio UI for a browser (`/studio`), the browser camera page (`/publish`), replays of
+//! past classes (`/replay/{session}`, their recordings with byte ranges), and the same API
 //! the desktop window calls over IPC, as `POST /api/v1/<command>` plus an event WebSocket at
 //! `/api/v1/events`. It is not the engine: every request ends in a call on the `Studio` handle.
 //!
@@ -25,6 +26,7 @@ mod assets;
 mod guard;
 mod host;
 mod limits;
+mod replay;
 mod room;
 mod tls;
 mod whip;

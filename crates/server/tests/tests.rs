@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod limits;
 mod moderators;
+mod replay;
 mod room;
 mod tls;
 mod whip;

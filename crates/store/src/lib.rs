@@ -68,6 +68,7 @@ mod lock;
 mod models;
 mod moderators;
 mod privacy;
+mod replay;
 mod schema;
 mod store;
 mod writer;
@@ -89,6 +90,7 @@ pub use models::{
 };
 pub use moderators::{MAX_LINK_LABEL_CHARS, ModeratorLink};
 pub use privacy::Erased;
+pub use replay::{RecordingStart, ReplayEvent};
 pub use schema::{APPLICATION_ID, DEFAULT_SCHOOL_NAME, SCHEMA_VERSION};
 pub use store::{
     CatalogCourse, Counts, InstallSecret, MAX_INSTRUCTOR_CHARS, MAX_SCHOOL_NAME_CHARS,

@@ -164,6 +164,8 @@ impl Store {
                 tx.execute_batch("PRAGMA secure_delete = ON; INSERT INTO erase_permit (one) VALUES (1);")?;
                 let deleted = tx.execute("DELETE FROM events WHERE actor = ?1", [&viewer])? as u64;
                 tx.execute("DELETE FROM anonymous_voters WHERE viewer = ?1", [&viewer])?;
+                // What they did while watching replays (their own table, not the log).
+                let deleted = deleted + tx.execute("DELETE FROM replay_events WHERE viewer = ?1", [&viewer])? as u64;
                 let pattern = format!("%\"{viewer}\"%");
                 let mentions: Vec<(i64, String)> = tx
                     .prepare("SELECT id, payload FROM events WHERE payload LIKE ?1")?

@@ -51,6 +51,22 @@ async fn an_erased_viewer_is_gone_from_the_database_file() {
         ])
         .await
         .unwrap();
+    // A question they asked while watching the replay, in its own table.
+    let replay_question = |client: &str| lectern_store::ReplayEvent {
+        session_id: session,
+        viewer: "v-aaaa".into(),
+        kind: "question".into(),
+        payload: json!({ "text": "replayquestion-9931" }),
+        offset_ms: 4_000,
+        at_ms: 1_900,
+        client_id: client.into(),
+    };
+    assert!(store.add_replay_event(replay_question("r1")).await.unwrap());
+    assert!(
+        !store.add_replay_event(replay_question("r1")).await.unwrap(),
+        "a retry is stored once"
+    );
+    assert_eq!(store.replay_events(session).await.unwrap().len(), 1);
     assert_eq!(
         store.viewer_events("v-aaaa").await.unwrap().len(),
         3,
@@ -62,7 +78,8 @@ async fn an_erased_viewer_is_gone_from_the_database_file() {
     );
 
     let erased = store.erase_viewer("v-aaaa", 2_000).await.unwrap();
-    assert_eq!((erased.deleted, erased.redacted), (2, 1));
+    assert_eq!((erased.deleted, erased.redacted), (3, 1));
+    assert!(store.replay_events(session).await.unwrap().is_empty());
     assert!(store.viewer_events("v-aaaa").await.unwrap().is_empty());
     let left = store.events_after(session, 0, 100).await.unwrap();
     assert_eq!(left.len(), 2);
@@ -89,6 +106,10 @@ async fn an_erased_viewer_is_gone_from_the_database_file() {
     assert!(
         !contains(&bytes, "v-aaaa"),
         "the erased id is still in the file"
+    );
+    assert!(
+        !contains(&bytes, "replayquestion-9931"),
+        "the erased replay question is still in the file"
     );
     assert!(contains(&bytes, "hello all"));
 }

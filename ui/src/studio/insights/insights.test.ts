@@ -3,6 +3,7 @@ import type { LikelyBuyers } from '../../lib/bindings/api';
 import { deferred, FakePlatform, settle } from '../../test-support/fake-platform';
 import { activitySpec, activitySummary, calibrationSpec, retentionSpec, retentionSummary } from './charts';
 import { asSnapshot } from './engagement';
+import { studentOrigin } from './recording.svelte';
 import { SessionInsightsStore, viewerDataFile } from './session.svelte';
 import { minute, score, snapshot } from './snapshot-fixture';
 import { alertText, calibrationGap, dropOffText, modelQualityText, percent, scoreBreakdown, viewerLabel } from './words';
@@ -209,9 +210,9 @@ describe('SessionInsightsStore', () => {
   });
 
   it('names a viewer’s export file safely', () => {
-    const file = viewerDataFile({ viewer: 'ab/../cd', events: [] });
+    const file = viewerDataFile({ viewer: 'ab/../cd', events: [], replayEvents: [] });
     expect(file.name).toBe('lectern-viewer-abcd.json');
-    expect(JSON.parse(file.text)).toEqual({ viewer: 'ab/../cd', events: [] });
+    expect(JSON.parse(file.text)).toEqual({ viewer: 'ab/../cd', events: [], replayEvents: [] });
   });
 });
 
@@ -256,5 +257,15 @@ describe('the class charts as pictures', () => {
     await store.select(7);
     await store.makeImages();
     expect(store.imagesError?.code).toBe('not_found');
+  });
+});
+
+describe('the recording card', () => {
+  it('links students to the public address, the page, or the first address the studio listens on', () => {
+    expect(studentOrigin('web', 'http://127.0.0.1:7878', ['http://127.0.0.1:7878/'], null)).toBe('http://127.0.0.1:7878');
+    expect(studentOrigin('tauri', 'tauri://localhost', ['http://127.0.0.1:7878/', 'http://192.168.1.5:7878/'], null)).toBe(
+      'http://127.0.0.1:7878',
+    );
+    expect(studentOrigin('tauri', '', [], 'https://class.school.example/')).toBe('https://class.school.example');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakePlatform } from '../../test-support/fake-platform';
-import { parseDays, RetentionStore, retentionText } from './retention.svelte';
+import { parseDays, RecordingRetentionStore, recordingRetentionText, RetentionStore, retentionText } from './retention.svelte';
 
 describe('chat retention', () => {
   it('reads days from 1 to 3650', () => {
@@ -25,5 +25,24 @@ describe('chat retention', () => {
     await store.save(30);
     expect(store.days).toBe(30);
     expect(store.applied).toEqual({ days: 30, blanked: 4 });
+  });
+});
+
+describe('recording retention', () => {
+  it('says the rule and what it just deleted', () => {
+    expect(recordingRetentionText(null)).toBe('Recordings are kept until you delete them.');
+    expect(recordingRetentionText(30, 2)).toBe('Recordings are kept for 30 days, then deleted. 2 older recordings were deleted now.');
+  });
+
+  it('loads and saves the setting', async () => {
+    const platform = new FakePlatform()
+      .on('recording_retention', () => ({ days: 90 }))
+      .on('set_recording_retention', ({ days }) => ({ days, deleted: 1 }));
+    const store = new RecordingRetentionStore(platform);
+    await store.load();
+    expect(store.days).toBe(90);
+    await store.save(null);
+    expect(store.days).toBeNull();
+    expect(store.applied).toEqual({ days: null, deleted: 1 });
   });
 });

@@ -1,0 +1,712 @@
+//! Past classes' recordings and their replay: listing and deleting a session's recording, the
+//! school's retention of recordings, the replay's timeline (what a student saw live, at its
+//! offset into the video) and what students do while watching a replay.
+//!
+//! The timeline is the class's event log filtered exactly as live for a student
+//! ([`lectern_room::Audience::includes`] with [`Role::Viewer`] and an id no student has: nothing
+//! for staff, nothing held or pending, nobody's own card), with deletions applied from later
+//! events: a deleted message never appears. An offer is shown as the card a replay shows
+//! ([`lectern_room::replay_card`]: no viewer's reference in the checkout link).
+//!
+//! Reactions and questions sent during a replay are stored in their own table
+//! (`lectern_store::ReplayEvent`), never in the event log: engagement, experiments and reports
+//! read the log only, so a replay never changes a live class's numbers.
+//!
+//! Not yet (unfinished): a class resumed after a crash has several files (`12.webm`,
+//! `12-2.webm`): all are listed, downloadable and deleted together, but the replay plays the
+//! first one only; replay offer exposures and clicks are not recorded (they would need their
+//! own experiment context); replay questions are listed on the session page but cannot be
+//! answered back to the student; the replay's numbers (reactions, questions) are not in the
+//! class report.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use lectern_room::{Event, OfferCard, Reaction, Recorded, Role, ViewerId};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::api::NoArgs;
+use crate::engagement::SessionRef;
+use crate::recording::recordings_dir;
+use crate::studio::now_ms;
+use crate::{ApiError, ErrorCode, Studio};
+
+const RETENTION_SETTING: &str = "recording_retention_days";
+const DAY_MS: i64 = 86_400_000;
+/// The longest question a student may ask during a replay, in characters.
+pub const MAX_REPLAY_QUESTION_CHARS: usize = 500;
+
+/// One file of a session's recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingFile {
+    /// Its name in the recordings folder (`12.webm`, `12-2.webm` for a resumed class).
+    pub name: String,
+    /// Where it is on this computer.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its duration, once finalized (null while it is written or when it cannot be read).
+    pub duration_ms: Option<u64>,
+    /// When it started (Unix ms), when known.
+    pub started_at_ms: Option<i64>,
+    /// Where the server serves it (`/recordings/12.webm`): only a finalized recording of an
+    /// ended class is served.
+    pub url: String,
+}
+
+/// A session's recording and what students did while watching its replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecording {
+    /// The session.
+    pub session_id: i64,
+    /// Its files, oldest first; empty when it was not recorded or the recording was deleted.
+    pub files: Vec<RecordingFile>,
+    /// True when the replay page can play it: the class has ended and its first file is
+    /// finalized.
+    pub replay_ready: bool,
+    /// The replay page's path (`/replay/12`), to be joined to the studio's address.
+    pub replay_path: String,
+    /// Reactions students sent while watching the replay (never counted in the live class).
+    pub replay_reactions: u64,
+    /// Questions students asked while watching the replay.
+    pub replay_questions: u64,
+    /// Those questions, by their moment in the recording (for the instructor to answer).
+    pub questions: Vec<ReplayQuestion>,
+}
+
+/// A question asked during a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayQuestion {
+    /// Where in the recording (ms).
+    pub offset_ms: i64,
+    /// When it was asked (Unix ms).
+    pub at_ms: i64,
+    /// The asker (pseudonymous).
+    pub viewer: String,
+    /// The question.
+    pub text: String,
+}
+
+/// How long recordings are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordingRetention {
+    /// Days (1 to 3650) after a recording started; `null` keeps recordings until deleted.
+    pub days: Option<u32>,
+}
+
+/// The retention of recordings and what applying it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingRetentionApplied {
+    /// The setting.
+    pub days: Option<u32>,
+    /// Recording files deleted now.
+    pub deleted: u64,
+}
+
+/// One moment of a replay: what a student saw live, at its offset into the recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum ReplayItem {
+    /// A room event every student received live.
+    Room {
+        /// Milliseconds from the recording's start (0 for what came before it).
+        offset_ms: i64,
+        /// Its number in the class's log.
+        seq: i64,
+        /// The record (its client id left out).
+        record: Recorded,
+    },
+    /// An offer went live: the card as the replay shows it, until its `offer_withdrawn`.
+    Offer {
+        /// Milliseconds from the recording's start.
+        offset_ms: i64,
+        /// Its number in the class's log.
+        seq: i64,
+        /// The card.
+        card: OfferCard,
+    },
+}
+
+/// The recording a replay plays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayVideo {
+    /// Where to fetch it (`/recordings/12.webm`).
+    pub url: String,
+    /// Its duration.
+    pub duration_ms: u64,
+    /// When it started (Unix ms).
+    pub started_at_ms: i64,
+}
+
+/// Everything the replay page shows beside the video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Replay {
+    /// The session.
+    pub session_id: i64,
+    /// The class's title.
+    pub title: String,
+    /// The school's name.
+    pub school_name: String,
+    /// When the class started (Unix ms).
+    pub started_at_ms: i64,
+    /// When it ended (Unix ms).
+    pub ended_at_ms: i64,
+    /// The video, or null when the class was not recorded (or its recording was deleted).
+    pub video: Option<ReplayVideo>,
+    /// The timeline, in log order.
+    pub items: Vec<ReplayItem>,
+}
+
+/// What a student does while watching a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReplayActionKind {
+    /// A reaction.
+    Reaction {
+        /// Which.
+        reaction: Reaction,
+    },
+    /// A question for the instructor.
+    Question {
+        /// The text (1 to [`MAX_REPLAY_QUESTION_CHARS`] characters).
+        text: String,
+    },
+}
+
+/// A student's action during a replay (`POST /api/v1/replay/{session}/action`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplayAction {
+    /// The student's browser key, if they have one; a new one is issued otherwise.
+    #[serde(default)]
+    pub browser_key: Option<String>,
+    /// The action's unique id (8 to 64 characters): a retry is stored once.
+    pub client_id: String,
+    /// Where in the recording (ms).
+    pub offset_ms: i64,
+    /// What.
+    pub action: ReplayActionKind,
+}
+
+/// A replay action's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayActionDone {
+    /// A browser key issued now (keep it), when the action came without a valid one.
+    pub browser_key: Option<String>,
+    /// False when this client id was already stored (a retry).
+    pub stored: bool,
+}
+
+/// The session a recording file belongs to: `12.webm` and `12-2.webm` are session 12's.
+fn session_of(name: &str) -> Option<i64> {
+    let stem = name.strip_suffix(".webm")?;
+    let (id, part) = stem.split_once('-').unwrap_or((stem, "2"));
+    let digits = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(id) || !digits(part) {
+        return None;
+    }
+    id.parse().ok()
+}
+
+/// The files of a session in the folder, oldest first (`12.webm`, `12-2.webm`, ...).
+fn session_files(folder: &Path, session_id: i64) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return vec![];
+    };
+    let mut files: Vec<(u32, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if session_of(&name)? != session_id {
+                return None;
+            }
+            let stem = name.strip_suffix(".webm")?;
+            let part = stem
+                .split_once('-')
+                .map_or(Some(1), |(_, n)| n.parse().ok())?;
+            Some((part, e.path()))
+        })
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Whether a record may be seen by a student, exactly as live: a student with an id nobody
+/// has, so nothing for staff and nobody's own (held, pending, their card).
+fn seen_by_students(record: &Recorded) -> bool {
+    record
+        .event
+        .audience()
+        .includes(Role::Viewer, &ViewerId(String::from("replay")))
+}
+
+/// The timeline of a class from its log: what students saw, deleted messages left out.
+pub fn replay_items(records: &[(i64, Recorded)], recording_started_at_ms: i64) -> Vec<ReplayItem> {
+    let deleted: HashSet<_> = records
+        .iter()
+        .filter_map(|(_, r)| match &r.event {
+            Event::MessageDeleted { message } => Some(*message),
+            _ => None,
+        })
+        .collect();
+    let offset =
+        |r: &Recorded| (i64::try_from(r.at.0).unwrap_or(i64::MAX) - recording_started_at_ms).max(0);
+    let mut items = vec![];
+    for (seq, record) in records {
+        let offset_ms = offset(record);
+        if let Event::OfferPushed { offer } = &record.event {
+            let variant = offer.session_variant.map_or(0, usize::from);
+            if let Some(card) = lectern_room::replay_card(&offer.spec, variant) {
+                items.push(ReplayItem::Offer {
+                    offset_ms,
+                    seq: *seq,
+                    card,
+                });
+            }
+            continue;
+        }
+        if !seen_by_students(record) {
+            continue;
+        }
+        let shows_deleted = match &record.event {
+            Event::ChatSent { message }
+            | Event::HoldApproved { message }
+            | Event::MessagePinned { message } => deleted.contains(&message.id),
+            // The deletion itself names only a number; nothing of the message is left to show.
+            Event::MessageDeleted { .. } => true,
+            _ => false,
+        };
+        if shows_deleted {
+            continue;
+        }
+        let mut record = record.clone();
+        record.client_id = None;
+        items.push(ReplayItem::Room {
+            offset_ms,
+            seq: *seq,
+            record,
+        });
+    }
+    items
+}
+
+impl Studio {
+    /// A session's recording: its files, sizes, durations, and the replay's numbers.
+    pub async fn session_recording(&self, args: SessionRef) -> Result<SessionRecording, ApiError> {
+        let store = self.store().await?;
+        let session_id = args.session_id;
+        let ended = self.session_ended(session_id).await?;
+        let starts = store.recordings(session_id).await?;
+        let folder = recordings_dir(self.data_dir());
+        let files = tokio::task::spawn_blocking(move || {
+            session_files(&folder, session_id)
+                .into_iter()
+                .map(|path| {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    RecordingFile {
+                        started_at_ms: starts
+                            .iter()
+                            .find(|s| s.file == name)
+                            .map(|s| s.started_at_ms),
+                        url: format!("/recordings/{name}"),
+                        duration_ms: lectern_media::finalized_duration_ms(&path),
+                        path: path.display().to_string(),
+                        bytes,
+                        name,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|_| ApiError::internal("listing the recordings was cancelled"))?;
+        let replay_ready = ended && files.first().is_some_and(|f| f.duration_ms.is_some());
+        let events = store.replay_events(session_id).await?;
+        Ok(SessionRecording {
+            session_id,
+            replay_ready,
+            replay_path: format!("/replay/{session_id}"),
+            replay_reactions: events.iter().filter(|e| e.kind == "reaction").count() as u64,
+            replay_questions: events.iter().filter(|e| e.kind == "question").count() as u64,
+            questions: events
+                .iter()
+                .filter(|e| e.kind == "question")
+                .map(|e| ReplayQuestion {
+                    offset_ms: e.offset_ms,
+                    at_ms: e.at_ms,
+                    viewer: e.viewer.clone(),
+                    text: e.payload["text"].as_str().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+            files,
+        })
+    }
+
+    /// Delete a session's recording (every file of it). Refused while that class is on air.
+    pub async fn delete_recording(&self, args: SessionRef) -> Result<SessionRecording, ApiError> {
+        if !self.session_ended(args.session_id).await? {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "this class is on air: delete its recording once it has ended",
+            ));
+        }
+        let deleted = self.delete_session_files(args.session_id).await?;
+        tracing::info!(
+            session = args.session_id,
+            files = deleted,
+            "a recording was deleted"
+        );
+        self.session_recording(args).await
+    }
+
+    async fn delete_session_files(&self, session_id: i64) -> Result<u64, ApiError> {
+        let store = self.store().await?;
+        let folder = recordings_dir(self.data_dir());
+        let mut deleted = 0;
+        for path in session_files(&folder, session_id) {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ApiError::new(
+                        ErrorCode::Storage,
+                        format!("deleting {}: {e}", path.display()),
+                    ));
+                }
+            }
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                store.remove_recording(name).await?;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// True when the session exists and has ended; `not_found` for an unknown session.
+    async fn session_ended(&self, session_id: i64) -> Result<bool, ApiError> {
+        let store = self.store().await?;
+        let ended: Option<Option<i64>> = store
+            .read(move |conn| {
+                use lectern_store::rusqlite::OptionalExtension;
+                Ok(conn
+                    .query_row(
+                        "SELECT ended_at_ms FROM live_sessions WHERE id = ?1",
+                        [session_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?)
+            })
+            .await?;
+        match ended {
+            None => Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no session {session_id}"),
+            )),
+            Some(ended) => {
+                let live = self.live_room().await.map(|r| r.session_id());
+                Ok(ended.is_some() && live != Some(session_id))
+            }
+        }
+    }
+
+    /// Set how long recordings are kept, and apply it now (the studio's clock applies it daily).
+    pub async fn set_recording_retention(
+        &self,
+        args: RecordingRetention,
+    ) -> Result<RecordingRetentionApplied, ApiError> {
+        if let Some(days) = args.days
+            && !(1..=3650).contains(&days)
+        {
+            return Err(ApiError::invalid(
+                "keep recordings 1 to 3650 days, or until deleted",
+            ));
+        }
+        let store = self.store().await?;
+        let value = args.days.map(|d| d.to_string()).unwrap_or_default();
+        store.set_setting(RETENTION_SETTING, &value).await?;
+        let deleted = self.apply_recording_retention().await?;
+        Ok(RecordingRetentionApplied {
+            days: args.days,
+            deleted,
+        })
+    }
+
+    /// The retention of recordings.
+    pub async fn recording_retention(&self, _args: NoArgs) -> Result<RecordingRetention, ApiError> {
+        let raw = self.store().await?.setting(RETENTION_SETTING).await?;
+        Ok(RecordingRetention {
+            days: raw.and_then(|r| r.parse().ok()),
+        })
+    }
+
+    /// Delete the recordings older than the setting (by their start; a file the school has no
+    /// start for, by its modification time), never the class on air. 0 when none is set.
+    pub(crate) async fn apply_recording_retention(&self) -> Result<u64, ApiError> {
+        let Some(days) = self.recording_retention(NoArgs {}).await?.days else {
+            return Ok(0);
+        };
+        let cutoff = now_ms() - i64::from(days) * DAY_MS;
+        let store = self.store().await?;
+        let starts = store.all_recordings().await?;
+        let live = self.live_room().await.map(|r| r.session_id());
+        let folder = recordings_dir(self.data_dir());
+        let Ok(mut entries) = tokio::fs::read_dir(&folder).await else {
+            return Ok(0);
+        };
+        let mut deleted = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let Some(session) = session_of(&name) else {
+                continue;
+            };
+            if Some(session) == live {
+                continue;
+            }
+            let started = match starts.iter().find(|s| s.file == name) {
+                Some(s) => s.started_at_ms,
+                None => entry
+                    .metadata()
+                    .await
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(i64::MAX, |d| {
+                        i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+                    }),
+            };
+            if started >= cutoff {
+                continue;
+            }
+            if let Err(e) = tokio::fs::remove_file(entry.path()).await {
+                tracing::warn!(file = %name, "an old recording could not be deleted: {e}");
+                continue;
+            }
+            store.remove_recording(&name).await?;
+            deleted += 1;
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, days, "old recordings deleted");
+        }
+        Ok(deleted)
+    }
+
+    /// The file the replay of `session_id` plays: its first recording, only once the class
+    /// has ended and the file is finalized; `not_found` otherwise.
+    pub async fn replay_video(&self, session_id: i64) -> Result<PathBuf, ApiError> {
+        self.recording_file(&format!("{session_id}.webm")).await
+    }
+
+    /// A recording file by its name (`12.webm`, `12-2.webm`), as the server may serve it: only
+    /// a finalized file of an ended class; `not_found` for anything else (a name that is not a
+    /// recording's, a class on air, a file still written or deleted).
+    pub async fn recording_file(&self, name: &str) -> Result<PathBuf, ApiError> {
+        let not_found = || ApiError::new(ErrorCode::NotFound, format!("no recording {name}"));
+        let session_id = session_of(name).ok_or_else(not_found)?;
+        if !self
+            .session_ended(session_id)
+            .await
+            .map_err(|_| not_found())?
+        {
+            return Err(not_found());
+        }
+        let folder = recordings_dir(self.data_dir());
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let path = session_files(&folder, session_id)
+                .into_iter()
+                .find(|p| p.file_name().is_some_and(|n| *n == *name))?;
+            lectern_media::finalized_duration_ms(&path).map(|_| path)
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(not_found)
+    }
+
+    /// The replay of an ended class: its video and its timeline as students saw it live.
+    pub async fn replay(&self, session_id: i64) -> Result<Replay, ApiError> {
+        let not_found = || {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("no replay of session {session_id}"),
+            )
+        };
+        if !self
+            .session_ended(session_id)
+            .await
+            .map_err(|_| not_found())?
+        {
+            return Err(not_found());
+        }
+        let store = self.store().await?;
+        let (title, started_at_ms, ended_at_ms): (String, i64, i64) = store
+            .read(move |conn| {
+                Ok(conn.query_row(
+                    "SELECT title, started_at_ms, ended_at_ms FROM live_sessions WHERE id = ?1",
+                    [session_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?)
+            })
+            .await?;
+        let video = match self.replay_video(session_id).await {
+            Ok(path) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let start = store
+                    .recordings(session_id)
+                    .await?
+                    .into_iter()
+                    .find(|s| s.file == name)
+                    .map_or(started_at_ms, |s| s.started_at_ms);
+                let duration_ms = tokio::task::spawn_blocking(move || {
+                    lectern_media::finalized_duration_ms(&path)
+                })
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+                Some(ReplayVideo {
+                    url: format!("/recordings/{name}"),
+                    duration_ms,
+                    started_at_ms: start,
+                })
+            }
+            Err(_) => None,
+        };
+        let mut records = vec![];
+        let mut after = 0;
+        loop {
+            let page = store
+                .events_after(session_id, after, lectern_store::MAX_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for event in page {
+                // A record this version cannot read is left out of the replay, not fatal.
+                if let Ok(record) = serde_json::from_value::<Recorded>(event.payload) {
+                    records.push((event.seq, record));
+                }
+            }
+        }
+        let origin = video.as_ref().map_or(started_at_ms, |v| v.started_at_ms);
+        Ok(Replay {
+            session_id,
+            title,
+            school_name: self.public_info().await?.school_name.unwrap_or_default(),
+            started_at_ms,
+            ended_at_ms,
+            video,
+            items: replay_items(&records, origin),
+        })
+    }
+
+    /// A reaction or a question sent while watching a replay, stored as a replay event (never
+    /// in the class's log). A student without a valid browser key gets one, counted against
+    /// `address` like a live join's.
+    pub async fn replay_action(
+        &self,
+        session_id: i64,
+        args: ReplayAction,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<ReplayActionDone, ApiError> {
+        if !self.session_ended(session_id).await? {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no replay of session {session_id}"),
+            ));
+        }
+        let client_id = args.client_id.trim();
+        if !(8..=64).contains(&client_id.len())
+            || !client_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ApiError::invalid(
+                "a client id has 8 to 64 letters, digits, - or _",
+            ));
+        }
+        let (kind, payload) = match &args.action {
+            ReplayActionKind::Reaction { reaction } => {
+                ("reaction", serde_json::json!({ "reaction": reaction }))
+            }
+            ReplayActionKind::Question { text } => {
+                let text = lectern_room::text::clean(text, false);
+                let chars = text.chars().count();
+                if chars == 0 || chars > MAX_REPLAY_QUESTION_CHARS {
+                    return Err(ApiError::invalid(format!(
+                        "a question has 1 to {MAX_REPLAY_QUESTION_CHARS} characters"
+                    )));
+                }
+                ("question", serde_json::json!({ "text": text }))
+            }
+        };
+        let known = match args.browser_key.as_deref() {
+            Some(key) => self.viewer_id(key).await.ok(),
+            None => None,
+        };
+        let (viewer, issued) = match known {
+            Some(viewer) => (viewer, None),
+            None => match self.issue_browser_key(address).await? {
+                Ok((key, viewer)) => (viewer, Some(key)),
+                Err(refusal) => {
+                    return Err(ApiError::new(
+                        ErrorCode::TooManyConnections,
+                        refusal.message(),
+                    ));
+                }
+            },
+        };
+        let stored = self
+            .store()
+            .await?
+            .add_replay_event(lectern_store::ReplayEvent {
+                session_id,
+                viewer: viewer.0,
+                kind: kind.to_owned(),
+                payload,
+                offset_ms: args.offset_ms.clamp(0, 24 * 3_600_000),
+                at_ms: now_ms(),
+                client_id: client_id.to_owned(),
+            })
+            .await?;
+        Ok(ReplayActionDone {
+            browser_key: issued,
+            stored,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_files_name_their_session() {
+        assert_eq!(session_of("12.webm"), Some(12));
+        assert_eq!(session_of("12-2.webm"), Some(12));
+        assert_eq!(session_of("12-x.webm"), None);
+        assert_eq!(session_of("12.webm.partial"), None);
+        assert_eq!(session_of("notes.txt"), None);
+        assert_eq!(session_of("+12.webm"), None);
+        assert_eq!(session_of("../12.webm"), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! Replays of past classes: the page (`/replay/{session}`), its recording
+//! (`/recordings/{session}.webm`, with byte ranges so the video can seek), its timeline
+//! (`GET /api/v1/replay/{session}`) and students' reactions and questions while watching
+//! (`POST /api/v1/replay/{session}/action`). All public, like `/watch`, behind the same Host
+//! and Origin guard and CSP; only a finalized recording of an ended class is served.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use lectern_engine::replay::ReplayAction;
+use lectern_engine::{ApiError, ErrorCode};
+use tower::ServiceExt;
+
+use crate::api::{AppState, error_response};
+
+fn session(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no replay {raw}")))
+}
+
+/// `GET /replay/{session}`: the replay page (it reads the session from its address).
+pub(crate) async fn page() -> Response {
+    crate::assets::serve("replay.html")
+}
+
+/// `GET /recordings/{file}`: a finalized recording of an ended class, with `Range` support
+/// (206 with `Content-Range`, 416 for a range outside the file, `Accept-Ranges: bytes`), by
+/// `tower-http`'s `ServeFile`.
+pub(crate) async fn recording(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    request: Request,
+) -> Response {
+    let path = match state.studio.recording_file(&file).await {
+        Ok(path) => path,
+        Err(err) => return error_response(err).into_response(),
+    };
+    // The type comes from the name: `.webm` is `video/webm`.
+    let served = tower_http::services::ServeFile::new(&path)
+        .oneshot(request)
+        .await;
+    match served {
+        Ok(response) => {
+            let mut response = response.map(axum::body::Body::new);
+            // A finished recording never changes; it may be deleted, so not immutable.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(err) => {
+            error_response(ApiError::internal(format!("reading {file}: {err}"))).into_response()
+        }
+    }
+}
+
+/// `GET /api/v1/replay/{session}`: the video's address and the timeline as students saw it.
+pub(crate) async fn timeline(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
+    let result = match session(&raw) {
+        Ok(id) => state.studio.replay(id).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(replay) => Json(replay).into_response(),
+        Err(err) => error_response(err).into_response(),
+    }
+}
+
+/// `POST /api/v1/replay/{session}/action`: a reaction or a question during a replay, stored
+/// apart from the class's log.
+pub(crate) async fn action(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(raw): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let id = session(&raw)?;
+        let action: ReplayAction = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid(format!("bad replay action: {e}")))?;
+        state
+            .studio
+            .replay_action(id, action, Some(peer.ip()))
+            .await
+    }
+    .await;
+    match result {
+        Ok(done) => Json(done).into_response(),
+        Err(err) => error_response(err).into_response(),
+    }
+}
