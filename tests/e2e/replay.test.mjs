@@ -170,8 +170,13 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   assert.equal(recording.replayReactions, 0);
   const engagementBefore = await api('session_engagement', { sessionId });
 
+  // The replay link carries its key (`#r=`): without it there is no replay.
+  const replayKey = /#r=([0-9a-f]{32})$/.exec(recording.replayPath)?.[1];
+  assert.ok(replayKey, recording.replayPath);
+  assert.equal((await fetch(host.base + `api/v1/replay/${sessionId}`)).status, 404);
+  assert.equal((await fetch(host.base + `recordings/${sessionId}.webm`)).status, 404);
   // The timeline: nothing deleted, no viewer's reference in the offer.
-  const timeline = await (await fetch(host.base + `api/v1/replay/${sessionId}`)).json();
+  const timeline = await (await fetch(host.base + `api/v1/replay/${sessionId}?r=${replayKey}`)).json();
   const text = JSON.stringify(timeline);
   assert.ok(!text.includes('gets deleted 7731'), 'the deleted message is not in the replay');
   assert.ok(text.includes(KEPT));
@@ -182,7 +187,7 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   assert.ok(pollItem.offsetMs > 1_000, `poll at ${pollItem.offsetMs} ms`);
 
   // A student replays it.
-  const { page, errors } = await newPage(host.base + `replay/${sessionId}`);
+  const { page, errors } = await newPage(host.base + recording.replayPath.replace(/^\//, ''));
   await page.getByTestId('replay-title').filter({ hasText: 'Replayed class' }).waitFor();
   const video = page.getByTestId('replay-video');
   await video.waitFor();
@@ -244,7 +249,7 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   await page.getByTestId('replay-sent').filter({ hasText: 'question' }).waitFor();
 
   // A range request straight to the recording: 206 with the bytes asked for.
-  const part = await fetch(host.base + `recordings/${sessionId}.webm`, { headers: { range: 'bytes=0-99' } });
+  const part = await fetch(host.base + `recordings/${sessionId}.webm?r=${replayKey}`, { headers: { range: 'bytes=0-99' } });
   assert.equal(part.status, 206);
   assert.equal((await part.arrayBuffer()).byteLength, 100);
 
@@ -257,13 +262,13 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   const card = studio.getByTestId('recording-card');
   await card.getByTestId('recording-duration').filter({ hasText: /\d/ }).waitFor({ timeout: 15_000 });
   assert.match(await card.getByTestId('recording-size').innerText(), /\d [kM]B/);
-  assert.equal(await card.getByTestId('recording-play').getAttribute('href'), host.base + `replay/${sessionId}`);
+  assert.equal(await card.getByTestId('recording-play').getAttribute('href'), host.base + `replay/${sessionId}#r=${replayKey}`);
   await card.getByTestId('recording-replay-questions').filter({ hasText: 'What was on the slide' }).waitFor();
   assert.match(await card.getByTestId('recording-replay-numbers').innerText(), /1 reaction, 1 question/);
   await card.screenshot({ path: join(ARTIFACTS, 'replay-studio.png') });
   await card.getByTestId('recording-delete').click();
   await card.getByTestId('recording-delete-confirm').click();
   await card.getByTestId('recording-none').waitFor();
-  const gone = await fetch(host.base + `recordings/${sessionId}.webm`);
+  const gone = await fetch(host.base + `recordings/${sessionId}.webm?r=${replayKey}`);
   assert.equal(gone.status, 404);
 });

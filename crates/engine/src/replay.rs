@@ -211,7 +211,8 @@ pub struct ReplayActionDone {
 }
 
 /// The session a recording file belongs to: `12.webm` and `12-2.webm` are session 12's.
-fn session_of(name: &str) -> Option<i64> {
+/// The session a recording file belongs to (`12.webm`, `12-2.webm` -> 12).
+pub fn session_of(name: &str) -> Option<i64> {
     let stem = name.strip_suffix(".webm")?;
     let (id, part) = stem.split_once('-').unwrap_or((stem, "2"));
     let digits = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
@@ -304,10 +305,44 @@ pub fn replay_items(records: &[(i64, Recorded)], recording_started_at_ms: i64) -
 }
 
 impl Studio {
+    /// The key of a class's replay link (`/replay/12#r=KEY`): an HMAC of the session id with
+    /// the school's install secret. Session ids are consecutive, so without it anyone who can
+    /// reach the studio could read every past class; with it, only those given the link.
+    pub async fn replay_key(&self, session_id: i64) -> Result<String, ApiError> {
+        let secret = self.store().await?.install_secret().await?;
+        crate::studio::keyed_hex(
+            secret.expose(),
+            b"lectern-replay-v1:",
+            session_id.to_string().as_bytes(),
+            16,
+        )
+    }
+
+    /// Whether `given` is the key of `session_id`'s replay; `not_found` (as for a class with
+    /// no replay) when it is missing or wrong, so the answer does not tell which classes exist.
+    pub async fn check_replay_key(
+        &self,
+        session_id: i64,
+        given: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let expected = self.replay_key(session_id).await?;
+        match given {
+            Some(given) if crate::studio::same_secret(given.as_bytes(), expected.as_bytes()) => {
+                Ok(())
+            }
+            _ => Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no replay of session {session_id} (the replay link is incomplete)"),
+            )),
+        }
+    }
+
     /// A session's recording: its files, sizes, durations, and the replay's numbers.
     pub async fn session_recording(&self, args: SessionRef) -> Result<SessionRecording, ApiError> {
         let store = self.store().await?;
         let session_id = args.session_id;
+        let key = self.replay_key(session_id).await?;
+        let file_key = key.clone();
         let ended = self.session_ended(session_id).await?;
         let starts = store.recordings(session_id).await?;
         let folder = recordings_dir(self.data_dir());
@@ -325,7 +360,7 @@ impl Studio {
                             .iter()
                             .find(|s| s.file == name)
                             .map(|s| s.started_at_ms),
-                        url: format!("/recordings/{name}"),
+                        url: format!("/recordings/{name}?r={file_key}"),
                         duration_ms: lectern_media::finalized_duration_ms(&path),
                         path: path.display().to_string(),
                         bytes,
@@ -341,7 +376,7 @@ impl Studio {
         Ok(SessionRecording {
             session_id,
             replay_ready,
-            replay_path: format!("/replay/{session_id}"),
+            replay_path: format!("/replay/{session_id}#r={key}"),
             replay_reactions: events.iter().filter(|e| e.kind == "reaction").count() as u64,
             replay_questions: events.iter().filter(|e| e.kind == "question").count() as u64,
             questions: events
@@ -584,8 +619,9 @@ impl Studio {
                 .ok()
                 .flatten()
                 .unwrap_or(0);
+                let key = self.replay_key(session_id).await?;
                 Some(ReplayVideo {
-                    url: format!("/recordings/{name}"),
+                    url: format!("/recordings/{name}?r={key}"),
                     duration_ms,
                     started_at_ms: start,
                 })

@@ -1,13 +1,15 @@
 //! Replays of past classes: the page (`/replay/{session}`), its recording
 //! (`/recordings/{session}.webm`, with byte ranges so the video can seek), its timeline
 //! (`GET /api/v1/replay/{session}`) and students' reactions and questions while watching
-//! (`POST /api/v1/replay/{session}/action`). All public, like `/watch`, behind the same Host
-//! and Origin guard and CSP; only a finalized recording of an ended class is served.
+//! (`POST /api/v1/replay/{session}/action`). Public like `/watch`, behind the same Host and
+//! Origin guard and CSP, but each needs the replay link's key (`?r=`; the page reads it from
+//! `#r=` in its address): session ids are consecutive, and a class is only for those given its
+//! link. Only a finalized recording of an ended class is served.
 
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use lectern_engine::replay::ReplayAction;
@@ -15,6 +17,13 @@ use lectern_engine::{ApiError, ErrorCode};
 use tower::ServiceExt;
 
 use crate::api::{AppState, error_response};
+
+/// The replay link's key (`?r=`), which every replay request carries (see
+/// `Studio::replay_key`).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ReplayKey {
+    r: Option<String>,
+}
 
 fn session(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
@@ -34,8 +43,19 @@ pub(crate) async fn page() -> Response {
 pub(crate) async fn recording(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    Query(key): Query<ReplayKey>,
     request: Request,
 ) -> Response {
+    let checked = match lectern_engine::replay::session_of(&file) {
+        Some(id) => state.studio.check_replay_key(id, key.r.as_deref()).await,
+        None => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no recording {file}"),
+        )),
+    };
+    if let Err(err) = checked {
+        return error_response(err).into_response();
+    }
     let path = match state.studio.recording_file(&file).await {
         Ok(path) => path,
         Err(err) => return error_response(err).into_response(),
@@ -60,11 +80,17 @@ pub(crate) async fn recording(
 }
 
 /// `GET /api/v1/replay/{session}`: the video's address and the timeline as students saw it.
-pub(crate) async fn timeline(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
-    let result = match session(&raw) {
-        Ok(id) => state.studio.replay(id).await,
-        Err(err) => Err(err),
-    };
+pub(crate) async fn timeline(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(key): Query<ReplayKey>,
+) -> Response {
+    let result = async {
+        let id = session(&raw)?;
+        state.studio.check_replay_key(id, key.r.as_deref()).await?;
+        state.studio.replay(id).await
+    }
+    .await;
     match result {
         Ok(replay) => Json(replay).into_response(),
         Err(err) => error_response(err).into_response(),
@@ -77,10 +103,12 @@ pub(crate) async fn action(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(raw): Path<String>,
+    Query(key): Query<ReplayKey>,
     body: axum::body::Bytes,
 ) -> Response {
     let result = async {
         let id = session(&raw)?;
+        state.studio.check_replay_key(id, key.r.as_deref()).await?;
         let action: ReplayAction = serde_json::from_slice(&body)
             .map_err(|e| ApiError::invalid(format!("bad replay action: {e}")))?;
         state

@@ -34,13 +34,15 @@ async fn a_recording_is_served_with_byte_ranges_once_the_class_has_ended() {
         panic!("not live")
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let url = format!("{base}recordings/{session_id}.webm");
+    // Every replay request carries the replay link's key.
+    let key = studio.replay_key(session_id).await.unwrap();
+    let url = format!("{base}recordings/{session_id}.webm?r={key}");
 
     // On air: nothing is served, and the replay does not exist yet.
     let during = http.get(&url).send().await.unwrap();
     assert_eq!(during.status(), 404);
     let timeline = http
-        .get(format!("{base}api/v1/replay/{session_id}"))
+        .get(format!("{base}api/v1/replay/{session_id}?r={key}"))
         .send()
         .await
         .unwrap();
@@ -137,7 +139,7 @@ async fn a_recording_is_served_with_byte_ranges_once_the_class_has_ended() {
 
     // The timeline is public; a replay reaction gets the student a browser key.
     let timeline: serde_json::Value = http
-        .get(format!("{base}api/v1/replay/{session_id}"))
+        .get(format!("{base}api/v1/replay/{session_id}?r={key}"))
         .send()
         .await
         .unwrap()
@@ -146,10 +148,30 @@ async fn a_recording_is_served_with_byte_ranges_once_the_class_has_ended() {
         .unwrap();
     assert_eq!(
         timeline["video"]["url"],
-        format!("/recordings/{session_id}.webm")
+        format!("/recordings/{session_id}.webm?r={key}")
     );
+    // Without the key, or with another class's, there is no replay: session ids are
+    // consecutive, and a class is only for those given its link.
+    let other = studio.replay_key(session_id + 1).await.unwrap();
+    for query in [String::new(), format!("?r={other}"), "?r=".to_owned()] {
+        for path in [
+            format!("api/v1/replay/{session_id}{query}"),
+            format!("recordings/{session_id}.webm{query}"),
+        ] {
+            let response = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 404, "{path}");
+        }
+        let response = http
+            .post(format!("{base}api/v1/replay/{session_id}/action{query}"))
+            .header("content-type", "application/json")
+            .body(r#"{"clientId":"reaction-0002","offsetMs":500,"action":{"type":"reaction","reaction":"clap"}}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "action {query}");
+    }
     let done: serde_json::Value = http
-        .post(format!("{base}api/v1/replay/{session_id}/action"))
+        .post(format!("{base}api/v1/replay/{session_id}/action?r={key}"))
         .header("content-type", "application/json")
         .body(r#"{"clientId":"reaction-0001","offsetMs":500,"action":{"type":"reaction","reaction":"clap"}}"#)
         .send()

@@ -20,8 +20,21 @@ async function problem(response: Response): Promise<Error> {
   }
 }
 
-export async function fetchReplay(session: number): Promise<Replay> {
-  const response = await fetch(`/api/v1/replay/${session}`, { headers: { accept: 'application/json' } });
+/**
+ * The replay link's key: `#r=KEY` in the page's address (a fragment, never sent with the
+ * page's own request), sent with each replay request as `?r=`.
+ */
+export function replayKeyFromHash(hash: string): string {
+  const match = /(?:^#|&)r=([0-9a-f]{32})(?:&|$)/.exec(hash);
+  return match?.[1] ?? '';
+}
+
+function keyQuery(key: string): string {
+  return `?r=${encodeURIComponent(key)}`;
+}
+
+export async function fetchReplay(session: number, key: string): Promise<Replay> {
+  const response = await fetch(`/api/v1/replay/${session}${keyQuery(key)}`, { headers: { accept: 'application/json' } });
   if (!response.ok) throw await problem(response);
   return (await response.json()) as Replay;
 }
@@ -31,15 +44,20 @@ function clientId(): string {
   return 'r-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export async function sendReplayAction(session: number, offsetMs: number, action: ReplayActionKind): Promise<ReplayActionDone> {
-  const key = storedBrowserKey(storage());
+export async function sendReplayAction(
+  session: number,
+  key: string,
+  offsetMs: number,
+  action: ReplayActionKind,
+): Promise<ReplayActionDone> {
+  const browserKey = storedBrowserKey(storage());
   const body = {
-    ...(key === '' ? {} : { browserKey: key }),
+    ...(browserKey === '' ? {} : { browserKey }),
     clientId: clientId(),
     offsetMs: Math.max(0, Math.round(offsetMs)),
     action,
   };
-  const response = await fetch(`/api/v1/replay/${session}/action`, {
+  const response = await fetch(`/api/v1/replay/${session}/action${keyQuery(key)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
