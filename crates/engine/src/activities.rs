@@ -1,10 +1,12 @@
 //! The one place the room's vocabulary becomes what insights counts: each `lectern_room::Event`
-//! is classified by an exhaustive `match` (no catch-all arm), so a new room event does not
-//! compile until someone decides whether engagement counts it. Insights never reads event
+//! (or, where only the log's kind is read, each `lectern_room::EventKind`) is classified by an
+//! exhaustive `match` (no catch-all arm), so a new room event does not compile until someone
+//! decides whether engagement and purchase propensity count it. Insights never reads event
 //! names; the log's payload is decoded as the room's own `Recorded`.
 
 use lectern_insights::engagement::{Activity, EngagementEvent};
-use lectern_room::{Event, Hold, Recorded};
+use lectern_insights::propensity::Participation;
+use lectern_room::{Event, EventKind, Hold, Recorded};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -145,5 +147,65 @@ fn activity(record: &Recorded) -> Option<Activity> {
         | Event::OfferScheduled { .. }
         | Event::OfferShown { .. }
         | Event::OfferWithdrawn { .. } => return None,
+    })
+}
+
+/// What a log record of `kind` adds to an attendee's tally for purchase propensity (the store's
+/// activity lines carry the kind, not the payload). `None` for every other kind, and for a
+/// name the room never wrote.
+pub fn participation(kind: &str) -> Option<Participation> {
+    participation_of(EventKind::from_name(kind)?)
+}
+
+fn participation_of(kind: EventKind) -> Option<Participation> {
+    Some(match kind {
+        EventKind::ViewerJoined => Participation::Joined,
+        EventKind::ViewerLeft => Participation::Left,
+        // Held messages count: the viewer took part.
+        EventKind::ChatSent | EventKind::ChatHeld => Participation::Chat,
+        EventKind::BallotCast => Participation::Ballot,
+        EventKind::OfferExposed => Participation::Exposure,
+        EventKind::OfferClicked => Participation::Click,
+        // Anonymous ballots name nobody, so they are not anyone's participation; the rest is
+        // not the attendee's doing or not counted by the model.
+        EventKind::AnonymousBallotCast
+        | EventKind::AnonymousPollVoters
+        | EventKind::HoldApproved
+        | EventKind::HoldRejected
+        | EventKind::MessageDeleted
+        | EventKind::MessagePinned
+        | EventKind::MessageUnpinned
+        | EventKind::ChatCleared
+        | EventKind::ChatModeChanged
+        | EventKind::BlockedTermsChanged
+        | EventKind::ViewerTimedOut
+        | EventKind::TimeoutLifted
+        | EventKind::ViewerBanned
+        | EventKind::ViewerUnbanned
+        | EventKind::Flagged
+        | EventKind::BackChannelPosted
+        | EventKind::PollCreated
+        | EventKind::PollOpened
+        | EventKind::PollClosed
+        | EventKind::PollRevealed
+        | EventKind::QuestionAsked
+        | EventKind::QuestionUpvoted
+        | EventKind::QuestionApproved
+        | EventKind::QuestionAnswered
+        | EventKind::QuestionDismissed
+        | EventKind::QuestionHighlighted
+        | EventKind::ReactionsAggregated
+        | EventKind::BroadcastSource
+        | EventKind::MediaPresence
+        | EventKind::TabVisibility
+        | EventKind::EmailLinked
+        | EventKind::LearnerLinked
+        | EventKind::ReactionsBy
+        | EventKind::BroadcastEnded
+        | EventKind::OfferScheduled
+        | EventKind::OfferPushed
+        | EventKind::OfferShown
+        | EventKind::OfferWithdrawn
+        | EventKind::OfferDismissed => return None,
     })
 }

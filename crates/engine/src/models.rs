@@ -389,7 +389,7 @@ impl Studio {
             .filter(|e| !e.actor.as_deref().is_some_and(is_staff))
             .map(|e| LogEvent {
                 session_id: e.session_id,
-                kind: e.kind,
+                counted: crate::activities::participation(&e.kind),
                 actor: e.actor.map(|a| identities.resolve(&a).to_owned()),
                 at_ms: e.at_ms,
             })

@@ -179,3 +179,28 @@ fn a_live_record_and_its_logged_payload_are_read_alike() {
         }
     );
 }
+
+#[test]
+fn purchase_propensity_counts_the_attendees_own_participation_by_the_rooms_kinds() {
+    use lectern_engine::activities::participation;
+    use lectern_insights::propensity::Participation;
+    for (kind, counted) in [
+        ("viewer_joined", Some(Participation::Joined)),
+        ("viewer_left", Some(Participation::Left)),
+        ("chat_sent", Some(Participation::Chat)),
+        ("chat_held", Some(Participation::Chat)),
+        ("ballot_cast", Some(Participation::Ballot)),
+        ("offer_exposed", Some(Participation::Exposure)),
+        ("offer_clicked", Some(Participation::Click)),
+        // Anonymous ballots name nobody, even one recorded with an author in an old log.
+        ("anonymous_ballot_cast", None),
+        ("broadcast_ended", None),
+        ("question_asked", None),
+        // Names the room never wrote.
+        ("join", None),
+        ("chat", None),
+        ("offer_click", None),
+    ] {
+        assert_eq!(participation(kind), counted, "{kind}");
+    }
+}

@@ -115,7 +115,7 @@ pub use offers::{
     VariantSpec, Weight, assign_variant, checkout_link, encode_component, parse_reference,
 };
 pub use protocol::{
-    Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,
+    Action, Audience, ClientFrame, Event, EventKind, Input, MAX_FRAME_BYTES, OfferTally, Output,
     PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
 };
 pub use room::{
