@@ -27,8 +27,8 @@ pub async fn eval_faq(db: &Path, paraphrases: Option<&Path>, threshold: Option<f
     let answered: i64 = store
         .read(|conn| {
             Ok(conn.query_row(
-                "SELECT COUNT(*) FROM events WHERE kind = 'question_answered'",
-                [],
+                "SELECT COUNT(*) FROM events WHERE kind = ?1",
+                [lectern_room::EventKind::QuestionAnswered.name()],
                 |row| row.get(0),
             )?)
         })

@@ -804,7 +804,7 @@ async fn eval_propensity(db: &std::path::Path, window_days: u32) -> Result<()> {
         })
         .map(|e| LogEvent {
             session_id: e.session_id,
-            kind: e.kind,
+            counted: lectern_engine::activities::participation(&e.kind),
             actor: e.actor.map(|a| identities.resolve(&a).to_owned()),
             at_ms: e.at_ms,
         })

@@ -14,7 +14,7 @@ use lectern_insights::audience::cohorts::cohort_table;
 use lectern_insights::audience::repurchase::repurchase_report;
 use lectern_insights::audience::segments::{SegmentInput, SegmentOptions, segment};
 use lectern_insights::audience::{Attendance, Learner, Purchase, day_of_ms};
-use lectern_insights::engagement::{EngagementEvent, recompute};
+use lectern_insights::engagement::recompute;
 use lectern_insights::recs::CourseInfo;
 
 /// The school as the audience cores take it.
@@ -65,9 +65,8 @@ async fn load(db: &Path) -> Result<Audience> {
             after = last.seq;
             for record in &page {
                 // An event the engagement measures cannot read counts for nothing, as in the studio.
-                if let Ok(Some(event)) = EngagementEvent::from_record(
+                if let Ok(Some(event)) = lectern_engine::activities::engagement_event_of_log(
                     &record.kind,
-                    record.actor.as_deref(),
                     record.at_ms,
                     &record.payload,
                 ) {

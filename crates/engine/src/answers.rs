@@ -15,6 +15,7 @@
 use lectern_insights::answers::{
     AnswerIndex, AnswerSource, DEFAULT_THRESHOLD, KnownAnswer, parse_faq, suggest,
 };
+use lectern_room::EventKind;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -99,23 +100,30 @@ impl Studio {
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT a.id, a.session_id, a.at_ms, a.payload, q.payload FROM events a
-                     JOIN events q ON q.session_id = a.session_id AND q.kind = 'question_asked'
+                     JOIN events q ON q.session_id = a.session_id AND q.kind = ?2
                       AND json_extract(q.payload, '$.event.question.id')
                         = json_extract(a.payload, '$.event.question')
-                     WHERE a.id > ?1 AND a.kind = 'question_answered'
+                     WHERE a.id > ?1 AND a.kind = ?3
                        AND json_extract(a.payload, '$.event.answer') IS NOT NULL
                      ORDER BY a.id",
                 )?;
                 let rows = stmt
-                    .query_map([last_id], |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, i64>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                        ))
-                    })?
+                    .query_map(
+                        (
+                            last_id,
+                            EventKind::QuestionAsked.name(),
+                            EventKind::QuestionAnswered.name(),
+                        ),
+                        |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, i64>(1)?,
+                                r.get::<_, i64>(2)?,
+                                r.get::<_, String>(3)?,
+                                r.get::<_, String>(4)?,
+                            ))
+                        },
+                    )?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })

@@ -8,12 +8,13 @@
 use std::sync::{Arc, Mutex};
 
 use lectern_insights::engagement::{
-    ClassSummary, CourseTrend, EngagementEvent, EngagementSnapshot, LiveEngagement, ReportMeta,
-    course_trend, recompute,
+    ClassSummary, CourseTrend, EngagementSnapshot, LiveEngagement, ReportMeta, course_trend,
+    recompute,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::activities::{engagement_event, engagement_event_of_log};
 use crate::api::NoArgs;
 use crate::live::LiveRoom;
 use crate::studio::now_ms;
@@ -35,13 +36,11 @@ pub(crate) fn follow(room: &LiveRoom, started_at_ms: i64) -> SharedEngagement {
                 delivery = deliveries.recv() => match delivery {
                     Ok(delivery) => {
                         let Some(state) = weak.upgrade() else { break };
-                        let Ok(payload) = serde_json::to_value(&delivery.record) else { continue };
-                        let kind = payload["event"]["type"].as_str().unwrap_or_default().to_owned();
-                        let actor = delivery.record.by.as_ref().map(|v| v.0.clone());
                         let at = i64::try_from(delivery.record.at.0).unwrap_or(i64::MAX);
-                        if let Ok(mut live) = state.lock() {
-                            // A malformed record is counted as ignored inside; nothing to do here.
-                            let _ = live.push_record(&kind, actor.as_deref(), at, &payload);
+                        if let Some(event) = engagement_event(at, &delivery.record)
+                            && let Ok(mut live) = state.lock()
+                        {
+                            live.push(&event);
                         }
                     }
                     // Fell behind the room: the numbers are recomputed from the log after class.
@@ -417,12 +416,9 @@ impl Studio {
             let Some(last) = page.last() else { break };
             after = last.seq;
             for record in &page {
-                if let Ok(Some(event)) = EngagementEvent::from_record(
-                    &record.kind,
-                    record.actor.as_deref(),
-                    record.at_ms,
-                    &record.payload,
-                ) {
+                if let Ok(Some(event)) =
+                    engagement_event_of_log(&record.kind, record.at_ms, &record.payload)
+                {
                     events.push(event);
                 }
             }

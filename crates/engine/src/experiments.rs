@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, HashMap};
 use lectern_insights::stats::{
     AbInput, AbOutput, ArmInput, PlanInput, Verdict, analyze_ab, plan_classes, wilson_interval,
 };
-use lectern_room::{DecisionMetric, Event, Recorded};
+use lectern_room::{DecisionMetric, Event, EventKind, Recorded};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -430,10 +430,12 @@ impl Studio {
         let rows: Vec<(i64, i64, String)> = store
             .read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT session_id, at_ms, payload FROM events WHERE kind = 'offer_pushed' ORDER BY id",
+                    "SELECT session_id, at_ms, payload FROM events WHERE kind = ?1 ORDER BY id",
                 )?;
                 let rows = stmt
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .query_map([EventKind::OfferPushed.name()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })
@@ -561,11 +563,18 @@ impl Studio {
             .read(|conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT session_id, payload FROM events
-                     WHERE kind IN ('offer_pushed', 'offer_exposed', 'offer_clicked', 'email_linked')
+                     WHERE kind IN (?1, ?2, ?3, ?4)
                      ORDER BY id",
                 )?;
+                let kinds = [
+                    EventKind::OfferPushed,
+                    EventKind::OfferExposed,
+                    EventKind::OfferClicked,
+                    EventKind::EmailLinked,
+                ]
+                .map(EventKind::name);
                 let rows = stmt
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .query_map(kinds, |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })
@@ -710,11 +719,13 @@ impl Studio {
                     let mut stmt = conn.prepare_cached(
                         "SELECT e.session_id, e.actor, s.started_at_ms FROM events e
                          JOIN live_sessions s ON s.id = e.session_id
-                         WHERE e.kind = 'viewer_joined' AND e.actor IS NOT NULL
+                         WHERE e.kind = ?1 AND e.actor IS NOT NULL
                          GROUP BY e.session_id, e.actor",
                     )?;
                     let rows = stmt
-                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .query_map([EventKind::ViewerJoined.name()], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })?
                         .collect::<Result<Vec<(i64, String, i64)>, _>>()?;
                     Ok(rows
                         .into_iter()

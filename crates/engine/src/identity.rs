@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use lectern_insights::engagement::csv_cell;
-use lectern_room::{Event, Recorded, parse_reference};
+use lectern_room::{Event, EventKind, Recorded, parse_reference};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -147,10 +147,16 @@ pub async fn identities_of(store: &lectern_store::Store) -> Result<Identities, A
             .read(|conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT at_ms, payload FROM events
-                     WHERE kind IN ('learner_linked', 'email_linked') ORDER BY id",
+                     WHERE kind IN (?1, ?2) ORDER BY id",
                 )?;
                 let links = stmt
-                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+                    .query_map(
+                        [
+                            EventKind::LearnerLinked.name(),
+                            EventKind::EmailLinked.name(),
+                        ],
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                    )?
                     .collect::<Result<Vec<_>, _>>()?;
                 let mut stmt = conn.prepare_cached(
                     "SELECT email_hash, id FROM learners WHERE email_hash IS NOT NULL",

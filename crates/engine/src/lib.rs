@@ -20,6 +20,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod activities;
 pub mod answers;
 pub mod api;
 pub mod broadcast;

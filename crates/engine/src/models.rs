@@ -27,6 +27,7 @@ use lectern_insights::propensity::{
     self, AttendeeRow, AttendeeRows, Cut, LogEvent, ModelQuality, Reason, Sale, SessionSpan,
 };
 use lectern_insights::recs::{CourseInfo, Method, PurchaseRecord, Recommender};
+use lectern_room::EventKind;
 use lectern_store::LatestModel;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -191,10 +192,10 @@ impl Studio {
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT DISTINCT actor FROM events WHERE session_id = ?1
-                     AND kind = 'viewer_joined' AND actor IS NOT NULL",
+                     AND kind = ?2 AND actor IS NOT NULL",
                 )?;
                 let actors = stmt
-                    .query_map([session], |r| r.get(0))?
+                    .query_map((session, EventKind::ViewerJoined.name()), |r| r.get(0))?
                     .collect::<Result<Vec<String>, _>>()?;
                 let taught = conn
                     .query_row(
@@ -295,10 +296,17 @@ impl Studio {
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT payload FROM events WHERE session_id = ?1
-                     AND kind IN ('poll_created', 'ballot_cast') ORDER BY seq",
+                     AND kind IN (?2, ?3) ORDER BY seq",
                 )?;
                 let rows = stmt
-                    .query_map([session], |r| r.get(0))?
+                    .query_map(
+                        (
+                            session,
+                            EventKind::PollCreated.name(),
+                            EventKind::BallotCast.name(),
+                        ),
+                        |r| r.get(0),
+                    )?
                     .collect::<Result<Vec<String>, _>>()?;
                 Ok(rows)
             })
@@ -389,7 +397,7 @@ impl Studio {
             .filter(|e| !e.actor.as_deref().is_some_and(is_staff))
             .map(|e| LogEvent {
                 session_id: e.session_id,
-                kind: e.kind,
+                counted: crate::activities::participation(&e.kind),
                 actor: e.actor.map(|a| identities.resolve(&a).to_owned()),
                 at_ms: e.at_ms,
             })

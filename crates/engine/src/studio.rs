@@ -634,12 +634,12 @@ impl Studio {
                         after = last.seq;
                         if let Ok(mut live) = engagement.lock() {
                             for e in &page {
-                                let _ = live.push_record(
-                                    &e.kind,
-                                    e.actor.as_deref(),
-                                    e.at_ms,
-                                    &e.payload,
-                                );
+                                // A record that is not the room's counts for nothing.
+                                if let Ok(Some(event)) = crate::activities::engagement_event_of_log(
+                                    &e.kind, e.at_ms, &e.payload,
+                                ) {
+                                    live.push(&event);
+                                }
                             }
                         }
                     }

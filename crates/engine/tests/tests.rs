@@ -4,6 +4,7 @@
     reason = "a test that cannot unwrap has failed; the panic says where"
 )]
 
+mod activities;
 mod attribution;
 mod bindings;
 mod data;

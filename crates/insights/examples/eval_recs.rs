@@ -4,7 +4,8 @@
 //! `cargo run --release -p lectern-insights --example eval_recs -- [catalog.csv purchases.csv]`
 //!
 //! Prints `evaluate_report`'s table for each school and how long it took; with `--seeds N`,
-//! only the blend's difference to the best baseline for seeds 1 to N of each generated shape.
+//! only the blend's difference to the best baseline (warm learners, new courses) for seeds 1 to
+//! N of each generated shape.
 
 #![allow(clippy::unwrap_used, reason = "an example: fail loudly")]
 
@@ -63,8 +64,8 @@ fn main() {
 /// A generated school's shape for a seed.
 type Shape = fn(u64) -> SchoolShape;
 
-/// Only the warm learners' blend - best baseline, for seeds 1..=n of every shape: how much
-/// the verdict depends on the draw.
+/// Only the blend - best baseline of the warm learners and of the new courses, for seeds 1..=n
+/// of every shape: how much the verdict depends on the draw.
 fn seeds(n: u64) {
     let shapes: [(&str, Shape); 5] = [
         ("tag_led", SchoolShape::tag_led),
@@ -83,8 +84,19 @@ fn seeds(n: u64) {
             );
             let warm = report.segment(Segment::Warm).unwrap();
             let blend = warm.line(Method::Blend).unwrap();
+            let new = report.segment(Segment::NewCourses).unwrap();
+            let launches = match (new.best_baseline, new.line(Method::Blend)) {
+                (Some(best), Some(line)) => format!(
+                    "{} judged, best {}: {}",
+                    new.cases,
+                    best.name(),
+                    line.ndcg_versus_best
+                        .map_or_else(|| "(is the best)".to_owned(), |i| i.to_string())
+                ),
+                _ => "none judged".to_owned(),
+            };
             println!(
-                "{name:<17} seed {seed}: best baseline {:<17} blend - best ndcg@10 {}",
+                "{name:<17} seed {seed}: best baseline {:<17} blend - best ndcg@10 {}; new courses {launches}",
                 warm.best_baseline.unwrap().name(),
                 blend.ndcg_versus_best.unwrap()
             );

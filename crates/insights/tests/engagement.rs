@@ -6,102 +6,112 @@ use lectern_insights::engagement::{
     ReportMeta, ScoreInput, class_report, course_trend, recompute, score,
 };
 use proptest::prelude::*;
-use serde_json::{Value, json};
 
 const S: i64 = 1_790_000_000_000;
 const SEC: i64 = 1_000;
 const MIN: i64 = 60_000;
 
-/// A log record as the engine writes it: the room's `Recorded` as the payload.
+/// One activity at a time, as the engine hands the room's events over.
+#[derive(Clone)]
 struct Rec {
-    kind: String,
-    by: Option<String>,
     at: i64,
-    payload: Value,
+    activity: Activity,
 }
 
-fn rec(at: i64, by: Option<&str>, event: Value) -> Rec {
-    let kind = event["type"].as_str().unwrap().to_owned();
-    Rec {
-        kind,
-        by: by.map(str::to_owned),
-        at,
-        payload: json!({"v": 1, "at": at, "by": by, "client_id": null, "event": event}),
-    }
+fn rec(at: i64, activity: Activity) -> Rec {
+    Rec { at, activity }
+}
+
+fn is_staff(role: &str) -> bool {
+    matches!(role, "instructor" | "ta")
 }
 
 fn joined(at: i64, viewer: &str, name: &str, role: &str) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": "viewer_joined", "viewer": viewer, "role": role, "name": name, "fingerprint": null}),
+        Activity::Joined {
+            viewer: viewer.into(),
+            name: name.into(),
+            staff: is_staff(role),
+        },
     )
 }
 
 fn left(at: i64, viewer: &str) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": "viewer_left", "viewer": viewer}),
+        Activity::Left {
+            viewer: viewer.into(),
+        },
     )
 }
 
 fn chat(at: i64, viewer: &str, role: &str) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": "chat_sent", "message": {"id": 1, "author": viewer, "name": "x", "role": role, "text": "hello", "sent_at": at}}),
+        Activity::Chat {
+            viewer: viewer.into(),
+            staff: is_staff(role),
+        },
     )
 }
 
 fn poll_opened(at: i64, poll: u64, question: &str) -> Rec {
     rec(
         at,
-        Some("prof"),
-        json!({"type": "poll_opened", "poll": poll, "question": question, "options": ["a", "b"],
-               "multiple": false, "anonymous": false, "quiz": false, "deadline": null}),
+        Activity::PollOpened {
+            poll,
+            question: question.into(),
+        },
     )
 }
 
 fn poll_closed(at: i64, poll: u64) -> Rec {
-    rec(
-        at,
-        Some("prof"),
-        json!({"type": "poll_closed", "poll": poll}),
-    )
+    rec(at, Activity::PollClosed { poll })
 }
 
 fn ballot(at: i64, poll: u64, viewer: &str) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": "ballot_cast", "poll": poll, "ballot": {"viewer": viewer, "choices": [0]}, "totals": [1, 0]}),
+        Activity::Ballot {
+            poll,
+            viewer: viewer.into(),
+        },
     )
 }
 
-fn tally(kind: &str, at: i64, viewer: &str) -> Rec {
+fn exposed(at: i64, viewer: &str) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": kind, "offer": "spring-sale", "course_id": "docker", "viewer": viewer,
-               "variant": 1, "variant_name": "B",
-               "counts": {"shown": 2, "exposures": 1, "clicks": 0, "dismissals": 0}}),
+        Activity::OfferExposed {
+            viewer: viewer.into(),
+            offer: "spring-sale".into(),
+            variant: 1,
+        },
+    )
+}
+
+fn clicked(at: i64, viewer: &str) -> Rec {
+    rec(
+        at,
+        Activity::OfferClicked {
+            viewer: viewer.into(),
+            offer: "spring-sale".into(),
+            variant: 1,
+        },
     )
 }
 
 fn read(log: &[Rec]) -> Vec<EngagementEvent> {
     log.iter()
-        .filter_map(|r| {
-            EngagementEvent::from_record(&r.kind, r.by.as_deref(), r.at, &r.payload).unwrap()
-        })
+        .filter_map(|r| EngagementEvent::counted(r.at, r.activity.clone()))
         .collect()
 }
 
 fn live_of(log: &[Rec]) -> LiveEngagement {
     let mut live = LiveEngagement::new(S);
-    for r in log {
-        live.push_record(&r.kind, r.by.as_deref(), r.at, &r.payload)
-            .unwrap();
+    for e in read(log) {
+        live.push(&e);
     }
     live
 }
@@ -121,16 +131,12 @@ fn ten_minute_class() -> Vec<Rec> {
         left(3 * MIN, "bob"),
         joined(3 * MIN + 30 * SEC, "cat", "Cat", "viewer"),
         joined(4 * MIN, "bob", "Bob", "viewer"),
-        rec(
-            4 * MIN + 10 * SEC,
-            Some("bob"),
-            json!({"type": "question_asked", "question": {"id": 1, "asker": "bob", "name": "Bob",
-                   "text": "why?", "state": "pending", "votes": 0, "asked_at": 0}}),
-        ),
+        question(4 * MIN + 10 * SEC, "bob"),
         rec(
             4 * MIN + 20 * SEC,
-            Some("ann"),
-            json!({"type": "question_upvoted", "question": 1, "viewer": "ann", "votes": 1}),
+            Activity::QuestionUpvoted {
+                viewer: "ann".into(),
+            },
         ),
         chat(5 * MIN, "prof", "instructor"),
         poll_opened(6 * MIN, 2, "Which one?"),
@@ -139,123 +145,55 @@ fn ten_minute_class() -> Vec<Rec> {
         poll_closed(7 * MIN, 2),
         rec(
             8 * MIN,
-            None,
-            json!({"type": "reactions_aggregated", "second": 0, "counts": [["thumbs_up", 3], ["heart", 1]]}),
+            Activity::Reactions {
+                viewer: None,
+                count: 4,
+            },
         ),
         rec(
             9 * MIN,
-            Some("prof"),
-            json!({"type": "offer_pushed", "offer": {"spec": {"id": "spring-sale"}, "state": "live"}}),
+            Activity::OfferPushed {
+                offer: "spring-sale".into(),
+            },
         ),
-        tally("offer_exposed", 9 * MIN + 10 * SEC, "ann"),
-        tally("offer_exposed", 9 * MIN + 10 * SEC, "bob"),
-        tally("offer_clicked", 9 * MIN + 20 * SEC, "ann"),
+        exposed(9 * MIN + 10 * SEC, "ann"),
+        exposed(9 * MIN + 10 * SEC, "bob"),
+        clicked(9 * MIN + 20 * SEC, "ann"),
     ]
     .into_iter()
     .map(|mut r| {
         r.at += S;
-        if let Some(p) = r.payload.get_mut("at") {
-            *p = json!(r.at);
-        }
         r
     })
     .collect()
 }
 
+/// The room's events become these activities in the engine (`lectern_engine::activities`,
+/// tested there on the room's own records); here, what an erased viewer left counts for nobody.
 #[test]
-fn the_room_vocabulary_maps_to_activities_and_bad_records_are_refused_by_code() {
+fn an_erased_viewer_counts_for_nobody() {
     let log = ten_minute_class();
-    let events = read(&log);
-    assert_eq!(events.len(), log.len(), "every kind of this log counts");
     assert_eq!(
-        events[1].activity,
-        Activity::Joined {
-            viewer: "ann".into(),
-            name: "Ann".into(),
-            staff: false
-        }
+        read(&log).len(),
+        log.len(),
+        "every activity of this log counts"
     );
-    assert!(matches!(
-        events[0].activity,
-        Activity::Joined { staff: true, .. }
-    ));
+    let voters = Activity::AnonymousVoters {
+        poll: 3,
+        viewers: vec!["v1".into(), "erased".into(), "v9".into()],
+    };
     assert_eq!(
-        events[18].activity,
-        Activity::Reactions {
-            viewer: None,
-            count: 4
-        }
-    );
-    assert_eq!(
-        events[22].activity,
-        Activity::OfferClicked {
-            viewer: "ann".into(),
-            offer: "spring-sale".into(),
-            variant: 1
-        }
-    );
-    // Held messages and anonymous ballots count too; moderation does not.
-    let held = json!({"event": {"type": "chat_held", "hold": {"message": {"author": "v9", "role": "viewer"}, "reason": "link"}}});
-    assert_eq!(
-        EngagementEvent::from_record("chat_held", Some("v9"), S, &held)
-            .unwrap()
-            .unwrap()
-            .activity,
-        Activity::Chat {
-            viewer: "v9".into(),
-            staff: false
-        }
-    );
-    // An anonymous ballot names nobody and counts for nobody; its poll's voters count when it
-    // closes, as a set (an erased voter left out).
-    let anon = json!({"event": {"type": "anonymous_ballot_cast", "poll": 3, "totals": [1]}});
-    assert_eq!(
-        EngagementEvent::from_record("anonymous_ballot_cast", None, S, &anon).unwrap(),
-        None
-    );
-    let voters = json!({"event": {"type": "anonymous_poll_voters", "poll": 3, "voters": ["v1", "erased", "v9"]}});
-    assert_eq!(
-        EngagementEvent::from_record("anonymous_poll_voters", None, S, &voters)
-            .unwrap()
-            .unwrap()
-            .activity,
+        EngagementEvent::counted(S, voters).unwrap().activity,
         Activity::AnonymousVoters {
             poll: 3,
             viewers: vec!["v1".into(), "v9".into()]
         }
     );
-    let pinned = json!({"event": {"type": "message_pinned"}});
-    assert_eq!(
-        EngagementEvent::from_record("message_pinned", None, S, &pinned).unwrap(),
-        None
-    );
-    // A counted kind without its fields is an error with a stable code, never a panic.
-    for (kind, payload) in [
-        ("viewer_joined", json!({"event": {"type": "viewer_joined"}})),
-        ("ballot_cast", json!({"event": {"poll": -1}})),
-        (
-            "offer_exposed",
-            json!({"event": {"viewer": "v", "offer": "o", "variant": 300}}),
-        ),
-        (
-            "reactions_aggregated",
-            json!({"event": {"counts": [["heart"]]}}),
-        ),
-        ("chat_sent", json!(null)),
-    ] {
-        let err = EngagementEvent::from_record(kind, None, S, &payload).unwrap_err();
-        assert_eq!(err.code(), "malformed_event", "{kind}");
-    }
-    let mut live = LiveEngagement::new(S);
-    assert!(
-        live.push_record("viewer_left", None, S, &json!({}))
-            .is_err()
-    );
-    assert_eq!(
-        live.snapshot(S).viewers.len(),
-        0,
-        "a refused record changes nothing"
-    );
+    let ghost = Activity::MediaPresence {
+        viewer: "erased".into(),
+        watching: true,
+    };
+    assert_eq!(EngagementEvent::counted(S, ghost), None);
 }
 
 #[test]
@@ -376,11 +314,16 @@ fn reactions_by_viewer_score_each_viewer_without_counting_the_minute_twice() {
     let at = S + 8 * MIN;
     let i = log
         .iter()
-        .position(|r| r.kind == "reactions_aggregated")
+        .position(|r| matches!(r.activity, Activity::Reactions { .. }))
         .unwrap();
     log.insert(
         i + 1,
-        rec(at, None, json!({"type": "reactions_by", "second": 0, "viewers": [["ann", 3], ["bob", 1], ["prof", 2]]})),
+        rec(
+            at,
+            Activity::ReactionsBy {
+                viewers: vec![("ann".into(), 3), ("bob".into(), 1), ("prof".into(), 2)],
+            },
+        ),
     );
     let now = S + 10 * MIN;
     let s = live_of(&log).snapshot(now);
@@ -409,32 +352,24 @@ fn reactions_by_viewer_score_each_viewer_without_counting_the_minute_twice() {
     assert!(cat.score.reactions.measured);
     assert_eq!(cat.score.total, 35.5);
     // An erased viewer's id in someone else's record is "erased": it counts for nobody.
-    let erased = json!({"event": {"type": "reactions_by", "second": 0, "viewers": [["erased", 2], ["ann", 1]]}});
+    let erased = Activity::ReactionsBy {
+        viewers: vec![("erased".into(), 2), ("ann".into(), 1)],
+    };
     assert_eq!(
-        EngagementEvent::from_record("reactions_by", None, S, &erased)
-            .unwrap()
-            .unwrap()
-            .activity,
+        EngagementEvent::counted(S, erased).unwrap().activity,
         Activity::ReactionsBy {
             viewers: vec![("ann".into(), 1)]
         }
     );
-    // Nor does any other record naming it (the erase path leaves "erased" where the id was).
-    let ghost = json!({"event": {"type": "media_presence", "viewer": "erased", "watching": true}});
-    assert_eq!(
-        EngagementEvent::from_record("media_presence", None, S, &ghost).unwrap(),
-        None
-    );
-    // A `reactions_by` without its pairs is refused by code, like any record lacking a field.
-    let bad = json!({"event": {"type": "reactions_by", "second": 0, "viewers": [["ann"]]}});
-    assert!(EngagementEvent::from_record("reactions_by", None, S, &bad).is_err());
 }
 
 fn media(at: i64, viewer: &str, watching: bool) -> Rec {
     rec(
         at,
-        None,
-        json!({"type": "media_presence", "viewer": viewer, "watching": watching}),
+        Activity::MediaPresence {
+            viewer: viewer.into(),
+            watching,
+        },
     )
 }
 
@@ -489,8 +424,10 @@ fn the_video_and_the_chat_make_one_presence() {
 fn tab(at: i64, viewer: &str, visible: bool) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": "tab_visibility", "viewer": viewer, "visible": visible}),
+        Activity::TabVisibility {
+            viewer: viewer.into(),
+            visible,
+        },
     )
 }
 
@@ -529,11 +466,7 @@ fn a_hidden_tab_is_not_presence() {
 #[test]
 fn the_end_closes_presence_without_a_drop_off_and_later_events_are_ignored() {
     let mut log = ten_minute_class();
-    log.push(rec(
-        S + 9 * MIN + 30 * SEC,
-        Some("prof"),
-        json!({"type": "broadcast_ended"}),
-    ));
+    log.push(ended(S + 9 * MIN + 30 * SEC));
     log.push(left(S + 9 * MIN + 40 * SEC, "ann"));
     log.push(chat(S + 9 * MIN + 50 * SEC, "bob", "viewer"));
     let live = live_of(&log);
@@ -590,13 +523,12 @@ fn alerts_follow_time_without_new_events() {
     );
     // Four leave in minute 6: 10 -> 6 is 40 % and 4 viewers; against the end of minute 4.
     for i in 0..4 {
-        live.push_record(
-            "viewer_left",
-            Some("x"),
-            S + 6 * MIN + i * SEC,
-            &json!({"event": {"viewer": format!("v{i}")}}),
-        )
-        .unwrap();
+        live.push(&EngagementEvent {
+            at_ms: S + 6 * MIN + i * SEC,
+            activity: Activity::Left {
+                viewer: format!("v{i}"),
+            },
+        });
     }
     let alerts = live.alerts(S + 6 * MIN + 30 * SEC);
     assert!(
@@ -622,14 +554,14 @@ fn alerts_follow_time_without_new_events() {
 fn question(at: i64, viewer: &str) -> Rec {
     rec(
         at,
-        Some(viewer),
-        json!({"type": "question_asked", "question": {"id": 1, "asker": viewer, "name": "x",
-               "text": "why?", "state": "pending", "votes": 0, "asked_at": 0}}),
+        Activity::QuestionAsked {
+            viewer: viewer.into(),
+        },
     )
 }
 
 fn ended(at: i64) -> Rec {
-    rec(at, Some("prof"), json!({"type": "broadcast_ended"}))
+    rec(at, Activity::Ended)
 }
 
 /// Issue 14: with rates over the minutes watched (at least one), a one-minute visit with a
@@ -914,11 +846,7 @@ fn class_of(names: &[&str], ballots: usize) -> Vec<Rec> {
     }
     log.push(poll_closed(S + 8 * MIN, 1));
     log.push(chat(S + 9 * MIN, "v0", "viewer"));
-    log.push(rec(
-        S + 30 * MIN,
-        Some("prof"),
-        json!({"type": "broadcast_ended"}),
-    ));
+    log.push(ended(S + 30 * MIN));
     log
 }
 

@@ -126,8 +126,11 @@ fn without_history_the_blend_is_popularity_and_a_new_course_borrows_it() {
 fn the_blend_prefers_evidence_but_smooths_small_counts() {
     let (courses, purchases) = school();
     let model = Recommender::train(&courses, &purchases, TrainOptions::default());
-    let recs = model.for_learner(&["A".into()], Method::Blend, 4);
-    assert_eq!(recs[0].course, "B");
+    let recs = model.for_learner(&["A".into()], Method::Blend, 5);
+    // D, new, is A's learners' obvious tag match: it goes where tag affinity puts it, first;
+    // among the bought courses, evidence leads.
+    assert_eq!(recs[0].course, "D", "{recs:?}");
+    assert_eq!(recs[1].course, "B", "{recs:?}");
     // E has no next-course evidence from A but is popular: the prior ranks it above C's 1 of 5.
     let rank = |id: &str| recs.iter().position(|r| r.course == id);
     assert!(rank("E") < rank("C") || rank("C").is_none(), "{recs:?}");
@@ -225,4 +228,36 @@ fn a_new_course_reaches_the_learners_of_its_topics() {
     // Nor does an audience of python learners miss it.
     let audience = model.for_audience(&[vec!["L1".into()], vec!["L2".into()]], None, 5);
     assert!(audience.iter().any(|r| r.course == "N"), "{audience:?}");
+}
+
+/// Two launches on the python learners' topics: a new course that is a learner's obvious tag
+/// match ranks where tag affinity would rank it among the bought courses, above popular courses
+/// on other topics, not only in the one place kept for a launch.
+#[test]
+fn launches_that_match_a_learners_tags_rank_where_tag_affinity_puts_them() {
+    let (mut courses, purchases) = school_with_a_launch();
+    courses.push(course("N2", &["python", "data", "viz"]));
+    let model = Recommender::train(&courses, &purchases, TrainOptions::default());
+    let recs = model.for_learner(&["L1".into()], Method::Blend, 5);
+    let place = |id: &str| recs.iter().position(|r| r.course == id);
+    let (Some(n), Some(n2)) = (place("N"), place("N2")) else {
+        panic!("N and N2 are not both in {recs:?}");
+    };
+    // Ahead of every popular course on other topics.
+    for (k, r) in recs.iter().enumerate() {
+        if r.course.starts_with('P') {
+            assert!(n < k && n2 < k, "{recs:?}");
+        }
+    }
+    assert!(
+        matches!(recs[n].reason, Reason::SimilarTopics { .. }),
+        "{:?}",
+        recs[n].reason
+    );
+    // Learners of other topics still do not get them.
+    let elsewhere = model.for_learner(&["P1".into(), "P2".into()], Method::Blend, 5);
+    assert!(
+        elsewhere.iter().all(|r| !r.course.starts_with('N')),
+        "{elsewhere:?}"
+    );
 }

@@ -116,7 +116,7 @@ pub use offers::{
     replay_card,
 };
 pub use protocol::{
-    Action, Audience, ClientFrame, Event, Input, MAX_FRAME_BYTES, OfferTally, Output,
+    Action, Audience, ClientFrame, Event, EventKind, Input, MAX_FRAME_BYTES, OfferTally, Output,
     PROTOCOL_VERSION, PollView, Recorded, Reply, Snapshot, YourState, parse_client_frame,
 };
 pub use room::{

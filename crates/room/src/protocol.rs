@@ -608,6 +608,134 @@ pub enum Event {
     OfferDismissed(Box<OfferTally>),
 }
 
+/// The kind of an [`Event`], without its fields: the `type` its records carry in the log and on
+/// the wire (the same snake_case names, by the same serde rule). Other crates name events by
+/// kind (the store's chat retention, the engine's reading of the log) instead of by string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// [`Event::ViewerJoined`].
+    ViewerJoined,
+    /// [`Event::ViewerLeft`].
+    ViewerLeft,
+    /// [`Event::ChatSent`].
+    ChatSent,
+    /// [`Event::ChatHeld`].
+    ChatHeld,
+    /// [`Event::HoldApproved`].
+    HoldApproved,
+    /// [`Event::HoldRejected`].
+    HoldRejected,
+    /// [`Event::MessageDeleted`].
+    MessageDeleted,
+    /// [`Event::MessagePinned`].
+    MessagePinned,
+    /// [`Event::MessageUnpinned`].
+    MessageUnpinned,
+    /// [`Event::ChatCleared`].
+    ChatCleared,
+    /// [`Event::ChatModeChanged`].
+    ChatModeChanged,
+    /// [`Event::BlockedTermsChanged`].
+    BlockedTermsChanged,
+    /// [`Event::ViewerTimedOut`].
+    ViewerTimedOut,
+    /// [`Event::TimeoutLifted`].
+    TimeoutLifted,
+    /// [`Event::ViewerBanned`].
+    ViewerBanned,
+    /// [`Event::ViewerUnbanned`].
+    ViewerUnbanned,
+    /// [`Event::Flagged`].
+    Flagged,
+    /// [`Event::BackChannelPosted`].
+    BackChannelPosted,
+    /// [`Event::PollCreated`].
+    PollCreated,
+    /// [`Event::PollOpened`].
+    PollOpened,
+    /// [`Event::BallotCast`].
+    BallotCast,
+    /// [`Event::AnonymousBallotCast`].
+    AnonymousBallotCast,
+    /// [`Event::AnonymousPollVoters`].
+    AnonymousPollVoters,
+    /// [`Event::PollClosed`].
+    PollClosed,
+    /// [`Event::PollRevealed`].
+    PollRevealed,
+    /// [`Event::QuestionAsked`].
+    QuestionAsked,
+    /// [`Event::QuestionUpvoted`].
+    QuestionUpvoted,
+    /// [`Event::QuestionApproved`].
+    QuestionApproved,
+    /// [`Event::QuestionAnswered`].
+    QuestionAnswered,
+    /// [`Event::QuestionDismissed`].
+    QuestionDismissed,
+    /// [`Event::QuestionHighlighted`].
+    QuestionHighlighted,
+    /// [`Event::ReactionsAggregated`].
+    ReactionsAggregated,
+    /// [`Event::BroadcastSource`].
+    BroadcastSource,
+    /// [`Event::MediaPresence`].
+    MediaPresence,
+    /// [`Event::TabVisibility`].
+    TabVisibility,
+    /// [`Event::EmailLinked`].
+    EmailLinked,
+    /// [`Event::LearnerLinked`].
+    LearnerLinked,
+    /// [`Event::ReactionsBy`].
+    ReactionsBy,
+    /// [`Event::BroadcastEnded`].
+    BroadcastEnded,
+    /// [`Event::OfferScheduled`].
+    OfferScheduled,
+    /// [`Event::OfferPushed`].
+    OfferPushed,
+    /// [`Event::OfferShown`].
+    OfferShown,
+    /// [`Event::OfferWithdrawn`].
+    OfferWithdrawn,
+    /// [`Event::OfferExposed`].
+    OfferExposed,
+    /// [`Event::OfferClicked`].
+    OfferClicked,
+    /// [`Event::OfferDismissed`].
+    OfferDismissed,
+}
+
+impl EventKind {
+    /// The kinds whose record carries a chat text someone wrote (what chat retention redacts);
+    /// an approved question carries its full text again.
+    pub const WITH_TEXT: [EventKind; 7] = [
+        EventKind::ChatSent,
+        EventKind::ChatHeld,
+        EventKind::HoldApproved,
+        EventKind::MessagePinned,
+        EventKind::BackChannelPosted,
+        EventKind::QuestionAsked,
+        EventKind::QuestionApproved,
+    ];
+
+    /// Its name: the `type` of its records (`chat_sent`).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            // A unit variant always serialises to its name.
+            _ => String::new(),
+        }
+    }
+
+    /// The kind named `name` (a record's `type`), if the room has one.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+}
+
 /// Who receives an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", content = "viewer", rename_all = "snake_case")]
@@ -632,6 +760,58 @@ impl Audience {
 }
 
 impl Event {
+    /// Its kind (its record's `type`).
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::ViewerJoined { .. } => EventKind::ViewerJoined,
+            Event::ViewerLeft { .. } => EventKind::ViewerLeft,
+            Event::ChatSent { .. } => EventKind::ChatSent,
+            Event::ChatHeld { .. } => EventKind::ChatHeld,
+            Event::HoldApproved { .. } => EventKind::HoldApproved,
+            Event::HoldRejected { .. } => EventKind::HoldRejected,
+            Event::MessageDeleted { .. } => EventKind::MessageDeleted,
+            Event::MessagePinned { .. } => EventKind::MessagePinned,
+            Event::MessageUnpinned => EventKind::MessageUnpinned,
+            Event::ChatCleared => EventKind::ChatCleared,
+            Event::ChatModeChanged { .. } => EventKind::ChatModeChanged,
+            Event::BlockedTermsChanged { .. } => EventKind::BlockedTermsChanged,
+            Event::ViewerTimedOut { .. } => EventKind::ViewerTimedOut,
+            Event::TimeoutLifted { .. } => EventKind::TimeoutLifted,
+            Event::ViewerBanned { .. } => EventKind::ViewerBanned,
+            Event::ViewerUnbanned { .. } => EventKind::ViewerUnbanned,
+            Event::Flagged { .. } => EventKind::Flagged,
+            Event::BackChannelPosted { .. } => EventKind::BackChannelPosted,
+            Event::PollCreated { .. } => EventKind::PollCreated,
+            Event::PollOpened { .. } => EventKind::PollOpened,
+            Event::BallotCast { .. } => EventKind::BallotCast,
+            Event::AnonymousBallotCast { .. } => EventKind::AnonymousBallotCast,
+            Event::AnonymousPollVoters { .. } => EventKind::AnonymousPollVoters,
+            Event::PollClosed { .. } => EventKind::PollClosed,
+            Event::PollRevealed { .. } => EventKind::PollRevealed,
+            Event::QuestionAsked { .. } => EventKind::QuestionAsked,
+            Event::QuestionUpvoted { .. } => EventKind::QuestionUpvoted,
+            Event::QuestionApproved { .. } => EventKind::QuestionApproved,
+            Event::QuestionAnswered { .. } => EventKind::QuestionAnswered,
+            Event::QuestionDismissed { .. } => EventKind::QuestionDismissed,
+            Event::QuestionHighlighted { .. } => EventKind::QuestionHighlighted,
+            Event::ReactionsAggregated { .. } => EventKind::ReactionsAggregated,
+            Event::BroadcastSource { .. } => EventKind::BroadcastSource,
+            Event::MediaPresence { .. } => EventKind::MediaPresence,
+            Event::TabVisibility { .. } => EventKind::TabVisibility,
+            Event::EmailLinked { .. } => EventKind::EmailLinked,
+            Event::LearnerLinked { .. } => EventKind::LearnerLinked,
+            Event::ReactionsBy { .. } => EventKind::ReactionsBy,
+            Event::BroadcastEnded => EventKind::BroadcastEnded,
+            Event::OfferScheduled { .. } => EventKind::OfferScheduled,
+            Event::OfferPushed { .. } => EventKind::OfferPushed,
+            Event::OfferShown { .. } => EventKind::OfferShown,
+            Event::OfferWithdrawn { .. } => EventKind::OfferWithdrawn,
+            Event::OfferExposed(_) => EventKind::OfferExposed,
+            Event::OfferClicked(_) => EventKind::OfferClicked,
+            Event::OfferDismissed(_) => EventKind::OfferDismissed,
+        }
+    }
+
     /// Who receives this event.
     pub fn audience(&self) -> Audience {
         match self {
@@ -902,4 +1082,31 @@ pub fn parse_client_frame(frame: &str) -> Result<ClientFrame, RoomError> {
         return Err(RoomError::UnsupportedVersion { got: parsed.v });
     }
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod event_kind_tests {
+    use super::{Event, EventKind};
+    use crate::model::{PollId, ViewerId};
+
+    /// A kind's name is the `type` its event is serialised with, for each shape of variant.
+    #[test]
+    fn a_kind_is_named_as_its_records_type() {
+        let events = [
+            Event::ViewerLeft {
+                viewer: ViewerId::from("v1"),
+            },
+            Event::PollClosed { poll: PollId(2) },
+            Event::MessageUnpinned,
+            Event::BroadcastEnded,
+        ];
+        for event in events {
+            let value = serde_json::to_value(&event).unwrap_or_default();
+            let kind = event.kind();
+            assert_eq!(value["type"].as_str(), Some(kind.name().as_str()));
+            assert_eq!(EventKind::from_name(&kind.name()), Some(kind));
+        }
+        assert_eq!(EventKind::from_name("no_such_event"), None);
+        assert_eq!(EventKind::ChatSent.name(), "chat_sent");
+    }
 }

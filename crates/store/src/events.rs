@@ -19,7 +19,8 @@ pub const MAX_PAGE: u32 = 10_000;
 pub struct NewEvent {
     /// The live session it belongs to.
     pub session_id: i64,
-    /// What happened ("join", "chat", "poll_open", ...).
+    /// What happened: the room event's kind, `lectern_room::EventKind::name` (`viewer_joined`,
+    /// `chat_sent`, ...).
     pub kind: String,
     /// Who did it (a learner id), or `None` for the studio itself.
     pub actor: Option<String>,

@@ -15,6 +15,7 @@
 //! **Chat retention** replaces the text of chat messages older than a cut-off with nothing,
 //! keeping the events themselves, so counts (engagement, chat per minute) stay as they were.
 
+use lectern_room::EventKind;
 use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
@@ -45,18 +46,6 @@ BEGIN
     SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted');
 END;
 "#;
-
-/// The event kinds whose payload carries a chat text.
-const CHAT_KINDS: &[&str] = &[
-    "chat_sent",
-    "chat_held",
-    "hold_approved",
-    "message_pinned",
-    "back_channel_posted",
-    "question_asked",
-    // An approved question carries its full text again.
-    "question_approved",
-];
 
 /// What an erasure did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -222,7 +211,12 @@ impl Store {
         let redacted = self
             .write(move |tx| {
                 tx.execute_batch("PRAGMA secure_delete = ON; INSERT INTO erase_permit (one) VALUES (1);")?;
-                let kinds = CHAT_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+                // The room's own names of the kinds whose record carries a chat text.
+                let kinds = EventKind::WITH_TEXT
+                    .iter()
+                    .map(|k| format!("'{}'", k.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let rows: Vec<(i64, String)> = tx
                     .prepare(&format!(
                         "SELECT id, payload FROM events WHERE at_ms < ?1 AND kind IN ({kinds})"

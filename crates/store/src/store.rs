@@ -524,13 +524,14 @@ impl Store {
             let mut stmt = conn.prepare_cached(
                 "SELECT s.id, s.title, c.title, s.started_at_ms, s.ended_at_ms,
                         (SELECT count(DISTINCT e.actor) FROM events e
-                          WHERE e.session_id = s.id AND e.kind = 'viewer_joined' AND e.actor IS NOT NULL),
+                          WHERE e.session_id = s.id AND e.kind = ?2 AND e.actor IS NOT NULL),
                         (SELECT count(*) FROM events e WHERE e.session_id = s.id)
                    FROM live_sessions s LEFT JOIN courses c ON c.id = s.course_id
                   ORDER BY s.started_at_ms DESC, s.id DESC
                   LIMIT ?1",
             )?;
-            let rows = stmt.query_map([limit], |row| {
+            let joined = lectern_room::EventKind::ViewerJoined.name();
+            let rows = stmt.query_map(params![limit, joined], |row| {
                 Ok(SessionSummary {
                     id: row.get(0)?,
                     title: row.get(1)?,

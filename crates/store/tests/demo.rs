@@ -627,6 +627,12 @@ fn every_demo_record_is_one_the_room_reads() {
             "session {session} #{seq}"
         );
         assert_eq!(value["event"]["type"].as_str(), Some(kind.as_str()));
+        // The room's `EventKind` names every record's kind as its `type`.
+        assert_eq!(record.event.kind().name(), *kind);
+        assert_eq!(
+            lectern_room::EventKind::from_name(kind),
+            Some(record.event.kind())
+        );
         assert_eq!(record.by.as_ref().map(|v| v.0.as_str()), actor.as_deref());
         assert_eq!(record.at.0 as i64, *at_ms);
         classes.entry(*session).or_default().push(record);

@@ -2,9 +2,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::EngagementError;
 use super::event::{Activity, EngagementEvent};
 use super::snapshot::{
     self, Alert, AlertInput, DROPPING_WINDOW_MINUTES, EngagementSnapshot, MAX_SESSION_MS,
@@ -88,21 +85,6 @@ impl LiveEngagement {
     /// Whether the class has ended.
     pub fn ended(&self) -> bool {
         self.ended
-    }
-
-    /// Reads one log record with [`EngagementEvent::from_record`] and counts it. A malformed
-    /// record changes nothing and is returned as the error.
-    pub fn push_record(
-        &mut self,
-        kind: &str,
-        actor: Option<&str>,
-        at_ms: i64,
-        payload: &Value,
-    ) -> Result<(), EngagementError> {
-        if let Some(event) = EngagementEvent::from_record(kind, actor, at_ms, payload)? {
-            self.push(&event);
-        }
-        Ok(())
     }
 
     /// Counts one event, in log order.

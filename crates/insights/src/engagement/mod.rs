@@ -2,14 +2,13 @@
 //! report after it. Pure: events and `now` come in, numbers go out; nothing here reads a clock.
 //!
 //! # Input
-//! The event log in the room's vocabulary (`kind` = the room event's `type`, `payload` = the
-//! room's `Recorded`), read by [`EngagementEvent::from_record`]: `viewer_joined`, `viewer_left`,
-//! `chat_sent`, `chat_held`, `poll_opened`, `poll_closed`, `ballot_cast`,
-//! `anonymous_poll_voters` (an anonymous poll's ballots count for their voters when it closes:
-//! its ballot events name nobody), `question_asked`, `question_upvoted`, `reactions_aggregated`,
-//! `offer_pushed`, `offer_exposed`, `offer_clicked`, `offer_dismissed`, `broadcast_ended`.
-//! Other kinds count for nothing. Staff (instructor and TAs, known by the role of their first
-//! join or message) are left out of every measure.
+//! [`EngagementEvent`]s: [`Activity`]s at a time, in engagement's own words (joined, left, chat,
+//! polls and ballots, an anonymous poll's voters when it closes, questions and upvotes,
+//! reactions, video presence, tab visibility, offers, the end). The engine converts the room's
+//! events to them with an exhaustive match (`lectern_engine::activities`), so this crate never
+//! reads an event name; [`EngagementEvent::counted`] leaves erased viewers out. Staff
+//! (instructor and TAs, known by the role of their first join or message) are left out of every
+//! measure.
 //!
 //! Times: an event is counted at `max(at_ms, start, previous event's time)`, so minutes never go
 //! back; events after `broadcast_ended` or more than 48 hours after the start are ignored (and
@@ -71,20 +70,18 @@
 //! sweep). They agree exactly; a property test checks it on random logs.
 //!
 //! ```
-//! use lectern_insights::engagement::{LiveEngagement, recompute, EngagementEvent};
-//! use serde_json::json;
+//! use lectern_insights::engagement::{Activity, EngagementEvent, LiveEngagement, recompute};
 //!
 //! let start = 1_700_000_000_000;
+//! let (ann, staff) = ("v1".to_owned(), false);
 //! let log = [
-//!     ("viewer_joined", Some("v1"), start, json!({"event": {"type": "viewer_joined",
-//!         "viewer": "v1", "role": "viewer", "name": "Ann"}})),
-//!     ("chat_sent", Some("v1"), start + 30_000, json!({"event": {"type": "chat_sent",
-//!         "message": {"author": "v1", "role": "viewer", "text": "hi"}}})),
+//!     (start, Activity::Joined { viewer: ann.clone(), name: "Ann".into(), staff }),
+//!     (start + 30_000, Activity::Chat { viewer: ann.clone(), staff }),
 //! ];
 //! let mut live = LiveEngagement::new(start);
 //! let mut events = vec![];
-//! for (kind, actor, at, payload) in &log {
-//!     if let Some(e) = EngagementEvent::from_record(kind, *actor, *at, payload)? {
+//! for (at, activity) in log {
+//!     if let Some(e) = EngagementEvent::counted(at, activity) {
 //!         live.push(&e);
 //!         events.push(e);
 //!     }
@@ -97,11 +94,10 @@
 //! // no poll, reactions not attributed: not measured, 0 points. 40 points, of 65 measurable.
 //! assert_eq!(snapshot.viewers[0].score.total, 40.0);
 //! assert_eq!(snapshot.viewers[0].score.measurable_points, 65.0);
-//! # Ok::<(), lectern_insights::engagement::EngagementError>(())
 //! ```
 //!
 //! # Layout
-//! - `event.rs`: the mapping from the log's records.
+//! - `event.rs`: what engagement counts ([`Activity`]), erased viewers left out.
 //! - `live.rs`: the live aggregates.
 //! - `recompute.rs`: the batch recomputation.
 //! - `snapshot.rs`: the output types, drop-offs, retention, alerts.
@@ -144,26 +140,3 @@ pub use trend::{
     ClassSummary, CourseTrend, Direction, MIN_CLASSES_FOR_TREND, SessionPoint, TREND_CONFIDENCE,
     course_trend,
 };
-
-/// Why a record could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EngagementError {
-    /// A kind engagement counts lacks a field it needs.
-    #[error("the {kind} event has no valid `{field}`")]
-    MalformedEvent {
-        /// The record's kind.
-        kind: String,
-        /// The missing or invalid field.
-        field: String,
-    },
-}
-
-impl EngagementError {
-    /// A stable snake_case code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            EngagementError::MalformedEvent { .. } => "malformed_event",
-        }
-    }
-}

@@ -52,7 +52,8 @@ use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegress
 
 pub use quality::{Auc, CalibrationBin, ModelQuality, Ranking, auc_with_interval, roc_auc};
 pub use rows::{
-    AttendeeRow, AttendeeRows, Cut, FEATURES, LogEvent, Sale, SessionSpan, attendee_rows,
+    AttendeeRow, AttendeeRows, Cut, FEATURES, LogEvent, Participation, Sale, SessionSpan,
+    attendee_rows,
 };
 
 pub(crate) use quality::holdout_quality;

@@ -33,10 +33,10 @@ const DAY_MS: f64 = 86_400_000.0;
 pub struct LogEvent {
     /// The session.
     pub session_id: i64,
-    /// The room's event type. Counted: `viewer_joined`, `viewer_left`, `chat_sent`,
-    /// `chat_held`, `ballot_cast`, `offer_exposed`, `offer_clicked`; every other kind is
-    /// ignored (anonymous ballots name nobody, so they are not anyone's activity here).
-    pub kind: String,
+    /// What it adds to the learner's tally; `None`: an event by them that adds nothing (it
+    /// still makes them an attendee). The engine classifies the room's events
+    /// (`lectern_engine::activities::participation`); nothing here reads an event name.
+    pub counted: Option<Participation>,
     /// The learner the record is by, if any (staff should be left out by the caller).
     pub actor: Option<String>,
     /// When (Unix ms).
@@ -149,27 +149,21 @@ impl AttendeeRows {
     }
 }
 
-/// What a counted log event adds to a learner's tally.
-enum Counted {
+/// What a log event adds to a learner's tally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Participation {
+    /// They joined (or came back): watching starts.
     Joined,
+    /// Their last connection closed: watching stops.
     Left,
+    /// A chat message (held ones too).
     Chat,
+    /// A ballot in a poll that names them (anonymous ballots name nobody).
     Ballot,
+    /// An offer's card was visible to them.
     Exposure,
+    /// They clicked an offer.
     Click,
-}
-
-/// The room's event kinds this model reads (`lectern_room::Event`, snake_case).
-fn counted(kind: &str) -> Option<Counted> {
-    Some(match kind {
-        "viewer_joined" => Counted::Joined,
-        "viewer_left" => Counted::Left,
-        "chat_sent" | "chat_held" => Counted::Chat,
-        "ballot_cast" => Counted::Ballot,
-        "offer_exposed" => Counted::Exposure,
-        "offer_clicked" => Counted::Click,
-        _ => return None,
-    })
 }
 
 /// One learner's activity in one class before the cut.
@@ -184,21 +178,21 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, what: Counted, at_ms: i64) {
+    fn add(&mut self, what: Participation, at_ms: i64) {
         match what {
             // A second join without a leave (a reconnect) keeps the first.
-            Counted::Joined => {
+            Participation::Joined => {
                 self.open.get_or_insert(at_ms);
             }
-            Counted::Left => {
+            Participation::Left => {
                 if let Some(from) = self.open.take() {
                     self.watched_ms += (at_ms - from).max(0);
                 }
             }
-            Counted::Chat => self.chat += 1.0,
-            Counted::Ballot => self.ballots += 1.0,
-            Counted::Exposure => self.exposures += 1.0,
-            Counted::Click => self.clicks += 1.0,
+            Participation::Chat => self.chat += 1.0,
+            Participation::Ballot => self.ballots += 1.0,
+            Participation::Exposure => self.exposures += 1.0,
+            Participation::Click => self.clicks += 1.0,
         }
     }
 }
@@ -306,7 +300,7 @@ pub fn attendee_rows(
                 order.push(actor);
                 Tally::default()
             });
-            if let Some(what) = counted(&e.kind) {
+            if let Some(what) = e.counted {
                 tally.add(what, e.at_ms);
             }
         }

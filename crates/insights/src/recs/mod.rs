@@ -17,11 +17,15 @@
 //!   signal alone, mixed with what learners bought on their *first* visit (entry courses).
 //!
 //! A course nobody has bought yet (a launch) borrows its next, together and popular values from
-//! the bought courses whose tags it shares (TF-IDF cosine), and when no such course is in the
-//! blend's first five places, the one closest to the learner's tags takes the fifth: launches
-//! reach the learners of their topics. The mixture's weights are chosen on validation windows
-//! inside the purchases the recommender is trained on (see [`TrainOptions`]), never on what an
-//! evaluation judges.
+//! the bought courses whose tags it shares (TF-IDF cosine). For a learner with purchases it then
+//! goes where tag affinity would put it among the bought courses: if its tags are closer to the
+//! learner's than those of all but `r` of the bought courses they lack, it scores just above the
+//! blend's `r`-th bought course (its borrowed score, when higher, stands). This puts tag affinity
+//! on the blend's own scale with nothing fitted, so nothing can be fitted to what an evaluation
+//! judges. When no launch is in the blend's first five places, the one closest to the learner's
+//! tags takes the fifth: launches reach the learners of their topics. The mixture's weights are
+//! chosen on validation windows inside the purchases the recommender is trained on (see
+//! [`TrainOptions`]), never on what an evaluation judges.
 //!
 //! A learner never gets a course they already have. Each recommendation carries its reason
 //! ("34 of 120 learners who took X took it next").

@@ -412,7 +412,8 @@ impl Recommender {
                     // Only popularity speaks, whatever its share for learners with purchases.
                     signals[POPULAR].clone()
                 } else {
-                    self.blend(&signals, self.weights)
+                    let blend = self.blend(&signals, self.weights);
+                    self.launches_by_tags(blend, history)
                 }
             }
         }
@@ -423,6 +424,21 @@ impl Recommender {
         (0..self.courses.len())
             .map(|j| (0..SIGNALS).map(|s| w[s] * signals[s][j]).sum())
             .collect()
+    }
+
+    /// `blend` with each course nobody has bought raised, if lower, to the place tag affinity
+    /// gives it among the courses learners bought (see [`place_launches_by_tags`]).
+    fn launches_by_tags(&self, mut blend: Vec<f64>, history: &[usize]) -> Vec<f64> {
+        let lacked: Vec<usize> = (0..blend.len()).filter(|j| !history.contains(j)).collect();
+        let topics = self.topics(history);
+        let mut scores: Vec<f64> = lacked.iter().map(|&j| blend[j]).collect();
+        let cosines: Vec<f64> = lacked.iter().map(|&j| topics[j]).collect();
+        let new: Vec<bool> = lacked.iter().map(|&j| self.is_new(j)).collect();
+        place_launches_by_tags(&mut scores, &cosines, &new);
+        for (&j, s) in lacked.iter().zip(scores) {
+            blend[j] = s;
+        }
+        blend
     }
 
     /// The four signals for a learner, each a distribution over the courses they lack (all
@@ -498,7 +514,7 @@ impl Recommender {
     }
 
     /// Cosine of each course's tags to the learner's tag profile.
-    fn topics(&self, history: &[usize]) -> Vec<f64> {
+    pub(crate) fn topics(&self, history: &[usize]) -> Vec<f64> {
         let mut profile: BTreeMap<usize, f64> = BTreeMap::new();
         for &i in history {
             for &(t, v) in &self.tag_vectors[i] {
@@ -695,6 +711,36 @@ impl Recommender {
                 }
             })
             .collect()
+    }
+}
+
+/// Launches put where tag affinity would put them among the bought courses, on the blend's
+/// own scale: over the courses a learner lacks (`scores`, their tag `cosines` to the learner's
+/// profile, which are `new`), a launch that tag affinity ranks above the bought course at
+/// place `r` of the blend gets a score just above that course's, unless its own (borrowed)
+/// score is higher already. Nothing is chosen on data, so nothing can be fitted to what an
+/// evaluation judges: the mapping from tags to the blend's scale is this learner's own ranking.
+pub(crate) fn place_launches_by_tags(scores: &mut [f64], cosines: &[f64], new: &[bool]) {
+    let launches: Vec<usize> = (0..scores.len())
+        .filter(|&k| new[k] && cosines[k] > 0.0)
+        .collect();
+    if launches.is_empty() {
+        return;
+    }
+    let mut bought: Vec<f64> = (0..scores.len())
+        .filter(|&k| !new[k])
+        .map(|k| scores[k])
+        .collect();
+    for k in launches {
+        // Tag affinity breaks ties by buyers: a launch goes after the bought courses it ties.
+        let place = (0..scores.len())
+            .filter(|&b| !new[b] && cosines[b] >= cosines[k])
+            .count();
+        if place < bought.len() {
+            let (_, &mut score, _) = bought.select_nth_unstable_by(place, |a, b| b.total_cmp(a));
+            let above = score + f64::EPSILON * score.abs().max(f64::MIN_POSITIVE) * 4.0;
+            scores[k] = scores[k].max(above);
+        }
     }
 }
 

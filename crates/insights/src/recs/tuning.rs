@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{BlendWeights, Recommender, SIGNALS, Tuning};
+use super::model::{BlendWeights, Recommender, SIGNALS, Tuning, place_launches_by_tags};
 use super::{CourseInfo, PurchaseRecord};
 
 /// Fewest validation learners worth choosing weights on.
@@ -22,6 +22,10 @@ struct Judged {
     /// Per course they lacked: its four signals, its buyers (ties go to more buyers, as in the
     /// ranking) and its catalog number (then to the earlier).
     candidates: Vec<([f64; SIGNALS], u32, usize)>,
+    /// For a learner with purchases when a course they lacked had no buyer, per course they
+    /// lacked: its tag cosine to their profile and whether nobody had bought it (launches are
+    /// placed by tags, as the blend ranks).
+    launches: Option<(Vec<f64>, Vec<bool>)>,
     /// Indexes into `candidates` of the courses they bought.
     relevant: Vec<usize>,
 }
@@ -29,9 +33,18 @@ struct Judged {
 impl Judged {
     fn new(
         signals: &[Vec<f64>; SIGNALS],
+        cosines: Option<&[f64]>,
         lacked: Vec<(usize, u32)>,
         bought: &BTreeSet<usize>,
     ) -> Judged {
+        let launches = cosines
+            .filter(|_| lacked.iter().any(|&(_, buyers)| buyers == 0))
+            .map(|c| {
+                lacked
+                    .iter()
+                    .map(|&(j, buyers)| (c[j], buyers == 0))
+                    .unzip()
+            });
         let relevant = lacked
             .iter()
             .enumerate()
@@ -44,6 +57,7 @@ impl Judged {
             .collect();
         Judged {
             candidates,
+            launches,
             relevant,
         }
     }
@@ -58,6 +72,9 @@ impl Judged {
                 score += signals[s] * shares[s];
             }
             scores.push(score);
+        }
+        if let Some((cosines, new)) = &self.launches {
+            place_launches_by_tags(&mut scores, cosines, new);
         }
         let mut dcg = 0.0;
         for &r in &self.relevant {
@@ -127,10 +144,16 @@ pub(crate) fn tune(
                 let [first, recent] = inner.cold_signals();
                 let zero = vec![0.0; first.len()];
                 let signals = [first, recent, zero.clone(), zero.clone(), zero];
-                cold.push(Judged::new(&signals, candidates, &case.relevant));
+                cold.push(Judged::new(&signals, None, candidates, &case.relevant));
             } else {
                 let signals = inner.signals(&case.history, BlendWeights::default());
-                warm.push(Judged::new(&signals, candidates, &case.relevant));
+                let cosines = inner.topics(&case.history);
+                warm.push(Judged::new(
+                    &signals,
+                    Some(&cosines),
+                    candidates,
+                    &case.relevant,
+                ));
             }
         }
     }
