@@ -595,3 +595,23 @@ fn previous_names_match_by_distance() {
         vec![None]
     );
 }
+
+/// A segment is called "never bought" only when (almost) none of it bought: on the demo, a
+/// cluster of engaged attendees where 48% had bought was named "engaged, never bought".
+#[test]
+fn a_segment_is_never_bought_only_when_it_never_bought() {
+    use lectern_insights::audience::segments::{Traits, name_of};
+    let traits = |buyers_share: f64, attended_share: f64| Traits {
+        buyers_share,
+        mean_visits: 0.5,
+        mean_spent_cents: 1000.0,
+        median_days_since_purchase: Some(20.0),
+        new_share: 0.0,
+        attended_share,
+        mean_engagement: Some(60.0),
+    };
+    assert_eq!(name_of(&traits(0.0, 1.0)), "engaged, never bought");
+    assert_eq!(name_of(&traits(0.48, 1.0)), "engaged, most never bought");
+    assert_eq!(name_of(&traits(0.02, 0.0)), "never bought");
+    assert_eq!(name_of(&traits(0.3, 0.0)), "most never bought");
+}

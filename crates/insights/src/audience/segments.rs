@@ -552,10 +552,17 @@ pub fn name_of(traits: &Traits) -> String {
         };
     }
     if traits.buyers_share < 0.5 {
-        return if attends {
-            "engaged, never bought".to_owned()
+        // "Never" only when it is true of (almost) all of them: a segment where 48% bought is
+        // not one that never bought.
+        let bought = if traits.buyers_share < 0.05 {
+            "never bought"
         } else {
-            "never bought".to_owned()
+            "most never bought"
+        };
+        return if attends {
+            format!("engaged, {bought}")
+        } else {
+            bought.to_owned()
         };
     }
     let base = if traits
