@@ -165,7 +165,25 @@ async fn a_recording_is_listed_served_once_ended_kept_and_deleted() {
         file.started_at_ms.is_some(),
         "its start is noted for the replay"
     );
-    assert_eq!(file.url, format!("/recordings/{session_id}.webm"));
+    // Its links carry the replay's key: session ids are consecutive, a replay is for those given it.
+    let key = studio.replay_key(session_id).await.unwrap();
+    assert_eq!(key.len(), 32);
+    assert_eq!(file.url, format!("/recordings/{session_id}.webm?r={key}"));
+    assert_eq!(after.replay_path, format!("/replay/{session_id}#r={key}"));
+    studio
+        .check_replay_key(session_id, Some(key.as_str()))
+        .await
+        .unwrap();
+    for wrong in [None, Some(""), Some("0123456789abcdef0123456789abcdef")] {
+        assert_eq!(
+            studio
+                .check_replay_key(session_id, wrong)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::NotFound
+        );
+    }
     let path = studio.replay_video(session_id).await.unwrap();
     assert_eq!(path, recordings_dir(dir.path()).join(&file.name));
     let replay = studio.replay(session_id).await.unwrap();
