@@ -83,6 +83,21 @@ pub(crate) fn mint(secret: &[u8; 32], nonce: &[u8; 16]) -> Result<String, ApiErr
     Ok(format!("{KEY_PREFIX}{nonce}-{sig}"))
 }
 
+/// The page's own random nonce (32 hex), which the school signs into its key: the room's
+/// welcome and the video's WHEP answer both sign the same nonce, so a first visit that does
+/// both at once gets one identity, not two. Anything else is no nonce.
+pub(crate) fn nonce_of(given: &str) -> Option<[u8; 16]> {
+    let given = given.trim();
+    if given.len() != 32 || !given.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut nonce = [0u8; 16];
+    for (i, byte) in nonce.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&given[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(nonce)
+}
+
 /// Whether this school issued `key`.
 pub(crate) fn verify(secret: &[u8; 32], key: &str) -> bool {
     let Some(rest) = key.strip_prefix(KEY_PREFIX) else {
@@ -255,6 +270,17 @@ mod tests {
         assert!(!verify(&SECRET, &forged));
         assert!(!verify(&SECRET, "browser-key-ann-0001"));
         assert!(!verify(&SECRET, "bk1-short-00"));
+    }
+
+    #[test]
+    fn a_pages_nonce_is_signed_into_the_same_key_each_time() {
+        let nonce = nonce_of("00112233445566778899AABBCCDDEEFF").unwrap();
+        let key = mint(&SECRET, &nonce).unwrap();
+        assert_eq!(key, mint(&SECRET, &nonce).unwrap());
+        assert!(key.starts_with("bk1-00112233445566778899aabbccddeeff-"));
+        assert!(nonce_of("browser-key-ann-0001").is_none());
+        assert!(nonce_of(&"g".repeat(32)).is_none());
+        assert!(nonce_of(&key).is_none());
     }
 
     #[test]

@@ -701,7 +701,10 @@ impl Studio {
         };
         let (viewer, issued) = match known {
             Some(viewer) => (viewer, None),
-            None => match self.issue_browser_key(address).await? {
+            None => match self
+                .issue_browser_key(address, args.browser_key.as_deref())
+                .await?
+            {
                 Ok((key, viewer)) => (viewer, Some(key)),
                 Err(refusal) => {
                     return Err(ApiError::new(

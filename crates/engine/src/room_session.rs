@@ -291,7 +291,10 @@ impl Studio {
         if let Ok(viewer) = self.viewer_id(&hello.browser_key).await {
             return Ok((viewer, None));
         }
-        match self.issue_browser_key(address).await {
+        match self
+            .issue_browser_key(address, Some(&hello.browser_key))
+            .await
+        {
             Ok(Ok((key, viewer))) => Ok((viewer, Some(key))),
             Ok(Err(refusal)) => {
                 let message = refusal.message();

@@ -704,13 +704,16 @@ impl Studio {
         Ok(lectern_room::ViewerId(format!("v-{hex}")))
     }
 
-    /// A new browser key and the viewer it names. Counted against `address` (the network
-    /// address asking) when there is one: an address gets a bounded number of fresh keys, and
-    /// none for the rest of a class once a student who joined from it was banned with their
-    /// address. `Ok(Err(_))` is that refusal.
+    /// A new browser key and the viewer it names, signed from the page's own nonce when it
+    /// sent one (`requested`: 32 hex; the same nonce always gives the same key, so the room and
+    /// the video of one page agree), else from a random one. Counted against `address` (the
+    /// network address asking) when there is one: an address gets a bounded number of fresh
+    /// keys, and none for the rest of a class once a student who joined from it was banned
+    /// with their address. `Ok(Err(_))` is that refusal.
     pub async fn issue_browser_key(
         &self,
         address: Option<std::net::IpAddr>,
+        requested: Option<&str>,
     ) -> Result<Result<(String, lectern_room::ViewerId), crate::browser_keys::KeyRefusal>, ApiError>
     {
         if let Some(address) = address {
@@ -724,9 +727,16 @@ impl Studio {
                 return Ok(Err(refusal));
             }
         }
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce)
-            .map_err(|e| ApiError::internal(format!("no randomness for a browser key: {e}")))?;
+        let nonce = match requested.and_then(crate::browser_keys::nonce_of) {
+            Some(nonce) => nonce,
+            None => {
+                let mut nonce = [0u8; 16];
+                getrandom::fill(&mut nonce).map_err(|e| {
+                    ApiError::internal(format!("no randomness for a browser key: {e}"))
+                })?;
+                nonce
+            }
+        };
         let secret = self.store().await?.install_secret().await?;
         let key = crate::browser_keys::mint(secret.expose(), &nonce)?;
         let viewer = self.viewer_id(&key).await?;

@@ -79,7 +79,7 @@ impl Keys {
         if let Some(key) = self.0.get(&who) {
             return key.clone();
         }
-        let (key, _) = studio.issue_browser_key(None).await.unwrap().unwrap();
+        let (key, _) = studio.issue_browser_key(None, None).await.unwrap().unwrap();
         self.0.insert(who, key.clone());
         key
     }
@@ -704,6 +704,18 @@ async fn the_school_issues_browser_keys_and_a_ban_can_reach_the_address() {
     let welcome = made_up.next().await;
     assert_ne!(welcome["viewer"], troll_id.as_str());
     let classmate_key = welcome["browser_key"].as_str().unwrap().to_owned();
+    // A page's own nonce (32 hex) is signed into its key: its room join and its video's WHEP
+    // answer, racing on a first visit, name the same viewer.
+    let nonce = "0123456789abcdef0123456789abcdef";
+    let mut nia = connect(&studio, cafe.clone(), hello(nonce, "Nia", None));
+    let welcome = nia.next().await;
+    let (same_key, same_viewer) = studio
+        .issue_browser_key(None, Some(nonce))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(welcome["browser_key"], same_key.as_str());
+    assert_eq!(welcome["viewer"], same_viewer.0.as_str());
 
     // The instructor bans the troll with their address.
     prof.send(
@@ -742,7 +754,7 @@ async fn the_school_issues_browser_keys_and_a_ban_can_reach_the_address() {
     assert_eq!(reply["reply"]["error"]["code"], "rate_limited", "{reply}");
     // Minting directly is refused the same way.
     let refused = studio
-        .issue_browser_key(Some("198.51.100.9".parse().unwrap()))
+        .issue_browser_key(Some("198.51.100.9".parse().unwrap()), None)
         .await
         .unwrap();
     assert!(refused.is_err());

@@ -309,9 +309,9 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
 async fn viewer_ids_are_stable_per_browser_and_reveal_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let studio = demo_studio(dir.path()).await;
-    let (key, a) = studio.issue_browser_key(None).await.unwrap().unwrap();
+    let (key, a) = studio.issue_browser_key(None, None).await.unwrap().unwrap();
     assert_eq!(a, studio.viewer_id(&key).await.unwrap());
-    let (other_key, b) = studio.issue_browser_key(None).await.unwrap().unwrap();
+    let (other_key, b) = studio.issue_browser_key(None, None).await.unwrap().unwrap();
     assert_ne!(a, b);
     assert_ne!(key, other_key);
     assert!(a.0.starts_with("v-") && !a.0.contains(&key[4..12]));

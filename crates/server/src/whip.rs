@@ -228,7 +228,11 @@ async fn follow_presence(
         .and_then(|v| v.to_str().ok())?;
     let (viewer, issued) = match state.studio.viewer_id(key).await {
         Ok(viewer) => (viewer, None),
-        Err(_) => match state.studio.issue_browser_key(Some(address)).await {
+        Err(_) => match state
+            .studio
+            .issue_browser_key(Some(address), Some(key))
+            .await
+        {
             Ok(Ok((key, viewer))) => (viewer, Some(key)),
             // Watching is not refused for want of a key; it is just not counted.
             _ => return None,

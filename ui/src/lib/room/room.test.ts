@@ -197,19 +197,22 @@ describe('hello and close codes', () => {
 });
 
 describe('browser key', () => {
-  it('keeps only a key the school issued, and makes none itself', () => {
+  it('sends the issued key, else its own nonce, and keeps only issued keys', () => {
     const store = new Map<string, string>();
     const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
     expect(storedBrowserKey(storage)).toBe('');
+    // Before the school issued one, the page's own nonce (32 hex) is what it sends.
+    store.set(BROWSER_KEY_STORAGE_NAME, 'f'.repeat(32));
+    expect(storedBrowserKey(storage)).toBe('f'.repeat(32));
     const issued = `bk1-${'a'.repeat(32)}-${'b'.repeat(32)}`;
     keepBrowserKey(storage, issued);
     expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe(issued);
     expect(storedBrowserKey(storage)).toBe(issued);
-    // A key from before (made up by the page) or anything else is not sent.
-    store.set(BROWSER_KEY_STORAGE_NAME, 'f'.repeat(32));
-    expect(storedBrowserKey(storage)).toBe('');
+    // Anything else is neither kept nor sent.
     keepBrowserKey(storage, 'bad key!');
-    expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe('f'.repeat(32));
+    expect(store.get(BROWSER_KEY_STORAGE_NAME)).toBe(issued);
+    store.set(BROWSER_KEY_STORAGE_NAME, 'browser-key-ann-0001');
+    expect(storedBrowserKey(storage)).toBe('');
     expect(storedBrowserKey(null)).toBe('');
   });
 
