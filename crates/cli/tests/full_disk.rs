@@ -64,6 +64,18 @@ impl Drop for SmallDisk {
     }
 }
 
+/// `lectern serve`, killed when dropped if it is still running.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -201,7 +213,7 @@ async fn a_full_disk_mid_class_is_refused_in_words_and_the_class_goes_on_when_sp
     };
     let db = disk.path().join("school.sqlite");
     let data = disk.path().join("data");
-    let (mut child, base, studio, _lines) = serve(&[
+    let (child, base, studio, _lines) = serve(&[
         "--db",
         db.to_str().unwrap(),
         "--data-dir",
@@ -210,6 +222,9 @@ async fn a_full_disk_mid_class_is_refused_in_words_and_the_class_goes_on_when_sp
         "0",
         "--no-test-card",
     ]);
+    // Dropped before the disk: a failing assertion still stops the server, so the tmpfs can be
+    // unmounted.
+    let mut child = Stopped(child);
     let key = studio.split("#key=").nth(1).unwrap().to_owned();
     let (status, live) = call(&base, &key, "start_class", json!({"title": "Full disk"})).await;
     assert_eq!(status, 200);
@@ -296,7 +311,7 @@ async fn a_full_disk_mid_class_is_refused_in_words_and_the_class_goes_on_when_sp
     let (status, report) = call(&base, &key, "class_report", json!({"sessionId": session})).await;
     assert_eq!(status, 200, "{report}");
 
-    assert_eq!(terminate(&mut child).code(), Some(0));
+    assert_eq!(terminate(&mut child.0).code(), Some(0));
     let conn = lectern_store::rusqlite::Connection::open(&db).unwrap();
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
