@@ -1,17 +1,19 @@
 import type { ApiError, ChatRetentionApplied, RecordingRetentionApplied } from '../../lib/bindings/api';
 import { toApiError, type Platform } from '../../lib/platform';
 
-/** How long chat text is kept: N days, or for ever (null). */
-export class RetentionStore {
+/** A "keep for N days, or for ever (null)" setting: read it, save it, and what saving did. */
+class DaysSetting<Applied extends { days: number | null }> {
   days = $state<number | null | undefined>(undefined);
   busy = $state(false);
   error = $state<ApiError | null>(null);
-  applied = $state.raw<ChatRetentionApplied | null>(null);
+  applied = $state.raw<Applied | null>(null);
 
-  readonly #platform: Platform;
+  readonly #read: () => Promise<{ days: number | null }>;
+  readonly #write: (days: number | null) => Promise<Applied>;
 
-  constructor(platform: Platform) {
-    this.#platform = platform;
+  constructor(read: () => Promise<{ days: number | null }>, write: (days: number | null) => Promise<Applied>) {
+    this.#read = read;
+    this.#write = write;
   }
 
   start(): () => void {
@@ -21,7 +23,7 @@ export class RetentionStore {
 
   async load(): Promise<void> {
     try {
-      this.days = (await this.#platform.call('chat_retention', {})).days;
+      this.days = (await this.#read()).days;
       this.error = null;
     } catch (err) {
       this.error = toApiError(err);
@@ -34,7 +36,7 @@ export class RetentionStore {
     this.error = null;
     this.applied = null;
     try {
-      const applied = await this.#platform.call('set_chat_retention', { days });
+      const applied = await this.#write(days);
       this.applied = applied;
       this.days = applied.days;
     } catch (err) {
@@ -42,6 +44,16 @@ export class RetentionStore {
     } finally {
       this.busy = false;
     }
+  }
+}
+
+/** How long chat text is kept: N days, or for ever (null). */
+export class RetentionStore extends DaysSetting<ChatRetentionApplied> {
+  constructor(platform: Platform) {
+    super(
+      () => platform.call('chat_retention', {}),
+      (days) => platform.call('set_chat_retention', { days }),
+    );
   }
 }
 
@@ -61,46 +73,12 @@ export function retentionText(days: number | null, blanked: number | null = null
 }
 
 /** How long class recordings are kept: N days after they started, or until deleted (null). */
-export class RecordingRetentionStore {
-  days = $state<number | null | undefined>(undefined);
-  busy = $state(false);
-  error = $state<ApiError | null>(null);
-  applied = $state.raw<RecordingRetentionApplied | null>(null);
-
-  readonly #platform: Platform;
-
+export class RecordingRetentionStore extends DaysSetting<RecordingRetentionApplied> {
   constructor(platform: Platform) {
-    this.#platform = platform;
-  }
-
-  start(): () => void {
-    void this.load();
-    return () => {};
-  }
-
-  async load(): Promise<void> {
-    try {
-      this.days = (await this.#platform.call('recording_retention', {})).days;
-      this.error = null;
-    } catch (err) {
-      this.error = toApiError(err);
-    }
-  }
-
-  async save(days: number | null): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    this.error = null;
-    this.applied = null;
-    try {
-      const applied = await this.#platform.call('set_recording_retention', { days });
-      this.applied = applied;
-      this.days = applied.days;
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.busy = false;
-    }
+    super(
+      () => platform.call('recording_retention', {}),
+      (days) => platform.call('set_recording_retention', { days }),
+    );
   }
 }
 
