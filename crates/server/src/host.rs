@@ -197,11 +197,30 @@ async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> Response 
     .into_response()
 }
 
+/// How many finished handshakes the kernel queues for `accept`. Tokio's default (1,024) let a
+/// burst of 3,000 connections overflow it: Linux then answers with SYN cookies and drops the
+/// final ACK of a full queue, so a client that never sends a byte believes it is connected to a
+/// server that never heard of it. Capped by `net.core.somaxconn` (4,096 on current kernels).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restarted studio may rebind while old sockets linger.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     // After a rebind the old socket closes asynchronously; give it a moment rather than fail.
     let mut last = None;
     for _ in 0..50 {
-        match TcpListener::bind(addr).await {
+        match listen(addr) {
             Ok(listener) => return Ok(listener),
             Err(err) if err.kind() == io::ErrorKind::AddrInUse => {
                 last = Some(err);
