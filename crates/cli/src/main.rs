@@ -317,6 +317,10 @@ async fn main() -> Result<()> {
 /// The broadcast flags of `lectern serve`.
 #[derive(clap::Args, Debug)]
 struct MediaArgs {
+    /// Record no class (each class is recorded to <data folder>/recordings by default; the
+    /// instructor can also turn it off for one class when starting it).
+    #[arg(long)]
+    no_record: bool,
     /// A file holding the Bearer token WHIP publishers (OBS) need (or set
     /// LECTERN_PUBLISH_KEY; never on the command line, where `ps` shows it). Default: the
     /// studio's own random key, kept in the data folder and replaced by "rotate".
@@ -472,6 +476,7 @@ async fn serve(
     options.broadcast.relay_playback = media.relay_playback.clone();
     options.broadcast.simulate_video_loss_every = media.simulate_video_loss;
     options.broadcast.ice_servers = media.ice_servers.clone();
+    options.broadcast.record_classes = !media.no_record;
     options.browser_keys = lectern_engine::browser_keys::KeyRate {
         burst: limits.browser_key_burst,
         per_minute: limits.browser_keys_per_minute,

@@ -118,6 +118,9 @@ pub struct Overview {
     /// Why the live class's last write to the school file failed, while writes fail (null
     /// when they work).
     pub storage_problem: Option<ApiError>,
+    /// What went wrong with the live class's recording (low disk, stopped, failed), while the
+    /// class is on; null when nothing did.
+    pub recording_notice: Option<crate::recording::RecordingNotice>,
     /// On air or not.
     pub live: LiveStatus,
     /// Who can connect.
@@ -188,6 +191,10 @@ pub struct StartClass {
     /// instructor too.
     #[serde(default)]
     pub instructor: Option<String>,
+    /// Whether to record it (on when absent). `lectern serve --no-record` turns recording off
+    /// for every class.
+    #[serde(default)]
+    pub record: Option<bool>,
 }
 
 /// A finished backup.
@@ -248,6 +255,12 @@ pub enum StudioEvent {
     /// The school file takes writes again after a [`StudioEvent::StorageProblem`]: the class
     /// goes on.
     StorageRecovered,
+    /// Something went wrong with the live class's recording (or it is cleared: `null`); the
+    /// class goes on.
+    RecordingNotice {
+        /// What, in words; `null` when it no longer matters.
+        notice: Option<crate::recording::RecordingNotice>,
+    },
     /// A model is being trained in the background (a forest: once per tree).
     TrainingProgress {
         /// Which model.
@@ -392,6 +405,9 @@ pub fn typescript_bindings() -> String {
         crate::SetBroadcast::decl(&cfg),
         crate::ViewerLive::decl(&cfg),
         crate::broadcast::RelayInfo::decl(&cfg),
+        crate::recording::RecordingInfo::decl(&cfg),
+        crate::recording::RecordingNoticeKind::decl(&cfg),
+        crate::recording::RecordingNotice::decl(&cfg),
         crate::broadcast::SetRelay::decl(&cfg),
         crate::answers::SuggestAnswer::decl(&cfg),
         crate::answers::AnswerSuggestion::decl(&cfg),

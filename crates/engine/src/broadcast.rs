@@ -175,6 +175,10 @@ pub struct BroadcastStatus {
     pub viewer_stats: Vec<ViewerLive>,
     /// The relay to an external server, if one is set.
     pub relay: Option<RelayInfo>,
+    /// Whether classes are recorded in this studio (`lectern serve --no-record` turns it off).
+    pub record_classes: bool,
+    /// The live class's recording, while there is one.
+    pub recording: Option<crate::recording::RecordingInfo>,
 }
 
 /// The relay as the studio shows it (the URL without its query; never the token).
@@ -482,6 +486,8 @@ impl Studio {
         });
         Ok(BroadcastStatus {
             relay,
+            record_classes: self.inner.options.broadcast.record_classes,
+            recording: self.recording_info(),
             source,
             codecs,
             viewers,

@@ -97,6 +97,8 @@ pub(crate) struct Inner {
     pub(crate) recommender: crate::models::RecommenderCache,
     /// The answer assistant's index of the open school.
     pub(crate) answers: tokio::sync::Mutex<crate::answers::AnswerCache>,
+    /// What went wrong with the live class's recording, until the class ends.
+    pub(crate) recording_notice: Mutex<Option<crate::recording::RecordingNotice>>,
 }
 
 /// A class left live by a crash resumes if it started this recently (6 hours).
@@ -255,6 +257,7 @@ impl Studio {
                 ipc_rooms: Default::default(),
                 recommender: Default::default(),
                 answers: Default::default(),
+                recording_notice: Mutex::new(None),
             }),
         }
     }
@@ -431,6 +434,7 @@ impl Studio {
             counts,
             school_problem,
             storage_problem,
+            recording_notice: self.recording_notice(),
             live: self.live_status().await,
             network: self.network(),
             recent_sessions,
@@ -505,6 +509,10 @@ impl Studio {
             if let Some(instructor) = instructor {
                 store.set_session_instructor(session_id, instructor).await?;
             }
+            let record = args.record.unwrap_or(true);
+            if !record {
+                store.set_session_recorded(session_id, false).await?;
+            }
             let room =
                 LiveRoom::open_watched(store, session_id, system_clock(), self.storage_watch())
                     .await?;
@@ -515,7 +523,9 @@ impl Studio {
                 started_at_ms,
                 engagement,
             });
-            self.start_class_recording(session_id).await;
+            if record {
+                self.start_class_recording(session_id).await;
+            }
         }
         self.emit(StudioEvent::SchoolChanged);
         Ok(self.live_status().await)
@@ -650,7 +660,14 @@ impl Studio {
                     started_at_ms,
                     engagement,
                 });
-                self.start_class_recording(session_id).await;
+                // The instructor's choice when they started it holds.
+                let record = match self.store().await {
+                    Ok(store) => store.session_recorded(session_id).await.unwrap_or(true),
+                    Err(_) => true,
+                };
+                if record {
+                    self.start_class_recording(session_id).await;
+                }
                 tracing::info!(
                     session = session_id,
                     "the class that was live before the stop is live again"

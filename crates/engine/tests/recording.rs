@@ -35,6 +35,7 @@ async fn class(studio: &Studio, seconds: u64) -> i64 {
             title: "Recorded".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap();
@@ -50,7 +51,28 @@ async fn class(studio: &Studio, seconds: u64) -> i64 {
 async fn a_live_class_is_recorded_to_its_own_finalized_file() {
     let dir = tempfile::tempdir().unwrap();
     let studio = studio_with_test_card(dir.path(), true).await;
-    let session_id = class(&studio, 3).await;
+    let live = studio
+        .start_class(StartClass {
+            title: "Recorded".into(),
+            course_id: None,
+            instructor: None,
+            record: None,
+        })
+        .await
+        .unwrap();
+    let LiveStatus::Live { session_id, .. } = live else {
+        panic!("not live: {live:?}")
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The Broadcast screen shows it while it runs.
+    let shown = studio.broadcast_status(NoArgs {}).await.unwrap();
+    assert!(shown.record_classes);
+    let recording = shown.recording.expect("the class is being recorded");
+    assert_eq!(recording.state, "recording");
+    assert_eq!(recording.file, format!("{session_id}.webm"));
+    assert!(recording.duration_ms > 1_000, "{recording:?}");
+    assert!(recording.bytes > 0, "{recording:?}");
+    studio.end_class(NoArgs {}).await.unwrap();
     let path = recordings_dir(dir.path()).join(format!("{session_id}.webm"));
     let (duration, frames) = read(&path);
     let duration = duration.expect("finalized when the class ended");
@@ -68,6 +90,59 @@ async fn recording_can_be_turned_off() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(files, 0);
+    studio.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_class_is_kept_out_of_the_recordings_even_when_it_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = studio_with_test_card(dir.path(), true).await;
+    let live = studio
+        .start_class(StartClass {
+            title: "Office hours".into(),
+            course_id: None,
+            instructor: None,
+            record: Some(false),
+        })
+        .await
+        .unwrap();
+    let LiveStatus::Live { session_id, .. } = live else {
+        panic!("not live: {live:?}")
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let shown = studio.broadcast_status(NoArgs {}).await.unwrap();
+    assert!(
+        shown.record_classes,
+        "the studio records; this class does not"
+    );
+    assert_eq!(shown.recording, None);
+    // The studio stops with the class on air (a crash is the same for the class): at the next
+    // start it resumes, still unrecorded.
+    studio.close().await.unwrap();
+    let studio = studio_with_test_card(dir.path(), true).await;
+    let overview = studio.overview(NoArgs {}).await.unwrap();
+    assert!(
+        matches!(overview.live, LiveStatus::Live { session_id: s, .. } if s == session_id),
+        "{:?}",
+        overview.live
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        studio.broadcast_status(NoArgs {}).await.unwrap().recording,
+        None
+    );
+    studio.end_class(NoArgs {}).await.unwrap();
+    let files = std::fs::read_dir(recordings_dir(dir.path()))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(files, 0, "nothing of the unrecorded class is on disk");
+    // The next class is recorded again: the choice was for one class.
+    let next = class(&studio, 2).await;
+    assert!(
+        recordings_dir(dir.path())
+            .join(format!("{next}.webm"))
+            .exists()
+    );
     studio.close().await.unwrap();
 }
 

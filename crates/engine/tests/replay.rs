@@ -123,6 +123,7 @@ async fn a_recording_is_listed_served_once_ended_kept_and_deleted() {
             title: "Replayed".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap();

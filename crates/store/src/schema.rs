@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -187,6 +187,12 @@ WHERE kind = 'anonymous_ballot_cast';
 DELETE FROM erase_permit;
 "#;
 
+/// Whether a class is recorded (on unless the instructor turned it off when starting it), so a
+/// class resumed after a crash keeps the choice.
+const V11_SESSION_RECORDED: &str = r#"
+ALTER TABLE live_sessions ADD COLUMN recorded INTEGER NOT NULL DEFAULT 1 CHECK (recorded IN (0, 1));
+"#;
+
 /// Every migration, oldest first.
 pub static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| Migrations::new(steps()));
 
@@ -207,6 +213,7 @@ pub fn steps() -> Vec<M<'static>> {
         M::up(V8_ANONYMOUS_VOTERS),
         M::up(crate::faq::V9_FAQ),
         M::up(crate::replay::V10_REPLAY),
+        M::up(V11_SESSION_RECORDED),
     ]
 }
 

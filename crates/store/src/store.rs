@@ -680,6 +680,39 @@ impl Store {
         .await
     }
 
+    /// Whether the class `session_id` is recorded (on unless turned off when it started).
+    pub async fn set_session_recorded(
+        &self,
+        session_id: i64,
+        recorded: bool,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            let changed = tx.execute(
+                "UPDATE live_sessions SET recorded = ?2 WHERE id = ?1",
+                params![session_id, recorded],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::not_found(format!("The class {session_id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether the class `session_id` is recorded ([`Store::set_session_recorded`]).
+    pub async fn session_recorded(&self, session_id: i64) -> Result<bool, StoreError> {
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT recorded FROM live_sessions WHERE id = ?1",
+                params![session_id],
+                |row| row.get::<_, bool>(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::not_found(format!("The class {session_id}")))
+        })
+        .await
+    }
+
     /// Records that the room of a live session was running at `at_ms` (see
     /// [`Store::session_alive_at`]). A session that has ended is left as it is.
     pub async fn mark_session_alive(&self, session_id: i64, at_ms: i64) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@ export function demoOverview(patch: Partial<Overview> = {}): Overview {
     counts: { courses: 3, learners: 42, purchases: 17, sessions: 5, events: 900 },
     schoolProblem: null,
     storageProblem: null,
+    recordingNotice: null,
     live: { state: 'offline' },
     network: LOCAL_ONLY,
     recentSessions: [],

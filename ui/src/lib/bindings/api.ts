@@ -132,6 +132,11 @@ schoolProblem: ApiError | null,
  */
 storageProblem: ApiError | null, 
 /**
+ * What went wrong with the live class's recording (low disk, stopped, failed), while the
+ * class is on; null when nothing did.
+ */
+recordingNotice: RecordingNotice | null, 
+/**
  * On air or not.
  */
 live: LiveStatus, 
@@ -203,7 +208,12 @@ courseId: string | null,
  * Who teaches it (1-200 characters), if the school says: classes are compared per
  * instructor too.
  */
-instructor: string | null, };
+instructor: string | null, 
+/**
+ * Whether to record it (on when absent). `lectern serve --no-record` turns recording off
+ * for every class.
+ */
+record: boolean | null, };
 export type StudioEvent = { "kind": "school_changed" } | { "kind": "network_changed", 
 /**
  * The new state.
@@ -236,7 +246,11 @@ total: number, } | { "kind": "storage_problem",
 /**
  * Why, with its code (`disk_full`, `storage`).
  */
-error: ApiError, } | { "kind": "storage_recovered" } | { "kind": "training_progress", 
+error: ApiError, } | { "kind": "storage_recovered" } | { "kind": "recording_notice", 
+/**
+ * What, in words; `null` when it no longer matters.
+ */
+notice: RecordingNotice | null, } | { "kind": "training_progress", 
 /**
  * Which model.
  */
@@ -313,7 +327,15 @@ viewerStats: Array<ViewerLive>,
 /**
  * The relay to an external server, if one is set.
  */
-relay: RelayInfo | null, };
+relay: RelayInfo | null, 
+/**
+ * Whether classes are recorded in this studio (`lectern serve --no-record` turns it off).
+ */
+recordClasses: boolean, 
+/**
+ * The live class's recording, while there is one.
+ */
+recording: RecordingInfo | null, };
 export type SetBroadcast = { 
 /**
  * A new publisher replaces the live one instead of being refused.
@@ -373,6 +395,41 @@ kbps: number,
  * The external WHEP URL viewer pages play from while the relay is live.
  */
 playbackUrl: string | null, };
+export type RecordingInfo = { 
+/**
+ * `waiting` (for the first video keyframe), `recording` or `stopped`.
+ */
+state: string, 
+/**
+ * The file's name in the recordings folder.
+ */
+file: string, 
+/**
+ * Media time written, ms.
+ */
+durationMs: number, 
+/**
+ * File size, bytes.
+ */
+bytes: number, 
+/**
+ * Free space on its disk at the last check, bytes.
+ */
+freeBytes: number | null, };
+export type RecordingNoticeKind = "low_disk" | "stopped_low_disk" | "failed";
+export type RecordingNotice = { 
+/**
+ * Which.
+ */
+kind: RecordingNoticeKind, 
+/**
+ * In words, for the instructor.
+ */
+message: string, 
+/**
+ * Free space on the recordings' disk, bytes, when known.
+ */
+freeBytes: number | null, };
 export type SetRelay = { 
 /**
  * The server's WHIP URL; `null` stops the relay.

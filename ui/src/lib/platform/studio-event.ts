@@ -10,6 +10,7 @@ const KINDS: Record<StudioEvent['kind'], true> = {
   training_progress: true,
   storage_problem: true,
   storage_recovered: true,
+  recording_notice: true,
 };
 
 /**

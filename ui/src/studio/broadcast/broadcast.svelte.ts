@@ -167,14 +167,22 @@ export class BroadcastStore {
     this.status = status;
   }
 
-  /** Starts a class; `courseId` and `instructor` are optional (classes are compared per course and per instructor). */
-  async start(title: string, courseId: string | null = null, instructor = ''): Promise<boolean> {
+  /**
+   * Starts a class; `courseId` and `instructor` are optional (classes are compared per course and per instructor);
+   * `record: false` keeps this one class out of the recordings.
+   */
+  async start(title: string, courseId: string | null = null, instructor = '', record = true): Promise<boolean> {
     if (this.pending !== null) return false;
     this.pending = 'start';
     try {
       const who = instructor.trim();
       this.#overview.applyLive(
-        await this.#platform.call('start_class', { title: title.trim(), courseId: courseId || null, instructor: who === '' ? null : who }),
+        await this.#platform.call('start_class', {
+          title: title.trim(),
+          courseId: courseId || null,
+          instructor: who === '' ? null : who,
+          record,
+        }),
       );
       this.error = null;
       return true;

@@ -13,7 +13,7 @@ describe('BroadcastStore', () => {
     await overview.load();
     const broadcast = new BroadcastStore(platform, overview);
     expect(await broadcast.start('  Week 3  ')).toBe(true);
-    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 3', courseId: null, instructor: null } });
+    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 3', courseId: null, instructor: null, record: true } });
     expect(overview.data?.live).toEqual({ state: 'live', sessionId: 9, title: 'Week 3', startedAtMs: 1 });
     expect(broadcast.pending).toBeNull();
   });
@@ -26,7 +26,18 @@ describe('BroadcastStore', () => {
     await overview.load();
     const broadcast = new BroadcastStore(platform, overview);
     expect(await broadcast.start('Week 4', 'gtr-101', '  Ana Lima ')).toBe(true);
-    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 4', courseId: 'gtr-101', instructor: 'Ana Lima' } });
+    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Week 4', courseId: 'gtr-101', instructor: 'Ana Lima', record: true } });
+  });
+
+  it('keeps one class out of the recordings when asked', async () => {
+    const platform = new FakePlatform()
+      .on('overview', () => demoOverview())
+      .on('start_class', ({ title }) => ({ state: 'live' as const, sessionId: 9, title, startedAtMs: 1 }));
+    const overview = new OverviewStore(platform);
+    await overview.load();
+    const broadcast = new BroadcastStore(platform, overview);
+    expect(await broadcast.start('Office hours', null, '', false)).toBe(true);
+    expect(platform.calls.at(-1)).toEqual({ command: 'start_class', args: { title: 'Office hours', courseId: null, instructor: null, record: false } });
   });
 
   it('keeps a conflict as its error', async () => {
@@ -60,6 +71,8 @@ describe('BroadcastStore status', () => {
     uplinkWarning: null,
     viewerStats: [],
     relay: null,
+    recordClasses: true,
+    recording: null,
   };
 
   class Timers {

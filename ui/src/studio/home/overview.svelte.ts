@@ -61,6 +61,9 @@ export class OverviewStore {
       case 'storage_recovered':
         if (this.data !== null) this.data = { ...this.data, storageProblem: null };
         return;
+      case 'recording_notice':
+        if (this.data !== null) this.data = { ...this.data, recordingNotice: ev.notice };
+        return;
       default:
         ev satisfies never;
     }

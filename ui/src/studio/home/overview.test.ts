@@ -55,6 +55,20 @@ describe('OverviewStore', () => {
     expect(platform.count('overview')).toBe(1);
   });
 
+  it('holds a recording notice from its event until it is cleared', async () => {
+    const platform = new FakePlatform().on('overview', () => demoOverview());
+    const store = new OverviewStore(platform);
+    store.start();
+    await settle();
+    expect(store.data?.recordingNotice).toBeNull();
+    const notice = { kind: 'stopped_low_disk' as const, message: 'The recording stopped: less than 500 MB free.', freeBytes: null };
+    platform.emit({ kind: 'recording_notice', notice });
+    expect(store.data?.recordingNotice).toEqual(notice);
+    platform.emit({ kind: 'recording_notice', notice: null });
+    expect(store.data?.recordingNotice).toBeNull();
+    expect(platform.count('overview')).toBe(1);
+  });
+
   it('replaces only the network on network_changed', async () => {
     const platform = new FakePlatform().on('overview', () => demoOverview());
     const store = new OverviewStore(platform);
