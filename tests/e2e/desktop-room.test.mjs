@@ -98,6 +98,9 @@ test('the instructor starts a class in the window and joins its room over IPC', 
   await win.fill('[data-testid="class-title-input"]', 'Week 7 · pandas in the window');
   await win.click('[data-testid="start-class"]');
   await win.find('[data-testid="end-class"]');
+  // The class is to be recorded: with no source yet, the window says recording starts with
+  // the first video frame (the status comes over IPC, then the studio's events).
+  await win.waitForText('[data-testid="recording-status"]', 'Recording starts with the first video frame');
 
   await win.click('[data-testid="nav-chat"]');
   // The window is in the room: its own connection went live, with nothing "not available".

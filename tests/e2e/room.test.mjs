@@ -80,6 +80,12 @@ test('a class started in the studio opens a chat that students and staff share',
   await studio.getByTestId('end-class').waitFor();
   assert.equal(await studio.getByTestId('class-title').innerText(), 'Week 3 · Barre chords');
   assert.match(await studio.getByTestId('class-elapsed').innerText(), /^\d+:\d\d$/);
+  // The class is recorded (the test card plays): the Broadcast screen shows it growing.
+  const recording = studio.locator('[data-testid="recording-status"][data-state="recording"]');
+  await recording.waitFor({ timeout: 15_000 });
+  await studio.waitForFunction(() => /Recording · \d+:\d\d · [\d.]+ (kB|MB)/.test(document.querySelector('[data-testid="recording-status"]')?.textContent ?? ''), null, {
+    timeout: 15_000,
+  });
   await studio.screenshot({ path: join(ARTIFACTS, 'room-broadcast.png') });
 
   // The staff chat joins the room as the instructor.
@@ -247,5 +253,21 @@ test('ending the class from the studio', async () => {
   await studio.getByTestId('start-class').waitFor();
   await studio.getByTestId('nav-chat').click();
   await studio.getByTestId('chat-offline').waitFor();
+
+  // A class the instructor keeps out of the recordings: unticked, it runs unrecorded.
+  await studio.getByTestId('nav-broadcast').click();
+  await studio.getByTestId('class-title-input').fill('Office hours');
+  await studio.getByTestId('class-record').uncheck();
+  await studio.getByTestId('start-class').click();
+  await studio.getByTestId('end-class').waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const status = studio.getByTestId('recording-status');
+  assert.equal(await status.getAttribute('data-state'), 'off');
+  assert.equal((await status.innerText()).trim(), 'Not recorded.');
+  await studio.getByTestId('end-class').click();
+  await studio.getByTestId('end-class').click();
+  await studio.getByTestId('start-class').waitFor();
+  // The box is ticked again for the next class: the choice was for one class.
+  assert.equal(await studio.getByTestId('class-record').isChecked(), true);
   assert.deepEqual(errors['studio-end'], []);
 });

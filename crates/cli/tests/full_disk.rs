@@ -229,6 +229,17 @@ async fn a_full_disk_mid_class_is_refused_in_words_and_the_class_goes_on_when_sp
     let (status, live) = call(&base, &key, "start_class", json!({"title": "Full disk"})).await;
     assert_eq!(status, 200);
     let session = live["sessionId"].as_i64().unwrap();
+    // A 24 MB disk is far under the 500 MB a recording needs: the class starts unrecorded and
+    // the instructor is told why, on every screen.
+    let (_, overview) = call(&base, &key, "overview", json!({})).await;
+    let notice = &overview["recordingNotice"];
+    assert_eq!(notice["kind"], "stopped_low_disk", "{overview}");
+    assert!(
+        notice["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not being recorded")),
+        "{notice}"
+    );
     let mut events = studio_events(&base, &key).await;
     let ws_url = format!("{}room", base.replacen("http", "ws", 1));
     let mut students = [

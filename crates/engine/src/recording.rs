@@ -222,14 +222,29 @@ impl Studio {
             }
             Err(e) => {
                 tracing::warn!(code = e.code(), "the class is not recorded: {e}");
-                self.set_recording_notice(Some(RecordingNotice {
-                    kind: if e.code() == "recording_low_disk" {
-                        RecordingNoticeKind::StoppedLowDisk
-                    } else {
-                        RecordingNoticeKind::Failed
+                self.set_recording_notice(Some(match e {
+                    lectern_media::RecordingError::LowDisk {
+                        free_bytes,
+                        limit_bytes,
+                    } => RecordingNotice {
+                        kind: RecordingNoticeKind::StoppedLowDisk,
+                        message: format!(
+                            "The class is not being recorded: only {} free on the disk that \
+                             holds the recordings, under the {} a recording needs. The class \
+                             goes on.",
+                            size_in_words(free_bytes),
+                            size_in_words(limit_bytes)
+                        ),
+                        free_bytes: Some(free_bytes),
                     },
-                    message: format!("The class is not being recorded: {e}."),
-                    free_bytes: None,
+                    e => RecordingNotice {
+                        kind: RecordingNoticeKind::Failed,
+                        message: format!(
+                            "The class is not being recorded ({}): {e}. The class goes on.",
+                            e.code()
+                        ),
+                        free_bytes: None,
+                    },
                 }));
             }
         }
