@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ARTIFACTS, serve, launchChromium, watchErrors } from './lib.mjs';
 
 const KEPT = 'Hello from the front row';
@@ -243,6 +244,28 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   assert.deepEqual(engagementAfter, engagementBefore, 'the replay changed the live class engagement');
   assert.deepEqual(errors, [], 'console errors on the replay page');
 
+  // What the replay counts apart from the live class: the time this student played (before
+  // the first seek paused it), and the offer card they saw and clicked (the click is kept on
+  // this page: the shop is not on loopback).
+  await page.evaluate(() => {
+    const cta = document.querySelector('[data-testid="replay-offer-cta"]');
+    cta.addEventListener('click', (e) => e.preventDefault(), { once: true });
+    cta.click();
+  });
+  let counted = null;
+  for (let i = 0; i < 50; i++) {
+    counted = (await api('session_recording', { sessionId })).replay;
+    if (counted.watchedMs > 0 && counted.offers.some((o) => o.clicked === 1)) break;
+    await sleep(100);
+  }
+  assert.equal(counted.viewers, 1, JSON.stringify(counted));
+  assert.ok(counted.watchedMs >= 400 && counted.watchedMs <= 15_000, JSON.stringify(counted));
+  assert.deepEqual(
+    counted.offers.map((o) => [o.title, o.variantName, o.seen, o.clicked]),
+    [[OFFER_TITLE, 'A', 1, 1]],
+  );
+  assert.deepEqual(await api('session_engagement', { sessionId }), engagementBefore, 'the live class engagement is unchanged');
+
   // A question during the replay reaches the instructor's session page.
   await page.getByTestId('replay-question').fill('What was on the slide at 0:03?');
   await page.getByRole('button', { name: 'Ask' }).click();
@@ -265,6 +288,12 @@ test('a class is replayed with its recording, chat, poll and offer at their mome
   assert.equal(await card.getByTestId('recording-play').getAttribute('href'), host.base + `replay/${sessionId}#r=${replayKey}`);
   await card.getByTestId('recording-replay-questions').filter({ hasText: 'What was on the slide' }).waitFor();
   assert.match(await card.getByTestId('recording-replay-numbers').innerText(), /1 reaction, 1 question/);
+  assert.equal((await card.getByTestId('recording-replay-viewers').innerText()).trim(), '1 viewer');
+  assert.match(await card.getByTestId('recording-replay-offer').innerText(), new RegExp(`${OFFER_TITLE}\\s+A\\s+1\\s+1`));
+  // The class report gives the replay apart from the live numbers.
+  const report = await api('class_report', { sessionId });
+  const html = readFileSync(report.html, 'utf8');
+  assert.match(html, /<h2>Replay<\/h2><p>1 student watched the replay/);
   await card.screenshot({ path: join(ARTIFACTS, 'replay-studio.png') });
   await card.getByTestId('recording-delete').click();
   await card.getByTestId('recording-delete-confirm').click();

@@ -125,6 +125,7 @@ fn main() {
         course: Some("SQL for analysts".into()),
         school: "Demo school".into(),
         generated_at_ms: START + 61 * MIN,
+        replay: None,
     };
     println!(
         "class: {} minutes, {} viewers, peak {} at once; course: {} classes",

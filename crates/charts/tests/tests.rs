@@ -363,6 +363,7 @@ fn meta() -> ReportMeta {
         course: Some("SQL for analysts".into()),
         school: "Test school".into(),
         generated_at_ms: S + 30 * MIN,
+        replay: None,
     }
 }
 

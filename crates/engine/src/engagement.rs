@@ -287,6 +287,7 @@ impl Studio {
                 course: course.map(|(id, title)| title.unwrap_or(id)),
                 school,
                 generated_at_ms: now_ms(),
+                replay: self.replay_report(args.session_id).await?,
             },
             snapshot,
             trend,

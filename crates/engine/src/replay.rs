@@ -75,6 +75,8 @@ pub struct SessionRecording {
     pub replay_questions: u64,
     /// Those questions, by their moment in the recording (for the instructor to answer).
     pub questions: Vec<ReplayQuestion>,
+    /// Who watched the replay, for how long, and the offers it showed them.
+    pub replay: ReplayNumbers,
 }
 
 /// A question asked during a replay.
@@ -183,6 +185,136 @@ pub enum ReplayActionKind {
         /// The text (1 to [`MAX_REPLAY_QUESTION_CHARS`] characters).
         text: String,
     },
+    /// A stretch of the recording played: the page sends one every 15 s of playback and when
+    /// it pauses or closes.
+    Watch {
+        /// How long, 1 to [`MAX_WATCH_STRETCH_MS`] ms.
+        watched_ms: u32,
+    },
+    /// The replay showed an offer's card.
+    OfferSeen {
+        /// The offer.
+        offer: lectern_room::OfferId,
+        /// The variant shown.
+        variant: u8,
+    },
+    /// The card's button was clicked in the replay.
+    OfferClick {
+        /// The offer.
+        offer: lectern_room::OfferId,
+        /// The variant shown.
+        variant: u8,
+    },
+}
+
+/// The longest stretch of playing one `watch` action reports.
+pub const MAX_WATCH_STRETCH_MS: u32 = 60_000;
+
+/// How the replay was watched, apart from the live class: distinct viewers, time watched, and
+/// each offer's card seen and clicked in the replay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayNumbers {
+    /// Students who did anything in the replay (watched, reacted, asked, saw an offer).
+    pub viewers: u64,
+    /// Time watched, ms, each viewer counted up to the recording's length.
+    pub watched_ms: u64,
+    /// Per offer and variant shown in the replay (offers the class pushed only).
+    pub offers: Vec<ReplayOfferNumbers>,
+}
+
+/// One offer's variant in the replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayOfferNumbers {
+    /// The offer.
+    pub offer: String,
+    /// Its variant's index and name.
+    pub variant: u8,
+    /// The variant's name.
+    pub variant_name: String,
+    /// The card's title.
+    pub title: String,
+    /// Viewers who saw it in the replay.
+    pub seen: u64,
+    /// Viewers who clicked it in the replay.
+    pub clicked: u64,
+}
+
+/// The replay's numbers from its events. `duration_ms` caps each viewer's watch time (a page
+/// that sends too much counts for one full viewing); `pushed` names the offers the class showed
+/// (offer id -> variant names and title): a card the class never pushed is not counted. Pure.
+pub fn replay_numbers(
+    events: &[lectern_store::ReplayEvent],
+    duration_ms: Option<u64>,
+    pushed: &std::collections::BTreeMap<String, (String, Vec<String>)>,
+) -> ReplayNumbers {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut viewers = BTreeSet::new();
+    let mut watched: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, u8), BTreeSet<&str>> = BTreeMap::new();
+    let mut clicked: BTreeMap<(String, u8), BTreeSet<&str>> = BTreeMap::new();
+    for event in events {
+        viewers.insert(event.viewer.as_str());
+        match event.kind.as_str() {
+            "watch" => {
+                let ms = event.payload["watched_ms"].as_u64().unwrap_or(0);
+                *watched.entry(event.viewer.as_str()).or_default() +=
+                    ms.min(u64::from(MAX_WATCH_STRETCH_MS));
+            }
+            kind @ ("offer_seen" | "offer_click") => {
+                let offer = event.payload["offer"].as_str().unwrap_or_default();
+                let variant = event.payload["variant"]
+                    .as_u64()
+                    .and_then(|v| u8::try_from(v).ok());
+                let Some(variant) = variant else { continue };
+                let known = pushed
+                    .get(offer)
+                    .is_some_and(|(_, names)| usize::from(variant) < names.len());
+                if !known {
+                    continue;
+                }
+                let counted = if kind == "offer_seen" {
+                    &mut seen
+                } else {
+                    &mut clicked
+                };
+                counted
+                    .entry((offer.to_owned(), variant))
+                    .or_default()
+                    .insert(event.viewer.as_str());
+            }
+            _ => {}
+        }
+    }
+    let cap = duration_ms.unwrap_or(u64::MAX);
+    let keys: BTreeSet<&(String, u8)> = seen.keys().chain(clicked.keys()).collect();
+    ReplayNumbers {
+        viewers: viewers.len() as u64,
+        watched_ms: watched.values().map(|ms| (*ms).min(cap)).sum(),
+        offers: keys
+            .into_iter()
+            .map(|key| {
+                let (title, names) = &pushed[&key.0];
+                // A click counts as having seen the card too.
+                let seen_by: BTreeSet<&str> = seen
+                    .get(key)
+                    .into_iter()
+                    .chain(clicked.get(key))
+                    .flatten()
+                    .copied()
+                    .collect();
+                ReplayOfferNumbers {
+                    offer: key.0.clone(),
+                    variant: key.1,
+                    variant_name: names[usize::from(key.1)].clone(),
+                    title: title.clone(),
+                    seen: seen_by.len() as u64,
+                    clicked: clicked.get(key).map_or(0, |c| c.len() as u64),
+                }
+            })
+            .collect(),
+    }
 }
 
 /// A student's action during a replay (`POST /api/v1/replay/{session}/action`).
@@ -373,7 +505,10 @@ impl Studio {
         .map_err(|_| ApiError::internal("listing the recordings was cancelled"))?;
         let replay_ready = ended && files.first().is_some_and(|f| f.duration_ms.is_some());
         let events = store.replay_events(session_id).await?;
+        let pushed = self.pushed_offers(session_id).await?;
+        let numbers = replay_numbers(&events, files.first().and_then(|f| f.duration_ms), &pushed);
         Ok(SessionRecording {
+            replay: numbers,
             session_id,
             replay_ready,
             replay_path: format!("/replay/{session_id}#r={key}"),
@@ -391,6 +526,61 @@ impl Studio {
                 .collect(),
             files,
         })
+    }
+
+    /// The replay's numbers for the class report, once anyone watched it.
+    pub(crate) async fn replay_report(
+        &self,
+        session_id: i64,
+    ) -> Result<Option<lectern_insights::engagement::ReportReplay>, ApiError> {
+        let recording = self.session_recording(SessionRef { session_id }).await?;
+        if recording.replay.viewers == 0 {
+            return Ok(None);
+        }
+        Ok(Some(lectern_insights::engagement::ReportReplay {
+            viewers: recording.replay.viewers,
+            watched_ms: recording.replay.watched_ms,
+            reactions: recording.replay_reactions,
+            questions: recording.replay_questions,
+            offers: recording
+                .replay
+                .offers
+                .into_iter()
+                .map(|o| (o.title, o.variant_name, o.seen, o.clicked))
+                .collect(),
+        }))
+    }
+
+    /// The offers a class pushed: id -> (the card's title, its variants' names).
+    pub(crate) async fn pushed_offers(
+        &self,
+        session_id: i64,
+    ) -> Result<std::collections::BTreeMap<String, (String, Vec<String>)>, ApiError> {
+        let store = self.store().await?;
+        let mut pushed = std::collections::BTreeMap::new();
+        let offer_pushed = lectern_room::EventKind::OfferPushed.name();
+        let mut after = 0;
+        loop {
+            let page = store
+                .events_after(session_id, after, lectern_store::MAX_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for event in page {
+                if event.kind != offer_pushed {
+                    continue;
+                }
+                if let Ok(Recorded {
+                    event: Event::OfferPushed { offer },
+                    ..
+                }) = serde_json::from_value::<Recorded>(event.payload)
+                {
+                    let names = offer.spec.variants.iter().map(|v| v.name.clone()).collect();
+                    pushed.insert(offer.spec.id.0.clone(), (offer.spec.title.clone(), names));
+                }
+            }
+        }
+        Ok(pushed)
     }
 
     /// Delete a session's recording (every file of it). Refused while that class is on air.
@@ -694,6 +884,36 @@ impl Studio {
                 }
                 ("question", serde_json::json!({ "text": text }))
             }
+            ReplayActionKind::Watch { watched_ms } => {
+                if !(1..=MAX_WATCH_STRETCH_MS).contains(watched_ms) {
+                    return Err(ApiError::invalid(format!(
+                        "a stretch of watching is 1 to {MAX_WATCH_STRETCH_MS} ms"
+                    )));
+                }
+                ("watch", serde_json::json!({ "watched_ms": watched_ms }))
+            }
+            ReplayActionKind::OfferSeen { offer, variant }
+            | ReplayActionKind::OfferClick { offer, variant } => {
+                let valid = (1..=40).contains(&offer.0.len())
+                    && offer
+                        .0
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !valid {
+                    return Err(ApiError::invalid(
+                        "an offer id has 1 to 40 letters, digits, _ or -",
+                    ));
+                }
+                let kind = if matches!(args.action, ReplayActionKind::OfferSeen { .. }) {
+                    "offer_seen"
+                } else {
+                    "offer_click"
+                };
+                (
+                    kind,
+                    serde_json::json!({ "offer": offer.0, "variant": variant }),
+                )
+            }
         };
         let known = match args.browser_key.as_deref() {
             Some(key) => self.viewer_id(key).await.ok(),
@@ -737,6 +957,99 @@ impl Studio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(viewer: &str, kind: &str, payload: serde_json::Value) -> lectern_store::ReplayEvent {
+        lectern_store::ReplayEvent {
+            session_id: 1,
+            viewer: viewer.into(),
+            kind: kind.into(),
+            payload,
+            offset_ms: 0,
+            at_ms: 0,
+            client_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn replay_numbers_count_viewers_capped_watch_time_and_offers_the_class_pushed() {
+        use serde_json::json;
+        let pushed = std::collections::BTreeMap::from([(
+            "spring".to_owned(),
+            (
+                "Docker in depth".to_owned(),
+                vec!["A".to_owned(), "B".to_owned()],
+            ),
+        )]);
+        let events = [
+            // Ann watches 15 s + 15 s + 8 s and sees variant A, then clicks it.
+            event("v-ann", "watch", json!({"watched_ms": 15_000})),
+            event("v-ann", "watch", json!({"watched_ms": 15_000})),
+            event("v-ann", "watch", json!({"watched_ms": 8_000})),
+            event(
+                "v-ann",
+                "offer_seen",
+                json!({"offer": "spring", "variant": 0}),
+            ),
+            event(
+                "v-ann",
+                "offer_seen",
+                json!({"offer": "spring", "variant": 0}),
+            ),
+            event(
+                "v-ann",
+                "offer_click",
+                json!({"offer": "spring", "variant": 0}),
+            ),
+            // Bob's page reports far more than the recording holds: one full viewing (60 s).
+            event("v-bob", "watch", json!({"watched_ms": 60_000})),
+            event("v-bob", "watch", json!({"watched_ms": 60_000})),
+            // A click with no "seen" before it still counts as seen; a card the class never
+            // pushed, and a variant it does not have, are not counted.
+            event(
+                "v-bob",
+                "offer_click",
+                json!({"offer": "spring", "variant": 1}),
+            ),
+            event(
+                "v-bob",
+                "offer_seen",
+                json!({"offer": "made-up", "variant": 0}),
+            ),
+            event(
+                "v-bob",
+                "offer_seen",
+                json!({"offer": "spring", "variant": 7}),
+            ),
+            // Cy only reacts: a viewer, with no watch time.
+            event("v-cy", "reaction", json!({"reaction": "heart"})),
+        ];
+        let numbers = replay_numbers(&events, Some(60_000), &pushed);
+        assert_eq!(numbers.viewers, 3);
+        assert_eq!(numbers.watched_ms, 38_000 + 60_000);
+        assert_eq!(
+            numbers.offers,
+            vec![
+                ReplayOfferNumbers {
+                    offer: "spring".into(),
+                    variant: 0,
+                    variant_name: "A".into(),
+                    title: "Docker in depth".into(),
+                    seen: 1,
+                    clicked: 1,
+                },
+                ReplayOfferNumbers {
+                    offer: "spring".into(),
+                    variant: 1,
+                    variant_name: "B".into(),
+                    title: "Docker in depth".into(),
+                    seen: 1,
+                    clicked: 1,
+                },
+            ]
+        );
+        // Without a finalized recording, the watch time is not capped by its length.
+        assert_eq!(replay_numbers(&events, None, &pushed).watched_ms, 158_000);
+    }
 
     #[test]
     fn recording_files_name_their_session() {

@@ -3,7 +3,7 @@
 
 use lectern_insights::engagement::{
     Activity, Alert, ClassSummary, Direction, EngagementEvent, LiveEngagement, ReportCharts,
-    ReportMeta, ScoreInput, class_report, course_trend, recompute, score,
+    ReportMeta, ReportReplay, ScoreInput, class_report, course_trend, recompute, score,
 };
 use proptest::prelude::*;
 
@@ -831,6 +831,7 @@ fn meta() -> ReportMeta {
         course: Some("Containers".into()),
         school: "Northwind".into(),
         generated_at_ms: S + 2 * 3_600_000,
+        replay: None,
     }
 }
 
@@ -1167,4 +1168,36 @@ fn extreme_times_neither_panic_nor_count_outside_the_window() {
             let _ = class_report(&meta(), &s, &ReportCharts::default());
         }
     }
+}
+
+#[test]
+fn the_report_gives_the_replay_apart_and_hides_offers_seen_by_fewer_than_five() {
+    let names: Vec<String> = (0..6).map(|i| format!("v{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let s = live_of(&class_of(&names, 6)).snapshot(S + 30 * MIN);
+    let without = class_report(&meta(), &s, &ReportCharts::default()).html;
+    assert!(
+        !without.contains("<h2>Replay</h2>"),
+        "no replay, no section"
+    );
+    let mut with = meta();
+    with.replay = Some(ReportReplay {
+        viewers: 12,
+        watched_ms: 95 * 60_000 + 59_000,
+        reactions: 4,
+        questions: 2,
+        offers: vec![
+            ("Docker <in> depth".into(), "A".into(), 7, 3),
+            ("Docker <in> depth".into(), "B".into(), 4, 1),
+        ],
+    });
+    let html = class_report(&with, &s, &ReportCharts::default()).html;
+    assert!(
+        html.contains(
+            "12 students watched the replay for 95 minutes in all; 4 reactions and 2 questions"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<td>Docker &lt;in&gt; depth</td><td>A</td><td>7</td><td>3</td>"));
+    assert!(html.contains("<td>B</td><td colspan=\"2\">fewer than 5 viewers</td>"));
 }

@@ -97,7 +97,7 @@ pub(crate) async fn timeline(
     }
 }
 
-/// `POST /api/v1/replay/{session}/action`: a reaction or a question during a replay, stored
+/// `POST /api/v1/replay/{session}/action`: what a student does during a replay (a reaction, a question, a stretch watched, an offer seen or clicked), stored
 /// apart from the class's log.
 pub(crate) async fn action(
     State(state): State<AppState>,

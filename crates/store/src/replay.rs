@@ -31,6 +31,30 @@ CREATE INDEX replay_events_by_session ON replay_events (session_id, offset_ms);
 CREATE INDEX replay_events_by_viewer ON replay_events (viewer);
 "#;
 
+/// Version 12: replay events also say how long a student watched (`watch`, `{"watched_ms"}`
+/// per stretch of playing) and which offer card they saw or clicked in the replay
+/// (`offer_seen`, `offer_click`, `{"offer", "variant"}`). SQLite cannot widen a CHECK in place:
+/// the table is rebuilt with its rows.
+pub(crate) const V12_REPLAY_WATCH: &str = r#"
+CREATE TABLE replay_events_v12 (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES live_sessions (id),
+    viewer     TEXT    NOT NULL CHECK (length(viewer) BETWEEN 1 AND 128),
+    kind       TEXT    NOT NULL
+        CHECK (kind IN ('reaction', 'question', 'watch', 'offer_seen', 'offer_click')),
+    payload    TEXT    NOT NULL CHECK (json_valid(payload) AND length(payload) <= 8000),
+    offset_ms  INTEGER NOT NULL CHECK (offset_ms >= 0),
+    at_ms      INTEGER NOT NULL,
+    client_id  TEXT    NOT NULL UNIQUE CHECK (length(client_id) BETWEEN 1 AND 128)
+) STRICT;
+INSERT INTO replay_events_v12 (id, session_id, viewer, kind, payload, offset_ms, at_ms, client_id)
+    SELECT id, session_id, viewer, kind, payload, offset_ms, at_ms, client_id FROM replay_events;
+DROP TABLE replay_events;
+ALTER TABLE replay_events_v12 RENAME TO replay_events;
+CREATE INDEX replay_events_by_session ON replay_events (session_id, offset_ms);
+CREATE INDEX replay_events_by_viewer ON replay_events (viewer);
+"#;
+
 /// The recording file `file` (its name in the recordings folder) of a session and when it
 /// started (Unix ms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,9 +183,12 @@ impl Store {
                 "a replay event needs a viewer and a client id",
             ));
         }
-        if !matches!(event.kind.as_str(), "reaction" | "question") {
+        if !matches!(
+            event.kind.as_str(),
+            "reaction" | "question" | "watch" | "offer_seen" | "offer_click"
+        ) {
             return Err(StoreError::invalid(
-                "a replay event is a reaction or a question",
+                "a replay event is a reaction, a question, a stretch watched or an offer seen or clicked",
             ));
         }
         let payload = event.payload.to_string();

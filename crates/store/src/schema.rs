@@ -16,7 +16,7 @@ use crate::error::{StoreError, display};
 pub const APPLICATION_ID: i32 = 0x4C45_4354;
 
 /// The schema version this build writes (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Name of a school that was just created.
 pub const DEFAULT_SCHOOL_NAME: &str = "My school";
@@ -214,6 +214,7 @@ pub fn steps() -> Vec<M<'static>> {
         M::up(crate::faq::V9_FAQ),
         M::up(crate::replay::V10_REPLAY),
         M::up(V11_SESSION_RECORDED),
+        M::up(crate::replay::V12_REPLAY_WATCH),
     ]
 }
 

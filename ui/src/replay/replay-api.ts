@@ -49,6 +49,7 @@ export async function sendReplayAction(
   key: string,
   offsetMs: number,
   action: ReplayActionKind,
+  { keepalive = false }: { keepalive?: boolean } = {},
 ): Promise<ReplayActionDone> {
   const browserKey = storedBrowserKey(storage());
   const body = {
@@ -61,6 +62,8 @@ export async function sendReplayAction(
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    // A report sent as the page goes must outlive it.
+    keepalive,
   });
   if (!response.ok) throw await problem(response);
   const done = (await response.json()) as ReplayActionDone;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplayItem } from '../lib/bindings/api';
-import { clock, sessionFromPath, stateAt } from './replay-state';
+import { WatchMeter, clock, sessionFromPath, stateAt } from './replay-state';
 
 const msg = (id: number, text: string) => ({ id, author: 'v-a', name: 'Ann', role: 'viewer' as const, text, sent_at: 0 });
 const room = (offsetMs: number, seq: number, event: unknown): ReplayItem =>
@@ -42,5 +42,28 @@ describe('the replay at a moment', () => {
     expect(sessionFromPath('/replay/x')).toBeNull();
     expect(clock(75_000)).toBe('1:15');
     expect(clock(3_725_000)).toBe('1:02:05');
+  });
+});
+
+describe('WatchMeter', () => {
+  it('counts the time played from the video clock, not seeks or pauses, and reports every 15 s', () => {
+    const meter = new WatchMeter();
+    const reports: number[] = [];
+    const play = (from: number, to: number) => {
+      for (let t = from; t <= to; t += 250) {
+        const due = meter.tick(t);
+        if (due !== null) reports.push(due);
+      }
+    };
+    play(0, 10_000); // 10 s played
+    meter.pause();
+    play(60_000, 66_000); // a seek to 1:00, then 6 s more: 16 s in all, one report
+    expect(reports).toEqual([15_000]);
+    expect(meter.flush()).toBe(1_000);
+    expect(meter.flush()).toBeNull();
+    // A jump forward while "playing" (a seek without pause) is not watching.
+    meter.tick(70_000);
+    meter.tick(300_000);
+    expect(meter.flush()).toBeNull();
   });
 });

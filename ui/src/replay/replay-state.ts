@@ -126,3 +126,39 @@ export function clock(ms: number): string {
   const sec = String(total % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
+
+/** How much playing one `watch` report gathers before it is sent. */
+export const WATCH_REPORT_MS = 15_000;
+
+/**
+ * Time a student actually played, read from the video's own clock: each forward step of less
+ * than 2 s while playing counts; a seek (a jump either way) and the time paused do not. A
+ * report is due every {@link WATCH_REPORT_MS} gathered, and at pause or when the page goes.
+ */
+export class WatchMeter {
+  #last: number | null = null;
+  #pending = 0;
+
+  /** The video's time (ms) now, while it plays. Returns a stretch (ms) to report, or null. */
+  tick(videoMs: number): number | null {
+    const last = this.#last;
+    this.#last = videoMs;
+    if (last !== null) {
+      const step = videoMs - last;
+      if (step > 0 && step < 2_000) this.#pending += step;
+    }
+    return this.#pending >= WATCH_REPORT_MS ? this.flush() : null;
+  }
+
+  /** Playing stopped (pause, seek, end): the next tick starts a new stretch. */
+  pause(): void {
+    this.#last = null;
+  }
+
+  /** What is gathered and not yet reported (whole ms, at most a minute), or null. */
+  flush(): number | null {
+    const stretch = Math.min(Math.round(this.#pending), 60_000);
+    this.#pending = 0;
+    return stretch >= 1 ? stretch : null;
+  }
+}

@@ -125,7 +125,8 @@ pub use event::{Activity, ERASED_VIEWER, EngagementEvent};
 pub use live::LiveEngagement;
 pub use recompute::recompute;
 pub use report::{
-    ClassReport, MIN_GROUP, ReportCharts, ReportMeta, class_report, csv_cell, png_data_url,
+    ClassReport, MIN_GROUP, ReportCharts, ReportMeta, ReportReplay, class_report, csv_cell,
+    png_data_url,
 };
 pub use score::{
     CHAT_CAP_PER_MIN, QA_CAP_PER_MIN, RATE_FLOOR_CLASS_SHARE, RATE_FLOOR_MINUTES,

@@ -25,6 +25,25 @@ pub struct ReportMeta {
     pub school: String,
     /// When the report is made (printed on it; ms since the Unix epoch).
     pub generated_at_ms: i64,
+    /// How the class's replay was watched, once it has one (kept apart from the live numbers).
+    #[serde(default)]
+    pub replay: Option<ReportReplay>,
+}
+
+/// The replay's numbers in the report: watched apart from the live class, never mixed into it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportReplay {
+    /// Students who did anything in the replay.
+    pub viewers: u64,
+    /// Time watched, ms.
+    pub watched_ms: u64,
+    /// Reactions sent while watching.
+    pub reactions: u64,
+    /// Questions asked while watching.
+    pub questions: u64,
+    /// Each offer's variant shown in the replay: title, variant name, viewers who saw it,
+    /// viewers who clicked.
+    pub offers: Vec<(String, String, u64, u64)>,
 }
 
 /// The report's texts.
@@ -324,6 +343,46 @@ Classes with fewer than {MIN_GROUP} viewers keep their place but show no point.<
             }
             h.push_str("</tbody></table></section>");
         }
+    }
+
+    if let Some(r) = &meta.replay {
+        let _ = write!(
+            h,
+            "<section><h2>Replay</h2><p>{} {} watched the replay for {} minutes in all; \
+             {} reactions and {} questions were sent while watching. These are not counted in \
+             the live class's numbers above.</p>",
+            r.viewers,
+            if r.viewers == 1 {
+                "student"
+            } else {
+                "students"
+            },
+            r.watched_ms / 60_000,
+            r.reactions,
+            r.questions
+        );
+        if !r.offers.is_empty() {
+            h.push_str("<table><thead><tr><th>Offer in the replay</th><th>Variant</th><th>Saw it</th><th>Clicked</th></tr></thead><tbody>");
+            for (title, variant, seen, clicked) in &r.offers {
+                if *seen >= u64::from(MIN_GROUP) {
+                    let _ = write!(
+                        h,
+                        "<tr><td>{}</td><td>{}</td><td>{seen}</td><td>{clicked}</td></tr>",
+                        esc(title),
+                        esc(variant)
+                    );
+                } else {
+                    let _ = write!(
+                        h,
+                        "<tr><td>{}</td><td>{}</td><td colspan=\"2\">fewer than {MIN_GROUP} viewers</td></tr>",
+                        esc(title),
+                        esc(variant)
+                    );
+                }
+            }
+            h.push_str("</tbody></table>");
+        }
+        h.push_str("</section>");
     }
 
     h.push_str("<section><h2>Viewers</h2><table><thead><tr><th>Name</th><th>Minutes</th><th>Chat</th><th>Polls</th><th>Q&amp;A</th><th>Offer</th><th>Score</th><th>Attendance · polls · chat · Q&amp;A · reactions</th><th>/10</th></tr></thead><tbody>");
