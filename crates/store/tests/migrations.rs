@@ -303,3 +303,51 @@ async fn upgrading_removes_the_voter_from_old_anonymous_ballots() {
     assert_eq!(ballot.payload["by"], serde_json::Value::Null);
     store.close().await.unwrap();
 }
+
+/// Migrations 11 and 12: a school at version 10 keeps its replay events through the rebuild of
+/// their table (which now also takes watch time and offers seen), and its classes read as
+/// recorded.
+#[tokio::test]
+async fn upgrading_keeps_replay_events_and_classes_read_as_recorded() {
+    let (_dir, path) = school();
+    let before: Vec<M<'static>> = steps().into_iter().take(10).collect();
+    let store = Store::open_with_migrations(&path, &Migrations::new(before)).unwrap();
+    let session = store
+        .create_session("Old class", None, 1_000)
+        .await
+        .unwrap();
+    store.end_session(session, 5_000).await.unwrap();
+    let reaction = lectern_store::ReplayEvent {
+        session_id: session,
+        viewer: "v-ann".into(),
+        kind: "reaction".into(),
+        payload: serde_json::json!({"reaction": "clap"}),
+        offset_ms: 1_200,
+        at_ms: 9_000,
+        client_id: "r-0123456789".into(),
+    };
+    assert!(store.add_replay_event(reaction.clone()).await.unwrap());
+    store.close().await.unwrap();
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.replay_events(session).await.unwrap(),
+        vec![reaction.clone()]
+    );
+    assert!(store.session_recorded(session).await.unwrap());
+    let watched = lectern_store::ReplayEvent {
+        kind: "watch".into(),
+        payload: serde_json::json!({"watched_ms": 15_000}),
+        client_id: "r-abcdef0123".into(),
+        ..reaction
+    };
+    assert!(store.add_replay_event(watched).await.unwrap());
+    assert_eq!(store.replay_events(session).await.unwrap().len(), 2);
+    // The retried reaction is still stored once: the unique client id survived the rebuild.
+    let again = lectern_store::ReplayEvent {
+        client_id: "r-0123456789".into(),
+        ..store.replay_events(session).await.unwrap()[0].clone()
+    };
+    assert!(!store.add_replay_event(again).await.unwrap());
+    store.close().await.unwrap();
+}
