@@ -49,6 +49,8 @@ const COMMANDS: &[&str] = &[
     "delete_recording",
     "recording_retention",
     "set_recording_retention",
+    "answer_settings",
+    "set_answer_settings",
     "room_join",
     "room_send",
     "room_leave",

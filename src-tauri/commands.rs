@@ -359,6 +359,22 @@ pub async fn import_faq(
 }
 
 #[tauri::command]
+pub async fn answer_settings(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<lectern_engine::answers::AnswerSettingsInfo, ApiError> {
+    studio.answer_settings(args).await
+}
+
+#[tauri::command]
+pub async fn set_answer_settings(
+    studio: State<'_, Studio>,
+    args: lectern_engine::answers::AnswerSettings,
+) -> Result<lectern_engine::answers::AnswerSettingsInfo, ApiError> {
+    studio.set_answer_settings(args).await
+}
+
+#[tauri::command]
 pub async fn report_images(
     studio: State<'_, Studio>,
     args: lectern_engine::engagement::SessionRef,

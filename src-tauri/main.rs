@@ -141,6 +141,8 @@ fn main() -> anyhow::Result<()> {
             commands::rotate_publish_key,
             commands::suggest_answer,
             commands::import_faq,
+            commands::answer_settings,
+            commands::set_answer_settings,
             commands::report_images,
             room::room_join,
             room::room_send,

@@ -199,6 +199,87 @@ test('the TA sees a suggested answer beside a student question and sends it with
   assert.deepEqual(unexpected('ta'), []);
 });
 
+test('the TA sees a suggested reply beside a question asked in chat and sends it with one click, or after an edit', async () => {
+  await ta.getByTestId('nav-chat').click();
+  await ann.getByTestId('tab-chat').click();
+  // A remark gets no suggestion; a question the FAQ answers does.
+  await ann.getByTestId('chat-input').fill('The strumming pattern is getting easier');
+  await ann.getByTestId('chat-send').click();
+  const question = 'Is there a replay of this live class I can watch later?';
+  await ann.getByTestId('chat-input').fill(question);
+  await ann.getByTestId('chat-send').click();
+  await waitForText(ta, question);
+
+  const asked = ta.getByTestId('chat-message').filter({ hasText: question });
+  const suggestion = asked.getByTestId('chat-suggestion');
+  await suggestion.waitFor();
+  assert.match(await suggestion.getByTestId('chat-suggestion-source').innerText(), /Suggested reply · the school's FAQ, line \d+ · \d+% sure/);
+  assert.match(await suggestion.getByTestId('chat-suggestion-text').innerText(), /recorded/);
+  const remark = ta.getByTestId('chat-message').filter({ hasText: 'getting easier' });
+  assert.equal(await remark.getByTestId('chat-suggestion').count(), 0, 'a remark is not a question');
+  await ta.screenshot({ path: join(ARTIFACTS, 'ta-chat-suggestion.png') });
+
+  // One click: the student sees the TA's reply, marked as answering their message.
+  await suggestion.getByTestId('chat-send-suggestion').click();
+  const reply = ann.getByTestId('chat-message').filter({ has: ann.getByTestId('chat-reply-to') });
+  await reply.waitFor();
+  assert.match(await reply.innerText(), /TA/);
+  assert.match(await reply.locator('.text').innerText(), /recorded/);
+  assert.match(await reply.getByTestId('chat-reply-to').innerText(), /Ann: Is there a replay/);
+  // Answered: the suggestion is gone for staff.
+  await asked.getByTestId('chat-suggestion').waitFor({ state: 'detached' });
+
+  // Edit first: the TA changes the suggested words before sending.
+  const second = 'Can I download the replay videos to watch offline?';
+  await ann.getByTestId('chat-input').fill(second);
+  await ann.getByTestId('chat-send').click();
+  await waitForText(ta, second);
+  const other = ta.getByTestId('chat-message').filter({ hasText: second }).getByTestId('chat-suggestion');
+  await other.waitFor();
+  await other.getByTestId('chat-edit-suggestion').click();
+  const edit = other.getByTestId('chat-suggestion-edit');
+  assert.match(await edit.inputValue(), /streamed/);
+  await edit.fill('No download, sorry: stream it in the app (the slides do download).');
+  await other.getByTestId('chat-send-suggestion').click();
+  await waitForText(ann, 'No download, sorry: stream it in the app (the slides do download).');
+  await ann.screenshot({ path: join(ARTIFACTS, 'student-chat-reply.png') });
+  for (const label of ['studio', 'ann']) assert.deepEqual(errors[label], [], `console errors on ${label}`);
+  assert.deepEqual(unexpected('ta'), []);
+});
+
+test('the instructor turns on automatic answers: a known question is answered by itself, marked as automatic', async () => {
+  await studio.getByTestId('nav-settings').click();
+  const card = studio.getByTestId('answers-card');
+  await card.getByTestId('answers-state').waitFor();
+  assert.match(await card.getByTestId('answers-state').innerText(), /Nothing is answered automatically/);
+  await card.getByTestId('answers-auto').check();
+  await card.getByTestId('answers-threshold').fill('90');
+  await card.getByTestId('answers-save').click();
+  await studio.waitForFunction(() => /at least 90% sure/.test(document.querySelector('[data-testid="answers-state"]')?.textContent ?? ''));
+
+  await ann.getByTestId('tab-qa').click();
+  await ann.getByTestId('qa-input').fill('What payment methods do you accept?');
+  await ann.getByTestId('qa-ask').click();
+  const answered = ann.getByTestId('qa-question').filter({ hasText: 'What payment methods' });
+  await answered.getByTestId('qa-answer-automatic').waitFor();
+  assert.match(await answered.getByTestId('qa-answer-automatic').innerText(), /Answered automatically · the school's FAQ, line \d+ · \d+% sure/);
+  assert.match(await answered.getByTestId('qa-answer-text').innerText(), /PayPal/);
+  // Staff see it answered and marked too.
+  await ta.getByTestId('nav-qa').click();
+  await ta.getByTestId('qa-answered').getByTestId('qa-item').filter({ hasText: 'What payment methods' }).getByTestId('qa-answer-automatic').waitFor();
+
+  // Off again: the same kind of question waits for staff.
+  await card.getByTestId('answers-auto').uncheck();
+  await card.getByTestId('answers-save').click();
+  await studio.waitForFunction(() => /Nothing is answered automatically/.test(document.querySelector('[data-testid="answers-state"]')?.textContent ?? ''));
+  await ann.getByTestId('qa-input').fill('How do I get an invoice for my purchase?');
+  await ann.getByTestId('qa-ask').click();
+  await ta.getByTestId('qa-pending').getByTestId('qa-item').filter({ hasText: 'invoice' }).getByTestId('qa-suggestion').waitFor();
+  assert.equal(await ann.getByTestId('qa-question').filter({ hasText: 'invoice' }).count(), 0, 'still waiting');
+  for (const label of ['studio', 'ann']) assert.deepEqual(errors[label], [], `console errors on ${label}`);
+  assert.deepEqual(unexpected('ta'), []);
+});
+
 test('revoking the link ends the TA session', async () => {
   await studio.getByTestId('nav-team').click();
   const row = studio.getByTestId('team-link').filter({ hasText: 'Priya, TA' });

@@ -1,24 +1,37 @@
 //! The TA's answer assistant in the studio: staff ask for a suggestion beside a student's
-//! question (`suggest_answer`), see the known answer, where it comes from and how sure the
-//! assistant is, and send it (or an edit of it) as the question's written answer with one click.
-//! It never answers students by itself.
+//! question in Q&A or in chat (`suggest_answer`), see the known answer, where it comes from and
+//! how sure the assistant is, and send it (or an edit of it) with one click: as the question's
+//! written answer, or as a chat reply to the student's message.
 //!
 //! The index (`lectern_insights::answers`) holds the school's FAQ (`import_faq`; the demo
-//! school's embedded FAQ until one is imported) and every question staff answered in writing
-//! in a class (`question_answered` with an `answer`). It is built once and kept; answers given
-//! since are added on the next request by reading only the log's newer rows.
+//! school's embedded FAQ until one is imported), every question staff answered in writing in a
+//! class (`question_answered` with an `answer`), and every chat reply staff wrote to a student's
+//! message (`chat_sent` with `reply_to`), each with its source in words ("answered by the TA in
+//! “Week 4”, 2026-12-07"). It is built once and kept; what staff wrote since (in past classes
+//! and in the class on air) is added on the next request by reading only the log's newer rows.
+//! A deleted chat message it learned from, an erased viewer or blanked chat makes it forget the
+//! index and build it again from the log.
 //!
-//! Not yet: staff replies in chat are not indexed (a chat message has no "reply to" link, so
-//! which question it answers is unknown), and "answer known questions automatically above a
-//! threshold" is not built.
+//! It never answers students by itself unless the instructor turns on "answer known questions
+//! automatically" (`set_answer_settings`, off by default, with a threshold of at least
+//! [`DEFAULT_THRESHOLD`]): then a student's new Q&A question whose best known answer is at or over
+//! the threshold is answered by the room ([`lectern_room::Input::AnswerAutomatically`]), marked
+//! for everyone as automatic with its source, and logged like any answer ([`follow`]).
+//!
+//! Not yet: questions asked in chat are never answered automatically (only suggested to staff).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use lectern_insights::answers::{
-    AnswerIndex, AnswerSource, DEFAULT_THRESHOLD, KnownAnswer, parse_faq, suggest,
+    AUTO_ANSWER_THRESHOLD, AnswerIndex, AnswerSource, DEFAULT_THRESHOLD, KnownAnswer, parse_faq,
+    reads_as_question, suggest,
 };
-use lectern_room::EventKind;
+use lectern_room::{AutomaticAnswer, Event, EventKind, Input, Question, QuestionState, Role};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::live::LiveRoom;
 use crate::studio::now_ms;
 use crate::{ApiError, ErrorCode, Studio};
 
@@ -31,6 +44,11 @@ pub const MAX_FAQ_BYTES: usize = lectern_insights::answers::MAX_FAQ_BYTES;
 pub struct SuggestAnswer {
     /// The student's question or message (at most 1,000 characters are read).
     pub text: String,
+    /// The message was written in chat, not asked in Q&A: it gets a suggestion only if it reads
+    /// as a question (a question mark, a question word; chat is mostly remarks).
+    #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
+    pub chat: bool,
 }
 
 /// What staff see beside a question: a known answer, where it comes from, and how sure.
@@ -41,7 +59,8 @@ pub struct AnswerSuggestion {
     pub answer: String,
     /// The known question it answered.
     pub question: String,
-    /// Where it comes from, in words ("the school's FAQ, line 12", "class 7's Q&A").
+    /// Where it comes from, in words ("the school's FAQ, line 12", "answered by the TA in
+    /// “Week 4”, 2026-12-07 (Q&A)").
     pub source: String,
     /// How sure the assistant is that it answers the message, 0 to 1; only suggestions at or
     /// over the studio's threshold are given.
@@ -49,7 +68,7 @@ pub struct AnswerSuggestion {
 }
 
 /// The answer to `suggest_answer`: a suggestion, or none (nothing close enough, or not a
-/// question: a greeting, thanks, a few words).
+/// question: a greeting, thanks, a few words, a remark in chat).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AnswerSuggestions {
@@ -76,93 +95,361 @@ pub struct FaqImported {
     pub entries: u32,
 }
 
-/// The kept index and the last log row it has read.
+/// "Answer known questions automatically": the instructor's setting, off by default.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnswerSettings {
+    /// The assistant answers a student's Q&A question by itself when its best known answer is
+    /// at or over `threshold`.
+    pub auto_answer: bool,
+    /// The confidence at or over which it answers, from [`MIN_AUTO_THRESHOLD`] (what staff are
+    /// shown as a suggestion at all) to 1; [`AUTO_ANSWER_THRESHOLD`] by default.
+    pub threshold: f64,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        AnswerSettings {
+            auto_answer: false,
+            threshold: AUTO_ANSWER_THRESHOLD,
+        }
+    }
+}
+
+/// The setting as the studio shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AnswerSettingsInfo {
+    /// The setting.
+    pub settings: AnswerSettings,
+    /// The lowest threshold accepted ([`MIN_AUTO_THRESHOLD`]).
+    pub min_threshold: f64,
+}
+
+/// The lowest threshold for automatic answers: nothing is answered by itself that staff would
+/// not even be shown as a suggestion.
+pub const MIN_AUTO_THRESHOLD: f64 = DEFAULT_THRESHOLD;
+
+/// The school setting that holds [`AnswerSettings`] (JSON).
+const SETTINGS_KEY: &str = "answers.auto_answer";
+
+/// The index with what it has read of the log.
+struct KnownAnswers {
+    index: AnswerIndex,
+    /// The last event row read.
+    last_id: i64,
+    /// Sources from classes, in words.
+    labels: HashMap<AnswerSource, String>,
+    /// Chat messages the index learned from (a reply and the message it answers), by session:
+    /// deleting one makes the index forget.
+    chat_messages: HashSet<(i64, u64)>,
+}
+
+/// The kept index.
 #[derive(Default)]
 pub(crate) struct AnswerCache {
-    index: Option<(AnswerIndex, i64)>,
+    known: Option<KnownAnswers>,
 }
 
 /// The longest message the assistant reads.
 const MAX_MESSAGE_CHARS: usize = 1_000;
+/// The longest class title a source names, in characters.
+const MAX_TITLE_IN_SOURCE: usize = 80;
+
+/// One answer staff wrote in a class, as the log has it.
+struct Written {
+    id: i64,
+    session: i64,
+    at_ms: i64,
+    question: String,
+    answer: String,
+    source: AnswerSource,
+    /// The role of whoever wrote the answer, by its serde name (`ta`).
+    role: Option<String>,
+    title: String,
+    /// For chat replies: the two messages.
+    messages: Option<(u64, u64)>,
+}
+
+/// What the log added since a row.
+struct Since {
+    last_id: i64,
+    written: Vec<Written>,
+    /// Chat messages deleted since (session, message).
+    deleted: Vec<(i64, u64)>,
+}
+
+/// Its serde name (`ta`), as the log's records carry it.
+fn role_name(role: Role) -> String {
+    match serde_json::to_value(role) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+/// Answers staff wrote after row `after`: Q&A answers (not the assistant's own) and staff chat
+/// replies to a student's message (neither deleted), and the chat messages deleted since.
+fn read_since(
+    conn: &lectern_store::rusqlite::Connection,
+    after: i64,
+) -> Result<Since, lectern_store::StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let last_id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?;
+    let mut written = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT a.id, a.session_id, a.at_ms, json_extract(a.payload, '$.event.answer'),
+                    json_extract(q.payload, '$.event.question.text'),
+                    json_extract(q.payload, '$.event.question.id'),
+                    (SELECT json_extract(j.payload, '$.event.role') FROM events j
+                      WHERE j.session_id = a.session_id AND j.kind = ?5 AND j.actor = a.actor
+                      LIMIT 1),
+                    s.title
+               FROM events a
+               JOIN events q ON q.session_id = a.session_id AND q.kind = ?3
+                AND json_extract(q.payload, '$.event.question.id')
+                  = json_extract(a.payload, '$.event.question')
+               JOIN live_sessions s ON s.id = a.session_id
+              WHERE a.id > ?1 AND a.id <= ?2 AND a.kind = ?4
+                AND json_extract(a.payload, '$.event.answer') IS NOT NULL
+                AND json_extract(a.payload, '$.event.automatic') IS NULL
+              ORDER BY a.id",
+        )?;
+        let rows = stmt.query_map(
+            (
+                after,
+                last_id,
+                EventKind::QuestionAsked.name(),
+                EventKind::QuestionAnswered.name(),
+                EventKind::ViewerJoined.name(),
+            ),
+            |r| {
+                Ok(Written {
+                    id: r.get(0)?,
+                    session: r.get(1)?,
+                    at_ms: r.get(2)?,
+                    answer: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    question: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    source: AnswerSource::QandA {
+                        session: r.get(1)?,
+                        question: r.get::<_, Option<i64>>(5)?.unwrap_or(0).max(0) as u64,
+                    },
+                    role: r.get(6)?,
+                    title: r.get(7)?,
+                    messages: None,
+                })
+            },
+        )?;
+        for row in rows {
+            written.push(row?);
+        }
+    }
+    {
+        // A staff reply and the student's message it answers, unless either was deleted.
+        let mut stmt = tx.prepare_cached(
+            "SELECT r.id, r.session_id, r.at_ms,
+                    json_extract(r.payload, '$.event.message.text'),
+                    json_extract(q.payload, '$.event.message.text'),
+                    json_extract(r.payload, '$.event.message.id'),
+                    json_extract(q.payload, '$.event.message.id'),
+                    json_extract(r.payload, '$.event.message.role'),
+                    s.title
+               FROM events r
+               JOIN events q ON q.session_id = r.session_id AND q.kind IN (?3, ?4)
+                AND json_extract(q.payload, '$.event.message.id')
+                  = json_extract(r.payload, '$.event.message.reply_to')
+               JOIN live_sessions s ON s.id = r.session_id
+              WHERE r.id > ?1 AND r.id <= ?2 AND r.kind = ?3
+                AND json_extract(r.payload, '$.event.message.reply_to') IS NOT NULL
+                AND json_extract(r.payload, '$.event.message.role') IN (?6, ?7)
+                AND json_extract(q.payload, '$.event.message.role') = ?8
+                AND NOT EXISTS (
+                    SELECT 1 FROM events d WHERE d.session_id = r.session_id AND d.kind = ?5
+                       AND json_extract(d.payload, '$.event.message') IN (
+                           json_extract(r.payload, '$.event.message.id'),
+                           json_extract(q.payload, '$.event.message.id')))
+              ORDER BY r.id",
+        )?;
+        let rows = stmt.query_map(
+            (
+                after,
+                last_id,
+                EventKind::ChatSent.name(),
+                EventKind::HoldApproved.name(),
+                EventKind::MessageDeleted.name(),
+                role_name(Role::Instructor),
+                role_name(Role::Ta),
+                role_name(Role::Viewer),
+            ),
+            |r| {
+                let reply = r.get::<_, Option<i64>>(5)?.unwrap_or(0).max(0) as u64;
+                let asked = r.get::<_, Option<i64>>(6)?.unwrap_or(0).max(0) as u64;
+                Ok(Written {
+                    id: r.get(0)?,
+                    session: r.get(1)?,
+                    at_ms: r.get(2)?,
+                    answer: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    question: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    source: AnswerSource::StaffReply {
+                        session: r.get(1)?,
+                        message: reply,
+                    },
+                    role: r.get(7)?,
+                    title: r.get(8)?,
+                    messages: Some((reply, asked)),
+                })
+            },
+        )?;
+        for row in rows {
+            written.push(row?);
+        }
+    }
+    written.sort_by_key(|w| w.id);
+    let mut deleted = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT session_id, json_extract(payload, '$.event.message') FROM events
+              WHERE id > ?1 AND id <= ?2 AND kind = ?3",
+        )?;
+        let rows = stmt.query_map((after, last_id, EventKind::MessageDeleted.name()), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?.unwrap_or(0).max(0) as u64,
+            ))
+        })?;
+        for row in rows {
+            deleted.push(row?);
+        }
+    }
+    Ok(Since {
+        last_id,
+        written,
+        deleted,
+    })
+}
+
+/// Where a class's answer comes from, in words: "answered by the TA in “Week 4”, 2026-12-07
+/// (chat)".
+fn class_source(written: &Written, zone: &crate::experiments::Zone) -> String {
+    let who = match written.role.as_deref() {
+        Some(r) if r == role_name(Role::Ta) => "the TA",
+        Some(r) if r == role_name(Role::Instructor) => "the instructor",
+        _ => "staff",
+    };
+    let mut title: String = written.title.chars().take(MAX_TITLE_IN_SOURCE).collect();
+    if written.title.chars().count() > MAX_TITLE_IN_SOURCE {
+        title.push('…');
+    }
+    let date = zone.local_date(written.at_ms);
+    let place = match written.source {
+        AnswerSource::StaffReply { .. } => "chat",
+        _ => "Q&A",
+    };
+    format!("answered by {who} in “{title}”, {date} ({place})")
+}
+
+impl KnownAnswers {
+    /// Adds what staff wrote; an answer the index refuses (over its limits, blanked by chat
+    /// retention) is left out, not an error.
+    fn learn(&mut self, since: Since, zone: &crate::experiments::Zone) {
+        for written in since.written {
+            let label = class_source(&written, zone);
+            let known = KnownAnswer {
+                question: written.question,
+                answer: written.answer,
+                source: written.source,
+                at_ms: written.at_ms,
+            };
+            if self.index.insert(known).is_ok() {
+                self.labels.insert(written.source, label);
+                if let Some((reply, asked)) = written.messages {
+                    self.chat_messages.insert((written.session, reply));
+                    self.chat_messages.insert((written.session, asked));
+                }
+            }
+        }
+        self.last_id = self.last_id.max(since.last_id);
+    }
+
+    fn source_in_words(&self, source: AnswerSource) -> String {
+        match source {
+            AnswerSource::Faq { row } => format!("the school's FAQ, line {row}"),
+            other => self
+                .labels
+                .get(&other)
+                .cloned()
+                .unwrap_or_else(|| "an answer given in class".to_owned()),
+        }
+    }
+}
+
+/// The confidence as staff see it: two decimals.
+fn shown(confidence: f64) -> f64 {
+    (confidence * 100.0).round() / 100.0
+}
 
 impl Studio {
     /// A suggested answer to a student's message, from the school's FAQ and past answers.
     pub async fn suggest_answer(&self, args: SuggestAnswer) -> Result<AnswerSuggestions, ApiError> {
         let text: String = args.text.chars().take(MAX_MESSAGE_CHARS).collect();
-        let store = self.store().await?;
-        let mut cache = self.inner.answers.lock().await;
-        let (mut index, mut last_id) = match cache.index.take() {
-            Some(kept) => kept,
-            None => (self.faq_index(&store).await?, 0),
-        };
-        // Answers written in class since the last request.
-        let answered = store
-            .read(move |conn| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT a.id, a.session_id, a.at_ms, a.payload, q.payload FROM events a
-                     JOIN events q ON q.session_id = a.session_id AND q.kind = ?2
-                      AND json_extract(q.payload, '$.event.question.id')
-                        = json_extract(a.payload, '$.event.question')
-                     WHERE a.id > ?1 AND a.kind = ?3
-                       AND json_extract(a.payload, '$.event.answer') IS NOT NULL
-                     ORDER BY a.id",
-                )?;
-                let rows = stmt
-                    .query_map(
-                        (
-                            last_id,
-                            EventKind::QuestionAsked.name(),
-                            EventKind::QuestionAnswered.name(),
-                        ),
-                        |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, i64>(1)?,
-                                r.get::<_, i64>(2)?,
-                                r.get::<_, String>(3)?,
-                                r.get::<_, String>(4)?,
-                            ))
-                        },
-                    )?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
-            .await?;
-        for (id, session, at_ms, answer, asked) in answered {
-            last_id = last_id.max(id);
-            let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-            let asked: serde_json::Value = serde_json::from_str(&asked).unwrap_or_default();
-            let (Some(answer), Some(question), Some(number)) = (
-                answer["event"]["answer"].as_str(),
-                asked["event"]["question"]["text"].as_str(),
-                asked["event"]["question"]["id"].as_u64(),
-            ) else {
-                continue;
-            };
-            // An answer the index refuses (over its limits) is left out, not an error.
-            let _ = index.insert(KnownAnswer {
-                question: question.to_owned(),
-                answer: answer.to_owned(),
-                source: AnswerSource::QandA {
-                    session,
-                    question: number,
-                },
-                at_ms,
+        if args.chat && !reads_as_question(&text) {
+            let known = self.known_answer(None, DEFAULT_THRESHOLD).await?.1;
+            return Ok(AnswerSuggestions {
+                suggestion: None,
+                known,
             });
         }
-        let suggestion = suggest(&index, &text, DEFAULT_THRESHOLD).map(|s| AnswerSuggestion {
-            source: match s.source {
-                AnswerSource::Faq { row } => format!("the school's FAQ, line {row}"),
-                AnswerSource::QandA { session, .. } => format!("class {session}'s Q&A"),
-                AnswerSource::StaffReply { session, .. } => format!("class {session}'s chat"),
-            },
-            answer: s.answer,
-            question: s.question,
-            confidence: (s.confidence * 100.0).round() / 100.0,
-        });
-        let known = u32::try_from(index.len()).unwrap_or(u32::MAX);
-        cache.index = Some((index, last_id));
+        let (suggestion, known) = self.known_answer(Some(&text), DEFAULT_THRESHOLD).await?;
         Ok(AnswerSuggestions { suggestion, known })
+    }
+
+    /// The best known answer to `text` at or over `threshold` (none without a text: the index is
+    /// only brought up to date), and how many answers are known.
+    async fn known_answer(
+        &self,
+        text: Option<&str>,
+        threshold: f64,
+    ) -> Result<(Option<AnswerSuggestion>, u32), ApiError> {
+        let store = self.store().await?;
+        let mut cache = self.inner.answers.lock().await;
+        let mut known = match cache.known.take() {
+            Some(kept) => kept,
+            None => self.fresh_index(&store).await?,
+        };
+        let since = store
+            .read(move |conn| read_since(conn, known.last_id))
+            .await?;
+        let forgets = since
+            .deleted
+            .iter()
+            .any(|message| known.chat_messages.contains(message));
+        if forgets {
+            // A message it learned from was deleted: learn again without it.
+            known = self.fresh_index(&store).await?;
+            let since = store.read(move |conn| read_since(conn, 0)).await?;
+            known.learn(since, &self.time_zone().await?);
+        } else if since.written.is_empty() {
+            known.last_id = known.last_id.max(since.last_id);
+        } else {
+            known.learn(since, &self.time_zone().await?);
+        }
+        let suggestion = text
+            .and_then(|text| suggest(&known.index, text, threshold))
+            .map(|s| AnswerSuggestion {
+                source: known.source_in_words(s.source),
+                answer: s.answer,
+                question: s.question,
+                confidence: shown(s.confidence),
+            });
+        let count = u32::try_from(known.index.len()).unwrap_or(u32::MAX);
+        cache.known = Some(known);
+        Ok((suggestion, count))
+    }
+
+    /// Forget the index: the next request builds it again from the FAQ and the log (after an
+    /// import, an erasure, blanked chat).
+    pub(crate) async fn forget_known_answers(&self) {
+        self.inner.answers.lock().await.known = None;
     }
 
     /// Replace the school's FAQ with a CSV file's rows (all or nothing, errors by line).
@@ -191,17 +478,24 @@ impl Studio {
             .collect();
         let stored = self.store().await?.replace_faq(entries).await?;
         // The next suggestion rebuilds the index from the new list.
-        self.inner.answers.lock().await.index = None;
+        self.forget_known_answers().await;
         Ok(FaqImported {
             entries: u32::try_from(stored).unwrap_or(u32::MAX),
         })
     }
 
-    /// The index of the school's FAQ (the demo's embedded one for a demo school without one).
-    async fn faq_index(&self, store: &lectern_store::Store) -> Result<AnswerIndex, ApiError> {
+    /// The index of the school's FAQ (the demo's embedded one for a demo school without one),
+    /// before anything of the log is read.
+    async fn fresh_index(&self, store: &lectern_store::Store) -> Result<KnownAnswers, ApiError> {
+        let fresh = |index| KnownAnswers {
+            index,
+            last_id: 0,
+            labels: HashMap::new(),
+            chat_messages: HashSet::new(),
+        };
         let faq = store.faq().await?;
         if faq.is_empty() && store.school().await?.is_demo {
-            return Ok(lectern_insights::answers::demo_index(now_ms()));
+            return Ok(fresh(lectern_insights::answers::demo_index(now_ms())));
         }
         let mut index = AnswerIndex::default();
         for entry in faq {
@@ -213,6 +507,114 @@ impl Studio {
                 at_ms: entry.imported_at_ms,
             });
         }
-        Ok(index)
+        Ok(fresh(index))
     }
+
+    /// "Answer known questions automatically" and its threshold.
+    pub async fn answer_settings(
+        &self,
+        _args: crate::api::NoArgs,
+    ) -> Result<AnswerSettingsInfo, ApiError> {
+        Ok(AnswerSettingsInfo {
+            settings: self.auto_answer_settings().await?,
+            min_threshold: MIN_AUTO_THRESHOLD,
+        })
+    }
+
+    async fn auto_answer_settings(&self) -> Result<AnswerSettings, ApiError> {
+        let raw = self.store().await?.setting(SETTINGS_KEY).await?;
+        // A setting this version cannot read is the default: off.
+        Ok(raw
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default())
+    }
+
+    /// Turn automatic answers on or off, with their threshold.
+    pub async fn set_answer_settings(
+        &self,
+        args: AnswerSettings,
+    ) -> Result<AnswerSettingsInfo, ApiError> {
+        if !(MIN_AUTO_THRESHOLD..=1.0).contains(&args.threshold) {
+            return Err(ApiError::invalid(format!(
+                "the threshold is a confidence from {MIN_AUTO_THRESHOLD} to 1"
+            )));
+        }
+        let value = serde_json::to_string(&args)
+            .map_err(|e| ApiError::internal(format!("encoding the setting: {e}")))?;
+        self.store()
+            .await?
+            .set_setting(SETTINGS_KEY, &value)
+            .await?;
+        Ok(AnswerSettingsInfo {
+            settings: args,
+            min_threshold: MIN_AUTO_THRESHOLD,
+        })
+    }
+
+    /// A student's question just asked: answered by the room, marked automatic, if the
+    /// instructor turned automatic answers on and the best known answer is sure enough.
+    async fn answer_automatically(
+        &self,
+        room: &LiveRoom,
+        question: &Question,
+    ) -> Result<(), ApiError> {
+        let settings = self.auto_answer_settings().await?;
+        if !settings.auto_answer {
+            return Ok(());
+        }
+        let Some(known) = self
+            .known_answer(Some(&question.text), settings.threshold)
+            .await?
+            .0
+        else {
+            return Ok(());
+        };
+        let confidence = (known.confidence * 100.0).round().clamp(0.0, 100.0) as u8;
+        room.submit(Input::AnswerAutomatically {
+            question: question.id,
+            answer: known.answer,
+            automatic: AutomaticAnswer {
+                source: known.source,
+                confidence,
+            },
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// Answer students' new questions in a live room automatically while the setting is on. The
+/// task holds the studio weakly and ends with the room.
+pub(crate) fn follow(studio: &Studio, room: &LiveRoom) {
+    let mut deliveries = room.subscribe();
+    let weak = Arc::downgrade(&studio.inner);
+    let room = room.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = room.ended() => break,
+                delivery = deliveries.recv() => match delivery {
+                    Ok(delivery) => {
+                        let Event::QuestionAsked { question } = &delivery.record.event else {
+                            continue;
+                        };
+                        // Staff's own questions go on the board at once; students' wait.
+                        if question.state != QuestionState::Pending {
+                            continue;
+                        }
+                        let Some(inner) = weak.upgrade() else { break };
+                        let studio = Studio { inner };
+                        if let Err(err) = studio.answer_automatically(&room, question).await {
+                            tracing::warn!(code = err.code.as_str(), "a question could not be answered automatically: {}", err.message);
+                        }
+                    }
+                    // Fell behind the room: those questions wait for staff.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "the answer assistant fell behind the room");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            }
+        }
+    });
 }

@@ -355,6 +355,8 @@ commands! {
     delete_recording(crate::engagement::SessionRef) -> crate::replay::SessionRecording;
     recording_retention(NoArgs) -> crate::replay::RecordingRetention;
     set_recording_retention(crate::replay::RecordingRetention) -> crate::replay::RecordingRetentionApplied;
+    answer_settings(NoArgs) -> crate::answers::AnswerSettingsInfo;
+    set_answer_settings(crate::answers::AnswerSettings) -> crate::answers::AnswerSettingsInfo;
 }
 
 /// The desktop window's own transports, which the Tauri shell declares beside [`COMMANDS`]: the
@@ -414,6 +416,8 @@ pub fn typescript_bindings() -> String {
         crate::answers::AnswerSuggestions::decl(&cfg),
         crate::answers::ImportFaq::decl(&cfg),
         crate::answers::FaqImported::decl(&cfg),
+        crate::answers::AnswerSettings::decl(&cfg),
+        crate::answers::AnswerSettingsInfo::decl(&cfg),
         crate::moderators::CreateModeratorLink::decl(&cfg),
         crate::moderators::ModeratorLinkInfo::decl(&cfg),
         crate::moderators::NewModeratorLink::decl(&cfg),

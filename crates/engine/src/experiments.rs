@@ -357,6 +357,13 @@ impl Zone {
         (at_ms + offset_ms).div_euclid(DAY_MS)
     }
 
+    /// The local date at `at_ms`, as `2026-12-07`.
+    pub fn local_date(&self, at_ms: i64) -> String {
+        jiff::Timestamp::from_millisecond(at_ms)
+            .map(|t| t.to_zoned(self.zone.clone()).date().to_string())
+            .unwrap_or_default()
+    }
+
     /// Its IANA name.
     pub fn name(&self) -> &str {
         &self.name

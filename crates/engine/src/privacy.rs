@@ -128,6 +128,8 @@ impl Studio {
         }
         let at = now_ms();
         let erased = store.erase_viewer(&args.viewer, at).await?;
+        // The answer assistant may have learned their question's words.
+        self.forget_known_answers().await;
         let data_dir = self.inner.options.data_dir.clone();
         let reports_deleted = erase_from_reports(&data_dir.join("reports"), &args.viewer).await?;
         let (backups_erased, backups_failed) =
@@ -191,7 +193,12 @@ impl Studio {
         };
         let now = now_ms();
         let cutoff = now - i64::from(days) * DAY_MS;
-        Ok(self.store().await?.redact_chat_before(cutoff, now).await?)
+        let blanked = self.store().await?.redact_chat_before(cutoff, now).await?;
+        if blanked > 0 {
+            // The answer assistant may have learned blanked questions' words.
+            self.forget_known_answers().await;
+        }
+        Ok(blanked)
     }
 }
 

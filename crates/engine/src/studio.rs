@@ -517,6 +517,7 @@ impl Studio {
                 LiveRoom::open_watched(store, session_id, system_clock(), self.storage_watch())
                     .await?;
             let engagement = crate::engagement::follow(&room, started_at_ms);
+            crate::answers::follow(self, &room);
             *live = Some(Live {
                 room,
                 title,
@@ -633,6 +634,7 @@ impl Studio {
         {
             Ok(room) => {
                 let engagement = crate::engagement::follow(&room, started_at_ms);
+                crate::answers::follow(self, &room);
                 // Nobody is connected yet: what the log holds is everything so far.
                 if let Ok(store) = self.store().await {
                     let mut after = 0;

@@ -42,6 +42,7 @@ async fn the_live_panel_counts_the_class_and_the_session_page_and_report_agree()
             client_id: Some(ClientId::from(format!("c{i}").as_str())),
             action: Action::SendChat {
                 text: (*text).into(),
+                reply_to: None,
             },
         })
         .await
@@ -179,7 +180,10 @@ async fn a_viewer_can_be_exported_and_erased_and_old_chat_blanked() {
         room.submit(Input::Act {
             viewer: ViewerId::from(viewer),
             client_id: Some(ClientId::from(format!("c-{viewer}").as_str())),
-            action: Action::SendChat { text: text.into() },
+            action: Action::SendChat {
+                text: text.into(),
+                reply_to: None,
+            },
         })
         .await
         .unwrap();

@@ -30,7 +30,10 @@ fn chat(viewer: &str, client_id: &str, text: &str) -> Input {
     Input::Act {
         viewer: ViewerId::from(viewer),
         client_id: Some(ClientId::from(client_id)),
-        action: Action::SendChat { text: text.into() },
+        action: Action::SendChat {
+            text: text.into(),
+            reply_to: None,
+        },
     }
 }
 

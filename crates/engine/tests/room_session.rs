@@ -567,7 +567,12 @@ async fn the_answer_assistant_suggests_known_answers_and_learns_written_ones() {
     let ask = |text: &str| {
         let studio = studio.clone();
         let text = text.to_owned();
-        async move { studio.suggest_answer(SuggestAnswer { text }).await.unwrap() }
+        async move {
+            studio
+                .suggest_answer(SuggestAnswer { text, chat: false })
+                .await
+                .unwrap()
+        }
     };
     let refund = ask("How can I get a refund for this course?").await;
     let s = refund.suggestion.expect("the FAQ's refund answer");
@@ -658,6 +663,321 @@ async fn the_answer_assistant_suggests_known_answers_and_learns_written_ones() {
             .is_none(),
         "the demo FAQ is gone"
     );
+    studio.close().await.unwrap();
+}
+
+/// A TA's seat by a new moderator link.
+async fn ta_seat(studio: &Studio, label: &str) -> Seat {
+    let link = studio
+        .create_moderator_link(lectern_engine::moderators::CreateModeratorLink {
+            label: label.into(),
+            hours: 2,
+        })
+        .await
+        .unwrap();
+    let token = link.path.rsplit_once("mod=").unwrap().1;
+    Seat::Ta(studio.moderator_grant(token).await.unwrap())
+}
+
+/// Frames until an event of `event_type` whose record matches `pick`.
+async fn until_event_where(
+    client: &mut Client,
+    event_type: &str,
+    pick: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let frame = client.until_event(event_type).await;
+        if pick(&frame) {
+            return frame;
+        }
+    }
+}
+
+/// The answer assistant learns from staff's chat replies: a TA's reply to a student's question
+/// in chat is suggested next time, in chat and in Q&A, with where and by whom it was given; a
+/// remark in chat gets no suggestion; a deleted reply is forgotten.
+#[tokio::test]
+async fn staff_chat_replies_become_known_answers_with_their_source() {
+    use lectern_engine::answers::SuggestAnswer;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let mut keys = Keys::default();
+    let ask = |text: &str, chat: bool| {
+        let studio = studio.clone();
+        let text = text.to_owned();
+        async move {
+            studio
+                .suggest_answer(SuggestAnswer { text, chat })
+                .await
+                .unwrap()
+        }
+    };
+    let seat = ta_seat(&studio, "Sam (TA)").await;
+    let mut sam = connect(&studio, seat, hello(&keys.of(&studio, 's').await, "", None));
+    sam.next().await;
+    let mut ada = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", None),
+    );
+    ada.next().await;
+
+    let paraphrase = "which database should I install for the window functions lab?";
+    assert!(
+        ask(paraphrase, true).await.suggestion.is_none(),
+        "not known yet"
+    );
+    ada.send(
+        &studio,
+        chat(
+            "c1",
+            "Which SQL database do we install for the window functions lab?",
+        ),
+    )
+    .await;
+    let asked = sam.until_event("chat_sent").await;
+    let asked_id = asked["record"]["event"]["message"]["id"].as_u64().unwrap();
+    let reply = "PostgreSQL 16: the lab's setup page has the installer.";
+    sam.send(
+        &studio,
+        json!({"v": 1, "client_id": "r1", "action": {"type": "send_chat", "text": reply, "reply_to": asked_id}}),
+    )
+    .await;
+    // Everyone sees which message it answers.
+    let replied = until_event_where(&mut ada, "chat_sent", |f| {
+        f["record"]["event"]["message"]["text"] == reply
+    })
+    .await;
+    assert_eq!(replied["record"]["event"]["message"]["reply_to"], asked_id);
+    assert_eq!(replied["record"]["event"]["message"]["role"], "ta");
+    let reply_id = replied["record"]["event"]["message"]["id"]
+        .as_u64()
+        .unwrap();
+
+    for in_chat in [true, false] {
+        let learned = ask(paraphrase, in_chat)
+            .await
+            .suggestion
+            .expect("the TA's reply in chat");
+        assert_eq!(learned.answer, reply);
+        assert!(
+            learned
+                .source
+                .starts_with("answered by the TA in “Session test”, 20")
+                && learned.source.ends_with("(chat)"),
+            "{}",
+            learned.source
+        );
+    }
+    // A remark in chat is not a question; the same words asked in Q&A are looked up.
+    let remark = "the window functions lab database is PostgreSQL";
+    assert!(ask(remark, true).await.suggestion.is_none());
+
+    // A student's reply to staff teaches nothing.
+    ada.send(
+        &studio,
+        json!({"v": 1, "client_id": "c2", "action": {"type": "send_chat",
+            "text": "Is there a discount for students of the window functions lab? MySQL 8 please", "reply_to": reply_id}}),
+    )
+    .await;
+    until_event_where(&mut sam, "chat_sent", |f| {
+        f["record"]["event"]["message"]["reply_to"] == reply_id
+    })
+    .await;
+    assert_eq!(
+        ask(paraphrase, true).await.suggestion.unwrap().answer,
+        reply
+    );
+
+    // The TA deletes the reply: it is not suggested any more.
+    sam.send(
+        &studio,
+        json!({"v": 1, "client_id": "d1", "action": {"type": "delete_message", "message": reply_id}}),
+    )
+    .await;
+    until_event_where(&mut ada, "message_deleted", |f| {
+        f["record"]["event"]["message"] == reply_id
+    })
+    .await;
+    assert!(
+        ask(paraphrase, true).await.suggestion.is_none(),
+        "forgotten"
+    );
+    studio.close().await.unwrap();
+}
+
+/// "Answer known questions automatically": off by default (nothing is answered); turned on, a
+/// student's question whose known answer is at or over the threshold is answered by the room,
+/// marked automatic with its source, logged with no author; one under the threshold waits for
+/// staff. Thresholds under what staff are shown are refused.
+#[tokio::test]
+async fn known_questions_are_answered_automatically_only_when_turned_on_and_sure_enough() {
+    use lectern_engine::answers::{AnswerSettings, ImportFaq, SuggestAnswer};
+    let dir = tempfile::tempdir().unwrap();
+    let studio = live_demo(dir.path()).await;
+    let mut keys = Keys::default();
+    studio
+        .import_faq(ImportFaq {
+            text: "question,answer\nIs this class recorded?,\"Yes: the replay is on the course page the next day.\"\nHow do I get the certificate of completion?,Pass the final quiz and it is mailed to you.\n"
+                .into(),
+        })
+        .await
+        .unwrap();
+    let confidence = |text: &str| {
+        let studio = studio.clone();
+        let text = text.to_owned();
+        async move {
+            studio
+                .suggest_answer(SuggestAnswer { text, chat: false })
+                .await
+                .unwrap()
+                .suggestion
+                .map_or(0.0, |s| s.confidence)
+        }
+    };
+    let sure = "Is this class recorded?";
+    let less_sure = "is the lab class recorded for later";
+    let (high, low) = (confidence(sure).await, confidence(less_sure).await);
+    let threshold = 0.95;
+    assert!(
+        high >= threshold && low >= 0.7 && low < threshold,
+        "{high} {low}"
+    );
+
+    let info = studio.answer_settings(NoArgs {}).await.unwrap();
+    assert_eq!(
+        info.settings,
+        AnswerSettings {
+            auto_answer: false,
+            threshold: 0.9
+        },
+        "off by default"
+    );
+    assert_eq!(info.min_threshold, 0.7);
+    for refused in [0.5, 1.5, f64::NAN] {
+        let err = studio
+            .set_answer_settings(AnswerSettings {
+                auto_answer: true,
+                threshold: refused,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput, "{refused}");
+    }
+    assert!(
+        !studio
+            .answer_settings(NoArgs {})
+            .await
+            .unwrap()
+            .settings
+            .auto_answer
+    );
+
+    let mut prof = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&keys.of(&studio, 'p').await, "Prof", None),
+    );
+    prof.next().await;
+    let mut ada = connect(
+        &studio,
+        Seat::Viewer { address: None },
+        hello(&keys.of(&studio, 'a').await, "Ada", None),
+    );
+    ada.next().await;
+    let ask = |client_id: &str, text: &str| json!({"v": 1, "client_id": client_id, "action": {"type": "ask", "text": text}});
+
+    // Off: a question the FAQ answers surely waits for staff.
+    ada.send(&studio, ask("q1", sure)).await;
+    prof.until_event("question_asked").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // On: the sure one is answered by itself, the less sure one waits.
+    studio
+        .set_answer_settings(AnswerSettings {
+            auto_answer: true,
+            threshold,
+        })
+        .await
+        .unwrap();
+    ada.send(&studio, ask("q2", less_sure)).await;
+    ada.send(&studio, ask("q3", sure)).await;
+    let answered = ada.until_event("question_answered").await;
+    let event = &answered["record"]["event"];
+    assert_eq!(event["question"], 3, "{answered}");
+    assert_eq!(
+        event["answer"],
+        "Yes: the replay is on the course page the next day."
+    );
+    assert_eq!(event["automatic"]["source"], "the school's FAQ, line 2");
+    assert!(
+        event["automatic"]["confidence"].as_u64().unwrap() >= 90,
+        "{answered}"
+    );
+    assert!(
+        answered["record"]["by"].is_null(),
+        "the assistant, not a person"
+    );
+
+    // Staff see it answered and marked; questions 1 and 2 still wait.
+    let mut again = connect(
+        &studio,
+        Seat::Instructor,
+        hello(&keys.of(&studio, 'p').await, "Prof", None),
+    );
+    let welcome = again.next().await;
+    let questions = welcome["snapshot"]["questions"].as_array().unwrap().clone();
+    let state = |id: u64| {
+        questions
+            .iter()
+            .find(|q| q["id"] == id)
+            .map(|q| {
+                (
+                    q["state"].as_str().unwrap().to_owned(),
+                    q["automatic"].clone(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(state(1).0, "pending");
+    assert_eq!(state(2).0, "pending");
+    assert_eq!(state(3).0, "answered");
+    assert_eq!(state(3).1["confidence"], event["automatic"]["confidence"]);
+
+    // Logged like any answer, once.
+    let store = studio.store().await.unwrap();
+    let session = studio.live_room().await.unwrap().session_id();
+    let answers: Vec<(Option<String>, String)> = store
+        .read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT actor, payload FROM events WHERE kind = 'question_answered'
+                  AND session_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+        .unwrap();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].0, None);
+    assert!(answers[0].1.contains("\"automatic\""), "{}", answers[0].1);
+    // The assistant's own answers are not learned as if staff wrote them.
+    assert_eq!(
+        studio
+            .suggest_answer(SuggestAnswer {
+                text: sure.into(),
+                chat: false
+            })
+            .await
+            .unwrap()
+            .suggestion
+            .unwrap()
+            .source,
+        "the school's FAQ, line 2"
+    );
+    drop(prof);
     studio.close().await.unwrap();
 }
 

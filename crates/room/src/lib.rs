@@ -64,7 +64,7 @@
 //!     Input::Act {
 //!         viewer: ada,
 //!         client_id: Some("c1".into()),
-//!         action: Action::SendChat { text: "hello".into() },
+//!         action: Action::SendChat { text: "hello".into(), reply_to: None },
 //!     },
 //!     Timestamp(2_000),
 //! );
@@ -106,9 +106,9 @@ mod wire;
 
 pub use error::RoomError;
 pub use model::{
-    BackChannelNote, Ballot, Capability, ChatMessage, ChatMode, ChatSettings, ClientId,
-    Fingerprint, Flag, Hold, HoldReason, MessageId, PERMISSIONS, Poll, PollId, PollSpec, PollState,
-    Question, QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
+    AutomaticAnswer, BackChannelNote, Ballot, Capability, ChatMessage, ChatMode, ChatSettings,
+    ClientId, Fingerprint, Flag, Hold, HoldReason, MessageId, PERMISSIONS, Poll, PollId, PollSpec,
+    PollState, Question, QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
 pub use offers::{
     DecisionMetric, Offer, OfferCard, OfferId, OfferSpec, OfferState, Reference, VariantCounts,
@@ -151,6 +151,7 @@ pub fn typescript_bindings() -> String {
         PollSpec::decl(&cfg),
         Poll::decl(&cfg),
         QuestionState::decl(&cfg),
+        AutomaticAnswer::decl(&cfg),
         Question::decl(&cfg),
         Flag::decl(&cfg),
         BackChannelNote::decl(&cfg),

@@ -157,6 +157,11 @@ pub struct ChatMessage {
     pub text: String,
     /// When the room accepted it.
     pub sent_at: Timestamp,
+    /// The message it answers, when its author replied to one (staff replying to a student's
+    /// question: the answer assistant learns the pair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reply_to: Option<MessageId>,
 }
 
 /// Why a message was held for review.
@@ -325,6 +330,21 @@ pub struct Question {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub answer: Option<String>,
+    /// Set when the answer assistant answered it by itself (the instructor turned on "answer
+    /// known questions automatically"): where the answer comes from and how sure it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub automatic: Option<AutomaticAnswer>,
+}
+
+/// What marks an answer the answer assistant sent by itself, shown beside it to everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AutomaticAnswer {
+    /// Where the known answer comes from, in words ("the school's FAQ, line 12"; at most 300
+    /// characters).
+    pub source: String,
+    /// How sure the assistant was that it answers the question, in percent (0 to 100).
+    pub confidence: u8,
 }
 
 /// Something staff should look at; never acted on automatically.

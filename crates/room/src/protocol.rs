@@ -5,9 +5,9 @@ use ts_rs::TS;
 
 use crate::error::RoomError;
 use crate::model::{
-    BackChannelNote, Ballot, ChatMessage, ChatMode, ChatSettings, ClientId, Fingerprint, Flag,
-    Hold, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId, QuestionState,
-    Reaction, Role, Timestamp, ViewerId,
+    AutomaticAnswer, BackChannelNote, Ballot, ChatMessage, ChatMode, ChatSettings, ClientId,
+    Fingerprint, Flag, Hold, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId,
+    QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
 use crate::offers::{Offer, OfferCard, OfferId, OfferSpec, VariantCounts};
 
@@ -75,6 +75,18 @@ pub enum Input {
     /// leaves and every video stops then, so presence does not run on to the end of the class.
     /// The host hands this to a room rebuilt from its log before anyone can reconnect.
     ConnectionsLost,
+    /// The host's answer assistant answers a question by itself (the instructor turned on
+    /// "answer known questions automatically" and a known answer is sure enough). Recorded as
+    /// `question_answered` with [`Event::QuestionAnswered::automatic`] and no author, if the
+    /// question is still waiting or on the board; otherwise nothing happens (staff were first).
+    AnswerAutomatically {
+        /// Which question.
+        question: QuestionId,
+        /// The known answer (at most 1,000 graphemes, as staff's).
+        answer: String,
+        /// Where it comes from and how sure the assistant is.
+        automatic: AutomaticAnswer,
+    },
     /// The host ends the class: everyone still connected leaves, every video stops, the open
     /// poll closes, offers are withdrawn, and the room records `broadcast_ended`.
     End,
@@ -86,10 +98,15 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
-    /// Send a chat message (at most 500 graphemes).
+    /// Send a chat message (at most 500 graphemes), as a reply to a message still in the chat
+    /// if `reply_to` names one.
     SendChat {
         /// The text.
         text: String,
+        /// The message it replies to (`not_found` if it is not in the chat any more).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reply_to: Option<MessageId>,
     },
     /// Staff: delete a message.
     DeleteMessage {
@@ -506,6 +523,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         answer: Option<String>,
+        /// Set when the answer assistant sent it by itself ([`Input::AnswerAutomatically`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        automatic: Option<AutomaticAnswer>,
     },
     /// A question was dismissed.
     QuestionDismissed {

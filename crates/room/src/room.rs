@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RoomError;
 use crate::model::{
-    BackChannelNote, Ballot, Capability, ChatMessage, ChatSettings, ClientId, Fingerprint, Flag,
-    Hold, HoldReason, MessageId, Poll, PollId, PollSpec, PollState, Question, QuestionId,
-    QuestionState, Reaction, Role, Timestamp, ViewerId,
+    AutomaticAnswer, BackChannelNote, Ballot, Capability, ChatMessage, ChatSettings, ClientId,
+    Fingerprint, Flag, Hold, HoldReason, MessageId, Poll, PollId, PollSpec, PollState, Question,
+    QuestionId, QuestionState, Reaction, Role, Timestamp, ViewerId,
 };
 use crate::offers::{
     self, Offer, OfferCard, OfferId, OfferSpec, OfferState, VariantCounts, offer_limits,
@@ -35,6 +35,8 @@ pub mod limits {
     pub const QUESTION_GRAPHEMES: usize = 300;
     /// A written answer to a question.
     pub const ANSWER_GRAPHEMES: usize = 1_000;
+    /// Where an automatic answer comes from, in words.
+    pub const ANSWER_SOURCE_GRAPHEMES: usize = 300;
     /// A poll's question.
     pub const POLL_QUESTION_GRAPHEMES: usize = 200;
     /// A poll option.
@@ -369,6 +371,15 @@ impl Room {
                         None,
                         Event::BroadcastSource { capture },
                     );
+                }
+            }
+            Input::AnswerAutomatically {
+                question,
+                answer,
+                automatic,
+            } => {
+                if let Some(event) = self.automatic_answer(question, &answer, automatic) {
+                    self.emit(&mut out, now, None, None, event);
                 }
             }
             Input::LinkLearner { viewer, learner } => {
@@ -728,10 +739,15 @@ impl Room {
             Event::QuestionApproved { question } => {
                 set_question_state(s, question.id, QuestionState::Approved);
             }
-            Event::QuestionAnswered { question, answer } => {
+            Event::QuestionAnswered {
+                question,
+                answer,
+                automatic,
+            } => {
                 set_question_state(s, *question, QuestionState::Answered);
                 if let Some(q) = s.questions.get_mut(question) {
                     q.answer.clone_from(answer);
+                    q.automatic.clone_from(automatic);
                 }
             }
             Event::QuestionDismissed { question, .. } => {
@@ -1285,6 +1301,35 @@ impl Room {
         Ok(events)
     }
 
+    /// The answer the host's assistant sends by itself, if the question still waits for one
+    /// and the answer passes the limits staff's answers do.
+    fn automatic_answer(
+        &self,
+        question: QuestionId,
+        answer: &str,
+        automatic: AutomaticAnswer,
+    ) -> Option<Event> {
+        let s = &self.state;
+        let open = s
+            .questions
+            .get(&question)
+            .is_some_and(|q| matches!(q.state, QuestionState::Pending | QuestionState::Approved));
+        if s.ended || !open || automatic.confidence > 100 {
+            return None;
+        }
+        let answer = checked_text(answer, true, limits::ANSWER_GRAPHEMES).ok()?;
+        let source =
+            checked_text(&automatic.source, false, limits::ANSWER_SOURCE_GRAPHEMES).ok()?;
+        Some(Event::QuestionAnswered {
+            question,
+            answer: Some(answer),
+            automatic: Some(AutomaticAnswer {
+                source,
+                confidence: automatic.confidence,
+            }),
+        })
+    }
+
     fn act(
         &mut self,
         viewer: &ViewerId,
@@ -1312,9 +1357,15 @@ impl Room {
         };
         let one = |e: Event| Ok(Outcome::Events(vec![e]));
         match action {
-            Action::SendChat { text } => {
+            Action::SendChat { text, reply_to } => {
                 muted()?;
                 let text = checked_text(text, true, limits::CHAT_GRAPHEMES)?;
+                // A reply names a message everyone can still see.
+                if let Some(to) = reply_to
+                    && !s.chat.iter().any(|m| m.id == *to)
+                {
+                    return Err(RoomError::NotFound);
+                }
                 let tat = me.rate_tat.max(now.0);
                 let tolerance = (limits::RATE_BURST - 1) * limits::RATE_INTERVAL_MS;
                 if tat > now.0.saturating_add(tolerance) {
@@ -1341,6 +1392,7 @@ impl Room {
                     role: me.role,
                     text,
                     sent_at: now,
+                    reply_to: *reply_to,
                 };
                 match (!staff)
                     .then(|| hold_reason(&s.settings, me, &message.text))
@@ -1605,6 +1657,7 @@ impl Room {
                         },
                         votes: 0,
                         answer: None,
+                        automatic: None,
                         asked_at: now,
                     },
                 })
@@ -1646,6 +1699,7 @@ impl Room {
                 one(Event::QuestionAnswered {
                     question: *question,
                     answer,
+                    automatic: None,
                 })
             }
             Action::DismissQuestion { question } => {

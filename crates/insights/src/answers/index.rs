@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::text::{normalize, terms};
 
 /// Where a known answer comes from, so staff can see why it is suggested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnswerSource {
     /// A row of the school's FAQ file (its line in the file, 1 = the header).

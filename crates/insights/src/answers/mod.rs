@@ -48,7 +48,7 @@ pub use index::{
 pub use suggest::{
     ALTERNATIVES, AUTO_ANSWER_THRESHOLD, Candidate, DEFAULT_THRESHOLD, Refusal, Suggestion, suggest,
 };
-pub use text::normalize;
+pub use text::{normalize, reads_as_question};
 
 /// The demo school's FAQ (`assets/faq/demo-faq.csv`): 40 entries in English, 40 in Chinese.
 pub const DEMO_FAQ: &str = include_str!("../../../../assets/faq/demo-faq.csv");

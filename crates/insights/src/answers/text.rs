@@ -258,6 +258,63 @@ fn count_latin(word: &str, content: &mut usize, words: &mut usize) {
     }
 }
 
+/// English words that open a question ("can I ...", "is there ...", "what ...").
+const QUESTION_OPENERS: &[&str] = &[
+    "what", "whats", "how", "hows", "when", "where", "wheres", "why", "who", "whos", "whom",
+    "which", "whose", "can", "cant", "could", "couldnt", "is", "isnt", "are", "arent", "am", "do",
+    "dont", "does", "doesnt", "did", "didnt", "will", "wont", "would", "wouldnt", "should",
+    "shouldnt", "shall", "may", "might", "has", "hasnt", "have", "havent", "was", "wasnt", "were",
+    "anyone", "anybody", "any",
+];
+
+/// Words that may come before a question's opener ("so, how do I ...", "sorry, is it ...").
+const QUESTION_PREAMBLE: &[&str] = &[
+    "so", "and", "but", "also", "sorry", "um", "uh", "quick", "question", "please", "excuse", "me",
+    "btw", "oh",
+];
+
+/// Chinese words that make a sentence a question: particles (吗, 呢), question words (什么,
+/// 怎么, 哪, 谁, 几, 多少) and A-not-A forms (能不能, 有没有, 是不是).
+const CJK_QUESTION_MARKERS: &[&str] = &[
+    "吗",
+    "么",
+    "呢",
+    "怎",
+    "什么",
+    "哪",
+    "谁",
+    "为何",
+    "为什么",
+    "几",
+    "多少",
+    "是否",
+    "能不能",
+    "可不可以",
+    "有没有",
+    "会不会",
+    "是不是",
+    "要不要",
+    "如何",
+    "请问",
+];
+
+/// Whether a chat message reads as a question: a question mark (ASCII or full-width), an English
+/// question word or auxiliary opening it (after greetings: "hi, can I ..."), or a Chinese
+/// question particle or word. Chat is mostly remarks; Q&A questions need no such test.
+pub fn reads_as_question(text: &str) -> bool {
+    if text.contains(['?', '\u{ff1f}']) {
+        return true;
+    }
+    let normalized = normalize(text);
+    if CJK_QUESTION_MARKERS.iter().any(|m| normalized.contains(m)) {
+        return true;
+    }
+    normalized
+        .split(' ')
+        .find(|w| !GREETING_WORDS.contains(w) && !QUESTION_PREAMBLE.contains(w))
+        .is_some_and(|first| QUESTION_OPENERS.contains(&first))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +362,31 @@ mod tests {
             "有没有学生价",
         ] {
             assert!(says_enough(&normalize(question)), "{question}");
+        }
+    }
+
+    #[test]
+    fn chat_questions_are_told_from_remarks() {
+        for question in [
+            "is the class recorded",
+            "Hi, can I get a refund for this course",
+            "so where are the slides",
+            "Where are the slides?",
+            "slides？",
+            "这节课有回放吗",
+            "怎么申请退款",
+            "有没有学生价",
+        ] {
+            assert!(reads_as_question(question), "{question}");
+        }
+        for remark in [
+            "great class today",
+            "the slides are on the course page",
+            "hello everyone",
+            "我喜欢这节课",
+            "thanks, that helps",
+        ] {
+            assert!(!reads_as_question(remark), "{remark}");
         }
     }
 }

@@ -177,7 +177,13 @@ pub fn act_as(viewer: &str, client_id: &str, action: Action) -> Input {
 }
 
 pub fn chat(viewer: &str, text: &str) -> Input {
-    act(viewer, Action::SendChat { text: text.into() })
+    act(
+        viewer,
+        Action::SendChat {
+            text: text.into(),
+            reply_to: None,
+        },
+    )
 }
 
 /// A class: instructor "Grace Hopper" (`prof`), TA "Alan" (`ta`), viewer "Ada" (`ada`).

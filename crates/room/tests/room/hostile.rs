@@ -88,7 +88,13 @@ fn naughty_strings_everywhere_yield_events_or_typed_errors() {
             );
         }
         for (kind, action) in [
-            ("chat", Action::SendChat { text: s.clone() }),
+            (
+                "chat",
+                Action::SendChat {
+                    text: s.clone(),
+                    reply_to: None,
+                },
+            ),
             ("ask", Action::Ask { text: s.clone() }),
         ] {
             let client_id = lectern_room::ClientId(format!("{kind}-{i}"));

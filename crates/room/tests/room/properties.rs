@@ -59,7 +59,7 @@ fn action() -> impl Strategy<Value = Action> {
     let poll = || (1u64..4).prop_map(PollId);
     let question = || (1u64..5).prop_map(QuestionId);
     prop_oneof![
-        6 => text().prop_map(|text| Action::SendChat { text }),
+        6 => text().prop_map(|text| Action::SendChat { text, reply_to: None }),
         1 => message().prop_map(|message| Action::DeleteMessage { message }),
         1 => message().prop_map(|message| Action::PinMessage { message }),
         1 => Just(Action::UnpinMessage),

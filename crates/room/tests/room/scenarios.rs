@@ -539,6 +539,7 @@ fn retried_client_id_is_answered_not_applied_twice() {
     let mut s = class();
     let send = || Action::SendChat {
         text: "once".into(),
+        reply_to: None,
     };
     s.at(100, act_as("ada", "c1", send()))
         .at(200, act_as("ada", "c1", send()))
@@ -549,6 +550,7 @@ fn retried_client_id_is_answered_not_applied_twice() {
                 "c2",
                 Action::SendChat {
                     text: "x".repeat(501),
+                    reply_to: None,
                 },
             ),
         )
@@ -559,6 +561,7 @@ fn retried_client_id_is_answered_not_applied_twice() {
                 "c2",
                 Action::SendChat {
                     text: "fixed".into(),
+                    reply_to: None,
                 },
             ),
         )
@@ -569,6 +572,7 @@ fn retried_client_id_is_answered_not_applied_twice() {
                 "c2",
                 Action::SendChat {
                     text: "fixed".into(),
+                    reply_to: None,
                 },
             ),
         )
@@ -1444,4 +1448,115 @@ fn lost_connections_and_the_class_end_close_everyones_presence() {
         @600 room: {"type":"broadcast_ended"}
     "#]]
     .assert_eq(&s.finish());
+}
+
+#[test]
+fn staff_reply_to_a_message_still_in_the_chat() {
+    let reply = |to: u64, text: &str| Action::SendChat {
+        text: text.into(),
+        reply_to: Some(lectern_room::MessageId(to)),
+    };
+    let mut s = class();
+    s.at(100, chat("ada", "Is this class recorded?"))
+        .at(
+            200,
+            act("ta", reply(1, "Yes, the replay is on the course page.")),
+        )
+        .at(300, act("ta", reply(9, "to a message nobody sent")))
+        .at(
+            400,
+            act(
+                "ta",
+                Action::DeleteMessage {
+                    message: lectern_room::MessageId(1),
+                },
+            ),
+        )
+        .at(500, act("prof", reply(1, "to a deleted message")))
+        .at(600, act("ada", reply(2, "thanks!")));
+    expect![[r#"
+        @100 ada: {"type":"chat_sent","message":{"id":1,"author":"ada","name":"Ada","role":"viewer","text":"Is this class recorded?","sent_at":100}}
+        @200 ta: {"type":"chat_sent","message":{"id":2,"author":"ta","name":"Alan","role":"ta","text":"Yes, the replay is on the course page.","sent_at":200,"reply_to":1}}
+        @300 -> ta rejected not_found
+        @400 ta: {"type":"message_deleted","message":1}
+        @500 -> prof rejected not_found
+        @600 ada: {"type":"chat_sent","message":{"id":3,"author":"ada","name":"Ada","role":"viewer","text":"thanks!","sent_at":600,"reply_to":2}}
+    "#]].assert_eq(&s.finish());
+}
+
+#[test]
+fn the_assistant_answers_a_waiting_question_by_itself_once() {
+    let automatic = |question: u64, answer: &str, confidence: u8| Input::AnswerAutomatically {
+        question: QuestionId(question),
+        answer: answer.into(),
+        automatic: lectern_room::AutomaticAnswer {
+            source: "the school's FAQ, line 3".into(),
+            confidence,
+        },
+    };
+    let mut s = class();
+    s.at(
+        100,
+        act(
+            "ada",
+            Action::Ask {
+                text: "Is this class recorded?".into(),
+            },
+        ),
+    )
+    .at(
+        110,
+        act(
+            "ada",
+            Action::Ask {
+                text: "Where are the slides?".into(),
+            },
+        ),
+    )
+    .at(
+        200,
+        automatic(1, "Yes: the replay is on the course page.", 93),
+    )
+    // Answered already (by the assistant, then by staff): nothing more.
+    .at(300, automatic(1, "Again.", 93))
+    .at(
+        310,
+        act(
+            "ta",
+            Action::AnswerQuestion {
+                question: QuestionId(2),
+                answer: Some("On the course page.".into()),
+            },
+        ),
+    )
+    .at(320, automatic(2, "Too late.", 95))
+    // No such question, an empty answer, a confidence over 100: nothing.
+    .at(400, automatic(7, "Nobody asked.", 95))
+    .at(
+        410,
+        act(
+            "ada",
+            Action::Ask {
+                text: "And the homework?".into(),
+            },
+        ),
+    )
+    .at(420, automatic(3, "   ", 95))
+    .at(430, automatic(3, "Friday.", 101))
+    .at(500, join("bob", Role::Viewer, "Bob"));
+    let answered = s.room.top_questions(10);
+    assert_eq!(
+        answered[0].automatic.as_ref().map(|a| a.confidence),
+        Some(93),
+        "the board keeps the mark"
+    );
+    expect![[r#"
+        @100 ada: {"type":"question_asked","question":{"id":1,"asker":"ada","name":"Ada","text":"Is this class recorded?","state":"pending","votes":0,"asked_at":100}}
+        @110 ada: {"type":"question_asked","question":{"id":2,"asker":"ada","name":"Ada","text":"Where are the slides?","state":"pending","votes":0,"asked_at":110}}
+        @200 room: {"type":"question_answered","question":1,"answer":"Yes: the replay is on the course page.","automatic":{"source":"the school's FAQ, line 3","confidence":93}}
+        @310 ta: {"type":"question_answered","question":2,"answer":"On the course page."}
+        @410 ada: {"type":"question_asked","question":{"id":3,"asker":"ada","name":"Ada","text":"And the homework?","state":"pending","votes":0,"asked_at":410}}
+        @500 bob: {"type":"viewer_joined","viewer":"bob","role":"viewer","name":"Bob","fingerprint":null}
+        @500 -> bob welcome name="Bob" role=Viewer chat=0 pinned=None poll=none questions=[(1, 0), (2, 0)] held=0 flags=0
+    "#]].assert_eq(&s.finish());
 }

@@ -466,7 +466,14 @@ impl Driver<'_> {
                 }
             }
             Step::Chat(who, text) => {
-                let out = self.act(Some(who), Action::SendChat { text }, at);
+                let out = self.act(
+                    Some(who),
+                    Action::SendChat {
+                        text,
+                        reply_to: None,
+                    },
+                    at,
+                );
                 if recorded(&out, |e| {
                     matches!(e, Event::ChatSent { .. } | Event::ChatHeld { .. })
                 }) {

@@ -453,7 +453,12 @@ export type SuggestAnswer = {
 /**
  * The student's question or message (at most 1,000 characters are read).
  */
-text: string, };
+text: string, 
+/**
+ * The message was written in chat, not asked in Q&A: it gets a suggestion only if it reads
+ * as a question (a question mark, a question word; chat is mostly remarks).
+ */
+chat?: boolean, };
 export type AnswerSuggestion = { 
 /**
  * The answer to send (staff may edit it first).
@@ -464,7 +469,8 @@ answer: string,
  */
 question: string, 
 /**
- * Where it comes from, in words ("the school's FAQ, line 12", "class 7's Q&A").
+ * Where it comes from, in words ("the school's FAQ, line 12", "answered by the TA in
+ * “Week 4”, 2026-12-07 (Q&A)").
  */
 source: string, 
 /**
@@ -491,6 +497,26 @@ export type FaqImported = {
  * Entries now in the school's FAQ.
  */
 entries: number, };
+export type AnswerSettings = { 
+/**
+ * The assistant answers a student's Q&A question by itself when its best known answer is
+ * at or over `threshold`.
+ */
+autoAnswer: boolean, 
+/**
+ * The confidence at or over which it answers, from [`MIN_AUTO_THRESHOLD`] (what staff are
+ * shown as a suggestion at all) to 1; [`AUTO_ANSWER_THRESHOLD`] by default.
+ */
+threshold: number, };
+export type AnswerSettingsInfo = { 
+/**
+ * The setting.
+ */
+settings: AnswerSettings, 
+/**
+ * The lowest threshold accepted ([`MIN_AUTO_THRESHOLD`]).
+ */
+minThreshold: number, };
 export type CreateModeratorLink = { 
 /**
  * Who it is for ("Priya, TA"); shown in the list and the room.
@@ -1598,6 +1624,8 @@ export type Commands = {
   delete_recording: { args: SessionRef, result: SessionRecording },
   recording_retention: { args: NoArgs, result: RecordingRetention },
   set_recording_retention: { args: RecordingRetention, result: RecordingRetentionApplied },
+  answer_settings: { args: NoArgs, result: AnswerSettingsInfo },
+  set_answer_settings: { args: AnswerSettings, result: AnswerSettingsInfo },
 };
 export type WindowCommands = {
   room_join: { args: RoomJoin, result: RoomConnected },

@@ -32,7 +32,12 @@ text: string,
 /**
  * When the room accepted it.
  */
-sent_at: Timestamp, };
+sent_at: Timestamp, 
+/**
+ * The message it answers, when its author replied to one (staff replying to a student's
+ * question: the answer assistant learns the pair).
+ */
+reply_to?: MessageId, };
 export type HoldReason = "approved_only" | "blocked_term" | "link" | "new_identity";
 export type Hold = { 
 /**
@@ -137,6 +142,16 @@ ballots: Array<Ballot>,
  */
 voters: Array<ViewerId>, };
 export type QuestionState = "pending" | "approved" | "answered" | "dismissed";
+export type AutomaticAnswer = { 
+/**
+ * Where the known answer comes from, in words ("the school's FAQ, line 12"; at most 300
+ * characters).
+ */
+source: string, 
+/**
+ * How sure the assistant was that it answers the question, in percent (0 to 100).
+ */
+confidence: number, };
 export type Question = { 
 /**
  * Its number.
@@ -169,7 +184,12 @@ asked_at: Timestamp,
 /**
  * Staff's written answer, once answered with one.
  */
-answer?: string, };
+answer?: string, 
+/**
+ * Set when the answer assistant answered it by itself (the instructor turned on "answer
+ * known questions automatically"): where the answer comes from and how sure it was.
+ */
+automatic?: AutomaticAnswer, };
 export type Flag = { "type": "repeat_visitor", 
 /**
  * The newcomer.
@@ -429,7 +449,11 @@ export type Action = { "type": "send_chat",
 /**
  * The text.
  */
-text: string, } | { "type": "delete_message", 
+text: string, 
+/**
+ * The message it replies to (`not_found` if it is not in the chat any more).
+ */
+reply_to?: MessageId, } | { "type": "delete_message", 
 /**
  * Which.
  */
@@ -821,7 +845,11 @@ question: QuestionId,
 /**
  * The written answer, if staff gave one.
  */
-answer?: string, } | { "type": "question_dismissed", 
+answer?: string, 
+/**
+ * Set when the answer assistant sent it by itself ([`Input::AnswerAutomatically`]).
+ */
+automatic?: AutomaticAnswer, } | { "type": "question_dismissed", 
 /**
  * Which.
  */

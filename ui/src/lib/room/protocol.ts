@@ -22,6 +22,7 @@ import { CLOSE_CODES, type Event, type ServerFrame as GeneratedServerFrame } fro
 
 export type {
   Action,
+  AutomaticAnswer,
   Ballot,
   BackChannelNote,
   Capability,

@@ -2,6 +2,7 @@
 // replaces it, then each event is applied once, in `seq` order.
 import type {
   Action,
+  AutomaticAnswer,
   BackChannelNote,
   ChatMessage,
   ChatMode,
@@ -133,6 +134,23 @@ export function pollViewOf(poll: Poll): PollView {
 /** Questions in board order: most votes first, then oldest first (as the room sorts them). */
 export function sortedQuestions(questions: readonly Question[]): Question[] {
   return [...questions].sort((a, b) => b.votes - a.votes || a.id - b.id);
+}
+
+/** "Answered automatically · the school's FAQ, line 3 · 93% sure": the mark on an answer the
+ * assistant sent by itself, for everyone who sees it. */
+export function automaticAnswerLabel(a: AutomaticAnswer): string {
+  return `Answered automatically · ${a.source} · ${a.confidence}% sure`;
+}
+
+/** The message `reply` answers, if it is still in the chat. */
+export function repliedTo(reply: ChatMessage, chat: readonly ChatMessage[]): ChatMessage | null {
+  if (reply.reply_to === undefined) return null;
+  return chat.find((m) => m.id === reply.reply_to) ?? null;
+}
+
+/** Whether staff already replied to this message in chat. */
+export function hasStaffReply(message: ChatMessage, chat: readonly ChatMessage[]): boolean {
+  return chat.some((m) => m.reply_to === message.id && isStaff(m.role));
 }
 
 /** Whether `choices` are exactly the correct options. */
@@ -283,6 +301,7 @@ export function applyEvent(view: RoomView, seq: number, record: Recorded): boole
       if (q !== undefined) {
         q.state = 'answered';
         if (ev.answer) q.answer = ev.answer;
+        if (ev.automatic) q.automatic = ev.automatic;
       }
       break;
     }

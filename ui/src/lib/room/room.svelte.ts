@@ -213,9 +213,10 @@ export class RoomStore {
     return clientId;
   }
 
-  sendChat(text: string): string | null {
+  /** Sends a chat message; as a reply to the message `replyTo` names when given. */
+  sendChat(text: string, replyTo?: MessageId): string | null {
     this.composerError = null;
-    return this.act({ type: 'send_chat', text });
+    return this.act(replyTo === undefined ? { type: 'send_chat', text } : { type: 'send_chat', text, reply_to: replyTo });
   }
 
   react(reaction: Reaction): string | null {

@@ -4,7 +4,7 @@ import { BROWSER_KEY_STORAGE_NAME, keepBrowserKey, randomHex32, storedBrowserKey
 import { buildHello, roomUrl, stopReasonFor } from './connection';
 import type { ChatMessage, Offer, Question, Recorded, RoomEvent, ServerMessage, Snapshot } from './protocol';
 import { isModeratorToken, RoomStore } from './room.svelte';
-import { applyAck, applyEvent, isCorrect, sortedQuestions, viewFromWelcome } from './room-state';
+import { applyAck, applyEvent, automaticAnswerLabel, hasStaffReply, isCorrect, repliedTo, sortedQuestions, viewFromWelcome } from './room-state';
 import { graphemeCount } from './text';
 
 class FakeSocket implements SocketLike {
@@ -456,6 +456,26 @@ describe('polls, Q&A and offers', () => {
     applyEvent(view, 7, record({ type: 'question_dismissed', question: 2, asker: 'v-ann' }));
     expect(view.questions.map((q) => q.id)).toEqual([1]);
     expect(view.highlighted).toBeNull();
+  });
+
+  it('marks an answer the assistant sent by itself, for everyone', () => {
+    const view = viewFromWelcome(welcome(1, { questions: [question(3, { asker: 'v-ann', state: 'pending' })] }));
+    const automatic = { source: "the school's FAQ, line 9", confidence: 93 };
+    applyEvent(view, 2, record({ type: 'question_answered', question: 3, answer: 'Yes, on the course page.', automatic }));
+    const q = view.questions.find((x) => x.id === 3)!;
+    expect([q.state, q.answer, q.automatic]).toEqual(['answered', 'Yes, on the course page.', automatic]);
+    expect(automaticAnswerLabel(automatic)).toBe("Answered automatically · the school's FAQ, line 9 · 93% sure");
+  });
+
+  it('links a chat reply to the message it answers, while that message is shown', () => {
+    const asked = msg(4, 'Is there a replay?');
+    const reply: ChatMessage = { ...msg(5, 'Yes, tomorrow.', 'ta-1'), role: 'ta', reply_to: 4 };
+    const studentReply: ChatMessage = { ...msg(6, 'thanks', 'v-bob'), reply_to: 5 };
+    expect(repliedTo(reply, [asked, reply])).toBe(asked);
+    expect(repliedTo(reply, [reply])).toBeNull();
+    expect(repliedTo(asked, [asked, reply])).toBeNull();
+    expect(hasStaffReply(asked, [asked, reply])).toBe(true);
+    expect(hasStaffReply(reply, [asked, reply, studentReply])).toBe(false);
   });
 
   it('keeps the back channel with its author and time from the record', () => {
