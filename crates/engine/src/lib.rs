@@ -23,6 +23,7 @@
 pub mod activities;
 pub mod answers;
 pub mod api;
+pub mod audience;
 pub mod broadcast;
 pub mod browser_keys;
 pub mod capture;
