@@ -16,6 +16,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use lectern_insights::audience::cohorts::cohort_table;
+use lectern_insights::audience::repurchase::{RepurchaseRate, repurchase_report};
 use lectern_insights::audience::segments::{
     SegmentCentroid, SegmentInput, SegmentOptions, Segmentation, segment,
 };
@@ -24,7 +26,9 @@ use lectern_insights::engagement::recompute;
 use lectern_insights::recs::CourseInfo;
 use lectern_store::Store;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
+use crate::api::NoArgs;
 use crate::experiments::{DEFAULT_TIME_ZONE, TIME_ZONE_SETTING, Zone};
 use crate::identity::{identities_of, is_staff};
 use crate::{ApiError, ErrorCode, Studio};
@@ -346,6 +350,381 @@ impl Studio {
     /// [`segment_audience`] of the open school.
     pub async fn segment_audience(&self, segment: &str) -> Result<SegmentAudience, ApiError> {
         segment_audience(&self.store().await?, segment).await
+    }
+}
+
+/// Fewer people than this in a rate's denominator (or a cohort): the rate is not shown
+/// (the reports' k >= 5 rule, `engagement::MIN_GROUP`).
+pub const MIN_GROUP: u32 = lectern_insights::engagement::MIN_GROUP;
+
+/// A repurchase rate as the studio shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RateView {
+    /// The window, in days.
+    pub window_days: u32,
+    /// Learners whose whole window is in the data: the denominator.
+    pub eligible: u32,
+    /// Of those, who bought again within the window (`null` under [`MIN_GROUP`] eligible).
+    pub repurchased: Option<u32>,
+    /// `repurchased / eligible` (`null` under [`MIN_GROUP`] eligible).
+    pub rate: Option<f64>,
+    /// Its 95% Wilson interval (`null` under [`MIN_GROUP`] eligible).
+    pub rate_ci: Option<[f64; 2]>,
+}
+
+impl RateView {
+    fn of(rate: &RepurchaseRate) -> RateView {
+        let shown = rate.eligible >= MIN_GROUP;
+        RateView {
+            window_days: rate.window_days,
+            eligible: rate.eligible,
+            repurchased: shown.then_some(rate.repurchased),
+            rate: rate.rate().filter(|_| shown),
+            rate_ci: rate.interval().filter(|_| shown),
+        }
+    }
+}
+
+/// A course and a share of people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseShareView {
+    /// Catalog id.
+    pub course_id: String,
+    /// Its title (the id when the catalog does not know it).
+    pub title: String,
+    /// The share of the segment's members who own it.
+    pub share: f64,
+}
+
+/// A course to offer a segment next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentNextCourse {
+    /// Catalog id.
+    pub course_id: String,
+    /// Its title.
+    pub title: String,
+    /// Members for whom it is among their next [`NEXT_PER_LEARNER`] courses (the courses most
+    /// owned in their segment, then in the school, that they do not own yet).
+    pub members: u32,
+}
+
+/// What a segment's name is read from, in plain units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentTraits {
+    /// Share of members who ever bought.
+    pub buyers_share: f64,
+    /// Mean purchase days per member.
+    pub mean_visits: f64,
+    /// Mean paid per member, in cents.
+    pub mean_spent_cents: f64,
+    /// Median days since the last purchase, among members who bought.
+    pub median_days_since_purchase: Option<f64>,
+    /// Share of members who joined in the last 30 days.
+    pub new_share: f64,
+    /// Share of members who attended at least one live class.
+    pub attended_share: f64,
+    /// Mean engagement score (0-100) of members who attended.
+    pub mean_engagement: Option<f64>,
+}
+
+/// A tag of a segment's courses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Interest {
+    /// The tag.
+    pub tag: String,
+    /// Its share of the members' courses.
+    pub share: f64,
+}
+
+/// One segment as the Insights screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentSummary {
+    /// Its name in words ("loyal repeat buyers"), kept from the last computation while the
+    /// segment stays where it was.
+    pub name: String,
+    /// Members.
+    pub size: u32,
+    /// Members who ever bought.
+    pub buyers: u32,
+    /// `buyers / size`.
+    pub conversion: f64,
+    /// The members' 90-day repurchase rate.
+    pub repurchase_90d: RateView,
+    /// The courses most members own (at most 3).
+    pub typical_courses: Vec<CourseShareView>,
+    /// The courses to offer its members next (at most [`NEXT_COURSES`]), most members first.
+    pub next_courses: Vec<SegmentNextCourse>,
+    /// What its name is read from.
+    pub traits: SegmentTraits,
+    /// The tags of its members' courses, most common first (at most 3).
+    pub interests: Vec<Interest>,
+}
+
+/// The school's segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AudienceSegments {
+    /// The day they are computed for (`2026-03-04`, school-local): the last day with a
+    /// purchase or a class.
+    pub as_of: String,
+    /// Learners segmented: the sizes add up to it.
+    pub learners: u32,
+    /// Largest first.
+    pub segments: Vec<SegmentSummary>,
+    /// Segments that kept the name they had in the last computation.
+    pub names_kept: u32,
+}
+
+/// Buyers of one course who bought again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseRepurchaseView {
+    /// Catalog id.
+    pub course_id: String,
+    /// Its title.
+    pub title: String,
+    /// Learners who bought it.
+    pub buyers: u32,
+    /// 30, 90 and 180 days after each learner first bought it.
+    pub rates: Vec<RateView>,
+}
+
+/// One cohort: the learners whose first purchase is in one month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CohortRow {
+    /// The first-purchase month, `2026-03`.
+    pub month: String,
+    /// Its learners.
+    pub learners: u32,
+    /// Per months since (0, 1, 2, ...): the share who bought in that month; `null` where not
+    /// observed yet (after the last purchase's month) or when the cohort has fewer than
+    /// [`MIN_GROUP`] learners.
+    pub shares: Vec<Option<f64>>,
+    /// True when its shares are not shown: fewer than [`MIN_GROUP`] learners.
+    pub suppressed: bool,
+}
+
+/// Repurchase of attendees of live classes against learners who never attended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttendanceView {
+    /// Buyers who attended at least one live class (90 days).
+    pub attended: RateView,
+    /// Buyers who never attended one (90 days).
+    pub never_attended: RateView,
+    /// `attended - never_attended` (`null` unless both are shown).
+    pub difference: Option<f64>,
+    /// Newcombe's 95% interval of the difference.
+    pub difference_ci: Option<[f64; 2]>,
+    /// [`OBSERVED_NOT_CAUSAL`]: how to label it wherever it is shown.
+    pub label: String,
+    /// Why, in a sentence (`repurchase::ATTENDANCE_CAVEAT`).
+    pub caveat: String,
+}
+
+/// The label of the attendance comparison.
+pub const OBSERVED_NOT_CAUSAL: &str = "observed difference, not a causal effect";
+
+/// Who buys again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AudienceRepurchase {
+    /// Learners with at least one purchase.
+    pub buyers: u32,
+    /// The last purchase day (`2026-03-04`), if any: windows end there.
+    pub last_purchase: Option<String>,
+    /// Within 30, 90 and 180 days of the first purchase, each with its own denominator.
+    pub overall: Vec<RateView>,
+    /// "Buyers of X who bought again", most buyers first.
+    pub per_course: Vec<CourseRepurchaseView>,
+    /// First-purchase month x months since, oldest cohort first.
+    pub cohorts: Vec<CohortRow>,
+    /// Attendees against learners who never attended.
+    pub attendance: AttendanceView,
+}
+
+/// Courses listed as a segment's next ones.
+pub const NEXT_COURSES: usize = 3;
+/// Courses per learner that count towards their segment's next ones.
+pub const NEXT_PER_LEARNER: usize = 3;
+
+fn title_of(titles: &BTreeMap<&str, &str>, course: &str) -> String {
+    titles.get(course).map_or(course, |t| t).to_owned()
+}
+
+/// The segments of a segmentation as the studio shows them.
+pub fn segments_view(
+    audience: &SchoolAudience,
+    segmentation: &Segmentation,
+    previous: &[SegmentCentroid],
+) -> AudienceSegments {
+    let titles: BTreeMap<&str, &str> = audience
+        .courses
+        .iter()
+        .map(|c| (c.id.as_str(), c.title.as_str()))
+        .collect();
+    let before: BTreeSet<&str> = previous.iter().map(|p| p.name.as_str()).collect();
+    let segments = segmentation
+        .segments
+        .iter()
+        .map(|s| {
+            // Per course: (members it is next for, sum of its places in their lists).
+            let mut next: BTreeMap<&str, (u32, usize)> = BTreeMap::new();
+            for member in segmentation.members(&s.name) {
+                for (place, course) in segmentation
+                    .next_courses(member, NEXT_PER_LEARNER)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let entry = next.entry(course).or_default();
+                    entry.0 += 1;
+                    entry.1 += place;
+                }
+            }
+            let mut next: Vec<(&str, u32, usize)> =
+                next.into_iter().map(|(c, (n, p))| (c, n, p)).collect();
+            // Most members first; then the course nearer the top of their lists.
+            next.sort_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then_with(|| (a.2 * b.1 as usize).cmp(&(b.2 * a.1 as usize)))
+                    .then(a.0.cmp(b.0))
+            });
+            SegmentSummary {
+                name: s.name.clone(),
+                size: s.size,
+                buyers: s.buyers,
+                conversion: s.conversion,
+                repurchase_90d: RateView::of(&s.repurchase_90d),
+                typical_courses: s
+                    .typical_courses
+                    .iter()
+                    .map(|c| CourseShareView {
+                        course_id: c.course.clone(),
+                        title: c.title.clone(),
+                        share: c.share,
+                    })
+                    .collect(),
+                next_courses: next
+                    .into_iter()
+                    .take(NEXT_COURSES)
+                    .map(|(course, members, _)| SegmentNextCourse {
+                        course_id: course.to_owned(),
+                        title: title_of(&titles, course),
+                        members,
+                    })
+                    .collect(),
+                traits: SegmentTraits {
+                    buyers_share: s.traits.buyers_share,
+                    mean_visits: s.traits.mean_visits,
+                    mean_spent_cents: s.traits.mean_spent_cents,
+                    median_days_since_purchase: s.traits.median_days_since_purchase,
+                    new_share: s.traits.new_share,
+                    attended_share: s.traits.attended_share,
+                    mean_engagement: s.traits.mean_engagement,
+                },
+                interests: s
+                    .interests
+                    .iter()
+                    .map(|(tag, share)| Interest {
+                        tag: tag.clone(),
+                        share: *share,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    AudienceSegments {
+        as_of: day_label(segmentation.today),
+        learners: u32::try_from(segmentation.learners()).unwrap_or(u32::MAX),
+        names_kept: segmentation
+            .segments
+            .iter()
+            .filter(|s| before.contains(s.name.as_str()))
+            .count() as u32,
+        segments,
+    }
+}
+
+/// Repurchase, per course, cohorts and attendance as the studio shows them.
+pub fn repurchase_view(audience: &SchoolAudience) -> AudienceRepurchase {
+    let report = repurchase_report(&audience.purchases, &audience.attendance(None));
+    let titles: BTreeMap<&str, &str> = audience
+        .courses
+        .iter()
+        .map(|c| (c.id.as_str(), c.title.as_str()))
+        .collect();
+    let mut per_course: Vec<CourseRepurchaseView> = report
+        .per_course
+        .iter()
+        .map(|c| CourseRepurchaseView {
+            course_id: c.course.clone(),
+            title: title_of(&titles, &c.course),
+            buyers: c.buyers,
+            rates: c.rates.iter().map(RateView::of).collect(),
+        })
+        .collect();
+    per_course.sort_by(|a, b| b.buyers.cmp(&a.buyers).then(a.course_id.cmp(&b.course_id)));
+    let cohorts = cohort_table(&audience.purchases)
+        .cohorts
+        .iter()
+        .map(|c| {
+            let suppressed = c.learners < MIN_GROUP;
+            CohortRow {
+                month: c.month.clone(),
+                learners: c.learners,
+                shares: (0..c.active.len())
+                    .map(|k| c.share(k).filter(|_| !suppressed))
+                    .collect(),
+                suppressed,
+            }
+        })
+        .collect();
+    let a = &report.attendance;
+    let attended = RateView::of(&a.attended);
+    let never_attended = RateView::of(&a.never_attended);
+    let both = attended.rate.is_some() && never_attended.rate.is_some();
+    AudienceRepurchase {
+        buyers: report.buyers,
+        last_purchase: report.last_day.map(day_label),
+        overall: report.overall.iter().map(RateView::of).collect(),
+        per_course,
+        cohorts,
+        attendance: AttendanceView {
+            attended,
+            never_attended,
+            difference: a.difference.filter(|_| both),
+            difference_ci: a.difference_interval.filter(|_| both),
+            label: OBSERVED_NOT_CAUSAL.to_owned(),
+            caveat: a.caveat.clone(),
+        },
+    }
+}
+
+impl Studio {
+    /// The school's segments as of the last day with data, names kept from the last time
+    /// (and this computation kept for the next).
+    pub async fn audience_segments(&self, _args: NoArgs) -> Result<AudienceSegments, ApiError> {
+        let store = self.store().await?;
+        let audience = school_audience(&store).await?;
+        let previous = previous_centroids(&store).await?;
+        let today = audience.default_today();
+        let segmentation =
+            segment_school(&store, &audience, today, DEFAULT_SEGMENTS, Remember::Yes).await?;
+        Ok(segments_view(&audience, &segmentation, &previous))
+    }
+
+    /// Repurchase within 30, 90 and 180 days, per course, per cohort, and attendees of live
+    /// classes against the others (an observed difference, not a causal effect).
+    pub async fn audience_repurchase(&self, _args: NoArgs) -> Result<AudienceRepurchase, ApiError> {
+        let audience = school_audience(&self.store().await?).await?;
+        Ok(repurchase_view(&audience))
     }
 }
 

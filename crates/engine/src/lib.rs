@@ -31,6 +31,7 @@ pub mod catalog;
 pub mod data;
 pub mod engagement;
 mod error;
+pub mod experiment_segments;
 pub mod experiments;
 mod http_url;
 pub mod identity;
