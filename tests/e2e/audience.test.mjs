@@ -88,3 +88,42 @@ test('the Insights screen shows the segments and who buys again', async () => {
   assert.match(await page.getByTestId('segments-names').innerText(), /Every segment kept its name/);
   assert.deepEqual(errors, []);
 });
+
+test('an experiment of the demo school, by segment: no winners, small cells suppressed', async () => {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(host.studioUrl);
+  await page.getByTestId('nav-offers').click();
+  await page.getByTestId('experiment-open').first().click();
+  const results = page.getByTestId('experiment-results');
+  await results.getByTestId('results-row').first().waitFor({ timeout: 60_000 });
+  const variants = await results.getByTestId('results-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-variant')));
+
+  const bySegment = results.getByTestId('segment-results');
+  await bySegment.locator('summary').click();
+  const warning = bySegment.getByTestId('segment-results-warning');
+  await warning.waitFor({ timeout: 60_000 });
+  assert.match(await warning.innerText(), /multiple comparisons/);
+  assert.match(await warning.innerText(), /do not say which variant wins/);
+  assert.match(await bySegment.getByTestId('segment-results-as-of').innerText(), /as the segments were on \d{4}-\d{2}-\d{2}, the day before/);
+  const rows = await bySegment.getByTestId('segment-results-row').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      segment: tr.getAttribute('data-segment'),
+      cells: [...tr.querySelectorAll('[data-testid="segment-results-cell"]')].map((td) => ({ variant: td.getAttribute('data-variant'), text: td.textContent.trim() })),
+    })),
+  );
+  assert.ok(rows.length >= 1, JSON.stringify(rows));
+  for (const row of rows) {
+    assert.deepEqual(
+      row.cells.map((c) => c.variant),
+      variants,
+      'one cell per variant, in the results table’s order',
+    );
+    // Each cell is a rate with its counts (5 viewers or more), or says it has fewer than 5.
+    for (const cell of row.cells) assert.match(cell.text, /^(fewer than 5|\d+\.\d% \d+ of ([5-9]|\d\d+) bought)/, JSON.stringify(cell));
+  }
+  const text = await bySegment.innerText();
+  assert.doesNotMatch(text, /chance to win|better|winner/i);
+  await bySegment.screenshot({ path: join(ARTIFACTS, 'offers-by-segment.png') });
+  assert.deepEqual(errors, []);
+});
