@@ -248,22 +248,33 @@ pub async fn segment_school(
     let stored = stored_segments(store).await?;
     let previous = stored
         .as_ref()
-        .map(|s| s.centroids.as_slice())
+        .map(|s| s.centroids.clone())
         .unwrap_or_default();
     let options = SegmentOptions {
         k,
         ..SegmentOptions::default()
     };
     let attendance = audience.attendance(Some(today));
-    let segmentation = segment(&SegmentInput {
-        courses: &audience.courses,
-        learners: &audience.learners,
-        purchases: &audience.purchases,
-        attendance: &attendance,
-        today,
-        previous,
-        options: &options,
-    });
+    let (courses, learners, purchases) = (
+        audience.courses.clone(),
+        audience.learners.clone(),
+        audience.purchases.clone(),
+    );
+    // k-means over every learner, four seeds: CPU work kept off the runtime's threads, which
+    // carry the live room.
+    let segmentation = tokio::task::spawn_blocking(move || {
+        segment(&SegmentInput {
+            courses: &courses,
+            learners: &learners,
+            purchases: &purchases,
+            attendance: &attendance,
+            today,
+            previous: &previous,
+            options: &options,
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("segmenting the school: {e}")))?;
     let newer = stored.as_ref().is_none_or(|s| s.today <= today);
     if remember == Remember::Yes && newer && !segmentation.segments.is_empty() {
         let next = StoredSegments {
