@@ -283,9 +283,18 @@ pub async fn segment_school(
             centroids: segmentation.centroids(),
         };
         if stored.as_ref() != Some(&next) {
-            let value = serde_json::to_string(&next)
-                .map_err(|e| ApiError::internal(format!("keeping the segments' names: {e}")))?;
-            store.set_setting(SEGMENTS_SETTING, &value).await?;
+            // Keeping the names is a courtesy to the next reading: a school file that takes no
+            // write now (a full disk) still gets its segments, named afresh next time.
+            let kept = match serde_json::to_string(&next) {
+                Ok(value) => store
+                    .set_setting(SEGMENTS_SETTING, &value)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(error) = kept {
+                tracing::warn!(%error, "the segments' names could not be kept for next time");
+            }
         }
     }
     Ok(segmentation)
