@@ -4,12 +4,14 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
+use lectern_engine::audience::{AudienceRepurchase, AudienceSegments};
 use lectern_engine::broadcast::SetRelay;
 use lectern_engine::catalog::Course;
 use lectern_engine::data::{
     FeedRef, ImportCheck, ImportDone, ImportFile, RecordSale, SalesFeed, SetSalesFeed,
 };
 use lectern_engine::engagement::{CourseTrendView, Engagement, ReportFiles, SessionRef};
+use lectern_engine::experiment_segments::ExperimentSegments;
 use lectern_engine::experiments::{
     ExperimentPlan, ExperimentSummary, OfferResults, OfferResultsArgs, PlanArgs,
 };
@@ -170,6 +172,30 @@ pub async fn set_recording_retention(
     args: RecordingRetention,
 ) -> Result<RecordingRetentionApplied, ApiError> {
     studio.set_recording_retention(args).await
+}
+
+#[tauri::command]
+pub async fn audience_segments(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<AudienceSegments, ApiError> {
+    studio.audience_segments(args).await
+}
+
+#[tauri::command]
+pub async fn audience_repurchase(
+    studio: State<'_, Studio>,
+    args: NoArgs,
+) -> Result<AudienceRepurchase, ApiError> {
+    studio.audience_repurchase(args).await
+}
+
+#[tauri::command]
+pub async fn experiment_segments(
+    studio: State<'_, Studio>,
+    args: OfferResultsArgs,
+) -> Result<ExperimentSegments, ApiError> {
+    studio.experiment_segments(args).await
 }
 
 #[tauri::command]

@@ -317,8 +317,23 @@ struct Attribution {
     first_at: Option<i64>,
 }
 
+/// What became of one unit (prior owners left out): who, which variant, its anchor, and
+/// whether it bought within the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnitOutcome {
+    /// The viewer id.
+    pub(crate) viewer: String,
+    /// The variant's index (control 0).
+    pub(crate) arm: usize,
+    /// The exposure, or the class's start for a timing experiment (Unix ms).
+    pub(crate) anchor_ms: i64,
+    /// Bought the course within the window.
+    pub(crate) converted: bool,
+}
+
 /// One unit of analysis: a viewer (exposed, or attending a timing experiment's class).
 struct Unit {
+    viewer: String,
     arm: usize,
     session: i64,
     exposed: bool,
@@ -509,7 +524,8 @@ impl Studio {
                     &identities,
                     &zone,
                 )
-                .await?;
+                .await?
+                .0;
             entry.exposed = results.variants.iter().map(|v| v.exposed).sum();
             entry.converted = results.variants.iter().map(|v| v.converted).sum();
             // The variant most likely to beat control on the primary metric speaks for it.
@@ -545,16 +561,17 @@ impl Studio {
         // Who each viewer is in the shop (personal link, consented email, reference codes).
         let identities = self.identities().await?;
         let zone = self.time_zone().await?;
-        self.offer_results_with(args, &identities, &zone).await
+        Ok(self.offer_results_with(args, &identities, &zone).await?.0)
     }
 
-    /// [`Studio::offer_results`] with the viewer-to-learner map and the time zone already read.
-    async fn offer_results_with(
+    /// [`Studio::offer_results`] with the viewer-to-learner map and the time zone already read,
+    /// and each unit's outcome (for a breakdown).
+    pub(crate) async fn offer_results_with(
         &self,
         args: OfferResultsArgs,
         identities: &crate::identity::Identities,
         zone: &Zone,
-    ) -> Result<OfferResults, ApiError> {
+    ) -> Result<(OfferResults, Vec<UnitOutcome>), ApiError> {
         let window_days = args.window_days.unwrap_or(DEFAULT_WINDOW_DAYS);
         if !(1..=90).contains(&window_days) {
             return Err(ApiError::invalid("the attribution window is 1 to 90 days"));
@@ -749,6 +766,7 @@ impl Studio {
                 };
                 let exposure = exposures.get(&viewer).filter(|e| e.session == session);
                 units.push(Unit {
+                    viewer: viewer.clone(),
                     arm,
                     session,
                     exposed: exposure.is_some(),
@@ -760,6 +778,7 @@ impl Studio {
         } else {
             for (viewer, e) in &exposures {
                 units.push(Unit {
+                    viewer: viewer.clone(),
                     arm: e.variant,
                     session: e.session,
                     exposed: true,
@@ -772,6 +791,15 @@ impl Studio {
         // Viewers who already owned the course cannot be converted by the offer.
         let prior_owners = units.iter().filter(|u| u.attribution.prior_owner).count() as u64;
         units.retain(|u| !u.attribution.prior_owner);
+        let outcomes: Vec<UnitOutcome> = units
+            .iter()
+            .map(|u| UnitOutcome {
+                viewer: u.viewer.clone(),
+                arm: u.arm.min(pushed.names.len().saturating_sub(1)),
+                anchor_ms: u.at_ms,
+                converted: u.attribution.first_at.is_some(),
+            })
+            .collect();
 
         let arms = pushed.names.len();
         let mut exposed = vec![0u64; arms];
@@ -971,7 +999,7 @@ impl Studio {
                 }
             })
             .collect();
-        Ok(OfferResults {
+        let results = OfferResults {
             experiment,
             course_id: pushed.course_id,
             unit: if pushed.timing { "session" } else { "viewer" }.to_owned(),
@@ -985,7 +1013,8 @@ impl Studio {
             analysis: analysis.and_then(|a| serde_json::to_value(a).ok()),
             revenue_analysis: revenue_analysis.and_then(|a| serde_json::to_value(a).ok()),
             history,
-        })
+        };
+        Ok((results, outcomes))
     }
 
     /// How many classes of `class_size` exposed viewers an experiment needs to detect

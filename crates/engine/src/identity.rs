@@ -87,6 +87,13 @@ impl Identities {
         self.learner(actor).unwrap_or(actor)
     }
 
+    /// Every matched viewer with its learner: `(viewer, learner)`, in no particular order.
+    pub fn links(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.by_viewer
+            .iter()
+            .map(|(viewer, (learner, _, _))| (viewer.as_str(), learner.as_str()))
+    }
+
     /// Viewers matched.
     pub fn len(&self) -> usize {
         self.by_viewer.len()

@@ -23,6 +23,7 @@
 pub mod activities;
 pub mod answers;
 pub mod api;
+pub mod audience;
 pub mod broadcast;
 pub mod browser_keys;
 pub mod capture;
@@ -30,6 +31,7 @@ pub mod catalog;
 pub mod data;
 pub mod engagement;
 mod error;
+pub mod experiment_segments;
 pub mod experiments;
 mod http_url;
 pub mod identity;

@@ -25,14 +25,14 @@ fn now_ms() -> i64 {
 }
 
 /// One class driven through the pure room at chosen times, then written to the log.
-struct Class {
+pub(crate) struct Class {
     room: Room,
     session: i64,
     records: Vec<Recorded>,
 }
 
 impl Class {
-    async fn start(store: &Store, course: &str, started_at_ms: i64) -> Class {
+    pub(crate) async fn start(store: &Store, course: &str, started_at_ms: i64) -> Class {
         let session = store
             .create_session("A class", Some(course), started_at_ms)
             .await
@@ -56,7 +56,7 @@ impl Class {
         class
     }
 
-    fn input(&mut self, input: Input, at_ms: i64) -> Vec<Output> {
+    pub(crate) fn input(&mut self, input: Input, at_ms: i64) -> Vec<Output> {
         let out = self.room.handle(input, Timestamp(at_ms as u64));
         for o in &out {
             if let Output::Event { record } = o {
@@ -66,7 +66,7 @@ impl Class {
         out
     }
 
-    fn act(&mut self, viewer: &str, a: serde_json::Value, at_ms: i64) -> Vec<Output> {
+    pub(crate) fn act(&mut self, viewer: &str, a: serde_json::Value, at_ms: i64) -> Vec<Output> {
         let out = self.input(
             Input::Act {
                 viewer: ViewerId::from(viewer),
@@ -94,7 +94,7 @@ impl Class {
         );
     }
 
-    async fn write(self, store: &Store, ended_at_ms: i64) {
+    pub(crate) async fn write(self, store: &Store, ended_at_ms: i64) {
         let events: Vec<NewEvent> = self
             .records
             .iter()
@@ -116,7 +116,11 @@ impl Class {
     }
 }
 
-fn spec(course: &str, experiment: &str, variants: serde_json::Value) -> serde_json::Value {
+pub(crate) fn spec(
+    course: &str,
+    experiment: &str,
+    variants: serde_json::Value,
+) -> serde_json::Value {
     json!({
         "id": "spring", "course_id": course, "experiment": experiment,
         "title": "The next course", "cta": "Enrol", "price_cents": 4900, "currency": "EUR",

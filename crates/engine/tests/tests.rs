@@ -6,10 +6,12 @@
 
 mod activities;
 mod attribution;
+mod audience;
 mod bindings;
 mod data;
 mod demo;
 mod engagement;
+mod experiment_segments;
 mod experiments;
 mod live;
 mod models;

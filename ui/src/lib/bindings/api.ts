@@ -1578,6 +1578,303 @@ browserKey: string | null,
  * False when this client id was already stored (a retry).
  */
 stored: boolean, };
+export type RateView = { 
+/**
+ * The window, in days.
+ */
+windowDays: number, 
+/**
+ * Learners whose whole window is in the data: the denominator.
+ */
+eligible: number, 
+/**
+ * Of those, who bought again within the window (`null` under [`MIN_GROUP`] eligible).
+ */
+repurchased: number | null, 
+/**
+ * `repurchased / eligible` (`null` under [`MIN_GROUP`] eligible).
+ */
+rate: number | null, 
+/**
+ * Its 95% Wilson interval (`null` under [`MIN_GROUP`] eligible).
+ */
+rateCi: [number, number] | null, };
+export type CourseShareView = { 
+/**
+ * Catalog id.
+ */
+courseId: string, 
+/**
+ * Its title (the id when the catalog does not know it).
+ */
+title: string, 
+/**
+ * The share of the segment's members who own it.
+ */
+share: number, };
+export type SegmentNextCourse = { 
+/**
+ * Catalog id.
+ */
+courseId: string, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Members for whom it is among their next [`NEXT_PER_LEARNER`] courses (the courses most
+ * owned in their segment, then in the school, that they do not own yet).
+ */
+members: number, };
+export type SegmentTraits = { 
+/**
+ * Share of members who ever bought.
+ */
+buyersShare: number, 
+/**
+ * Mean purchase days per member.
+ */
+meanVisits: number, 
+/**
+ * Mean paid per member, in cents.
+ */
+meanSpentCents: number, 
+/**
+ * Median days since the last purchase, among members who bought.
+ */
+medianDaysSincePurchase: number | null, 
+/**
+ * Share of members who joined in the last 30 days.
+ */
+newShare: number, 
+/**
+ * Share of members who attended at least one live class.
+ */
+attendedShare: number, 
+/**
+ * Mean engagement score (0-100) of members who attended.
+ */
+meanEngagement: number | null, };
+export type Interest = { 
+/**
+ * The tag.
+ */
+tag: string, 
+/**
+ * Its share of the members' courses.
+ */
+share: number, };
+export type SegmentSummary = { 
+/**
+ * Its name in words ("loyal repeat buyers"), kept from the last computation while the
+ * segment stays where it was.
+ */
+name: string, 
+/**
+ * Members.
+ */
+size: number, 
+/**
+ * Members who ever bought.
+ */
+buyers: number, 
+/**
+ * `buyers / size`.
+ */
+conversion: number, 
+/**
+ * The members' 90-day repurchase rate.
+ */
+repurchase90d: RateView, 
+/**
+ * The courses most members own (at most 3).
+ */
+typicalCourses: Array<CourseShareView>, 
+/**
+ * The courses to offer its members next (at most [`NEXT_COURSES`]), most members first.
+ */
+nextCourses: Array<SegmentNextCourse>, 
+/**
+ * What its name is read from.
+ */
+traits: SegmentTraits, 
+/**
+ * The tags of its members' courses, most common first (at most 3).
+ */
+interests: Array<Interest>, };
+export type AudienceSegments = { 
+/**
+ * The day they are computed for (`2026-03-04`, school-local): the last day with a
+ * purchase or a class.
+ */
+asOf: string, 
+/**
+ * Learners segmented: the sizes add up to it.
+ */
+learners: number, 
+/**
+ * Largest first.
+ */
+segments: Array<SegmentSummary>, 
+/**
+ * Segments that kept the name they had in the last computation.
+ */
+namesKept: number, };
+export type CourseRepurchaseView = { 
+/**
+ * Catalog id.
+ */
+courseId: string, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Learners who bought it.
+ */
+buyers: number, 
+/**
+ * 30, 90 and 180 days after each learner first bought it.
+ */
+rates: Array<RateView>, };
+export type CohortRow = { 
+/**
+ * The first-purchase month, `2026-03`.
+ */
+month: string, 
+/**
+ * Its learners.
+ */
+learners: number, 
+/**
+ * Per months since (0, 1, 2, ...): the share who bought in that month; `null` where not
+ * observed yet (after the last purchase's month) or when the cohort has fewer than
+ * [`MIN_GROUP`] learners.
+ */
+shares: Array<number | null>, 
+/**
+ * True when its shares are not shown: fewer than [`MIN_GROUP`] learners.
+ */
+suppressed: boolean, };
+export type AttendanceView = { 
+/**
+ * Buyers who attended at least one live class (90 days).
+ */
+attended: RateView, 
+/**
+ * Buyers who never attended one (90 days).
+ */
+neverAttended: RateView, 
+/**
+ * `attended - never_attended` (`null` unless both are shown).
+ */
+difference: number | null, 
+/**
+ * Newcombe's 95% interval of the difference.
+ */
+differenceCi: [number, number] | null, 
+/**
+ * [`OBSERVED_NOT_CAUSAL`]: how to label it wherever it is shown.
+ */
+label: string, 
+/**
+ * Why, in a sentence (`repurchase::ATTENDANCE_CAVEAT`).
+ */
+caveat: string, };
+export type AudienceRepurchase = { 
+/**
+ * Learners with at least one purchase.
+ */
+buyers: number, 
+/**
+ * The last purchase day (`2026-03-04`), if any: windows end there.
+ */
+lastPurchase: string | null, 
+/**
+ * Within 30, 90 and 180 days of the first purchase, each with its own denominator.
+ */
+overall: Array<RateView>, 
+/**
+ * "Buyers of X who bought again", most buyers first.
+ */
+perCourse: Array<CourseRepurchaseView>, 
+/**
+ * First-purchase month x months since, oldest cohort first.
+ */
+cohorts: Array<CohortRow>, 
+/**
+ * Attendees against learners who never attended.
+ */
+attendance: AttendanceView, };
+export type SegmentCell = { 
+/**
+ * The variant's name.
+ */
+variant: string, 
+/**
+ * True when fewer than [`MIN_GROUP`] units: nothing else is given.
+ */
+suppressed: boolean, 
+/**
+ * Units (viewers) of this segment in this variant.
+ */
+viewers: number | null, 
+/**
+ * Of those, who bought within the window.
+ */
+converted: number | null, 
+/**
+ * `converted / viewers`.
+ */
+rate: number | null, 
+/**
+ * Its 95% Wilson interval.
+ */
+rateCi: [number, number] | null, };
+export type SegmentRow = { 
+/**
+ * The segment's name, or [`NOT_LINKED`].
+ */
+segment: string, 
+/**
+ * False for the row of viewers linked to no learner.
+ */
+linked: boolean, 
+/**
+ * One cell per variant, control first.
+ */
+cells: Array<SegmentCell>, };
+export type ExperimentSegments = { 
+/**
+ * The experiment.
+ */
+experiment: string, 
+/**
+ * `viewer`, or `session` for a timing experiment (its cells still count viewers: every
+ * attendee of the variant's classes).
+ */
+unit: string, 
+/**
+ * The variants, control first.
+ */
+variants: Array<string>, 
+/**
+ * The day the segments are read as of (`2026-03-04`): the day before the first exposure.
+ */
+asOf: string, 
+/**
+ * Segments largest first (as the Insights screen lists them), then [`NOT_LINKED`]; only
+ * those with at least one unit.
+ */
+rows: Array<SegmentRow>, 
+/**
+ * Rates shown: the comparisons a reader can make by eye.
+ */
+comparisons: number, 
+/**
+ * The multiple-comparisons warning, in words.
+ */
+warning: string, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -1626,6 +1923,9 @@ export type Commands = {
   set_recording_retention: { args: RecordingRetention, result: RecordingRetentionApplied },
   answer_settings: { args: NoArgs, result: AnswerSettingsInfo },
   set_answer_settings: { args: AnswerSettings, result: AnswerSettingsInfo },
+  audience_segments: { args: NoArgs, result: AudienceSegments },
+  audience_repurchase: { args: NoArgs, result: AudienceRepurchase },
+  experiment_segments: { args: OfferResultsArgs, result: ExperimentSegments },
 };
 export type WindowCommands = {
   room_join: { args: RoomJoin, result: RoomConnected },
