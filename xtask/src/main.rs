@@ -66,6 +66,7 @@ fn main() -> ExitCode {
                   \n  bench insights          engagement: full recompute and live update cost\
                   \n  bench models            propensity models and recommendations\
                   \n  bench faq               the TA's answer assistant: suggest p50/p99 at 10,000 answers\
+                  \n  bench answers           the answer assistant in the studio: 10,000 answers in the log, suggest_answer p50/p99\
                   \n  bench charts            the class report's charts drawn to PNG (60 minutes, 200 viewers)\
                   \n  bench capture           the window's own capture: glass-to-glass delay, studio CPU at 50 viewers\
                   \n  codegen                 regenerate ui/src/lib/bindings/{api,room}.ts\
@@ -665,6 +666,7 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("insights", "lectern-insights", "bench_insights"),
     ("models", "lectern-insights", "bench_models"),
     ("faq", "lectern-insights", "bench_faq"),
+    ("answers", "lectern-engine", "bench_answers"),
     ("charts", "lectern-charts", "bench_charts"),
 ];
 
