@@ -350,6 +350,7 @@ async fn main() {
             title: "On air".into(),
             course_id: None,
             instructor: None,
+            record: None,
         })
         .await
         .unwrap();
