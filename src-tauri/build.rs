@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "audience_segments",
     "audience_repurchase",
     "experiment_segments",
+    "offer_audience",
     "room_join",
     "room_send",
     "room_leave",

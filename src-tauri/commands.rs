@@ -4,7 +4,9 @@ use lectern_engine::api::{
     BackupDone, CreateSchool, LiveStatus, NetworkAccess, NoArgs, Overview, SetNetworkAccess,
     StartClass,
 };
-use lectern_engine::audience::{AudienceRepurchase, AudienceSegments};
+use lectern_engine::audience::{
+    AudienceRepurchase, AudienceSegments, OfferAudience, OfferAudienceArgs,
+};
 use lectern_engine::broadcast::SetRelay;
 use lectern_engine::catalog::Course;
 use lectern_engine::data::{
@@ -196,6 +198,14 @@ pub async fn experiment_segments(
     args: OfferResultsArgs,
 ) -> Result<ExperimentSegments, ApiError> {
     studio.experiment_segments(args).await
+}
+
+#[tauri::command]
+pub async fn offer_audience(
+    studio: State<'_, Studio>,
+    args: OfferAudienceArgs,
+) -> Result<OfferAudience, ApiError> {
+    studio.offer_audience(args).await
 }
 
 #[tauri::command]

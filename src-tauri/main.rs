@@ -122,6 +122,7 @@ fn main() -> anyhow::Result<()> {
             commands::audience_segments,
             commands::audience_repurchase,
             commands::experiment_segments,
+            commands::offer_audience,
             commands::record_sale,
             commands::catalog,
             commands::preview_import,

@@ -371,6 +371,66 @@ impl Studio {
     pub async fn segment_audience(&self, segment: &str) -> Result<SegmentAudience, ApiError> {
         segment_audience(&self.store().await?, segment).await
     }
+
+    /// Prepare the class on air for an offer to one segment: its members (the viewers linked
+    /// to its learners) are handed to the room, which shows such an offer's card to them only
+    /// and never sends or logs who they are. The studio calls it just before pushing an offer
+    /// whose `audience` names the segment. `conflict` with no class on air, `not_found` for an
+    /// unknown segment.
+    pub async fn offer_audience(&self, args: OfferAudienceArgs) -> Result<OfferAudience, ApiError> {
+        let segment = args.segment.trim();
+        if segment.is_empty() || segment.chars().count() > 80 {
+            return Err(ApiError::invalid("a segment's name has 1 to 80 characters"));
+        }
+        let Some(room) = self.live_room().await else {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "no class is on air: start one to push an offer",
+            ));
+        };
+        let found = self.segment_audience(segment).await?;
+        if found.viewers.len() > lectern_room::offers::offer_limits::SEGMENT_MEMBERS {
+            return Err(ApiError::invalid(format!(
+                "the segment has more than {} linked viewers",
+                lectern_room::offers::offer_limits::SEGMENT_MEMBERS
+            )));
+        }
+        let viewers = found.viewers.len() as u64;
+        room.submit(lectern_room::Input::SegmentMembers {
+            segment: found.segment.clone(),
+            viewers: found
+                .viewers
+                .into_iter()
+                .map(lectern_room::ViewerId)
+                .collect(),
+        })
+        .await?;
+        Ok(OfferAudience {
+            segment: found.segment,
+            learners: found.learners.len() as u64,
+            viewers,
+        })
+    }
+}
+
+/// Which segment an offer is for (`offer_audience`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferAudienceArgs {
+    /// The segment's name, as the Segments card shows it.
+    pub segment: String,
+}
+
+/// A segment made ready for an offer in the class on air.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferAudience {
+    /// The segment's name.
+    pub segment: String,
+    /// Its learners.
+    pub learners: u64,
+    /// The viewers linked to them (who can see the offer if they watch).
+    pub viewers: u64,
 }
 
 /// Fewer people than this in a rate's denominator (or a cohort): the rate is not shown

@@ -171,6 +171,24 @@ async fn rebuild(store: &Store, session_id: i64) -> Result<Room, ApiError> {
     for (poll, viewer) in store.anonymous_voters(session_id).await? {
         room.restore_voter(PollId(poll), ViewerId(viewer));
     }
+    // An offer for one segment still reaches its members only: who they are is recomputed
+    // from the school (names are kept across computations). A segment that no longer exists
+    // reaches nobody, and says so in the log.
+    for segment in room.offer_segments() {
+        match crate::audience::segment_audience(store, &segment).await {
+            Ok(found) => {
+                room.set_segment_members(
+                    &segment,
+                    found.viewers.into_iter().map(ViewerId).collect(),
+                );
+            }
+            Err(e) => tracing::warn!(
+                %segment,
+                "an offer's segment was not found again: its card reaches nobody: {}",
+                e.message
+            ),
+        }
+    }
     Ok(room)
 }
 

@@ -329,3 +329,116 @@ async fn repurchase_shows_each_window_with_its_own_denominator() {
         "observed difference, not a causal effect"
     );
 }
+
+/// An offer pushed to one segment in a live class: the studio hands the room the segment's
+/// linked viewers, and the card reaches them only (the demo school, whose viewers are linked
+/// to learners by join link and email).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_for_one_segment_reaches_its_linked_viewers_only() {
+    use lectern_engine::api::{LiveStatus, StartClass};
+    use lectern_engine::audience::OfferAudienceArgs;
+    use lectern_room::{Action, Event, Input, Role, ViewerId};
+
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions::new(dir.path(), SchoolSource::Demo))
+        .await
+        .unwrap();
+    // No class on air: nothing to prepare.
+    let refused = studio
+        .offer_audience(OfferAudienceArgs {
+            segment: "anything".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, lectern_engine::ErrorCode::Conflict);
+
+    let segments = studio
+        .audience_segments(lectern_engine::api::NoArgs {})
+        .await
+        .unwrap();
+    let mut chosen = None;
+    for segment in &segments.segments {
+        let found = studio.segment_audience(&segment.name).await.unwrap();
+        if !found.viewers.is_empty() {
+            chosen = Some(found);
+            break;
+        }
+    }
+    let chosen = chosen.expect("a demo segment with linked viewers");
+
+    let live = studio
+        .start_class(StartClass {
+            title: "For one segment".into(),
+            course_id: None,
+            instructor: None,
+            record: Some(false),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(live, LiveStatus::Live { .. }));
+    let room = studio.live_room().await.unwrap();
+    let join = |viewer: &str, role| Input::Join {
+        viewer: ViewerId::from(viewer),
+        role,
+        name: viewer.to_owned(),
+        fingerprint: None,
+    };
+    room.submit(join("prof", Role::Instructor)).await.unwrap();
+    let unknown = studio
+        .offer_audience(OfferAudienceArgs {
+            segment: "no such segment".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, lectern_engine::ErrorCode::NotFound);
+    let ready = studio
+        .offer_audience(OfferAudienceArgs {
+            segment: chosen.segment.clone(),
+        })
+        .await
+        .unwrap();
+    // The members as of now (what the room was told).
+    let now = studio.segment_audience(&chosen.segment).await.unwrap();
+    assert_eq!(ready.viewers, now.viewers.len() as u64);
+    assert_eq!(ready.learners, now.learners.len() as u64);
+    let member = now.viewers[0].clone();
+    let outsider = "v-0000000000000000outs".to_owned();
+    assert!(!now.viewers.contains(&outsider));
+
+    let mut spec: lectern_room::OfferSpec = serde_json::from_value(crate::attribution::spec(
+        "c1",
+        "for-segment",
+        serde_json::json!([{"name": "A", "weight": 1.0}]),
+    ))
+    .unwrap();
+    spec.audience = Some(chosen.segment.clone());
+    room.submit(Input::Act {
+        viewer: ViewerId::from("prof"),
+        client_id: None,
+        action: Action::PushOffer {
+            spec: Box::new(spec),
+        },
+    })
+    .await
+    .unwrap();
+    // Students arrive: the member gets the card as they join, the outsider does not.
+    let cards = |submitted: lectern_engine::live::Submitted| -> Vec<String> {
+        submitted
+            .deliveries
+            .iter()
+            .filter_map(|d| match &d.record.event {
+                Event::OfferShown { viewer, .. } => Some(viewer.0.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let to_member = cards(room.submit(join(&member, Role::Viewer)).await.unwrap());
+    assert_eq!(to_member, [member.clone()]);
+    let to_outsider = cards(room.submit(join(&outsider, Role::Viewer)).await.unwrap());
+    assert_eq!(
+        to_outsider,
+        Vec::<String>::new(),
+        "no card outside the segment"
+    );
+    studio.close().await.unwrap();
+}

@@ -140,6 +140,12 @@ pub struct OfferSpec {
     pub checkout_url: String,
     /// 1 to 4 arms with weights summing to 1.
     pub variants: Vec<VariantSpec>,
+    /// The audience segment it is for (1 to 80 graphemes, a name from the school's segments):
+    /// only its members see the card. Who they are is the host's to tell the room
+    /// ([`crate::Room::set_segment_members`]), never in the log or on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub audience: Option<String>,
 }
 
 impl OfferSpec {
@@ -298,6 +304,12 @@ pub mod offer_limits {
     pub const COURSE_ID_BYTES: usize = 64;
     /// A title, graphemes.
     pub const TITLE_GRAPHEMES: usize = 80;
+    /// An audience segment's name, graphemes.
+    pub const AUDIENCE_GRAPHEMES: usize = 80;
+    /// Segments whose members the host has told the room.
+    pub const SEGMENTS: usize = 32;
+    /// Members of one segment the room keeps.
+    pub const SEGMENT_MEMBERS: usize = 200_000;
     /// A call to action, graphemes.
     pub const CTA_GRAPHEMES: usize = 40;
     /// The checkout URL, bytes.
@@ -636,6 +648,11 @@ pub(crate) fn checked_offer(spec: &OfferSpec) -> Result<OfferSpec, RoomError> {
         discount_pct: spec.discount_pct,
         checkout_url,
         variants,
+        audience: spec
+            .audience
+            .as_deref()
+            .map(|a| checked_line(a, lim::AUDIENCE_GRAPHEMES))
+            .transpose()?,
     })
 }
 

@@ -87,6 +87,15 @@ pub enum Input {
         /// Where it comes from and how sure the assistant is.
         automatic: AutomaticAnswer,
     },
+    /// The host tells the room who is in an audience segment (see
+    /// [`crate::Room::set_segment_members`]): nothing is recorded or sent; past the limits it
+    /// is ignored and an offer for that segment is refused.
+    SegmentMembers {
+        /// The segment's name, as offers name it.
+        segment: String,
+        /// Its members in this class's terms: the viewers linked to its learners.
+        viewers: std::collections::BTreeSet<ViewerId>,
+    },
     /// The host ends the class: everyone still connected leaves, every video stops, the open
     /// poll closes, offers are withdrawn, and the room records `broadcast_ended`.
     End,

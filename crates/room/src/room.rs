@@ -205,6 +205,9 @@ pub struct Room {
     anonymous_voters: BTreeMap<PollId, BTreeSet<ViewerId>>,
     /// The school's key for consented emails ([`Room::set_email_key`]).
     email_key: Option<Vec<u8>>,
+    /// Who is in each audience segment an offer may be for ([`Room::set_segment_members`]):
+    /// not in the log, never sent.
+    segment_members: BTreeMap<String, BTreeSet<ViewerId>>,
 }
 
 /// What one action produced before it is recorded.
@@ -269,6 +272,45 @@ impl Room {
         self.email_key = Some(key);
     }
 
+    /// Tells the room who is in an audience segment, so an offer for that segment
+    /// ([`OfferSpec::audience`]) reaches its members only. Not in the log and never sent: the
+    /// host computes it from the school (viewers linked to the segment's learners) and calls it
+    /// before the push, and again after [`Room::replay`] for an offer still live. Returns
+    /// `false` (and keeps nothing) past the limits
+    /// ([`crate::offer_limits::SEGMENTS`], [`crate::offer_limits::SEGMENT_MEMBERS`]).
+    pub fn set_segment_members(&mut self, segment: &str, viewers: BTreeSet<ViewerId>) -> bool {
+        let known = self.segment_members.contains_key(segment);
+        if viewers.len() > offer_limits::SEGMENT_MEMBERS
+            || (!known && self.segment_members.len() >= offer_limits::SEGMENTS)
+        {
+            return false;
+        }
+        self.segment_members.insert(segment.to_owned(), viewers);
+        true
+    }
+
+    /// The segments that offers live or scheduled in this class are for: after
+    /// [`Room::replay`] the host tells the room their members again.
+    pub fn offer_segments(&self) -> BTreeSet<String> {
+        self.state
+            .offers
+            .iter()
+            .filter(|o| o.state != OfferState::Withdrawn)
+            .filter_map(|o| o.spec.audience.clone())
+            .collect()
+    }
+
+    /// Whether `viewer` is in the offer's audience: everyone, or its segment's members.
+    fn reaches(&self, spec: &OfferSpec, viewer: &ViewerId) -> bool {
+        match &spec.audience {
+            None => true,
+            Some(segment) => self
+                .segment_members
+                .get(segment)
+                .is_some_and(|members| members.contains(viewer)),
+        }
+    }
+
     /// An offer by id.
     pub fn offer(&self, id: &OfferId) -> Option<&Offer> {
         self.state.offers.iter().find(|o| o.spec.id == *id)
@@ -282,6 +324,9 @@ impl Room {
             return None;
         }
         let offer = s.live_offer.as_ref().and_then(|id| self.offer(id))?;
+        if !self.reaches(&offer.spec, viewer) {
+            return None;
+        }
         let seen = s.offer_viewers.get(&offer.spec.id);
         if seen.is_some_and(|v| v.dismissed.contains(viewer)) {
             return None;
@@ -353,6 +398,9 @@ impl Room {
         self.run_timers(now, &mut out);
         match input {
             Input::Tick => {}
+            Input::SegmentMembers { segment, viewers } => {
+                self.set_segment_members(&segment, viewers);
+            }
             Input::ConnectionsLost => self.drop_everyone(&mut out, now),
             Input::End => {
                 self.drop_everyone(&mut out, now);
@@ -1022,6 +1070,7 @@ impl Room {
             .participants
             .iter()
             .filter(|(_, p)| p.role == Role::Viewer && p.online && !p.banned)
+            .filter(|(viewer, _)| self.reaches(&offer.spec, viewer))
             .filter_map(|(viewer, _)| {
                 let card = offers::card(
                     &offer.spec,
@@ -1052,6 +1101,13 @@ impl Room {
     ) -> Result<Vec<Event>, RoomError> {
         let s = &self.state;
         let spec = offers::checked_offer(spec)?;
+        if let Some(segment) = &spec.audience
+            && !self.segment_members.contains_key(segment)
+        {
+            return Err(RoomError::invalid(
+                "the offer's segment is not known to this class: choose it again",
+            ));
+        }
         if s.offers.iter().any(|o| o.spec.id == spec.id) {
             return Err(RoomError::invalid(
                 "this offer id is already used in this class",
@@ -1166,7 +1222,7 @@ impl Room {
             .participants
             .get(viewer)
             .is_some_and(|p| p.role == Role::Viewer);
-        if !is_viewer {
+        if !is_viewer || !self.reaches(&o.spec, viewer) {
             return Err(RoomError::OfferNotLive);
         }
         let index = variant_of(o, viewer);
@@ -1290,6 +1346,7 @@ impl Room {
             && let Some(offer) = s.live_offer.as_ref().and_then(|id| self.offer(id))
             && let Some(seen) = s.offer_viewers.get(&offer.spec.id)
             && !seen.shown.contains_key(viewer)
+            && self.reaches(&offer.spec, viewer)
             && let Some(card) =
                 offers::card(&offer.spec, variant_of(offer, viewer), viewer, false, false)
         {

@@ -44,6 +44,7 @@ fn spec(offer: &str) -> OfferSpec {
                 ..variant("B", 0.5)
             },
         ],
+        audience: None,
     }
 }
 
@@ -873,4 +874,73 @@ fn naughty_strings_in_every_offer_field_yield_a_typed_refusal_or_a_safe_card() {
         cards > 100,
         "only {cards} cards: the corpus barely reached the room"
     );
+}
+
+#[test]
+fn an_offer_for_a_segment_reaches_its_members_only() {
+    let mut s = class();
+    s.at(10, join("v-in", Role::Viewer, "Ina"))
+        .at(10, join("v-out", Role::Viewer, "Otto"));
+    s.lines.clear();
+    let for_segment = |id: &str| {
+        let mut spec = spec(id);
+        spec.audience = Some("engaged, never bought".into());
+        Action::PushOffer {
+            spec: Box::new(spec),
+        }
+    };
+    // Before the host says who is in the segment, the push is refused in words.
+    s.at(100, act("prof", for_segment("spring")));
+    // The host tells the room the members (never logged): Ina and Lee, who is not here yet.
+    let members = ["v-in", "v-lee"].map(|v| ViewerId(v.into())).into();
+    assert!(s.room.set_segment_members("engaged, never bought", members));
+    s.at(200, act("prof", for_segment("spring")))
+        .at(
+            300,
+            act("v-out", respond("exposed", "spring", arm("v-out"))),
+        )
+        .at(310, join("v-lee", Role::Viewer, "Lee"))
+        .at(320, join("v-zed", Role::Viewer, "Zed"));
+    let shown: Vec<String> = s
+        .log
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::OfferShown { viewer, .. } => Some(viewer.0.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        ["v-in", "v-lee"],
+        "cards go to members only, latecomers included"
+    );
+    let log = s.finish();
+    assert!(
+        log.contains("@100 -> prof rejected invalid {\"reason\":\"the offer's segment is not known to this class: choose it again\"}"),
+        "{log}"
+    );
+    assert!(
+        log.contains("@300 -> v-out rejected offer_not_live"),
+        "{log}"
+    );
+    // The segment's name is in the log (staff see whom the offer was for); its members are not.
+    let pushed = s
+        .log
+        .iter()
+        .find(|r| matches!(r.event, Event::OfferPushed { .. }))
+        .map(|r| serde_json::to_string(&r.event).unwrap())
+        .unwrap();
+    assert!(
+        pushed.contains("\"audience\":\"engaged, never bought\""),
+        "{pushed}"
+    );
+    assert!(!pushed.contains("v-lee"), "{pushed}");
+    assert_eq!(s.room.offer_card(&ViewerId("v-out".into())), None);
+    assert_eq!(s.room.offer_card(&ViewerId("ada".into())), None);
+    assert!(s.room.offer_card(&ViewerId("v-in".into())).is_some());
+    // Limits: a segment's members are bounded.
+    let too_many = (0..=lectern_room::offers::offer_limits::SEGMENT_MEMBERS)
+        .map(|i| ViewerId(format!("v-{i}")))
+        .collect();
+    assert!(!s.room.set_segment_members("huge", too_many));
 }

@@ -176,6 +176,7 @@ fn offer_spec() -> impl Strategy<Value = OfferSpec> {
                 discount_pct: 0,
                 checkout_url,
                 variants,
+                audience: None,
             }
         })
 }

@@ -1875,6 +1875,24 @@ comparisons: number,
  * The multiple-comparisons warning, in words.
  */
 warning: string, };
+export type OfferAudienceArgs = { 
+/**
+ * The segment's name, as the Segments card shows it.
+ */
+segment: string, };
+export type OfferAudience = { 
+/**
+ * The segment's name.
+ */
+segment: string, 
+/**
+ * Its learners.
+ */
+learners: number, 
+/**
+ * The viewers linked to them (who can see the offer if they watch).
+ */
+viewers: number, };
 export type Commands = {
   overview: { args: NoArgs, result: Overview },
   open_demo_school: { args: NoArgs, result: Overview },
@@ -1926,6 +1944,7 @@ export type Commands = {
   audience_segments: { args: NoArgs, result: AudienceSegments },
   audience_repurchase: { args: NoArgs, result: AudienceRepurchase },
   experiment_segments: { args: OfferResultsArgs, result: ExperimentSegments },
+  offer_audience: { args: OfferAudienceArgs, result: OfferAudience },
 };
 export type WindowCommands = {
   room_join: { args: RoomJoin, result: RoomConnected },

@@ -352,7 +352,13 @@ checkout_url: string,
 /**
  * 1 to 4 arms with weights summing to 1.
  */
-variants: Array<VariantSpec>, };
+variants: Array<VariantSpec>, 
+/**
+ * The audience segment it is for (1 to 80 graphemes, a name from the school's segments):
+ * only its members see the card. Who they are is the host's to tell the room
+ * ([`crate::Room::set_segment_members`]), never in the log or on the wire.
+ */
+audience?: string, };
 export type OfferState = "scheduled" | "live" | "withdrawn";
 export type VariantCounts = { 
 /**
