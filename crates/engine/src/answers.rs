@@ -20,6 +20,7 @@
 //!
 //! Not yet: questions asked in chat are never answered automatically (only suggested to staff).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -189,136 +190,149 @@ fn role_name(role: Role) -> String {
 
 /// Answers staff wrote after row `after`: Q&A answers (not the assistant's own) and staff chat
 /// replies to a student's message (neither deleted), and the chat messages deleted since.
+///
+/// The log is scanned once over the new rows; what they point to (the question asked, the
+/// message replied to, who answered, the class's title) is read per class through the
+/// `(session_id, kind, actor)` index, so building from a whole log costs one pass over its
+/// answers and one over the classes that have some, never a join of every answer with every
+/// message.
 fn read_since(
     conn: &lectern_store::rusqlite::Connection,
     after: i64,
 ) -> Result<Since, lectern_store::StoreError> {
     let tx = conn.unchecked_transaction()?;
     let last_id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?;
-    let mut written = Vec::new();
+    let range = (after, last_id);
+    let mut classes = Classes::default();
+
+    // Q&A answers written by staff.
+    let mut answered = Vec::new();
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT a.id, a.session_id, a.at_ms, json_extract(a.payload, '$.event.answer'),
-                    json_extract(q.payload, '$.event.question.text'),
-                    json_extract(q.payload, '$.event.question.id'),
-                    (SELECT json_extract(j.payload, '$.event.role') FROM events j
-                      WHERE j.session_id = a.session_id AND j.kind = ?5 AND j.actor = a.actor
-                      LIMIT 1),
-                    s.title
-               FROM events a
-               JOIN events q ON q.session_id = a.session_id AND q.kind = ?3
-                AND json_extract(q.payload, '$.event.question.id')
-                  = json_extract(a.payload, '$.event.question')
-               JOIN live_sessions s ON s.id = a.session_id
-              WHERE a.id > ?1 AND a.id <= ?2 AND a.kind = ?4
-                AND json_extract(a.payload, '$.event.answer') IS NOT NULL
-                AND json_extract(a.payload, '$.event.automatic') IS NULL
-              ORDER BY a.id",
+            "SELECT id, session_id, at_ms, actor, json_extract(payload, '$.event.question'),
+                    json_extract(payload, '$.event.answer')
+               FROM events
+              WHERE id > ?1 AND id <= ?2 AND kind = ?3
+                AND json_extract(payload, '$.event.answer') IS NOT NULL
+                AND json_extract(payload, '$.event.automatic') IS NULL
+              ORDER BY id",
         )?;
         let rows = stmt.query_map(
-            (
-                after,
-                last_id,
-                EventKind::QuestionAsked.name(),
-                EventKind::QuestionAnswered.name(),
-                EventKind::ViewerJoined.name(),
-            ),
+            (range.0, range.1, EventKind::QuestionAnswered.name()),
             |r| {
-                Ok(Written {
-                    id: r.get(0)?,
-                    session: r.get(1)?,
-                    at_ms: r.get(2)?,
-                    answer: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                    question: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                    source: AnswerSource::QandA {
-                        session: r.get(1)?,
-                        question: r.get::<_, Option<i64>>(5)?.unwrap_or(0).max(0) as u64,
-                    },
-                    role: r.get(6)?,
-                    title: r.get(7)?,
-                    messages: None,
-                })
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
             },
         )?;
         for row in rows {
-            written.push(row?);
+            answered.push(row?);
         }
     }
+    let mut written = Vec::new();
+    for (id, session, at_ms, actor, question, answer) in answered {
+        let (Some(question), Some(answer)) = (question.and_then(number), answer) else {
+            continue;
+        };
+        let Some(asked) = classes.question(&tx, session, question)? else {
+            continue;
+        };
+        written.push(Written {
+            id,
+            session,
+            at_ms,
+            question: asked,
+            answer,
+            source: AnswerSource::QandA { session, question },
+            role: classes.role(&tx, session, actor.as_deref())?,
+            title: classes.title(&tx, session)?,
+            messages: None,
+        });
+    }
+
+    // Chat replies: only rows that name `reply_to` are parsed.
+    let mut replies = Vec::new();
     {
-        // A staff reply and the student's message it answers, unless either was deleted.
         let mut stmt = tx.prepare_cached(
-            "SELECT r.id, r.session_id, r.at_ms,
-                    json_extract(r.payload, '$.event.message.text'),
-                    json_extract(q.payload, '$.event.message.text'),
-                    json_extract(r.payload, '$.event.message.id'),
-                    json_extract(q.payload, '$.event.message.id'),
-                    json_extract(r.payload, '$.event.message.role'),
-                    s.title
-               FROM events r
-               JOIN events q ON q.session_id = r.session_id AND q.kind IN (?3, ?4)
-                AND json_extract(q.payload, '$.event.message.id')
-                  = json_extract(r.payload, '$.event.message.reply_to')
-               JOIN live_sessions s ON s.id = r.session_id
-              WHERE r.id > ?1 AND r.id <= ?2 AND r.kind = ?3
-                AND json_extract(r.payload, '$.event.message.reply_to') IS NOT NULL
-                AND json_extract(r.payload, '$.event.message.role') IN (?6, ?7)
-                AND json_extract(q.payload, '$.event.message.role') = ?8
-                AND NOT EXISTS (
-                    SELECT 1 FROM events d WHERE d.session_id = r.session_id AND d.kind = ?5
-                       AND json_extract(d.payload, '$.event.message') IN (
-                           json_extract(r.payload, '$.event.message.id'),
-                           json_extract(q.payload, '$.event.message.id')))
-              ORDER BY r.id",
+            "SELECT id, session_id, at_ms, json_extract(payload, '$.event.message.id'),
+                    json_extract(payload, '$.event.message.reply_to'),
+                    json_extract(payload, '$.event.message.role'),
+                    json_extract(payload, '$.event.message.text')
+               FROM events
+              WHERE id > ?1 AND id <= ?2 AND kind = ?3 AND instr(payload, '\"reply_to\"') > 0
+              ORDER BY id",
         )?;
-        let rows = stmt.query_map(
-            (
-                after,
-                last_id,
-                EventKind::ChatSent.name(),
-                EventKind::HoldApproved.name(),
-                EventKind::MessageDeleted.name(),
-                role_name(Role::Instructor),
-                role_name(Role::Ta),
-                role_name(Role::Viewer),
-            ),
-            |r| {
-                let reply = r.get::<_, Option<i64>>(5)?.unwrap_or(0).max(0) as u64;
-                let asked = r.get::<_, Option<i64>>(6)?.unwrap_or(0).max(0) as u64;
-                Ok(Written {
-                    id: r.get(0)?,
-                    session: r.get(1)?,
-                    at_ms: r.get(2)?,
-                    answer: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                    question: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                    source: AnswerSource::StaffReply {
-                        session: r.get(1)?,
-                        message: reply,
-                    },
-                    role: r.get(7)?,
-                    title: r.get(8)?,
-                    messages: Some((reply, asked)),
-                })
-            },
-        )?;
+        let rows = stmt.query_map((range.0, range.1, EventKind::ChatSent.name()), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
         for row in rows {
-            written.push(row?);
+            replies.push(row?);
         }
+    }
+    let staff = [role_name(Role::Instructor), role_name(Role::Ta)];
+    for (id, session, at_ms, reply, to, role, answer) in replies {
+        let (Some(reply), Some(to), Some(role), Some(answer)) =
+            (reply.and_then(number), to.and_then(number), role, answer)
+        else {
+            continue;
+        };
+        if !staff.contains(&role) {
+            continue;
+        }
+        let Some((asked, asker_role)) = classes.message(&tx, session, to)? else {
+            continue;
+        };
+        let deleted = classes.deleted(&tx, session)?;
+        if asker_role != role_name(Role::Viewer)
+            || deleted.contains(&reply)
+            || deleted.contains(&to)
+        {
+            continue;
+        }
+        written.push(Written {
+            id,
+            session,
+            at_ms,
+            question: asked,
+            answer,
+            source: AnswerSource::StaffReply {
+                session,
+                message: reply,
+            },
+            role: Some(role),
+            title: classes.title(&tx, session)?,
+            messages: Some((reply, to)),
+        });
     }
     written.sort_by_key(|w| w.id);
+
     let mut deleted = Vec::new();
     {
         let mut stmt = tx.prepare_cached(
             "SELECT session_id, json_extract(payload, '$.event.message') FROM events
               WHERE id > ?1 AND id <= ?2 AND kind = ?3",
         )?;
-        let rows = stmt.query_map((after, last_id, EventKind::MessageDeleted.name()), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<i64>>(1)?.unwrap_or(0).max(0) as u64,
-            ))
+        let rows = stmt.query_map((range.0, range.1, EventKind::MessageDeleted.name()), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
         })?;
         for row in rows {
-            deleted.push(row?);
+            let (session, message) = row?;
+            if let Some(message) = message.and_then(number) {
+                deleted.push((session, message));
+            }
         }
     }
     Ok(Since {
@@ -326,6 +340,165 @@ fn read_since(
         written,
         deleted,
     })
+}
+
+/// A number the log holds as a room id (never negative).
+fn number(n: i64) -> Option<u64> {
+    u64::try_from(n).ok()
+}
+
+/// What one read learns of the classes answers point into, each class read once.
+#[derive(Default)]
+struct Classes {
+    /// Questions asked, by class: number -> text.
+    questions: HashMap<i64, HashMap<u64, String>>,
+    /// Chat messages, by class: number -> (text, author's role).
+    messages: HashMap<i64, HashMap<u64, (String, String)>>,
+    /// Deleted chat messages, by class.
+    deleted: HashMap<i64, HashSet<u64>>,
+    /// Who answered, by class and author: their role.
+    roles: HashMap<(i64, String), Option<String>>,
+    titles: HashMap<i64, String>,
+}
+
+type Tx<'a> = lectern_store::rusqlite::Transaction<'a>;
+
+impl Classes {
+    fn question(
+        &mut self,
+        tx: &Tx<'_>,
+        session: i64,
+        question: u64,
+    ) -> Result<Option<String>, lectern_store::StoreError> {
+        if let Entry::Vacant(slot) = self.questions.entry(session) {
+            let mut stmt = tx.prepare_cached(
+                "SELECT json_extract(payload, '$.event.question.id'),
+                        json_extract(payload, '$.event.question.text')
+                   FROM events WHERE session_id = ?1 AND kind = ?2",
+            )?;
+            let rows = stmt.query_map((session, EventKind::QuestionAsked.name()), |r| {
+                Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<String>>(1)?))
+            })?;
+            let mut asked = HashMap::new();
+            for row in rows {
+                if let (Some(id), Some(text)) = row? {
+                    asked.insert(number(id).unwrap_or(0), text);
+                }
+            }
+            slot.insert(asked);
+        }
+        Ok(self
+            .questions
+            .get(&session)
+            .and_then(|asked| asked.get(&question))
+            .cloned())
+    }
+
+    fn message(
+        &mut self,
+        tx: &Tx<'_>,
+        session: i64,
+        message: u64,
+    ) -> Result<Option<(String, String)>, lectern_store::StoreError> {
+        if let Entry::Vacant(slot) = self.messages.entry(session) {
+            let mut stmt = tx.prepare_cached(
+                "SELECT json_extract(payload, '$.event.message.id'),
+                        json_extract(payload, '$.event.message.text'),
+                        json_extract(payload, '$.event.message.role')
+                   FROM events WHERE session_id = ?1 AND kind IN (?2, ?3)",
+            )?;
+            let rows = stmt.query_map(
+                (
+                    session,
+                    EventKind::ChatSent.name(),
+                    EventKind::HoldApproved.name(),
+                ),
+                |r| {
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )?;
+            let mut sent = HashMap::new();
+            for row in rows {
+                if let (Some(id), Some(text), Some(role)) = row? {
+                    sent.insert(number(id).unwrap_or(0), (text, role));
+                }
+            }
+            slot.insert(sent);
+        }
+        Ok(self
+            .messages
+            .get(&session)
+            .and_then(|sent| sent.get(&message))
+            .cloned())
+    }
+
+    fn deleted(
+        &mut self,
+        tx: &Tx<'_>,
+        session: i64,
+    ) -> Result<&HashSet<u64>, lectern_store::StoreError> {
+        if let Entry::Vacant(slot) = self.deleted.entry(session) {
+            let mut stmt = tx.prepare_cached(
+                "SELECT json_extract(payload, '$.event.message') FROM events
+                  WHERE session_id = ?1 AND kind = ?2",
+            )?;
+            let rows = stmt.query_map((session, EventKind::MessageDeleted.name()), |r| {
+                r.get::<_, Option<i64>>(0)
+            })?;
+            let mut gone = HashSet::new();
+            for row in rows {
+                if let Some(id) = row?.and_then(number) {
+                    gone.insert(id);
+                }
+            }
+            slot.insert(gone);
+        }
+        Ok(self.deleted.entry(session).or_default())
+    }
+
+    fn role(
+        &mut self,
+        tx: &Tx<'_>,
+        session: i64,
+        actor: Option<&str>,
+    ) -> Result<Option<String>, lectern_store::StoreError> {
+        let Some(actor) = actor else { return Ok(None) };
+        let key = (session, actor.to_owned());
+        if let Some(role) = self.roles.get(&key) {
+            return Ok(role.clone());
+        }
+        use lectern_store::rusqlite::OptionalExtension;
+        let role: Option<String> = tx
+            .prepare_cached(
+                "SELECT json_extract(payload, '$.event.role') FROM events
+                  WHERE session_id = ?1 AND kind = ?2 AND actor = ?3 LIMIT 1",
+            )?
+            .query_row((session, EventKind::ViewerJoined.name(), actor), |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        self.roles.insert(key, role.clone());
+        Ok(role)
+    }
+
+    fn title(&mut self, tx: &Tx<'_>, session: i64) -> Result<String, lectern_store::StoreError> {
+        if let Some(title) = self.titles.get(&session) {
+            return Ok(title.clone());
+        }
+        use lectern_store::rusqlite::OptionalExtension;
+        let title: String = tx
+            .prepare_cached("SELECT title FROM live_sessions WHERE id = ?1")?
+            .query_row([session], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default();
+        self.titles.insert(session, title.clone());
+        Ok(title)
+    }
 }
 
 /// Where a class's answer comes from, in words: "answered by the TA in “Week 4”, 2026-12-07
@@ -583,13 +756,27 @@ impl Studio {
     }
 }
 
-/// Answer students' new questions in a live room automatically while the setting is on. The
-/// task holds the studio weakly and ends with the room.
+/// Build the answer assistant's index for a class going live, then answer students' new
+/// questions in its room automatically while the setting is on. The task holds the studio
+/// weakly and ends with the room.
 pub(crate) fn follow(studio: &Studio, room: &LiveRoom) {
     let mut deliveries = room.subscribe();
     let weak = Arc::downgrade(&studio.inner);
     let room = room.clone();
     tokio::spawn(async move {
+        // Build the index now, so the first suggestion staff ask for in class does not wait for
+        // a read of the whole log (the room's events meanwhile wait in `deliveries`).
+        if let Some(inner) = weak.upgrade()
+            && let Err(err) = (Studio { inner })
+                .known_answer(None, DEFAULT_THRESHOLD)
+                .await
+        {
+            tracing::warn!(
+                code = err.code.as_str(),
+                "the answer assistant's index could not be built: {}",
+                err.message
+            );
+        }
         loop {
             tokio::select! {
                 () = room.ended() => break,
