@@ -433,7 +433,7 @@ async fn an_offer_for_one_segment_reaches_its_linked_viewers_only() {
             .collect()
     };
     let to_member = cards(room.submit(join(&member, Role::Viewer)).await.unwrap());
-    assert_eq!(to_member, [member.clone()]);
+    assert_eq!(to_member, vec![member]);
     let to_outsider = cards(room.submit(join(&outsider, Role::Viewer)).await.unwrap());
     assert_eq!(
         to_outsider,
