@@ -122,6 +122,11 @@ pub struct LearnerLinksArgs {
     #[serde(default)]
     #[ts(optional)]
     pub base_url: Option<String>,
+    /// Only the learners of this audience segment (a name the Segments card shows), to mail
+    /// one segment; every learner when absent. `not_found` for an unknown segment.
+    #[serde(default)]
+    #[ts(optional)]
+    pub segment: Option<String>,
 }
 
 /// The personal join links of every learner, as a CSV file to send from the school's mailer.
@@ -311,6 +316,16 @@ impl Studio {
         };
         let store = self.store().await?;
         let secret = store.install_secret().await?;
+        let only: Option<std::collections::BTreeSet<String>> = match &args.segment {
+            Some(segment) => Some(
+                crate::audience::segment_audience(&store, segment.trim())
+                    .await?
+                    .learners
+                    .into_iter()
+                    .collect(),
+            ),
+            None => None,
+        };
         let learners: Vec<(String, Option<String>)> = store
             .read(|conn| {
                 let mut stmt =
@@ -325,6 +340,9 @@ impl Studio {
         let mut count = 0u64;
         for (id, name) in learners {
             if id.chars().count() > MAX_LEARNER_ID_CHARS || id.chars().any(char::is_control) {
+                continue;
+            }
+            if only.as_ref().is_some_and(|only| !only.contains(&id)) {
                 continue;
             }
             let sig = link_mac(secret.expose(), &id)?;

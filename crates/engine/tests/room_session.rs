@@ -431,6 +431,7 @@ async fn a_personal_join_link_names_the_learner_and_a_forged_one_is_refused() {
     let links = studio
         .learner_links(LearnerLinksArgs {
             base_url: Some("https://class.example.org/".into()),
+            segment: None,
         })
         .await
         .unwrap();

@@ -1312,7 +1312,12 @@ export type LearnerLinksArgs = {
  * The studio's address as learners reach it (`https://class.example.org`); the studio's
  * current address when absent.
  */
-baseUrl?: string, };
+baseUrl?: string, 
+/**
+ * Only the learners of this audience segment (a name the Segments card shows), to mail
+ * one segment; every learner when absent. `not_found` for an unknown segment.
+ */
+segment?: string, };
 export type LearnerLinks = { 
 /**
  * `learner,display_name,link` and one row per learner.
