@@ -894,12 +894,7 @@ impl Studio {
             }
             ReplayActionKind::OfferSeen { offer, variant }
             | ReplayActionKind::OfferClick { offer, variant } => {
-                let valid = (1..=40).contains(&offer.0.len())
-                    && offer
-                        .0
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                if !valid {
+                if !offer.is_valid() {
                     return Err(ApiError::invalid(
                         "an offer id has 1 to 40 letters, digits, _ or -",
                     ));

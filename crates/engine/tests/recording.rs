@@ -29,19 +29,25 @@ async fn studio_with_test_card(dir: &Path, record: bool) -> Studio {
     Studio::open(options).await.unwrap()
 }
 
-async fn class(studio: &Studio, seconds: u64) -> i64 {
+/// Starts a class (`record: None` records it, as the form's ticked box does) and returns its id.
+async fn start(studio: &Studio, title: &str, record: Option<bool>) -> i64 {
     let live = studio
         .start_class(StartClass {
-            title: "Recorded".into(),
+            title: title.into(),
             course_id: None,
             instructor: None,
-            record: None,
+            record,
         })
         .await
         .unwrap();
     let LiveStatus::Live { session_id, .. } = live else {
         panic!("not live: {live:?}")
     };
+    session_id
+}
+
+async fn class(studio: &Studio, seconds: u64) -> i64 {
+    let session_id = start(studio, "Recorded", None).await;
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     studio.end_class(NoArgs {}).await.unwrap();
     session_id
@@ -51,18 +57,7 @@ async fn class(studio: &Studio, seconds: u64) -> i64 {
 async fn a_live_class_is_recorded_to_its_own_finalized_file() {
     let dir = tempfile::tempdir().unwrap();
     let studio = studio_with_test_card(dir.path(), true).await;
-    let live = studio
-        .start_class(StartClass {
-            title: "Recorded".into(),
-            course_id: None,
-            instructor: None,
-            record: None,
-        })
-        .await
-        .unwrap();
-    let LiveStatus::Live { session_id, .. } = live else {
-        panic!("not live: {live:?}")
-    };
+    let session_id = start(&studio, "Recorded", None).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     // The Broadcast screen shows it while it runs.
     let shown = studio.broadcast_status(NoArgs {}).await.unwrap();
@@ -97,18 +92,7 @@ async fn recording_can_be_turned_off() {
 async fn one_class_is_kept_out_of_the_recordings_even_when_it_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let studio = studio_with_test_card(dir.path(), true).await;
-    let live = studio
-        .start_class(StartClass {
-            title: "Office hours".into(),
-            course_id: None,
-            instructor: None,
-            record: Some(false),
-        })
-        .await
-        .unwrap();
-    let LiveStatus::Live { session_id, .. } = live else {
-        panic!("not live: {live:?}")
-    };
+    let session_id = start(&studio, "Office hours", Some(false)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let shown = studio.broadcast_status(NoArgs {}).await.unwrap();
     assert!(

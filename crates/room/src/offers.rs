@@ -335,6 +335,13 @@ fn is_slug(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+impl OfferId {
+    /// Whether this is an id an offer may have (1 to 40 of `A-Z a-z 0-9 _ -`).
+    pub fn is_valid(&self) -> bool {
+        is_slug(&self.0, lim::ID_BYTES)
+    }
+}
+
 fn slug(s: &str, max: usize, what: &str) -> Result<(), RoomError> {
     if s.len() > max {
         return Err(RoomError::TooLong { limit: max });
